@@ -1,0 +1,98 @@
+"""The Protocol each backend kind satisfies. Backends never import Typer or Rich."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from personaforge.core.models import Look, Persona, PlannedShot
+from personaforge.progress import Progress
+
+
+class Planner(Protocol):
+    """Turns a script into shots."""
+
+    name: str
+    version: str
+
+    def plan(self, script: str, persona: Persona) -> list[PlannedShot]: ...
+
+
+@dataclass
+class TimedWord:
+    """A word as written, with the time span (seconds, from the start of its audio) it is spoken."""
+
+    text: str
+    start: float
+    end: float
+
+
+@dataclass
+class Speech:
+    """One shot's synthesised speech."""
+
+    samples: bytes  # mono signed 16-bit little-endian PCM
+    sample_rate: int
+    words: list[TimedWord]
+    visemes: list[tuple[float, str]]  # (time in seconds, viseme name), sorted by time
+    spoken: str  # the text actually sent to the voice, after normalisation
+
+
+class TTSBackend(Protocol):
+    name: str
+    version: str
+
+    def settings_key(self) -> dict[str, object]:
+        """Everything besides the text that changes the audio (voice, speed, model hash)."""
+        ...
+
+    def synthesize(self, text: str) -> Speech: ...
+
+
+@dataclass
+class AnimationRequest:
+    look: Look
+    width: int
+    height: int
+    fps: int
+    frames: int
+    visemes: Sequence[tuple[float, str]]
+    emotion: str = "neutral"
+    camera: str = "static"
+    seed: int = 0
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+class LipsyncBackend(Protocol):
+    """Makes a silent talking-head clip of exactly ``frames`` frames for one shot."""
+
+    name: str
+    version: str
+
+    def render(
+        self, request: AnimationRequest, audio: Path, out: Path, progress: Progress
+    ) -> None: ...
+
+
+class FrameSource(Protocol):
+    """Draws frames one at a time, so a clip is never held in memory."""
+
+    def frames(self) -> Iterator[bytes]: ...
+
+
+class Storage(Protocol):
+    """Where published files go."""
+
+    name: str
+
+    def url_for(self, key: str) -> str: ...
+
+    def exists(self, key: str, sha256: str) -> bool:
+        """True if ``key`` is already stored with this content."""
+        ...
+
+    def put(self, local: Path, key: str, sha256: str, content_type: str) -> str:
+        """Upload ``local`` under ``key``; return its URL."""
+        ...

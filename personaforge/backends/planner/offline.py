@@ -1,0 +1,136 @@
+"""The offline director: splits a Markdown or text script into shots, deterministically."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from personaforge.core.models import Persona, PlannedShot
+
+# Abbreviations whose period does not end a sentence.
+_ABBREV = {
+    "dr", "mr", "mrs", "ms", "st", "vs", "etc", "e.g", "i.e", "approx", "no", "jr", "sr",
+    "prof", "inc", "ltd", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept",
+    "oct", "nov", "dec", "fig", "mt", "a.m", "p.m",
+}  # fmt: skip
+_SENT_END = re.compile(r"[.!?…]+[\"'”’)\]]*$")
+_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
+_LIST = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
+_EMPH = re.compile(r"(\*\*|__|`)")
+MIN_WORDS = 4
+
+_EMOTION_WORDS = {
+    "happy": {"great", "love", "happy", "amazing", "welcome", "wonderful", "fun", "glad", "thanks"},
+    "serious": {"warning", "risk", "careful", "sorry", "unfortunately", "never", "danger", "must"},
+    "calm": {"calm", "relax", "breathe", "slowly", "gently", "quiet", "rest"},
+}
+_CAMERAS = ("static", "push_in", "pan_left", "static", "pull_out", "pan_right")
+
+
+def _clean(line: str) -> str:
+    line = _LINK.sub(r"\1", line)
+    line = _EMPH.sub("", line)
+    return _LIST.sub("", line).strip()
+
+
+def split_sentences(paragraph: str) -> list[str]:
+    words = paragraph.split()
+    sentences: list[str] = []
+    current: list[str] = []
+    for i, word in enumerate(words):
+        current.append(word)
+        nxt = words[i + 1] if i + 1 < len(words) else ""
+        if not _SENT_END.search(word):
+            continue
+        stem = word.rstrip(".!?…\"'”’)]").lower()
+        if word.endswith(".") and stem in _ABBREV:
+            continue
+        if nxt and nxt[0].islower():
+            continue
+        sentences.append(" ".join(current))
+        current = []
+    if current:
+        sentences.append(" ".join(current))
+    return sentences
+
+
+def paragraphs(script: str) -> list[tuple[str, str]]:
+    """(kind, text) blocks: headings become ('title', text), prose ('talking', paragraph)."""
+    blocks: list[tuple[str, str]] = []
+    buf: list[str] = []
+
+    def flush() -> None:
+        if buf:
+            text = " ".join(buf).strip()
+            if text:
+                blocks.append(("talking", text))
+            buf.clear()
+
+    for raw in script.splitlines():
+        heading = _HEADING.match(raw)
+        if heading:
+            flush()
+            text = _clean(heading.group(2))
+            if text:
+                blocks.append(("title", text))
+        elif not raw.strip():
+            flush()
+        else:
+            if _LIST.match(raw):
+                flush()
+            cleaned = _clean(raw)
+            if cleaned:
+                buf.append(cleaned)
+    flush()
+    return blocks
+
+
+def emotion_for(text: str) -> str:
+    words = {w.strip(".,!?;:\"'()").lower() for w in text.split()}
+    for emotion, cue_words in _EMOTION_WORDS.items():
+        if words & cue_words:
+            return emotion
+    if text.rstrip("\"'”’)").endswith("!"):
+        return "excited"
+    if text.rstrip("\"'”’)").endswith("?"):
+        return "curious"
+    return "neutral"
+
+
+def camera_for(text: str, emotion: str) -> str:
+    if emotion == "excited":
+        return "push_in"
+    # Chosen from the shot's own text so editing one sentence never changes another shot.
+    digest = hashlib.sha256(text.encode("utf-8")).digest()
+    return _CAMERAS[digest[0] % len(_CAMERAS)]
+
+
+class OfflinePlanner:
+    name = "offline"
+    version = "1"
+
+    def plan(self, script: str, persona: Persona) -> list[PlannedShot]:
+        shots: list[PlannedShot] = []
+        for kind, text in paragraphs(script):
+            if kind == "title":
+                shots.append(PlannedShot(id="", kind="title", text=text, camera="static"))
+                continue
+            pending = ""
+            for sentence in split_sentences(text):
+                pending = f"{pending} {sentence}".strip()
+                if len(pending.split()) >= MIN_WORDS:
+                    shots.append(self._talking(pending))
+                    pending = ""
+            if pending:
+                shots.append(self._talking(pending))
+        for i, shot in enumerate(shots, start=1):
+            shot.id = f"shot-{i:03d}"
+        return shots
+
+    @staticmethod
+    def _talking(text: str) -> PlannedShot:
+        emotion = emotion_for(text)
+        return PlannedShot(
+            id="", kind="talking", text=text, emotion=emotion, camera=camera_for(text, emotion)
+        )

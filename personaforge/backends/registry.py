@@ -1,0 +1,63 @@
+"""Lazy registry of backends per stage kind: name -> import path, with an install hint."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from personaforge.errors import MissingDependencyError, PersonaForgeError
+
+Kind = Literal["plan", "speak", "lipsync"]
+
+
+@dataclass(frozen=True)
+class Entry:
+    target: str  # "module:attribute"
+    description: str
+    extra: str | None = None  # the pip extra that provides its dependencies
+
+
+REGISTRY: dict[Kind, dict[str, Entry]] = {
+    "plan": {
+        "offline": Entry(
+            "personaforge.backends.planner.offline:OfflinePlanner",
+            "deterministic offline director (sentences to shots)",
+        ),
+    },
+    "speak": {
+        "piper": Entry(
+            "personaforge.backends.tts.piper:PiperTTS",
+            "offline neural voice (piper-tts, en_US joe) with phoneme alignments",
+        ),
+    },
+    "lipsync": {
+        "avatar": Entry(
+            "personaforge.backends.lipsync.avatar:AvatarLipsync",
+            "offline 2D illustrated avatar drawn per viseme",
+        ),
+    },
+}
+
+
+def names(kind: Kind) -> list[str]:
+    return sorted(REGISTRY[kind])
+
+
+def resolve(kind: Kind, name: str) -> Any:
+    """Import and return the backend class registered as ``name``; clear errors otherwise."""
+    entry = REGISTRY[kind].get(name)
+    if entry is None:
+        raise PersonaForgeError(
+            f"unknown {kind} backend {name!r}; available: {', '.join(names(kind))}",
+            field=f"backends.{kind}",
+        )
+    module_name, _, attr = entry.target.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        hint = f"pip install 'personaforge[{entry.extra}]'" if entry.extra else None
+        raise MissingDependencyError(
+            f"the {kind} backend {name!r} needs {exc.name or 'a missing package'}", hint=hint
+        ) from None
+    return getattr(module, attr)

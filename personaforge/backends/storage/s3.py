@@ -1,0 +1,238 @@
+"""S3-compatible storage (Cloudflare R2, AWS S3, MinIO) through boto3, imported lazily."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from personaforge.backends.storage.local import check_key
+from personaforge.errors import MissingDependencyError, PersonaForgeError
+
+_INSTALL_HINT = "pip install 'personaforge[r2]'"
+# HEAD responses carry no body, so a missing object (or bucket) shows up as a bare status code.
+_NOT_FOUND = frozenset({"404", "NoSuchKey", "NotFound"})
+_CREDENTIAL_CODES = frozenset(
+    {"AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "403", "Unauthorized"}
+)
+
+
+def parse_target(target: str) -> tuple[str, str]:
+    """Split ``s3://bucket/prefix`` (or ``r2``) into ``(bucket, prefix)``; bucket may be ''."""
+    text = target.strip()
+    if text == "r2":
+        return "", ""
+    if not text.startswith("s3://"):
+        raise PersonaForgeError(
+            f"storage target {target!r} is not understood",
+            field="target",
+            hint="use s3://bucket/prefix, or 'r2' to take the bucket from R2_BUCKET",
+        )
+    bucket, _, prefix = text[len("s3://") :].partition("/")
+    return bucket, normalize_prefix(prefix)
+
+
+def normalize_prefix(prefix: str) -> str:
+    """Drop leading, trailing and doubled slashes so joining with a key adds exactly one '/'."""
+    cleaned = "/".join(part for part in prefix.split("/") if part)
+    if cleaned:
+        check_key(cleaned)
+    return cleaned
+
+
+def _missing_env(names: Iterable[str]) -> MissingDependencyError:
+    names = list(names)
+    return MissingDependencyError(
+        f"R2 publishing needs {', '.join(names)} in the environment",
+        hint="export " + " ".join(f"{name}=..." for name in names),
+    )
+
+
+class S3Storage:
+    """Stores objects under ``s3://bucket/prefix/``; the sha256 rides along as object metadata."""
+
+    def __init__(
+        self,
+        bucket: str,
+        prefix: str,
+        *,
+        endpoint_url: str | None,
+        access_key: str | None,
+        secret_key: str | None,
+        region: str = "auto",
+        public_base_url: str | None = None,
+    ) -> None:
+        if not (bucket and access_key and secret_key):
+            given = {"R2_BUCKET": bucket, "R2_ACCESS_KEY": access_key, "R2_SECRET_KEY": secret_key}
+            raise _missing_env(name for name, value in given.items() if not value)
+        self.name = "s3"
+        self.bucket = bucket
+        self.prefix = normalize_prefix(prefix)
+        self.endpoint_url = endpoint_url
+        self.region = region
+        self.public_base_url = public_base_url.rstrip("/") if public_base_url else None
+        # Kept only to scrub them from error text; never shown.
+        self._secrets = tuple(s for s in (access_key, secret_key) if s)
+        self._client = self._make_client(access_key, secret_key)
+
+    @classmethod
+    def from_target(cls, target: str, env: Mapping[str, str]) -> S3Storage:
+        """Build from ``s3://bucket/prefix`` or ``r2`` plus the ``R2_*`` variables in ``env``.
+
+        The bucket named in the target wins; ``R2_BUCKET`` fills in when the target names none.
+        """
+        bucket, prefix = parse_target(target)
+        needed = ["R2_ENDPOINT", "R2_ACCESS_KEY", "R2_SECRET_KEY"]
+        if not bucket:
+            needed.append("R2_BUCKET")
+        values = {name: env.get(name, "").strip() for name in needed}
+        missing = [name for name in needed if not values[name]]
+        if missing:
+            raise _missing_env(missing)
+        return cls(
+            bucket or values["R2_BUCKET"],
+            prefix,
+            endpoint_url=values["R2_ENDPOINT"],
+            access_key=values["R2_ACCESS_KEY"],
+            secret_key=values["R2_SECRET_KEY"],
+            public_base_url=env.get("R2_PUBLIC_BASE_URL", "").strip() or None,
+        )
+
+    def __repr__(self) -> str:
+        return f"S3Storage(bucket={self.bucket!r}, prefix={self.prefix!r})"
+
+    def _make_client(self, access_key: str, secret_key: str) -> Any:
+        try:
+            import boto3
+            from botocore.config import Config
+            from botocore.exceptions import BotoCoreError
+        except ImportError as exc:
+            raise MissingDependencyError(
+                "S3/R2 publishing needs the boto3 package", hint=_INSTALL_HINT
+            ) from exc
+        options: dict[str, Any] = {
+            "signature_version": "s3v4",
+            "retries": {"max_attempts": 3, "mode": "standard"},
+            "connect_timeout": 10,
+            "read_timeout": 60,
+            # Not every S3-compatible server resolves bucket subdomains; path style works on all.
+            "s3": {"addressing_style": "path"},
+        }
+        try:
+            # botocore >= 1.36 adds CRC checksums by default, which some S3-compatible servers
+            # reject; only send them where the API requires it.
+            config = Config(
+                **options,
+                request_checksum_calculation="when_required",
+                response_checksum_validation="when_required",
+            )
+        except TypeError:
+            config = Config(**options)
+        try:
+            session = boto3.session.Session(
+                aws_access_key_id=access_key,
+                aws_secret_access_key=secret_key,
+                region_name=self.region,
+            )
+            return session.client("s3", endpoint_url=self.endpoint_url, config=config)
+        except (BotoCoreError, ValueError) as exc:
+            raise PersonaForgeError(
+                f"cannot set up the S3 client: {self._scrub(str(exc))}",
+                hint="check R2_ENDPOINT",
+            ) from exc
+
+    def _object_key(self, key: str) -> str:
+        check_key(key)
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    def url_for(self, key: str) -> str:
+        obj = self._object_key(key)
+        if self.public_base_url:
+            return f"{self.public_base_url}/{quote(obj, safe='/')}"
+        return f"s3://{self.bucket}/{obj}"
+
+    def exists(self, key: str, sha256: str) -> bool:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        obj = self._object_key(key)
+        try:
+            head = self._client.head_object(Bucket=self.bucket, Key=obj)
+        except ClientError as exc:
+            if _error_code(exc) in _NOT_FOUND:
+                return False
+            raise self._error("cannot check", obj, exc) from exc
+        except BotoCoreError as exc:
+            raise self._error("cannot check", obj, exc) from exc
+        stored = (head.get("Metadata") or {}).get("sha256")
+        return isinstance(stored, str) and stored.lower() == sha256.lower()
+
+    def put(self, local: Path, key: str, sha256: str, content_type: str) -> str:
+        from boto3.exceptions import Boto3Error
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        obj = self._object_key(key)
+        local = Path(local)
+        if not local.is_file():
+            raise PersonaForgeError(f"cannot upload {local}: no such file", file=local)
+        try:
+            # upload_file switches to multipart (and parallel parts) for large files by itself.
+            self._client.upload_file(
+                str(local),
+                self.bucket,
+                obj,
+                ExtraArgs={"ContentType": content_type, "Metadata": {"sha256": sha256.lower()}},
+            )
+        except (ClientError, BotoCoreError, Boto3Error) as exc:
+            raise self._error("cannot upload to", obj, exc) from exc
+        except OSError as exc:
+            raise PersonaForgeError(
+                f"cannot upload {local}: {exc.strerror or exc}", file=local
+            ) from exc
+        return self.url_for(key)
+
+    def _error(self, doing: str, obj: str, exc: BaseException) -> PersonaForgeError:
+        code, detail = _describe(exc)
+        where = f"s3://{self.bucket}/{obj}"
+        message = self._scrub(f"{doing} {where}: {code}: {detail}")
+        return PersonaForgeError(" ".join(message.split()), hint=_hint_for(code))
+
+    def _scrub(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
+
+def _error_code(exc: BaseException) -> str:
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        return str(response.get("Error", {}).get("Code", ""))
+    return ""
+
+
+def _describe(exc: BaseException) -> tuple[str, str]:
+    """The S3 error code and message, digging through boto3's wrapper exceptions."""
+    current: BaseException | None = exc
+    visited: set[int] = set()
+    while current is not None and id(current) not in visited:
+        visited.add(id(current))
+        code = _error_code(current)
+        if code:
+            response: dict[str, Any] = getattr(current, "response", {})
+            message = str(response.get("Error", {}).get("Message", "")) or str(current)
+            return code, message
+        current = current.__cause__ or current.__context__
+    return type(exc).__name__, str(exc)
+
+
+def _hint_for(code: str) -> str | None:
+    if code == "NoSuchBucket":
+        return "create the bucket, or fix the bucket name in the target or R2_BUCKET"
+    if code in _CREDENTIAL_CODES:
+        return "check R2_ACCESS_KEY and R2_SECRET_KEY, and that the token may write this bucket"
+    if code in ("EndpointConnectionError", "ConnectTimeoutError", "ReadTimeoutError"):
+        return "check R2_ENDPOINT and the network"
+    return None
+
+
+__all__ = ["S3Storage", "normalize_prefix", "parse_target"]

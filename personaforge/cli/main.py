@@ -1,0 +1,353 @@
+"""The `personaforge` command line: parse, call the operations, print. Nothing else."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import click
+import typer
+from rich.console import Console
+
+from personaforge import __version__
+from personaforge.errors import ExitCode, PersonaForgeError
+
+app = typer.Typer(
+    name="personaforge",
+    help="Turn a persona and a script into a captioned talking-persona video, and publish it.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class _State:
+    quiet = False
+    verbose = False
+
+
+STATE = _State()
+
+ProjectArg = Annotated[
+    str,
+    typer.Argument(
+        help="Project folder, or '-' to read the upstream manifest's path from stdin.",
+        show_default=True,
+    ),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Redo the work even if it is up to date.")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"personaforge {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or messages on stderr.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show full ffmpeg logs on errors.")] = False,
+    version: Annotated[
+        Optional[bool],  # noqa: UP045 - Typer reads the annotation at runtime
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = None,
+) -> None:
+    STATE.quiet = quiet
+    STATE.verbose = verbose
+
+
+@contextmanager
+def _progress() -> Iterator[Any]:
+    from personaforge.progress import NullProgress
+
+    if STATE.quiet:
+        yield NullProgress()
+        return
+    if err.is_terminal:
+        from personaforge.cli.progress import RichProgress
+
+        bars = RichProgress(err)
+        try:
+            yield bars
+        finally:
+            bars.close()
+    else:
+        from personaforge.cli.progress import PlainProgress
+
+        yield PlainProgress()
+
+
+def _info(message: str) -> None:
+    if not STATE.quiet:
+        err.print(message)
+
+
+def _project(arg: str, stage: str | None = None) -> Any:
+    from personaforge.core.project import STAGES, Project
+
+    if arg == "-":
+        line = sys.stdin.readline().strip()
+        if not line:
+            raise PersonaForgeError("expected a manifest path on stdin, got nothing", stage=stage)
+        project = Project.from_manifest(line)
+        if stage is not None:
+            # The manifest piped in must come from the stage just before this one.
+            want = STAGES[STAGES.index(stage) - 1] if STAGES.index(stage) > 0 else None
+            if want and Path(line).resolve() != project.manifest_path(want).resolve():
+                raise PersonaForgeError(
+                    f"expected the {want} manifest on stdin", file=line, stage=stage
+                )
+        return project
+    return Project.open(arg)
+
+
+def _run_stage(stage: str, project_arg: str, force: bool, as_json: bool) -> None:
+    from personaforge.stages.common import Context
+    from personaforge.stages.pipeline import run_stage
+
+    project = _project(project_arg, stage)
+    with _progress() as progress:
+        try:
+            ctx = Context.load(project, progress=progress, force=force)
+        except PersonaForgeError as exc:
+            raise exc.with_stage(stage) from None
+        result = run_stage(stage, ctx)
+    _info(f"{stage}: {'ran' if result.ran else 'skipped'} ({result.reason})")
+    if as_json:
+        print(json.dumps({"stage": stage, **result.as_json()}))
+    else:
+        print(result.manifest)
+
+
+@app.command()
+def plan(project: ProjectArg = ".", force: ForceOpt = False, as_json: JsonOpt = False) -> None:
+    """Turn the script into shots; writes build/plan.yaml."""
+    _run_stage("plan", project, force, as_json)
+
+
+@app.command()
+def speak(project: ProjectArg = ".", force: ForceOpt = False, as_json: JsonOpt = False) -> None:
+    """Text to speech per shot with word timings and visemes; writes build/speech.yaml."""
+    _run_stage("speak", project, force, as_json)
+
+
+@app.command()
+def lipsync(project: ProjectArg = ".", force: ForceOpt = False, as_json: JsonOpt = False) -> None:
+    """A talking-head clip per shot (title cards for headings); writes build/lipsync.yaml."""
+    _run_stage("lipsync", project, force, as_json)
+
+
+@app.command()
+def render(project: ProjectArg = ".", force: ForceOpt = False, as_json: JsonOpt = False) -> None:
+    """Compose the video with burned captions and music; writes build/render.yaml."""
+    _run_stage("render", project, force, as_json)
+
+
+@app.command()
+def publish(project: ProjectArg = ".", force: ForceOpt = False, as_json: JsonOpt = False) -> None:
+    """Publish the video and captions (local folder or S3/R2); writes build/publish.yaml."""
+    _run_stage("publish", project, force, as_json)
+
+
+@app.command("make-video")
+def make_video(
+    project: Annotated[str, typer.Argument(help="Project folder.")] = ".",
+    fmt: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--format", help="Override video.yaml's format: youtube, shorts or square."),
+    ] = None,
+    force: ForceOpt = False,
+    as_json: JsonOpt = False,
+    no_publish: Annotated[bool, typer.Option("--no-publish", help="Stop after rendering.")] = False,
+) -> None:
+    """Run every stage that is out of date and print the video's path."""
+    from personaforge.core.models import FORMAT_SIZES
+    from personaforge.stages.pipeline import make_video as run
+
+    if fmt is not None and fmt not in FORMAT_SIZES:
+        raise typer.BadParameter(f"must be one of {', '.join(FORMAT_SIZES)}", param_hint="--format")
+    t0 = time.monotonic()
+    with _progress() as progress:
+        result = run(_project(project), fmt=fmt, force=force, do_publish=not no_publish, progress=progress)
+    for s in result.stages:
+        extra = f", {s.reused}/{s.shots} shots reused" if s.ran and s.reused else ""
+        _info(f"{s.stage}: {'ran' if s.ran else 'skipped'} ({s.reason}{extra})")
+    _info(f"done in {time.monotonic() - t0:.1f}s")
+    if as_json:
+        print(json.dumps(result.as_json()))
+    else:
+        for url in result.published:
+            _info(f"published: {url}")
+        print(result.video)
+
+
+@app.command()
+def status(
+    project: Annotated[str, typer.Argument(help="Project folder.")] = ".",
+    as_json: JsonOpt = False,
+) -> None:
+    """Say, per stage, whether it is up to date or why it would re-run."""
+    from personaforge.stages.pipeline import status as get_status
+
+    rows = get_status(_project(project))
+    if as_json:
+        print(json.dumps({r.stage: {"up_to_date": r.up_to_date, "reason": r.reason} for r in rows}))
+        return
+    for r in rows:
+        print(f"{r.stage:<8} {'up to date' if r.up_to_date else 'would run: ' + r.reason}")
+
+
+@app.command()
+def init(
+    folder: Annotated[Path, typer.Argument(help="Folder to create the project in.")],
+    script: Annotated[Optional[Path], typer.Option(help="Script file to copy in (Markdown or text).")] = None,  # noqa: UP045
+    title: Annotated[Optional[str], typer.Option(help="Video title (default: the first heading).")] = None,  # noqa: UP045
+    fmt: Annotated[str, typer.Option("--format", help="youtube, shorts or square.")] = "youtube",
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing video.yaml.")] = False,
+) -> None:
+    """Scaffold a project ready for make-video."""
+    from personaforge.core.models import FORMAT_SIZES
+    from personaforge.stages.init import init_project
+
+    if fmt not in FORMAT_SIZES:
+        raise typer.BadParameter(f"must be one of {', '.join(FORMAT_SIZES)}", param_hint="--format")
+    project = init_project(folder, script=script, title=title, fmt=fmt, overwrite=force)
+    _info(f"created {project.video_path} and {project.persona_path}")
+    print(project.root)
+
+
+@app.command()
+def wizard(
+    project: Annotated[Path, typer.Argument(help="Project folder to write persona.yaml in.")] = Path("."),
+    name: Annotated[Optional[str], typer.Option(help="Persona name.")] = None,  # noqa: UP045
+    archetype: Annotated[Optional[str], typer.Option(help="narrator, teacher, host, coach, scientist or explorer.")] = None,  # noqa: UP045
+    voice: Annotated[Optional[str], typer.Option(help="Voice id (piper: joe).")] = None,  # noqa: UP045
+    look: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option(help="Look override KEY=VALUE, e.g. --look shirt=#ff0000 (repeatable)."),
+    ] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Don't ask; use the options and defaults.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing persona.yaml.")] = False,
+) -> None:
+    """Create a persona: name, archetype, voice and look. Asks, unless --yes."""
+    from personaforge.core.archetypes import ARCHETYPES
+    from personaforge.stages.init import make_persona, write_persona
+
+    overrides: dict[str, object] = {}
+    for item in look or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise typer.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--look")
+        overrides[key.strip()] = value.strip()
+    if not yes:
+        if not sys.stdin.isatty():
+            raise PersonaForgeError("wizard needs a terminal to ask questions; pass --yes with --name etc.")
+        from rich.prompt import Prompt
+
+        name = Prompt.ask("Name", default=name or "Ava", console=err)
+        for key, (desc, _, _) in ARCHETYPES.items():
+            err.print(f"  [bold]{key}[/bold]: {desc}")
+        archetype = Prompt.ask("Archetype", choices=list(ARCHETYPES), default=archetype or "narrator", console=err)
+        voice = Prompt.ask("Voice", default=voice or "joe", console=err)
+        for key in ("shirt", "background"):
+            answer = Prompt.ask(f"{key.capitalize()} colour (#rrggbb, empty for the archetype's)", default="", console=err)
+            if answer:
+                overrides[key] = answer
+    if not name:
+        raise typer.BadParameter("is required with --yes", param_hint="--name")
+    persona = make_persona(name, archetype or "narrator", voice or "joe", overrides)
+    path = write_persona(project, persona, overwrite=force)
+    _info(f"persona {persona.name!r} ({persona.archetype}) written")
+    print(path)
+
+
+@app.command()
+def doctor(as_json: JsonOpt = False) -> None:
+    """Check ffmpeg, the voice, fonts, API keys and versions."""
+    from personaforge.stages.doctor import run_checks
+
+    checks = run_checks()
+    if as_json:
+        print(json.dumps([c.__dict__ for c in checks]))
+    else:
+        for c in checks:
+            mark = "ok " if c.ok else ("-- " if not c.required else "NO ")
+            print(f"{mark} {c.name:<20} {c.detail}")
+    if any(c.required and not c.ok for c in checks):
+        raise typer.Exit(ExitCode.ERROR)
+
+
+@app.command()
+def schema(
+    out: Annotated[Optional[Path], typer.Option(help="Folder to write <name>.schema.json files in.")] = None,  # noqa: UP045
+) -> None:
+    """Write JSON Schema for persona.yaml, video.yaml and the recorded manifests."""
+    from personaforge.core.schema import schemas
+    from personaforge.fsutil import atomic_write_text
+
+    docs = schemas()
+    if out is None:
+        print(json.dumps(docs, indent=2))
+        return
+    for name, doc in docs.items():
+        path = out / f"{name.removesuffix('.yaml')}.schema.json"
+        atomic_write_text(path, json.dumps(doc, indent=2) + "\n")
+        print(path)
+
+
+def _crash_log(exc: BaseException) -> Path:
+    base = os.environ.get("PERSONAFORGE_LOG_DIR") or os.path.join(
+        os.environ.get("XDG_STATE_HOME") or os.path.expanduser("~/.local/state"), "personaforge"
+    )
+    folder = Path(base)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+    # format_exception never includes local variables, where keys could leak.
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    path.write_text(
+        f"personaforge {__version__}\nargv: {sys.argv[1:]}\n\n{text}", encoding="utf-8"
+    )
+    return path
+
+
+def main(argv: list[str] | None = None) -> None:
+    command = typer.main.get_command(app)
+    try:
+        rv = command.main(args=argv, prog_name="personaforge", standalone_mode=False)
+        code = rv if isinstance(rv, int) else ExitCode.OK
+    except click.exceptions.Exit as exc:
+        code = exc.exit_code
+    except click.exceptions.ClickException as exc:
+        exc.show()
+        code = ExitCode.USAGE if isinstance(exc, click.UsageError) else exc.exit_code
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        err.print("interrupted")
+        code = ExitCode.INTERRUPTED
+    except PersonaForgeError as exc:
+        err.print(f"error: {exc}", markup=False)
+        if STATE.verbose and hasattr(exc, "details"):
+            err.print(exc.details(), markup=False)
+        code = ExitCode.ERROR
+    except BrokenPipeError:
+        code = ExitCode.OK
+    except Exception as exc:
+        try:
+            log = str(_crash_log(exc))
+        except OSError:
+            log = "(could not write a crash log)"
+        err.print(f"unexpected error: {type(exc).__name__}: {exc}; details in {log}", markup=False)
+        code = ExitCode.CRASH
+    sys.stdout.flush()
+    sys.exit(int(code))

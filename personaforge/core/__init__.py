@@ -1,0 +1,1 @@
+"""The domain: manifests, the project folder, the stage cache."""

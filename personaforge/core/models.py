@@ -1,0 +1,242 @@
+"""Pydantic models for what the user writes (persona.yaml, video.yaml) and what stages record."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+SCHEMA_VERSION = 1
+
+Format = Literal["youtube", "shorts", "square"]
+FORMAT_SIZES: dict[str, tuple[int, int]] = {
+    "youtube": (1920, 1080),
+    "shorts": (1080, 1920),
+    "square": (1080, 1080),
+}
+FPS = 30
+
+_HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+def _color(v: str) -> str:
+    if not _HEX.match(v):
+        raise ValueError(f"{v!r} is not a colour like '#1a2b3c'")
+    return v.lower()
+
+
+# ---------------------------------------------------------------- what the user writes
+
+
+class Voice(Strict):
+    backend: str = "piper"
+    voice: str = "joe"
+    speed: float = Field(1.0, ge=0.5, le=2.0, description="Speaking rate, 1.0 is normal.")
+
+
+class Look(Strict):
+    skin: str = "#e0ac69"
+    hair: str = "#3b2a1a"
+    hair_style: Literal["short", "long", "bun", "bald"] = "short"
+    eyes: str = "#3a5f8f"
+    shirt: str = "#2f6fd6"
+    background: str = "#1d2b3a"
+    accent: str = "#f5b700"
+    glasses: bool = False
+
+    _check = field_validator(
+        "skin", "hair", "eyes", "shirt", "background", "accent"
+    )(_color)
+
+
+class Persona(Strict):
+    """persona.yaml: who speaks."""
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    name: str = Field(min_length=1, max_length=80)
+    archetype: str = Field("narrator", min_length=1, max_length=40)
+    voice: Voice = Voice()
+    look: Look = Look()
+
+
+class Backends(Strict):
+    plan: str = "offline"
+    speak: str | None = Field(None, description="Defaults to the persona's voice backend.")
+    lipsync: str = "avatar"
+
+
+class Music(Strict):
+    file: str
+    volume: float = Field(0.25, ge=0.0, le=1.0)
+    duck: bool = Field(True, description="Lower the music under the voice.")
+
+
+class Captions(Strict):
+    burn: bool = True
+    max_lines: int = Field(2, ge=1, le=2)
+    max_chars_per_line: int | None = Field(None, ge=10, le=80)
+
+
+class Publish(Strict):
+    target: str = Field(
+        "local", description="'local' (published/ in the project) or 's3://bucket/prefix'."
+    )
+
+    @field_validator("target")
+    @classmethod
+    def _target(cls, v: str) -> str:
+        if v == "local" or re.match(r"^s3://[a-z0-9][a-z0-9.\-]{1,62}(/.*)?$", v):
+            return v
+        raise ValueError("must be 'local' or 's3://bucket/prefix'")
+
+
+class VideoSpec(Strict):
+    """video.yaml: what to make."""
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    title: str = Field(min_length=1, max_length=200)
+    script: str | None = Field(None, description="Path of the script file (Markdown or text).")
+    script_text: str | None = Field(None, description="The script inline, instead of a file.")
+    format: Format = "youtube"
+    resolution: str | None = Field(
+        None, description="Override the format's frame size, e.g. '640x360' for quick previews."
+    )
+    backends: Backends = Backends()
+    music: Music | None = None
+    captions: Captions = Captions()
+    publish: Publish = Publish()
+
+    @field_validator("resolution")
+    @classmethod
+    def _resolution(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        m = re.match(r"^(\d{2,4})x(\d{2,4})$", v)
+        if not m or int(m.group(1)) % 2 or int(m.group(2)) % 2:
+            raise ValueError("must be WIDTHxHEIGHT with even numbers, e.g. '640x360'")
+        return v
+
+    @model_validator(mode="after")
+    def _one_script(self) -> VideoSpec:
+        if (self.script is None) == (self.script_text is None):
+            raise ValueError("give exactly one of 'script' (a file) or 'script_text'")
+        return self
+
+
+# ---------------------------------------------------------------- what stages record
+
+
+class Recorded(Strict):
+    schema_version: Literal[1] = SCHEMA_VERSION
+    stage: str
+    key: str = Field(description="Hash of every input and setting this manifest came from.")
+    backend: str = ""
+    backend_version: str = ""
+    tool_version: str = ""
+    inputs: dict[str, str] = Field(
+        default_factory=dict, description="Hash of each input; `key` is the hash of them all."
+    )
+
+
+ShotKind = Literal["talking", "title"]
+
+
+class PlannedShot(Strict):
+    id: str
+    kind: ShotKind
+    text: str
+    emotion: str = "neutral"
+    camera: str = "static"
+
+
+class PlanManifest(Recorded):
+    stage: Literal["plan"] = "plan"
+    title: str
+    slug: str
+    shots: list[PlannedShot]
+
+
+class Word(Strict):
+    text: str
+    start: float
+    end: float
+
+
+class VisemeKey(Strict):
+    t: float
+    v: str
+
+
+class SpokenShot(Strict):
+    id: str
+    key: str
+    text: str
+    spoken: str
+    audio: str
+    audio_sha256: str
+    duration_s: float
+    frames: int
+    words: list[Word]
+    visemes: list[VisemeKey]
+
+
+class SpeechManifest(Recorded):
+    stage: Literal["speak"] = "speak"
+    plan_key: str
+    sample_rate: int
+    fps: int = FPS
+    shots: list[SpokenShot]
+
+
+class Clip(Strict):
+    id: str
+    key: str
+    kind: ShotKind
+    clip: str | None = None
+    clip_sha256: str | None = None
+    frames: int
+
+
+class LipsyncManifest(Recorded):
+    stage: Literal["lipsync"] = "lipsync"
+    speech_key: str
+    width: int
+    height: int
+    fps: int = FPS
+    shots: list[Clip]
+
+
+class Output(Strict):
+    path: str
+    sha256: str
+
+
+class RenderManifest(Recorded):
+    stage: Literal["render"] = "render"
+    lipsync_key: str
+    slug: str
+    video: Output
+    captions_vtt: Output
+    captions_srt: Output
+    width: int
+    height: int
+    fps: int
+    duration_s: float
+
+
+class PublishedFile(Strict):
+    name: str
+    sha256: str
+    url: str
+
+
+class PublishManifest(Recorded):
+    stage: Literal["publish"] = "publish"
+    render_key: str
+    target: str
+    files: list[PublishedFile]

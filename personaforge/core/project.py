@@ -1,0 +1,109 @@
+"""The project folder: where the hand-written files and the recorded build/ live."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from personaforge.core.models import FORMAT_SIZES, Persona, VideoSpec
+from personaforge.core.yamlio import load_model
+from personaforge.errors import PersonaForgeError
+from personaforge.fsutil import resolve_in_project
+
+STAGES = ("plan", "speak", "lipsync", "render", "publish")
+MANIFEST_NAMES = {
+    "plan": "plan.yaml",
+    "speak": "speech.yaml",
+    "lipsync": "lipsync.yaml",
+    "render": "render.yaml",
+    "publish": "publish.yaml",
+}
+
+
+def slugify(title: str) -> str:
+    text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-zA-Z0-9]+", "-", text).strip("-").lower()
+    return slug[:60].strip("-") or "video"
+
+
+@dataclass(frozen=True)
+class Project:
+    root: Path
+
+    @classmethod
+    def open(cls, folder: str | Path) -> Project:
+        root = Path(folder)
+        if not root.exists():
+            raise PersonaForgeError("project folder does not exist", file=root)
+        if not root.is_dir():
+            raise PersonaForgeError("expected a project folder, found a file", file=root)
+        return cls(root)
+
+    @classmethod
+    def from_manifest(cls, manifest: str | Path) -> Project:
+        """The project a recorded manifest (``<project>/build/<stage>.yaml``) belongs to."""
+        path = Path(manifest)
+        if not path.is_file():
+            raise PersonaForgeError("manifest not found", file=path)
+        if path.parent.name != "build" or path.name not in MANIFEST_NAMES.values():
+            raise PersonaForgeError(
+                "not a PersonaForge manifest (expected <project>/build/<stage>.yaml)", file=path
+            )
+        return cls(path.parent.parent)
+
+    @property
+    def persona_path(self) -> Path:
+        return self.root / "persona.yaml"
+
+    @property
+    def video_path(self) -> Path:
+        return self.root / "video.yaml"
+
+    @property
+    def build(self) -> Path:
+        return self.root / "build"
+
+    def manifest_path(self, stage: str) -> Path:
+        return self.build / MANIFEST_NAMES[stage]
+
+    def load_persona(self) -> Persona:
+        return load_model(Persona, self.persona_path)
+
+    def load_video(self) -> VideoSpec:
+        return load_model(VideoSpec, self.video_path)
+
+    def script_text(self, video: VideoSpec) -> str:
+        if video.script_text is not None:
+            text = video.script_text
+        else:
+            assert video.script is not None
+            path = resolve_in_project(self.root, video.script, file=self.video_path, field="script")
+            try:
+                text = path.read_text(encoding="utf-8")
+            except FileNotFoundError:
+                raise PersonaForgeError(
+                    f"script file {video.script!r} not found", file=self.video_path, field="script"
+                ) from None
+            except UnicodeDecodeError:
+                raise PersonaForgeError("script is not UTF-8 text", file=path) from None
+            except OSError as exc:
+                raise PersonaForgeError(f"cannot read script: {exc.strerror}", file=path) from None
+        if not text.strip():
+            raise PersonaForgeError(
+                "the script is empty", file=self.video_path, field="script_text" if video.script_text is not None else "script"
+            )
+        return text
+
+    def frame_size(self, video: VideoSpec) -> tuple[int, int]:
+        if video.resolution:
+            w, _, h = video.resolution.partition("x")
+            return int(w), int(h)
+        return FORMAT_SIZES[video.format]
+
+    def rel(self, path: Path) -> str:
+        return path.resolve().relative_to(self.root.resolve()).as_posix()
+
+    def path(self, rel: str, *, file: Path | None = None, field: str | None = None) -> Path:
+        return resolve_in_project(self.root, rel, file=file, field=field)

@@ -1,0 +1,29 @@
+"""JSON Schema for the YAML files, for editors and validation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from personaforge.core.models import (
+    LipsyncManifest,
+    Persona,
+    PlanManifest,
+    PublishManifest,
+    RenderManifest,
+    SpeechManifest,
+    VideoSpec,
+)
+
+MODELS = {
+    "persona.yaml": Persona,
+    "video.yaml": VideoSpec,
+    "plan.yaml": PlanManifest,
+    "speech.yaml": SpeechManifest,
+    "lipsync.yaml": LipsyncManifest,
+    "render.yaml": RenderManifest,
+    "publish.yaml": PublishManifest,
+}
+
+
+def schemas() -> dict[str, dict[str, Any]]:
+    return {name: model.model_json_schema() for name, model in MODELS.items()}

@@ -1,0 +1,61 @@
+"""The one error type PersonaForge raises for expected failures, and the exit codes."""
+
+from __future__ import annotations
+
+import enum
+from pathlib import Path
+
+
+class ExitCode(enum.IntEnum):
+    OK = 0
+    ERROR = 1  # expected failure: bad input, a backend that failed
+    USAGE = 2  # bad command line
+    CRASH = 3  # unexpected: a crash log was written
+    INTERRUPTED = 130
+
+
+class PersonaForgeError(Exception):
+    """An expected failure, reported to the user as one line.
+
+    ``file``/``line``/``field`` locate bad input; ``stage`` names the stage that broke;
+    ``hint`` says how to fix it.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | Path | None = None,
+        line: int | None = None,
+        field: str | None = None,
+        stage: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.file = str(file) if file is not None else None
+        self.line = line
+        self.field = field
+        self.stage = stage
+        self.hint = hint
+
+    def with_stage(self, stage: str) -> PersonaForgeError:
+        if self.stage is None:
+            self.stage = stage
+        return self
+
+    def __str__(self) -> str:
+        where = ""
+        if self.file:
+            where = self.file
+            if self.line is not None:
+                where += f":{self.line}"
+            where += ": "
+        field = f"{self.field}: " if self.field else ""
+        stage = f"[{self.stage}] " if self.stage else ""
+        hint = f" ({self.hint})" if self.hint else ""
+        return f"{stage}{where}{field}{self.message}{hint}"
+
+
+class MissingDependencyError(PersonaForgeError):
+    """A backend needs a package or a key that is not there."""

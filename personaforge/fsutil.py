@@ -1,0 +1,111 @@
+"""Atomic file writes, content hashes and project-relative paths."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from personaforge.errors import PersonaForgeError
+
+
+def _check_dir_writable(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise PersonaForgeError("expected a folder, found a file", file=folder) from None
+    except OSError as exc:
+        raise PersonaForgeError(f"cannot create folder: {exc.strerror}", file=folder) from None
+    if not os.access(folder, os.W_OK):
+        raise PersonaForgeError("folder is not writable", file=folder)
+
+
+@contextlib.contextmanager
+def atomic_path(target: Path) -> Iterator[Path]:
+    """Yield a temp path beside ``target``; rename it into place only if the block succeeds."""
+    target = Path(target)
+    _check_dir_writable(target.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}", dir=target.parent
+        )
+    except OSError as exc:
+        raise PersonaForgeError(f"cannot write: {exc.strerror}", file=target) from None
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        try:
+            os.replace(tmp_path, target)
+        except OSError as exc:
+            raise PersonaForgeError(f"cannot write: {exc.strerror}", file=target) from None
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp_path.unlink()
+        raise
+
+
+def atomic_write_bytes(target: Path, data: bytes) -> None:
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(data)
+
+
+def atomic_write_text(target: Path, text: str) -> None:
+    atomic_write_bytes(target, text.encode("utf-8"))
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def canonical_hash(value: Any) -> str:
+    """Hash a JSON-able value independent of key order and float formatting quirks."""
+    blob = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return sha256_bytes(blob.encode("utf-8"))
+
+
+def relative_to_project(root: Path, path: Path, *, file: Path | None = None) -> str:
+    """Return ``path`` relative to ``root`` as a POSIX string; refuse one outside it."""
+    root_r = root.resolve()
+    p = path if path.is_absolute() else root / path
+    p_r = p.resolve()
+    try:
+        return p_r.relative_to(root_r).as_posix()
+    except ValueError:
+        raise PersonaForgeError(
+            f"path {path} is outside the project folder {root}", file=file
+        ) from None
+
+
+def resolve_in_project(
+    root: Path, rel: str, *, file: Path | None = None, field: str | None = None
+) -> Path:
+    """Resolve a manifest path; one that escapes the project folder is refused."""
+    p = Path(rel)
+    if p.is_absolute():
+        raise PersonaForgeError(
+            f"absolute path {rel!r} is not allowed; use a path inside the project",
+            file=file,
+            field=field,
+        )
+    full = (root / p).resolve()
+    try:
+        full.relative_to(root.resolve())
+    except ValueError:
+        raise PersonaForgeError(
+            f"path {rel!r} escapes the project folder", file=file, field=field
+        ) from None
+    return full

@@ -1,0 +1,911 @@
+"""A 2D illustrated talking avatar drawn in code: visemes, blinks, breathing and camera moves.
+
+Frames come out as rgb24 bytes, one at a time, ready to stream to ffmpeg.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from bisect import bisect_right
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image, ImageDraw
+
+from personaforge.core.models import Look
+
+EMOTIONS: tuple[str, ...] = ("neutral", "happy", "serious", "excited", "calm", "curious")
+CAMERA_MOVES: tuple[str, ...] = ("static", "push_in", "pull_out", "pan_left", "pan_right")
+
+COARTICULATION_S = 0.04
+BLINK_S = 0.15
+BREATH_PERIOD_S = 4.2
+
+Color = tuple[int, ...]
+Pt = tuple[float, float]
+FloatArray = NDArray[np.float64]
+Frame = NDArray[np.uint8]
+F32 = NDArray[np.float32]
+
+# Mouth parameters, in this order: jaw opening, width, roundness, lip fullness, upper teeth,
+# lower teeth, tongue height (0 low .. 1 up at the teeth), tongue tip between the teeth.
+_MOUTHS: dict[str, tuple[float, ...]] = {
+    "sil": (0.00, 1.00, 0.25, 1.00, 0.0, 0.0, 0.0, 0.0),
+    "PP": (0.00, 0.90, 0.30, 0.62, 0.0, 0.0, 0.0, 0.0),
+    "FF": (0.22, 1.00, 0.10, 0.80, 1.0, 0.0, 0.0, 0.0),
+    "TH": (0.34, 1.00, 0.20, 1.00, 0.8, 0.5, 0.5, 1.0),
+    "DD": (0.32, 1.00, 0.20, 1.00, 0.8, 0.6, 0.9, 0.0),
+    "kk": (0.42, 1.00, 0.30, 1.00, 0.7, 0.5, 0.3, 0.0),
+    "CH": (0.32, 0.80, 0.60, 1.15, 0.9, 0.8, 0.4, 0.0),
+    "SS": (0.22, 1.08, 0.10, 0.95, 1.0, 1.0, 0.2, 0.0),
+    "nn": (0.28, 1.00, 0.20, 1.00, 0.6, 0.5, 0.9, 0.0),
+    "RR": (0.36, 0.78, 0.70, 1.10, 0.6, 0.3, 0.5, 0.0),
+    "aa": (1.00, 1.00, 0.40, 1.00, 0.8, 0.3, 0.0, 0.0),
+    "E": (0.52, 1.15, 0.10, 0.95, 0.9, 0.5, 0.2, 0.0),
+    "I": (0.32, 1.22, 0.00, 0.90, 0.9, 0.7, 0.3, 0.0),
+    "O": (0.74, 0.72, 1.00, 1.15, 0.3, 0.1, 0.1, 0.0),
+    "U": (0.42, 0.55, 1.00, 1.30, 0.0, 0.0, 0.1, 0.0),
+}
+VISEMES: tuple[str, ...] = tuple(_MOUTHS)
+_MOUTH_ARRAYS: dict[str, FloatArray] = {k: np.array(v) for k, v in _MOUTHS.items()}
+_BY_LOWER: dict[str, str] = {v.lower(): v for v in VISEMES}
+
+
+@dataclass(frozen=True)
+class _Emotion:
+    smile: float = 0.0  # mouth corners: + up, - down
+    brow_raise: float = 0.0  # head units, + up
+    brow_tilt: float = 0.0  # inner ends: + up (worried/open), - down (frown)
+    brow_asym: float = 0.0  # extra raise of the right brow (the viewer's right)
+    eye_open: float = 1.0
+    lower_lid: float = 0.0  # a raised lower lid reads as a smile in the eyes
+    open_gain: float = 1.0
+
+
+_EMOTIONS: dict[str, _Emotion] = {
+    "neutral": _Emotion(smile=0.15),
+    "happy": _Emotion(smile=0.75, brow_raise=0.008, lower_lid=0.3, open_gain=1.05),
+    "serious": _Emotion(smile=-0.25, brow_raise=-0.012, brow_tilt=-0.014, eye_open=0.88),
+    "excited": _Emotion(
+        smile=0.9, brow_raise=0.026, brow_tilt=0.004, eye_open=1.1, lower_lid=0.15, open_gain=1.12
+    ),
+    "calm": _Emotion(smile=0.35, brow_raise=0.0, eye_open=0.8, lower_lid=0.1, open_gain=0.92),
+    "curious": _Emotion(
+        smile=0.2, brow_raise=0.006, brow_tilt=0.004, brow_asym=0.03, eye_open=1.05
+    ),
+}
+
+_SCLERA: Color = (250, 248, 244)
+_MOUTH_DARK: Color = (58, 16, 26)
+_TEETH: Color = (247, 245, 238)
+_TONGUE: Color = (206, 94, 108)
+_BAYER4 = (
+    (np.array([[0, 8, 2, 10], [12, 4, 14, 6], [3, 11, 1, 9], [15, 7, 13, 5]]) - 7.5) / 16
+).astype(np.float32)
+
+
+def _hex(c: str) -> Color:
+    return (int(c[1:3], 16), int(c[3:5], 16), int(c[5:7], 16))
+
+
+def _mix(a: Color, b: Color, t: float) -> Color:
+    return tuple(round(x + (y - x) * t) for x, y in zip(a[:3], b[:3], strict=True))
+
+
+def _alpha(c: Color, a: float) -> Color:
+    return (*c[:3], round(255 * a))
+
+
+def _smooth(x: float) -> float:
+    x = min(1.0, max(0.0, x))
+    return x * x * (3.0 - 2.0 * x)
+
+
+def _bezier(p0: Pt, p1: Pt, p2: Pt, p3: Pt, n: int = 16) -> list[Pt]:
+    out: list[Pt] = []
+    for i in range(n + 1):
+        s = i / n
+        a, b, c, d = (1 - s) ** 3, 3 * s * (1 - s) ** 2, 3 * s * s * (1 - s), s**3
+        out.append(
+            (
+                a * p0[0] + b * p1[0] + c * p2[0] + d * p3[0],
+                a * p0[1] + b * p1[1] + c * p2[1] + d * p3[1],
+            )
+        )
+    return out
+
+
+def _mirror(pts: Sequence[Pt]) -> list[Pt]:
+    return [(-x, y) for x, y in reversed(pts)]
+
+
+class _Painter:
+    """Draws in head units (origin at the head centre, 1.0 = head height) onto one image.
+
+    Shapes marked ``solid`` also go into the silhouette mask, which tells the breathing bob
+    which pixels belong to the person.
+    """
+
+    def __init__(
+        self, img: Image.Image, ox: float, oy: float, k: float, mask: Image.Image | None = None
+    ) -> None:
+        self.img = img
+        self.draw = ImageDraw.Draw(img, "RGBA")
+        self.mask = ImageDraw.Draw(mask) if mask is not None else None
+        self.ox, self.oy, self.k = ox, oy, k
+
+    def at(self, x: float, y: float) -> Pt:
+        return (self.ox + x * self.k, self.oy + y * self.k)
+
+    def px(self, pts: Sequence[Pt]) -> list[Pt]:
+        return [(self.ox + x * self.k, self.oy + y * self.k) for x, y in pts]
+
+    def box(self, x0: float, y0: float, x1: float, y1: float) -> tuple[int, int, int, int]:
+        """The integer pixel box around a unit-space rectangle, clipped to the image."""
+        w, h = self.img.size
+        a, b = self.at(x0, y0)
+        c, d = self.at(x1, y1)
+        return (
+            max(0, math.floor(a)),
+            max(0, math.floor(b)),
+            min(w, math.ceil(c)),
+            min(h, math.ceil(d)),
+        )
+
+    def sub(self, img: Image.Image, left: int, top: int) -> _Painter:
+        return _Painter(img, self.ox - left, self.oy - top, self.k)
+
+    def poly(self, pts: Sequence[Pt], fill: Color, solid: bool = False) -> None:
+        p = self.px(pts)
+        self.draw.polygon(p, fill=fill)
+        if solid and self.mask is not None:
+            self.mask.polygon(p, fill=255)
+
+    def ellipse(
+        self, x: float, y: float, rx: float, ry: float, fill: Color, solid: bool = False
+    ) -> None:
+        bb = (*self.at(x - rx, y - ry), *self.at(x + rx, y + ry))
+        self.draw.ellipse(bb, fill=fill)
+        if solid and self.mask is not None:
+            self.mask.ellipse(bb, fill=255)
+
+    def line(self, pts: Sequence[Pt], width: float, fill: Color, solid: bool = False) -> None:
+        if len(fill) == 4 and fill[3] < 255:
+            # Translucent Pillow lines overlap at every joint and show beads; a ribbon does not.
+            self.poly(_ribbon(pts, [width] * len(pts)), fill)
+            return
+        w = max(1, round(width * self.k))
+        p = self.px(pts)
+        self.draw.line(p, fill=fill, width=w, joint="curve")
+        # Pillow's lines have square ends; round them off so strokes read as drawn with a pen.
+        r = w / 2.0
+        if w >= 3:
+            for x, y in (p[0], p[-1]):
+                self.draw.ellipse((x - r, y - r, x + r, y + r), fill=fill)
+        if solid and self.mask is not None:
+            self.mask.line(p, fill=255, width=w, joint="curve")
+
+    def stroke(self, pts: Sequence[Pt], w0: float, w1: float, fill: Color) -> None:
+        """A tapered stroke along ``pts``, ``w0`` wide at the start and ``w1`` at the end."""
+        n = len(pts)
+        widths = []
+        for i in range(n):
+            s = i / (n - 1)
+            # A sine bulge keeps the middle full and lets the tail thin out.
+            widths.append((w0 + (w1 - w0) * s) * (0.6 + 0.4 * math.sin(math.pi * (0.2 + 0.8 * s))))
+        self.poly(_ribbon(pts, widths), fill)
+        r = widths[0] / 2
+        self.ellipse(pts[0][0], pts[0][1], r, r, fill)
+
+
+def _ribbon(pts: Sequence[Pt], widths: Sequence[float]) -> list[Pt]:
+    """The outline of a band of the given widths centred on a polyline."""
+    n = len(pts)
+    left: list[Pt] = []
+    right: list[Pt] = []
+    for i, (x, y) in enumerate(pts):
+        a = pts[max(0, i - 1)]
+        b = pts[min(n - 1, i + 1)]
+        dx, dy = b[0] - a[0], b[1] - a[1]
+        ln = math.hypot(dx, dy) or 1.0
+        h = widths[i] / 2
+        nx, ny = -dy / ln * h, dx / ln * h
+        left.append((x + nx, y + ny))
+        right.append((x - nx, y - ny))
+    return left + right[::-1]
+
+
+@dataclass(frozen=True)
+class _Palette:
+    skin: Color
+    skin_shadow: Color
+    skin_light: Color
+    neck: Color
+    blush: Color
+    hair: Color
+    hair_dark: Color
+    hair_light: Color
+    brow: Color
+    lash: Color
+    iris: Color
+    iris_dark: Color
+    iris_light: Color
+    shirt: Color
+    shirt_dark: Color
+    lip_upper: Color
+    lip_lower: Color
+    lip_line: Color
+    background: Color
+    accent: Color
+    frame: Color
+
+    @staticmethod
+    def of(look: Look) -> _Palette:
+        skin, hair, eyes = _hex(look.skin), _hex(look.hair), _hex(look.eyes)
+        shirt, bg, accent = _hex(look.shirt), _hex(look.background), _hex(look.accent)
+        black, white = (0, 0, 0), (255, 255, 255)
+        lip = _mix(skin, (176, 62, 78), 0.42)
+        return _Palette(
+            skin=skin,
+            skin_shadow=_mix(skin, (90, 40, 40), 0.22),
+            skin_light=_mix(skin, white, 0.35),
+            neck=_mix(skin, (90, 40, 40), 0.14),
+            blush=_mix(skin, (235, 90, 100), 0.5),
+            hair=hair,
+            hair_dark=_mix(hair, black, 0.28),
+            hair_light=_mix(hair, white, 0.28),
+            brow=_mix(hair, black, 0.15),
+            lash=_mix(hair, (20, 14, 18), 0.7),
+            iris=eyes,
+            iris_dark=_mix(eyes, black, 0.45),
+            iris_light=_mix(eyes, white, 0.3),
+            shirt=shirt,
+            shirt_dark=_mix(shirt, black, 0.25),
+            lip_upper=_mix(lip, black, 0.08),
+            lip_lower=_mix(lip, white, 0.06),
+            lip_line=_mix(lip, (40, 10, 20), 0.55),
+            background=bg,
+            accent=accent,
+            frame=_mix(hair, (25, 25, 30), 0.75),
+        )
+
+
+def _face_outline(n: int = 96) -> list[Pt]:
+    pts: list[Pt] = []
+    for i in range(n):
+        t = 2 * math.pi * i / n
+        y = -0.5 * math.cos(t)
+        x = 0.372 * math.sin(t)
+        if y > 0:
+            # Narrow the lower half into a soft jaw and rounded chin.
+            f = y / 0.5
+            x *= 1.0 - 0.30 * f**2.2
+            y *= 1.0 - 0.03 * (1 - abs(math.sin(t)))
+        pts.append((x, y))
+    return pts
+
+
+_FACE = _face_outline()
+
+
+class AvatarAnimator:
+    """Draws the persona for one shot; ``frames`` streams it as rgb24 bytes."""
+
+    def __init__(
+        self,
+        look: Look,
+        width: int,
+        height: int,
+        fps: int,
+        *,
+        emotion: str = "neutral",
+        camera: str = "static",
+        seed: int = 0,
+    ) -> None:
+        if width < 16 or height < 16 or fps <= 0:
+            raise ValueError(f"unusable frame size or rate: {width}x{height} @ {fps}")
+        self.look = look
+        self.width, self.height, self.fps = width, height, fps
+        self.emotion = emotion if emotion in _EMOTIONS else "neutral"
+        self.camera = camera if camera in CAMERA_MOVES else "static"
+        self.seed = seed
+        self._emo = _EMOTIONS[self.emotion]
+        self._pal = _Palette.of(look)
+
+        m = min(width, height)
+        self.unit = 0.48 * m  # head height (forehead to chin) in pixels
+        self.cx = width / 2.0
+        # Portrait frames keep the lower third for captions, so the head sits higher there.
+        self.cy = height * (0.35 if height > width * 1.15 else 0.44)
+        self.ss = 2 if m >= 720 else 3 if m >= 300 else 4
+        self._bob_amp = 1.6 * m / 1080.0
+
+        self._bg = self._background()
+        self._buf = np.empty((height, width, 3), np.uint8)
+
+        self._blinks: list[float] = []
+        self._gaze_t: list[float] = []
+        self._gaze: list[Pt] = [(0.0, 0.0)]
+        self._blink_rng = random.Random(f"blink:{seed}")
+        self._gaze_rng = random.Random(f"gaze:{seed}")
+
+        if self.camera == "static":
+            self._build_static()
+        else:
+            self._build_moving()
+
+    # ------------------------------------------------------------------ public
+
+    def frames(self, visemes: Sequence[tuple[float, str]], n_frames: int) -> Iterator[bytes]:
+        """Yield exactly ``n_frames`` rgb24 frames for the (time s, viseme) keyframes.
+
+        The mouth at frame i shows the viseme active at t = i/fps, blended over a short
+        co-articulation window; the output is deterministic for the same inputs and seed.
+        """
+        keys = sorted(
+            ((float(t), _BY_LOWER.get(v.lower(), "sil")) for t, v in visemes), key=lambda kv: kv[0]
+        )
+        times = [t for t, _ in keys]
+        shapes = [_MOUTH_ARRAYS[v] for _, v in keys]
+        last = max(1, n_frames - 1)
+        for i in range(n_frames):
+            t = i / self.fps
+            mouth = self._blend(times, shapes, t)
+            yield self._render(t, mouth, i / last).tobytes()
+
+    def frame(self, t: float, viseme: str = "sil", *, progress: float = 0.0) -> Frame:
+        """One frame at time ``t`` showing ``viseme`` unblended, as an (h, w, 3) uint8 copy."""
+        mouth = _MOUTH_ARRAYS[_BY_LOWER.get(viseme.lower(), "sil")]
+        out: Frame = self._render(t, mouth, progress).copy()
+        return out
+
+    @property
+    def mouth_box(self) -> tuple[int, int, int, int]:
+        """(x0, y0, x1, y1) pixels holding the mouth at rest, camera at its start."""
+        return self._unit_box(-0.2, 0.17, 0.2, 0.43)
+
+    @property
+    def eyes_box(self) -> tuple[int, int, int, int]:
+        """(x0, y0, x1, y1) pixels holding both eyes at rest, camera at its start."""
+        return self._unit_box(-0.26, -0.07, 0.26, 0.1)
+
+    # ------------------------------------------------------------------ timing
+
+    def _blend(self, times: list[float], shapes: list[FloatArray], t: float) -> FloatArray:
+        """Average the viseme signal over [t, t + window]: the lips anticipate the next sound."""
+        sil = _MOUTH_ARRAYS["sil"]
+        end = t + COARTICULATION_S
+        k = bisect_right(times, t) - 1
+        acc = np.zeros_like(sil)
+        cur = t
+        while cur < end:
+            nxt = times[k + 1] if k + 1 < len(times) else math.inf
+            seg = min(nxt, end)
+            if seg > cur:
+                acc += (shapes[k] if k >= 0 else sil) * (seg - cur)
+            cur = max(cur, seg)
+            k += 1
+        return acc / COARTICULATION_S
+
+    def _openness(self, t: float) -> float:
+        while not self._blinks or self._blinks[-1] <= t:
+            if self._blinks:
+                self._blinks.append(self._blinks[-1] + self._blink_rng.uniform(2.5, 5.0))
+            else:
+                self._blinks.append(self._blink_rng.uniform(0.6, 2.2))
+        k = bisect_right(self._blinks, t) - 1
+        closed = 0.0
+        if k >= 0:
+            ph = (t - self._blinks[k]) / BLINK_S
+            if 0.0 <= ph < 1.0:
+                closed = min(1.0, (1.0 - abs(2.0 * ph - 1.0)) * 1.6)
+        return self._emo.eye_open * (1.0 - closed)
+
+    def _gaze_at(self, t: float) -> Pt:
+        while not self._gaze_t or self._gaze_t[-1] <= t:
+            prev = self._gaze_t[-1] if self._gaze_t else 0.0
+            self._gaze_t.append(prev + self._gaze_rng.uniform(1.4, 4.0))
+            # Mostly at the viewer, with an occasional glance aside.
+            if self._gaze_rng.random() < 0.55:
+                self._gaze.append((0.0, 0.0))
+            else:
+                self._gaze.append(
+                    (self._gaze_rng.uniform(-0.014, 0.014), self._gaze_rng.uniform(-0.006, 0.004))
+                )
+        k = bisect_right(self._gaze_t, t)
+        if k == 0:
+            return self._gaze[0]
+        a, b = self._gaze[k - 1], self._gaze[k]
+        s = _smooth((t - self._gaze_t[k - 1]) / 0.12)
+        return (a[0] + (b[0] - a[0]) * s, a[1] + (b[1] - a[1]) * s)
+
+    def _breath(self, t: float) -> float:
+        return self._bob_amp * math.sin(2 * math.pi * t / BREATH_PERIOD_S)
+
+    def _camera(self, progress: float) -> tuple[float, float]:
+        """(scale, x offset px) of the drawn person for a shot ``progress`` in [0, 1]."""
+        e = _smooth(progress)
+        if self.camera == "push_in":
+            return 1.0 + 0.07 * e, 0.0
+        if self.camera == "pull_out":
+            return 1.07 - 0.07 * e, 0.0
+        if self.camera == "pan_left":
+            return 1.0, self.width * 0.035 * (e - 0.5)
+        if self.camera == "pan_right":
+            return 1.0, -self.width * 0.035 * (e - 0.5)
+        return 1.0, 0.0
+
+    # ------------------------------------------------------------------ layers
+
+    def _unit_box(self, x0: float, y0: float, x1: float, y1: float) -> tuple[int, int, int, int]:
+        s, dx = self._camera(0.0)
+        u = self.unit * s
+        return (
+            max(0, math.floor(self.cx + dx + x0 * u)),
+            max(0, math.floor(self.cy + y0 * u)),
+            min(self.width, math.ceil(self.cx + dx + x1 * u)),
+            min(self.height, math.ceil(self.cy + y1 * u)),
+        )
+
+    def _background(self) -> Frame:
+        """The whole backdrop: gradient, glow, accent ring and dots, vignette, dither."""
+        pal, u, w, h = self._pal, self.unit, self.width, self.height
+        f32 = np.float32
+        ys = np.arange(h, dtype=f32) + f32(0.5)
+        xs = np.arange(w, dtype=f32) + f32(0.5)
+        bg = np.array(pal.background, f32)
+        top = bg + (255.0 - bg) * 0.10
+        col = top + (bg * 0.62 - top) * (ys / h)[:, None]
+
+        # Glow behind the head and vignette are separable products, cheap as outer products.
+        glow = np.outer(
+            np.exp(-(((ys - self.cy) / (1.05 * u)) ** 2)),
+            np.exp(-(((xs - self.cx) / (1.05 * u)) ** 2)),
+        ) * f32(0.34)
+        vig = np.add.outer(((ys - h / 2) / (h / 2)) ** 2, ((xs - w / 2) / (w / 2)) ** 2)
+        vig = f32(1.0) - f32(0.08) * np.minimum(vig, f32(2.0))
+        glow_col = np.array(_mix(_mix(pal.background, pal.accent, 0.35), (255, 255, 255), 0.2), f32)
+        img = col[:, None, :] * (f32(1.0) - glow)[..., None] + glow_col * glow[..., None]
+        img *= vig[..., None]
+
+        accent = np.array(pal.accent, f32)
+
+        def shape(cx: float, cy: float, reach: float, cov: Callable[[F32], F32], a: float) -> None:
+            r0, r1 = (int(v) for v in np.searchsorted(ys, [cy - reach, cy + reach]))
+            c0, c1 = (int(v) for v in np.searchsorted(xs, [cx - reach, cx + reach]))
+            if r1 <= r0 or c1 <= c0:
+                return
+            d = np.hypot(xs[None, c0:c1] - f32(cx), ys[r0:r1, None] - f32(cy))
+            sub = img[r0:r1, c0:c1]
+            sub += (accent - sub) * (np.clip(cov(d), 0.0, 1.0) * f32(a))[..., None]
+
+        def ring(cx: float, cy: float, r: float, half: float, a: float) -> None:
+            # Analytic coverage: one pixel of soft edge is the anti-aliasing.
+            shape(cx, cy, r + half + 1, lambda d: f32(half + 0.5) - np.abs(d - f32(r)), a)
+
+        def disc(cx: float, cy: float, r: float, a: float) -> None:
+            shape(cx, cy, r + 1, lambda d: f32(r + 0.5) - d, a)
+
+        ring(self.cx + 0.55 * u, self.cy - 0.22 * u, 0.62 * u, 0.016 * u, 0.38)
+        disc(self.cx - 1.05 * u, self.cy - 0.52 * u, 0.045 * u, 0.5)
+        disc(self.cx - 0.88 * u, self.cy - 0.62 * u, 0.022 * u, 0.55)
+        disc(self.cx + 1.3 * u, self.cy + 0.35 * u, 0.03 * u, 0.5)
+        for i in range(5):
+            disc(self.cx - 1.25 * u + i * 0.07 * u, self.cy + 0.1 * u, 0.009 * u, 0.35)
+
+        # Ordered dither hides 8-bit banding in the slow gradient.
+        img += np.tile(_BAYER4, (h // 4 + 1, w // 4 + 1))[:h, :w, None]
+        np.clip(img, 0, 255, out=img)
+        out: Frame = np.rint(img).astype(np.uint8)
+        return out
+
+    def _background_ss(self, x0: int, y0: int, x1: int, y1: int) -> Image.Image:
+        """The backdrop over a box, blown up ``ss`` times so the person can be drawn on it.
+
+        Nearest-neighbour keeps it exact: reducing it again gives back the cached pixels.
+        """
+        crop = Image.fromarray(self._bg[y0:y1, x0:x1])
+        return crop.resize((crop.width * self.ss, crop.height * self.ss), Image.Resampling.NEAREST)
+
+    def _person_box(self, scale: float, dx: float) -> tuple[int, int, int, int]:
+        u = self.unit * scale
+        pad = abs(self._bob_amp) + 2
+        return (
+            max(0, math.floor(self.cx + dx - 1.3 * u)),
+            max(0, math.floor(self.cy - 0.8 * u - pad)),
+            min(self.width, math.ceil(self.cx + dx + 1.3 * u)),
+            self.height,
+        )
+
+    def _build_static(self) -> None:
+        x0, y0, x1, y1 = self._person_box(1.0, 0.0)
+        ss = self.ss
+        big = self._background_ss(x0, y0, x1, y1)
+        mask = Image.new("L", big.size, 0)
+        pn = _Painter(big, (self.cx - x0) * ss, (self.cy - y0) * ss, self.unit * ss, mask)
+        self._draw_person(pn)
+
+        # The features are redrawn every frame on top of cached supersampled face crops.
+        self._crops: list[tuple[Image.Image, int, int]] = []
+        for bx in ((-0.33, -0.215, 0.33, 0.125), (-0.21, 0.165, 0.21, 0.43)):
+            a, b, c, d = self._unit_box(*bx)
+            crop = big.crop(((a - x0) * ss, (b - y0) * ss, (c - x0) * ss, (d - y0) * ss))
+            self._crops.append((crop, a, b))
+
+        small = np.asarray(big.reduce(ss))
+        sil = np.asarray(mask.reduce(ss)) > 0
+        base = self._bg.copy()
+        region = base[y0:y1, x0:x1]
+        region[sil] = small[sil]
+        self._base = base
+
+        # Per row, the columns the person covers: the bob only moves those.
+        spans = np.zeros((self.height, 2), np.int64)
+        has = sil.any(axis=1)
+        left = sil.argmax(axis=1)
+        right = sil.shape[1] - sil[:, ::-1].argmax(axis=1)
+        spans[y0:y1, 0] = np.where(has, np.maximum(0, left - 1) + x0, 0)
+        spans[y0:y1, 1] = np.where(has, np.minimum(sil.shape[1], right + 1) + x0, 0)
+        self._spans = spans
+        self._plans: dict[int, list[tuple[int, int, int, int]]] = {}
+
+    def _build_moving(self) -> None:
+        boxes = [self._person_box(*self._camera(p)) for p in (0.0, 1.0)]
+        x0 = min(b[0] for b in boxes)
+        y0 = min(b[1] for b in boxes)
+        x1 = max(b[2] for b in boxes)
+        y1 = self.height
+        self._mbox = (x0, y0, x1, y1)
+        self._mbg = self._background_ss(x0, y0, x1, y1)
+        np.copyto(self._buf, self._bg)
+
+    def _shift_plan(self, d: int) -> list[tuple[int, int, int, int]]:
+        plan = self._plans.get(d)
+        if plan is None:
+            plan = []
+            h = self.height
+            sp = self._spans
+            for y in range(h):
+                src = min(h - 1, max(0, y + d))
+                lo = min(sp[y, 0] if sp[y, 1] else 1 << 30, sp[src, 0] if sp[src, 1] else 1 << 30)
+                hi = max(sp[y, 1], sp[src, 1])
+                if hi > lo:
+                    plan.append((y, src, int(lo), int(hi)))
+            self._plans[d] = plan
+        return plan
+
+    def _render(self, t: float, mouth: FloatArray, progress: float) -> Frame:
+        buf = self._buf
+        gaze = self._gaze_at(t)
+        eye_open = self._openness(t)
+        if self.camera == "static":
+            d = round(self._breath(t))
+            np.copyto(buf, self._base)
+            if d:
+                base = self._base
+                for y, src, lo, hi in self._shift_plan(d):
+                    buf[y, lo:hi] = base[src, lo:hi]
+            for i, (crop, a, b) in enumerate(self._crops):
+                img = crop.copy()
+                pn = _Painter(
+                    img, (self.cx - a) * self.ss, (self.cy - b) * self.ss, self.unit * self.ss
+                )
+                if i == 0:
+                    self._draw_eyes(pn, eye_open, gaze)
+                else:
+                    self._draw_mouth(pn, mouth)
+                arr = np.asarray(img.reduce(self.ss))
+                top = b - d
+                h = arr.shape[0]
+                lo, hi = max(0, top), min(self.height, top + h)
+                buf[lo:hi, a : a + arr.shape[1]] = arr[lo - top : hi - top]
+            return buf
+
+        scale, dx = self._camera(progress)
+        x0, y0, x1, y1 = self._mbox
+        img = self._mbg.copy()
+        ss = self.ss
+        oy = self.cy - self._breath(t)
+        pn = _Painter(img, (self.cx + dx - x0) * ss, (oy - y0) * ss, self.unit * scale * ss)
+        self._draw_person(pn)
+        self._draw_eyes(pn, eye_open, gaze)
+        self._draw_mouth(pn, mouth)
+        buf[y0:y1, x0:x1] = np.asarray(img.reduce(ss))
+        return buf
+
+    # ------------------------------------------------------------------ drawing
+
+    def _draw_person(self, pn: _Painter) -> None:
+        """Everything that does not move on its own: hair, body, neck, ears, face, nose."""
+        pal, style = self._pal, self.look.hair_style
+        bottom = (pn.img.size[1] + 4 - pn.oy) / pn.k
+
+        if style == "long":
+            back = [
+                *_bezier((-0.42, -0.05), (-0.47, 0.25), (-0.53, 0.55), (-0.5, 0.86)),
+                *_bezier((-0.5, 0.86), (-0.2, 0.93), (0.2, 0.93), (0.5, 0.86)),
+                *_bezier((0.5, 0.86), (0.53, 0.55), (0.47, 0.25), (0.42, -0.05)),
+            ]
+            pn.poly(back, pal.hair_dark, solid=True)
+            pn.ellipse(0.0, -0.05, 0.425, 0.5, pal.hair_dark, solid=True)
+        elif style == "short":
+            pn.ellipse(0.0, -0.1, 0.415, 0.46, pal.hair_dark, solid=True)
+        elif style == "bun":
+            pn.ellipse(0.0, -0.6, 0.155, 0.14, pal.hair, solid=True)
+            pn.ellipse(-0.04, -0.64, 0.06, 0.04, _alpha(pal.hair_light, 0.5))
+            pn.ellipse(0.0, -0.06, 0.395, 0.49, pal.hair_dark, solid=True)
+
+        # Shoulders and shirt.
+        half = [
+            (-1.2, bottom),
+            *_bezier((-1.2, 1.18), (-1.16, 0.92), (-1.0, 0.8), (-0.76, 0.77), 12),
+            *_bezier((-0.76, 0.77), (-0.5, 0.74), (-0.28, 0.67), (-0.15, 0.62), 10),
+        ]
+        pn.poly([*half, *_mirror(half)], pal.shirt, solid=True)
+        for s in (-1, 1):
+            # Where the arm meets the chest.
+            pn.line(
+                _bezier((s * 0.93, 1.06), (s * 0.9, 1.2), (s * 0.9, 1.35), (s * 0.91, 1.6), 10),
+                0.012,
+                _alpha(pal.shirt_dark, 0.5),
+            )
+
+        # Neck, with the neckline as a soft U and a collar band along it.
+        neckline = _bezier((-0.19, 0.64), (-0.15, 0.8), (0.15, 0.8), (0.19, 0.64), 16)
+        pn.poly(
+            [
+                (-0.1, 0.3),
+                (-0.112, 0.47),
+                (-0.13, 0.56),
+                *neckline,
+                (0.13, 0.56),
+                (0.112, 0.47),
+                (0.1, 0.3),
+            ],
+            pal.neck,
+            solid=True,
+        )
+        pn.ellipse(0.0, 0.43, 0.15, 0.11, pal.skin_shadow)
+        pn.line(neckline, 0.04, pal.shirt_dark)
+
+        if style != "long":
+            for s in (-1, 1):
+                pn.ellipse(s * 0.365, 0.04, 0.06, 0.095, pal.skin, solid=True)
+                pn.ellipse(s * 0.372, 0.045, 0.03, 0.055, pal.skin_shadow)
+
+        pn.poly(_FACE, pal.skin, solid=True)
+
+        # Nose: a shaded tip and a small highlight, no outline.
+        pn.ellipse(0.0, 0.14, 0.045, 0.028, _alpha(pal.skin_shadow, 0.55))
+        pn.ellipse(0.0, 0.128, 0.04, 0.026, pal.skin)
+        pn.ellipse(-0.012, 0.112, 0.014, 0.02, _alpha(pal.skin_light, 0.6))
+        for s in (-1, 1):
+            pn.ellipse(s * 0.022, 0.148, 0.01, 0.005, _alpha(pal.skin_shadow, 0.6))
+
+        # Blush: stacked translucent ellipses approximate a soft falloff without a blur pass.
+        for i in range(5):
+            f = 1.0 - i * 0.17
+            for s in (-1, 1):
+                pn.ellipse(s * 0.215, 0.16, 0.07 * f, 0.04 * f, _alpha(pal.blush, 0.09))
+
+        if style in ("short", "long"):
+            part = -0.12 if style == "short" else 0.0
+            # A side part with the fringe swept across in two soft locks.
+            hairline = [
+                (-0.42, 0.0),
+                *_bezier((-0.385, -0.02), (-0.38, -0.24), (-0.26, -0.37), (part, -0.37), 12),
+                *_bezier((part, -0.37), (-0.02, -0.35), (0.03, -0.27), (0.06, -0.2), 10),
+                *_bezier((0.06, -0.2), (0.08, -0.24), (0.1, -0.26), (0.13, -0.27), 4),
+                *_bezier((0.13, -0.27), (0.2, -0.25), (0.26, -0.2), (0.3, -0.14), 8),
+                *_bezier((0.3, -0.14), (0.31, -0.17), (0.32, -0.19), (0.33, -0.2), 4),
+                *_bezier((0.33, -0.2), (0.37, -0.14), (0.385, -0.07), (0.42, 0.0), 6),
+            ]
+            if style == "long":
+                hairline = [
+                    (-0.43, 0.25),
+                    *_bezier((-0.36, 0.22), (-0.36, -0.12), (-0.25, -0.3), (0.0, -0.36), 14),
+                    *_mirror(
+                        _bezier((-0.36, 0.22), (-0.36, -0.12), (-0.25, -0.3), (0.0, -0.36), 14)
+                    ),
+                    (0.43, 0.25),
+                ]
+            top = [
+                (0.43 * math.cos(a), -0.05 - 0.53 * math.sin(a))
+                for a in np.linspace(-0.05, math.pi + 0.05, 40)
+            ]
+            pn.poly([*hairline, *top], pal.hair, solid=True)
+            # Shine: a light arc across the crown.
+            pn.line(
+                _bezier((-0.25, -0.44), (-0.14, -0.5), (0.05, -0.51), (0.18, -0.47), 12),
+                0.022,
+                _alpha(pal.hair_light, 0.55),
+            )
+            if style == "short":
+                pn.line(
+                    _bezier((part, -0.36), (0.0, -0.42), (0.15, -0.44), (0.3, -0.38), 10),
+                    0.008,
+                    _alpha(pal.hair_dark, 0.7),
+                )
+        elif style == "bun":
+            hairline = _bezier((-0.4, -0.02), (-0.36, -0.3), (-0.2, -0.38), (0.0, -0.39), 14)
+            top = [
+                (0.415 * math.cos(a), -0.06 - 0.5 * math.sin(a))
+                for a in np.linspace(-0.05, math.pi + 0.05, 40)
+            ]
+            pn.poly([*hairline, *_mirror(hairline), *top], pal.hair, solid=True)
+            pn.line(
+                _bezier((-0.12, -0.47), (-0.05, -0.52), (0.05, -0.52), (0.12, -0.47), 8),
+                0.03,
+                pal.accent,
+            )
+            pn.line(
+                _bezier((-0.24, -0.43), (-0.14, -0.49), (0.0, -0.5), (0.12, -0.48), 10),
+                0.018,
+                _alpha(pal.hair_light, 0.45),
+            )
+        else:
+            pn.ellipse(-0.1, -0.36, 0.12, 0.06, _alpha(pal.skin_light, 0.45))
+
+        if self.look.glasses:
+            for s in (-1, 1):
+                pn.line([(s * 0.262, 0.0), (s * 0.37, -0.01)], 0.014, pal.frame)
+
+    def _draw_eyes(self, pn: _Painter, openness: float, gaze: Pt) -> None:
+        pal, emo = self._pal, self._emo
+        white = (255, 255, 255)
+        for side in (-1, 1):
+            ex, ey, ew, eh = side * 0.16, 0.03, 0.078, 0.062
+            q = np.linspace(0.0, 1.0, 24)
+            xs = ex - ew + 2 * ew * q
+            outer = q if side > 0 else 1.0 - q
+            lift = -0.012 * outer  # outer corners sit a touch higher: a friendlier eye
+            bump = np.sin(np.pi * q)
+            up_open = ey + lift - eh * bump**0.7 * (1.0 + 0.12 * (1.0 - outer))
+            low = ey + lift * 0.4 + eh * 0.78 * (1.0 - emo.lower_lid) * bump**1.1
+            up = low + (up_open - low) * max(0.0, openness)
+            upper = list(zip(xs.tolist(), up.tolist(), strict=True))
+            lower = list(zip(xs.tolist(), low.tolist(), strict=True))
+            if openness > 0.06:
+                box = pn.box(ex - ew - 0.01, ey - eh * 1.4 - 0.02, ex + ew + 0.01, ey + eh + 0.01)
+                size = (box[2] - box[0], box[3] - box[1])
+                if size[0] > 0 and size[1] > 0:
+                    # Draw the eyeball freely, then clip it to the lids through a mask.
+                    eye = Image.new("RGB", size, _SCLERA)
+                    sp = pn.sub(eye, box[0], box[1])
+                    ix, iy = ex + gaze[0], ey + 0.004 + gaze[1]
+                    sp.ellipse(ix, iy, 0.043, 0.043, pal.iris_dark)
+                    sp.ellipse(ix, iy, 0.037, 0.037, pal.iris)
+                    sp.ellipse(ix, iy + 0.016, 0.028, 0.018, _alpha(pal.iris_light, 0.6))
+                    sp.ellipse(ix, iy, 0.019, 0.019, (22, 16, 20))
+                    sp.ellipse(ix + 0.014, iy - 0.015, 0.011, 0.011, white)
+                    sp.ellipse(ix - 0.013, iy + 0.014, 0.005, 0.005, _alpha(white, 0.8))
+                    # The upper lid shades the top of the eyeball.
+                    shade = [(x, y - 0.02) for x, y in upper] + [
+                        (x, y + 0.012) for x, y in reversed(upper)
+                    ]
+                    sp.poly(shade, _alpha((110, 80, 95), 0.25))
+                    mask = Image.new("L", size, 0)
+                    ImageDraw.Draw(mask).polygon(sp.px(upper + lower[::-1]), fill=255)
+                    pn.img.paste(eye, box[:2], mask)
+                crease = [(x, y - 0.024 - 0.008 * openness) for x, y in upper[4:-3]]
+                pn.line(crease, 0.006, _alpha(pal.skin_shadow, 0.6 * min(1.0, openness)))
+                pn.line(lower[3:-2], 0.005, _alpha(pal.lash, 0.25))
+            line = upper if openness > 0.06 else lower
+            pn.line(line, 0.015, pal.lash)
+            o = line[-1] if side > 0 else line[0]
+            pn.line([o, (o[0] + side * 0.016, o[1] - 0.012)], 0.01, pal.lash)
+
+            # Brows: tapered strokes, lifted and tilted by the emotion; they dip in a blink.
+            raise_ = emo.brow_raise + (emo.brow_asym if side > 0 else 0.0)
+            raise_ -= 0.006 * (1.0 - min(1.0, openness / max(emo.eye_open, 1e-6)))
+            inner_y = -0.098 - raise_ - emo.brow_tilt
+            outer_y = -0.098 - raise_ + emo.brow_tilt * 0.3
+            brow = _bezier(
+                (side * 0.07, inner_y),
+                (side * 0.12, inner_y - 0.024),
+                (side * 0.2, outer_y - 0.026),
+                (side * 0.25, outer_y + 0.004),
+                12,
+            )
+            pn.stroke(brow, 0.036, 0.016, pal.brow)
+
+        if self.look.glasses:
+            for side in (-1, 1):
+                cx = side * 0.16
+                bb = (*pn.at(cx - 0.112, -0.05), *pn.at(cx + 0.112, 0.1))
+                w = max(1, round(0.012 * pn.k))
+                pn.draw.rounded_rectangle(bb, radius=0.05 * pn.k, outline=pal.frame, width=w)
+                pn.line([(cx + 0.035, -0.032), (cx + 0.075, 0.01)], 0.01, _alpha(white, 0.35))
+            pn.line(
+                _bezier((-0.05, 0.01), (-0.03, -0.015), (0.03, -0.015), (0.05, 0.01), 8),
+                0.012,
+                pal.frame,
+            )
+
+    def _draw_mouth(self, pn: _Painter, shape: FloatArray) -> None:
+        pal, emo = self._pal, self._emo
+        op, width, rnd, lip, t_up, t_low, tongue_y, tip = (float(v) for v in shape)
+        op = min(1.15, op * emo.open_gain)
+        cy = 0.29
+        hw = 0.09 * width
+        smile = emo.smile * (1.0 - 0.6 * min(1.0, rnd))
+        n = 33
+        xs = np.linspace(-1.0, 1.0, n)
+        ax = np.abs(xs)
+        ex = 2.0 + 2.2 * (1.0 - rnd)  # superellipse exponent: round for O/U, boxy when spread
+        prof = np.clip(1.0 - ax**ex, 0.0, 1.0) ** (1.0 / ex)
+        curve = -0.03 * smile * xs**2 + 0.006 * smile
+        a_top = (0.024 + 0.014 * rnd) * op
+        a_bot = (0.06 - 0.006 * rnd) * op
+        in_x = xs * hw * (0.9 - 0.05 * rnd)
+        in_top = cy + curve - a_top * prof
+        in_bot = cy + curve + a_bot * prof
+        taper = (1.0 - ax**2) ** 0.5
+        taper = taper + (1.0 - taper) * 0.5 * rnd
+        bow = 0.005 * (np.exp(-(((ax - 0.3) / 0.18) ** 2)) - 0.8 * np.exp(-((xs / 0.12) ** 2)))
+        out_x = xs * hw
+        out_top = in_top - 0.02 * lip * (0.1 + 0.9 * taper) - bow * lip
+        out_bot = in_bot + 0.027 * lip * (0.1 + 0.9 * taper)
+
+        def pts(x: FloatArray, y: FloatArray) -> list[Pt]:
+            return list(zip(x.tolist(), y.tolist(), strict=True))
+
+        mid = n // 2
+        # A soft shadow under the lower lip, then the lips themselves.
+        pn.ellipse(
+            0.0, float(out_bot[mid]) + 0.008, hw * 0.55, 0.011, _alpha(pal.skin_shadow, 0.35)
+        )
+        pn.poly(pts(in_x, in_bot) + pts(out_x, out_bot)[::-1], pal.lip_lower)
+        pn.poly(pts(out_x, out_top) + pts(in_x, in_top)[::-1], pal.lip_upper)
+        pn.ellipse(
+            0.0,
+            float(in_bot[mid]) + 0.013 * lip,
+            0.032 * width,
+            0.0055 * lip,
+            _alpha(pal.skin_light, 0.4),
+        )
+
+        inner = pts(in_x, in_top) + pts(in_x, in_bot)[::-1]
+        if op > 0.015:
+            box = pn.box(-hw - 0.01, cy - 0.08, hw + 0.01, cy + 0.12)
+            size = (box[2] - box[0], box[3] - box[1])
+            if size[0] > 0 and size[1] > 0:
+                # Inside of the mouth drawn freely, then clipped to the lips through a mask.
+                mimg = Image.new("RGB", size, _MOUTH_DARK)
+                sp = pn.sub(mimg, box[0], box[1])
+                top_c, bot_c = float(in_top[mid]), float(in_bot[mid])
+                gap = bot_c - top_c
+                # The tongue lies low unless it rises to the teeth (DD, nn, TH).
+                ty = bot_c - gap * (0.1 + 0.55 * tongue_y) + 0.02
+                sp.ellipse(0.0, ty, hw * 0.62, 0.032, _TONGUE)
+                if t_low > 0.01:
+                    band = 0.018 * t_low
+                    sp.poly([*pts(in_x, in_bot - band), (hw, cy + 0.2), (-hw, cy + 0.2)], _TEETH)
+                if t_up > 0.01:
+                    band = 0.022 * t_up
+                    sp.poly(
+                        [*pts(in_x, in_top + band)[::-1], (-hw, cy - 0.2), (hw, cy - 0.2)], _TEETH
+                    )
+                if tip > 0.01:
+                    sp.ellipse(0.0, top_c + gap * 0.62, hw * 0.42 * tip, gap * 0.42 * tip, _TONGUE)
+                mask = Image.new("L", size, 0)
+                ImageDraw.Draw(mask).polygon(sp.px(inner), fill=255)
+                pn.img.paste(mimg, box[:2], mask)
+        seam = pts(in_x, (in_top + in_bot) * 0.5) if op <= 0.015 else pts(in_x, in_top)
+        pn.line(seam, 0.004 + 0.006 * (1.0 - min(1.0, op * 4.0)), pal.lip_line)
+        if smile > 0.3:
+            # Dimples at the mouth corners for a real smile.
+            a = min(1.0, (smile - 0.3) * 2.0)
+            for s in (-1, 1):
+                x, y = s * (hw + 0.01), cy + float(curve[0]) + 0.002
+                dimple = _bezier(
+                    (x - s * 0.006, y - 0.013),
+                    (x + s * 0.005, y - 0.006),
+                    (x + s * 0.005, y + 0.004),
+                    (x - s * 0.002, y + 0.011),
+                    6,
+                )
+                pn.line(dimple, 0.005, _alpha(pal.skin_shadow, 0.7 * a))

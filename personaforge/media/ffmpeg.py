@@ -1,0 +1,153 @@
+"""The one place PersonaForge runs ffmpeg: argument lists, `-progress` parsing, typed errors."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shlex
+import subprocess
+import tempfile
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from pathlib import Path
+
+from personaforge.errors import PersonaForgeError
+from personaforge.progress import NullProgress, Progress
+
+_NOISE = ("frame=", "size=", "Press [q]", "  built with", "  configuration:", "  lib")
+
+
+class FFmpegError(PersonaForgeError):
+    """ffmpeg failed; carries the command line and the useful lines of its stderr."""
+
+    def __init__(self, message: str, *, cmd: Sequence[str], stderr: str) -> None:
+        self.cmd = list(cmd)
+        self.stderr = stderr
+        useful = [ln.strip() for ln in stderr.splitlines() if ln.strip() and not ln.startswith(_NOISE)]
+        tail = useful[-1] if useful else "no output"
+        super().__init__(f"{message}: {tail}", hint="rerun with --verbose for the full ffmpeg log")
+
+    def details(self) -> str:
+        return "$ " + shlex.join(self.cmd) + "\n" + self.stderr
+
+
+@lru_cache(maxsize=1)
+def ffmpeg_exe() -> str:
+    """ffmpeg from $PERSONAFORGE_FFMPEG, else the binary bundled with imageio-ffmpeg."""
+    override = os.environ.get("PERSONAFORGE_FFMPEG")
+    if override:
+        if not Path(override).is_file():
+            raise PersonaForgeError(
+                f"PERSONAFORGE_FFMPEG points at {override}, which does not exist",
+                hint="unset it to use the bundled ffmpeg",
+            )
+        return override
+    try:
+        import imageio_ffmpeg
+    except ImportError:  # pragma: no cover - a core dependency
+        raise PersonaForgeError(
+            "ffmpeg not found", hint="pip install imageio-ffmpeg or set PERSONAFORGE_FFMPEG"
+        ) from None
+    exe: str = imageio_ffmpeg.get_ffmpeg_exe()
+    return exe
+
+
+def ffmpeg_version() -> str:
+    out = subprocess.run(
+        [ffmpeg_exe(), "-hide_banner", "-version"], capture_output=True, text=True, check=False
+    ).stdout
+    return out.splitlines()[0] if out else "unknown"
+
+
+def ffmpeg_has_filter(name: str) -> bool:
+    out = subprocess.run(
+        [ffmpeg_exe(), "-hide_banner", "-filters"], capture_output=True, text=True, check=False
+    ).stdout
+    return any(line.split()[1:2] == [name] for line in out.splitlines() if line.strip())
+
+
+def _base_args(*, stdin: bool = False) -> list[str]:
+    # -nostdin stops ffmpeg from eating the terminal's keys; frame piping needs stdin.
+    return [ffmpeg_exe(), "-hide_banner", *([] if stdin else ["-nostdin"]), "-y", "-loglevel", "error"]
+
+
+def run(
+    args: Sequence[str],
+    *,
+    cwd: Path | None = None,
+    duration_s: float | None = None,
+    progress: Progress | None = None,
+    task: str = "ffmpeg",
+    what: str = "ffmpeg failed",
+) -> None:
+    """Run ffmpeg with ``args`` (after the global options); report progress by output time."""
+    progress = progress or NullProgress()
+    cmd = [*_base_args(), "-progress", "pipe:1", "-nostats", *args]
+    with tempfile.TemporaryFile() as err:
+        progress.start(task, total=duration_s)
+        proc = subprocess.Popen(
+            cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=err, stdin=subprocess.DEVNULL
+        )
+        assert proc.stdout is not None
+        try:
+            for raw in proc.stdout:
+                key, _, value = raw.decode("ascii", "replace").strip().partition("=")
+                if key == "out_time_us" and value.isdigit() and duration_s:
+                    progress.update(min(duration_s, int(value) / 1e6))
+            rc = proc.wait()
+        except BaseException:
+            proc.kill()
+            proc.wait()
+            raise
+        finally:
+            progress.finish()
+        if rc != 0:
+            err.seek(0)
+            raise FFmpegError(what, cmd=cmd, stderr=err.read().decode("utf-8", "replace"))
+
+
+def encode_frames(
+    frames: Iterable[bytes],
+    *,
+    width: int,
+    height: int,
+    fps: int,
+    out_args: Sequence[str],
+    out: Path,
+    n_frames: int | None = None,
+    progress: Progress | None = None,
+    task: str = "encoding frames",
+    what: str = "encoding frames failed",
+) -> None:
+    """Stream raw rgb24 frames into ffmpeg's stdin; never holds more than one frame."""
+    progress = progress or NullProgress()
+    cmd = [
+        *_base_args(stdin=True),
+        "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-r", str(fps),
+        "-i", "pipe:0", *out_args, str(out),
+    ]  # fmt: skip
+    with tempfile.TemporaryFile() as err:
+        progress.start(task, total=n_frames)
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err)
+        assert proc.stdin is not None
+        broken = False
+        try:
+            for frame in frames:
+                try:
+                    proc.stdin.write(frame)
+                except BrokenPipeError:
+                    broken = True
+                    break
+                progress.advance(1)
+            with contextlib.suppress(BrokenPipeError):
+                proc.stdin.close()
+            rc = proc.wait()
+        except BaseException:
+            proc.kill()
+            proc.wait()
+            raise
+        finally:
+            progress.finish()
+        if rc != 0 or broken:
+            err.seek(0)
+            raise FFmpegError(what, cmd=cmd, stderr=err.read().decode("utf-8", "replace"))

@@ -1,0 +1,1 @@
+"""The operations: one function per verb, explicit arguments, a result back."""

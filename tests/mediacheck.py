@@ -1,0 +1,58 @@
+"""Helpers for tests: read real properties of rendered media (PyAV and the bundled ffmpeg)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import av
+import numpy as np
+
+from personaforge.media.ffmpeg import ffmpeg_exe
+
+
+def frame_at(path: Path, t: float) -> np.ndarray:
+    """The decoded RGB frame shown at time ``t`` seconds."""
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        best = None
+        for frame in container.decode(stream):
+            if frame.time is not None and frame.time > t + 1e-3:
+                break
+            best = frame
+        assert best is not None, f"no frame at {t}s in {path}"
+        return best.to_ndarray(format="rgb24")
+
+
+def integrated_loudness(path: Path) -> float:
+    proc = subprocess.run(
+        [ffmpeg_exe(), "-hide_banner", "-nostats", "-i", str(path), "-map", "0:a",
+         "-af", "ebur128", "-f", "null", "-"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    values = re.findall(r"I:\s+(-?[\d.]+) LUFS", proc.stderr)
+    assert values, proc.stderr[-500:]
+    return float(values[-1])
+
+
+def moov_before_mdat(path: Path) -> bool:
+    """True if the file is 'faststart': its index comes before the media data."""
+    with open(path, "rb") as fh:
+        offset = 0
+        while True:
+            header = fh.read(8)
+            if len(header) < 8:
+                return False
+            size = int.from_bytes(header[:4], "big")
+            kind = header[4:8]
+            if kind == b"moov":
+                return True
+            if kind == b"mdat":
+                return False
+            if size == 1:
+                size = int.from_bytes(fh.read(8), "big")
+                fh.seek(offset + size)
+            else:
+                fh.seek(offset + size)
+            offset += size

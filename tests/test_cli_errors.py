@@ -1,0 +1,143 @@
+"""Bad input: one clear line naming the file and field, exit 1, no traceback, nothing half-written."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from conftest import run_cli
+
+
+def _one_error_line(stderr: str) -> str:
+    lines = [ln for ln in stderr.splitlines() if ln.strip()]
+    assert "Traceback" not in stderr
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("error: ")
+    return lines[0]
+
+
+def test_malformed_yaml_names_file_and_line(project: Path) -> None:
+    (project / "video.yaml").write_text("schema_version: 1\ntitle: [unclosed\nscript: script.md\n")
+    proc = run_cli("plan", str(project))
+    assert proc.returncode == 1
+    line = _one_error_line(proc.stderr)
+    assert f"{project / 'video.yaml'}:" in line and "invalid YAML" in line
+    assert not (project / "build" / "plan.yaml").exists()
+
+
+def test_unknown_key_suggests_the_right_one(project: Path) -> None:
+    (project / "video.yaml").write_text(
+        "schema_version: 1\ntitle: T\nscript: script.md\nfromat: shorts\n"
+    )
+    proc = run_cli("make-video", str(project))
+    assert proc.returncode == 1
+    line = _one_error_line(proc.stderr)
+    assert "video.yaml:4: fromat: unknown key; did you mean 'format'?" in line
+    assert "[plan]" not in line or "video.yaml" in line
+
+
+def test_bad_nested_value_names_field_and_line(project: Path) -> None:
+    (project / "persona.yaml").write_text("name: Tess\nlook:\n  shirt: red\n")
+    proc = run_cli("speak", str(project))
+    line = _one_error_line(proc.stderr)
+    assert proc.returncode == 1
+    assert "persona.yaml:3: look.shirt:" in line and "colour" in line
+
+
+def test_missing_script_file(project: Path) -> None:
+    (project / "script.md").unlink()
+    proc = run_cli("make-video", str(project))
+    assert proc.returncode == 1
+    line = _one_error_line(proc.stderr)
+    assert "[plan]" in line and "video.yaml" in line and "script" in line and "not found" in line
+
+
+def test_missing_project_folder(tmp_path: Path) -> None:
+    proc = run_cli("make-video", str(tmp_path / "nope"))
+    assert proc.returncode == 1
+    assert "does not exist" in _one_error_line(proc.stderr)
+
+
+def test_downstream_stage_before_upstream_says_what_to_run(project: Path) -> None:
+    proc = run_cli("render", str(project))
+    assert proc.returncode == 1
+    line = _one_error_line(proc.stderr)
+    assert "[render]" in line and "personaforge lipsync" in line
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write anywhere")
+def test_unwritable_folder(project: Path) -> None:  # pragma: no cover - CI runs as root
+    os.chmod(project, 0o555)
+    try:
+        proc = run_cli("plan", str(project))
+    finally:
+        os.chmod(project, 0o755)
+    assert proc.returncode == 1
+    assert "not writable" in _one_error_line(proc.stderr) or "cannot create" in proc.stderr
+
+
+def test_unwritable_build_folder_even_as_root(project: Path) -> None:
+    """A file where build/ should be: the same error path root meets on a read-only disk."""
+    (project / "build").write_text("not a folder")
+    proc = run_cli("plan", str(project))
+    assert proc.returncode == 1
+    line = _one_error_line(proc.stderr)
+    assert "build" in line
+    assert (project / "build").read_text() == "not a folder"
+
+
+def test_usage_error_exit_code_2(project: Path) -> None:
+    proc = run_cli("make-video", str(project), "--format", "cinema")
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+
+
+def test_stdin_dash_needs_the_upstream_manifest(project: Path) -> None:
+    proc = run_cli("speak", "-", stdin="\n")
+    assert proc.returncode == 1
+    assert "stdin" in _one_error_line(proc.stderr)
+
+
+def test_every_command_has_help() -> None:
+    proc = run_cli("--help")
+    assert proc.returncode == 0
+    for cmd in ("init", "wizard", "plan", "speak", "lipsync", "render", "publish", "make-video",
+                "status", "doctor", "schema"):  # fmt: skip
+        assert cmd in proc.stdout
+        sub = run_cli(cmd, "--help")
+        assert sub.returncode == 0 and "Usage" in sub.stdout
+
+
+def test_crash_writes_a_log_and_exits_3(tmp_path: Path) -> None:
+    """An unexpected exception: short message, crash log path, exit 3, no secret in the log."""
+    import subprocess
+    import sys
+
+    code = (
+        "from personaforge.cli.main import app, main\n"
+        "@app.command()\n"
+        "def boom() -> None:\n"
+        "    secret = 'sk-should-not-leak'\n"
+        "    raise RuntimeError('kaboom')\n"
+        "main(['boom'])\n"
+    )
+    env = {**os.environ, "PERSONAFORGE_LOG_DIR": str(tmp_path / "logs")}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert proc.returncode == 3
+    assert "Traceback" not in proc.stderr
+    assert "kaboom" in proc.stderr
+    logs = list((tmp_path / "logs").glob("crash-*.log"))
+    assert len(logs) == 1 and str(logs[0]) in proc.stderr
+    text = logs[0].read_text()
+    assert "RuntimeError: kaboom" in text and "sk-should-not-leak" not in text
+
+
+def test_doctor_reports_a_missing_ffmpeg(tmp_path: Path) -> None:
+    proc = run_cli("doctor", "--json", env={"PERSONAFORGE_FFMPEG": str(tmp_path / "no-ffmpeg")})
+    assert proc.returncode == 1
+    checks = {c["name"]: c for c in json.loads(proc.stdout)}
+    assert checks["ffmpeg"]["ok"] is False and "PERSONAFORGE_FFMPEG" in checks["ffmpeg"]["detail"]
+    assert checks["voice"]["ok"] is True and checks["font"]["ok"] is True
+    assert checks["ANTHROPIC_API_KEY"]["detail"].startswith("not set")

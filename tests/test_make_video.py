@@ -1,0 +1,166 @@
+"""End to end: make-video with the real voice, animator and ffmpeg; checks probed outputs."""
+
+from __future__ import annotations
+
+import json
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+import webvtt
+import yaml
+from conftest import run_cli, write_project
+from mediacheck import frame_at, integrated_loudness, moov_before_mdat
+
+from personaforge.media.probe import probe
+
+pytestmark = pytest.mark.slow
+
+
+def _vtt_words(path: Path) -> list[str]:
+    return [w for cue in webvtt.read(str(path)) for w in cue.text.split()]
+
+
+def test_video_has_the_promised_codecs_size_and_duration(rendered: tuple[Path, dict]) -> None:
+    folder, result = rendered
+    video = Path(result["video"])
+    assert video.is_file() and video.suffix == ".mp4"
+    info = probe(video)
+    assert info.video_codec == "h264"
+    assert info.pix_fmt == "yuv420p"
+    assert (info.width, info.height) == (320, 180)
+    assert info.fps == pytest.approx(30.0, abs=0.01)
+    assert info.audio_codec == "aac"
+    assert info.sample_rate == 48000
+    with wave.open(str(folder / "build/render/narration.wav")) as w:
+        speech_s = w.getnframes() / w.getframerate()
+    assert abs(info.duration_s - speech_s) < 0.1
+    assert abs(result["duration_s"] - speech_s) < 0.05
+    assert moov_before_mdat(video)
+
+
+def test_every_script_word_is_captioned_in_order(rendered: tuple[Path, dict]) -> None:
+    folder, result = rendered
+    vtt = Path(result["captions"])
+    expected = "Tiny test Hello there, this is a short test video. It has two sentences, both spoken aloud."
+    assert _vtt_words(vtt) == expected.split()
+    srt = vtt.with_suffix(".srt").read_text(encoding="utf-8")
+    assert "-->" in srt and "Hello" in srt
+
+
+def test_caption_cues_follow_the_voice(rendered: tuple[Path, dict]) -> None:
+    """Each cue lies within the audio of the words it shows (no drift across shots)."""
+    folder, result = rendered
+    speech = yaml.safe_load((folder / "build/speech.yaml").read_text())
+    starts, offset = [], 0.0
+    for shot in speech["shots"]:
+        for w in shot["words"]:
+            starts.append((w["text"], offset + w["start"]))
+        offset += shot["frames"] / 30
+    cues = list(webvtt.read(result["captions"]))
+    first_words = [c.text.split()[0] for c in cues]
+    idx = 0
+    for cue, first in zip(cues, first_words):
+        while starts[idx][0] != first:
+            idx += 1
+        assert abs(cue.start_in_seconds - starts[idx][1]) < 0.05
+
+
+def test_captions_are_burned_into_the_frames(rendered: tuple[Path, dict]) -> None:
+    folder, result = rendered
+    cues = list(webvtt.read(result["captions"]))
+    mid = (cues[1].start_in_seconds + cues[1].end_in_seconds) / 2
+    final = frame_at(Path(result["video"]), mid).astype(int)
+    lipsync = yaml.safe_load((folder / "build/lipsync.yaml").read_text())
+    # The same moment in the un-captioned clip: captions are the difference.
+    t, clip = mid, None
+    for shot in lipsync["shots"]:
+        if t < shot["frames"] / 30:
+            clip = folder / shot["clip"]
+            break
+        t -= shot["frames"] / 30
+    assert clip is not None
+    raw = frame_at(clip, t).astype(int)
+    diff = np.abs(final - raw).sum(axis=2) > 120
+    h = diff.shape[0]
+    assert diff[int(h * 0.6):].mean() > 0.01, "no caption pixels in the lower part"
+    assert diff[: int(h * 0.3)].mean() < 0.005, "unexpected changes at the top"
+
+
+def test_audio_is_loudness_normalised(rendered: tuple[Path, dict]) -> None:
+    _, result = rendered
+    assert integrated_loudness(Path(result["video"])) == pytest.approx(-16.0, abs=2.0)
+
+
+def test_json_reports_stages_and_publish(rendered: tuple[Path, dict]) -> None:
+    folder, result = rendered
+    assert set(result) >= {"video", "captions", "duration_s", "published", "stages"}
+    assert [result["stages"][s]["status"] for s in ("plan", "speak", "lipsync", "render", "publish")] == ["ran"] * 5
+    assert result["stages"]["plan"]["shots"] == 3
+    urls = result["published"]
+    assert len(urls) == 3 and all(u.startswith("file://") for u in urls)
+    published = sorted(p.name for p in (folder / "published").rglob("*") if p.is_file())
+    assert published == ["tiny-test.mp4", "tiny-test.srt", "tiny-test.vtt"]
+
+
+def test_second_run_redoes_nothing(rendered: tuple[Path, dict]) -> None:
+    folder, first = rendered
+    before = {p: p.stat().st_mtime_ns for p in (folder / "build").rglob("*") if p.is_file()}
+    proc = run_cli("make-video", str(folder), "--json", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    again = json.loads(proc.stdout)
+    assert {s: v["status"] for s, v in again["stages"].items()} == dict.fromkeys(
+        ("plan", "speak", "lipsync", "render", "publish"), "skipped"
+    )
+    after = {p: p.stat().st_mtime_ns for p in (folder / "build").rglob("*") if p.is_file()}
+    assert after == before
+    status = run_cli("status", str(folder), "--json")
+    assert all(v["up_to_date"] for v in json.loads(status.stdout).values())
+
+
+def test_editing_one_sentence_redoes_only_that_shot(tmp_path: Path) -> None:
+    script = "# Edits\n\nThe first sentence stays the same.\nThe second sentence will change soon.\n"
+    folder = write_project(tmp_path / "p", script)
+    assert run_cli("make-video", str(folder), "--no-publish", "--quiet").returncode == 0
+    (folder / "script.md").write_text(script.replace("change soon", "be different now"))
+    status = json.loads(run_cli("status", str(folder), "--json").stdout)
+    assert status["plan"] == {"up_to_date": False, "reason": "changed: script"}
+    proc = run_cli("make-video", str(folder), "--no-publish", "--json", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    stages = json.loads(proc.stdout)["stages"]
+    assert stages["speak"]["status"] == "ran" and stages["speak"]["reused_shots"] == 2
+    assert stages["lipsync"]["status"] == "ran" and stages["lipsync"]["reused_shots"] == 2
+    assert stages["render"]["status"] == "ran"
+    assert "different" in " ".join(_vtt_words(Path(json.loads(proc.stdout)["captions"])))
+
+
+def test_shell_pipeline_matches_make_video(tmp_path: Path) -> None:
+    """plan | speak | lipsync | render | publish leaves nothing for make-video to do."""
+    import subprocess
+    import sys
+
+    folder = write_project(tmp_path / "pipe", "One short sentence for the pipe test.\n")
+    cli = f"{sys.executable} -m personaforge --quiet"
+    cmd = f"{cli} plan {folder} | {cli} speak - | {cli} lipsync - | {cli} render - | {cli} publish -"
+    proc = subprocess.run(["bash", "-o", "pipefail", "-c", cmd], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == str(folder / "build" / "publish.yaml")
+    render = yaml.safe_load((folder / "build/render.yaml").read_text())
+    made = run_cli("make-video", str(folder), "--json", "--quiet")
+    result = json.loads(made.stdout)
+    assert all(v["status"] == "skipped" for v in result["stages"].values())
+    assert Path(result["video"]) == folder / render["video"]["path"]
+    assert result["duration_s"] == render["duration_s"]
+
+
+@pytest.mark.parametrize("fmt,size", [("shorts", (1080, 1920)), ("square", (1080, 1080))])
+def test_formats_pick_the_frame_size(tmp_path: Path, fmt: str, size: tuple[int, int]) -> None:
+    """Real sizes, on a one-word script so the full-size render stays short."""
+    folder = write_project(tmp_path / fmt, "Hi.\n", fmt=fmt, resolution="")
+    video_yaml = folder / "video.yaml"
+    video_yaml.write_text(video_yaml.read_text().replace("resolution: ''\n", ""))
+    proc = run_cli("make-video", str(folder), "--no-publish", "--json", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    info = probe(Path(json.loads(proc.stdout)["video"]))
+    assert (info.width, info.height) == size
