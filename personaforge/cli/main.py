@@ -12,12 +12,18 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
-import click
 import typer
 from rich.console import Console
 
 from personaforge import __version__
 from personaforge.errors import ExitCode, PersonaForgeError
+
+try:  # Typer >= 0.20 ships its own copy of click
+    from typer._click import exceptions as click_exc
+except ImportError:  # pragma: no cover - older Typer uses click itself
+    from click import exceptions as click_exc  # type: ignore[no-redef]
+
+GLOBAL_FLAGS = {"--quiet", "-q", "--verbose", "-v"}
 
 app = typer.Typer(
     name="personaforge",
@@ -322,17 +328,27 @@ def _crash_log(exc: BaseException) -> Path:
     return path
 
 
+def _hoist_global_flags(argv: list[str]) -> list[str]:
+    """Accept --quiet/--verbose after the command too (`make-video ex --quiet`)."""
+    head = [a for a in argv if a in GLOBAL_FLAGS and "--" not in argv[: argv.index(a)]]
+    rest = list(argv)
+    for flag in head:
+        rest.remove(flag)
+    return head + rest
+
+
 def main(argv: list[str] | None = None) -> None:
     command = typer.main.get_command(app)
+    args = _hoist_global_flags(list(sys.argv[1:] if argv is None else argv))
     try:
-        rv = command.main(args=argv, prog_name="personaforge", standalone_mode=False)
+        rv = command.main(args=args, prog_name="personaforge", standalone_mode=False)
         code = rv if isinstance(rv, int) else ExitCode.OK
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         code = exc.exit_code
-    except click.exceptions.ClickException as exc:
+    except click_exc.ClickException as exc:
         exc.show()
-        code = ExitCode.USAGE if isinstance(exc, click.UsageError) else exc.exit_code
-    except (click.exceptions.Abort, KeyboardInterrupt):
+        code = ExitCode.USAGE if isinstance(exc, click_exc.UsageError) else exc.exit_code
+    except (typer.Abort, KeyboardInterrupt):
         err.print("interrupted")
         code = ExitCode.INTERRUPTED
     except PersonaForgeError as exc:

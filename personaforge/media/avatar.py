@@ -1,7 +1,4 @@
-"""A 2D illustrated talking avatar drawn in code: visemes, blinks, breathing and camera moves.
-
-Frames come out as rgb24 bytes, one at a time, ready to stream to ffmpeg.
-"""
+"""Draws a 2D illustrated talking avatar in code and streams it as rgb24 frames for ffmpeg."""
 
 from __future__ import annotations
 
@@ -309,6 +306,8 @@ class AvatarAnimator:
             raise ValueError(f"unusable frame size or rate: {width}x{height} @ {fps}")
         self.look = look
         self.width, self.height, self.fps = width, height, fps
+        emotion = emotion.strip().lower()
+        camera = camera.strip().lower().replace("-", "_")
         self.emotion = emotion if emotion in _EMOTIONS else "neutral"
         self.camera = camera if camera in CAMERA_MOVES else "static"
         self.seed = seed
@@ -323,7 +322,6 @@ class AvatarAnimator:
         self.ss = 2 if m >= 720 else 3 if m >= 300 else 4
         self._bob_amp = 1.6 * m / 1080.0
 
-        self._bg = self._background()
         self._buf = np.empty((height, width, 3), np.uint8)
 
         self._blinks: list[float] = []
@@ -332,10 +330,13 @@ class AvatarAnimator:
         self._blink_rng = random.Random(f"blink:{seed}")
         self._gaze_rng = random.Random(f"gaze:{seed}")
 
+        # The backdrop is only needed while building: afterwards at most the output buffer
+        # and one cached layer (plus small face crops) stay in memory.
+        bg = self._background()
         if self.camera == "static":
-            self._build_static()
+            self._build_static(bg)
         else:
-            self._build_moving()
+            self._build_moving(bg)
 
     # ------------------------------------------------------------------ public
 
@@ -502,12 +503,12 @@ class AvatarAnimator:
         out: Frame = np.rint(img).astype(np.uint8)
         return out
 
-    def _background_ss(self, x0: int, y0: int, x1: int, y1: int) -> Image.Image:
+    def _background_ss(self, bg: Frame, x0: int, y0: int, x1: int, y1: int) -> Image.Image:
         """The backdrop over a box, blown up ``ss`` times so the person can be drawn on it.
 
         Nearest-neighbour keeps it exact: reducing it again gives back the cached pixels.
         """
-        crop = Image.fromarray(self._bg[y0:y1, x0:x1])
+        crop = Image.fromarray(bg[y0:y1, x0:x1])
         return crop.resize((crop.width * self.ss, crop.height * self.ss), Image.Resampling.NEAREST)
 
     def _person_box(self, scale: float, dx: float) -> tuple[int, int, int, int]:
@@ -520,10 +521,10 @@ class AvatarAnimator:
             self.height,
         )
 
-    def _build_static(self) -> None:
+    def _build_static(self, bg: Frame) -> None:
         x0, y0, x1, y1 = self._person_box(1.0, 0.0)
         ss = self.ss
-        big = self._background_ss(x0, y0, x1, y1)
+        big = self._background_ss(bg, x0, y0, x1, y1)
         mask = Image.new("L", big.size, 0)
         pn = _Painter(big, (self.cx - x0) * ss, (self.cy - y0) * ss, self.unit * ss, mask)
         self._draw_person(pn)
@@ -537,10 +538,9 @@ class AvatarAnimator:
 
         small = np.asarray(big.reduce(ss))
         sil = np.asarray(mask.reduce(ss)) > 0
-        base = self._bg.copy()
-        region = base[y0:y1, x0:x1]
+        region = bg[y0:y1, x0:x1]
         region[sil] = small[sil]
-        self._base = base
+        self._base = bg
 
         # Per row, the columns the person covers: the bob only moves those.
         spans = np.zeros((self.height, 2), np.int64)
@@ -552,15 +552,16 @@ class AvatarAnimator:
         self._spans = spans
         self._plans: dict[int, list[tuple[int, int, int, int]]] = {}
 
-    def _build_moving(self) -> None:
+    def _build_moving(self, bg: Frame) -> None:
         boxes = [self._person_box(*self._camera(p)) for p in (0.0, 1.0)]
         x0 = min(b[0] for b in boxes)
         y0 = min(b[1] for b in boxes)
         x1 = max(b[2] for b in boxes)
         y1 = self.height
         self._mbox = (x0, y0, x1, y1)
-        self._mbg = self._background_ss(x0, y0, x1, y1)
-        np.copyto(self._buf, self._bg)
+        self._mbg = self._background_ss(bg, x0, y0, x1, y1)
+        # Outside the person's box nothing ever changes, so it is filled once.
+        np.copyto(self._buf, bg)
 
     def _shift_plan(self, d: int) -> list[tuple[int, int, int, int]]:
         plan = self._plans.get(d)
@@ -638,7 +639,6 @@ class AvatarAnimator:
             pn.ellipse(-0.04, -0.64, 0.06, 0.04, _alpha(pal.hair_light, 0.5))
             pn.ellipse(0.0, -0.06, 0.395, 0.49, pal.hair_dark, solid=True)
 
-        # Shoulders and shirt.
         half = [
             (-1.2, bottom),
             *_bezier((-1.2, 1.18), (-1.16, 0.92), (-1.0, 0.8), (-0.76, 0.77), 12),
@@ -646,29 +646,22 @@ class AvatarAnimator:
         ]
         pn.poly([*half, *_mirror(half)], pal.shirt, solid=True)
         for s in (-1, 1):
-            # Where the arm meets the chest.
+            # A faint crease where the arm meets the chest keeps the torso from reading as a blob.
             pn.line(
                 _bezier((s * 0.93, 1.06), (s * 0.9, 1.2), (s * 0.9, 1.35), (s * 0.91, 1.6), 10),
                 0.012,
                 _alpha(pal.shirt_dark, 0.5),
             )
 
-        # Neck, with the neckline as a soft U and a collar band along it.
+        # The neck starts under the jaw so no corner of it shows beside the chin, and flares
+        # into the shoulders along a curve rather than a kink.
         neckline = _bezier((-0.19, 0.64), (-0.15, 0.8), (0.15, 0.8), (0.19, 0.64), 16)
-        pn.poly(
-            [
-                (-0.1, 0.3),
-                (-0.112, 0.47),
-                (-0.13, 0.56),
-                *neckline,
-                (0.13, 0.56),
-                (0.112, 0.47),
-                (0.1, 0.3),
-            ],
-            pal.neck,
-            solid=True,
-        )
-        pn.ellipse(0.0, 0.43, 0.15, 0.11, pal.skin_shadow)
+        side = _bezier((-0.1, 0.3), (-0.104, 0.5), (-0.115, 0.59), (-0.19, 0.64), 10)
+        pn.poly([*side, *neckline[1:-1], *_mirror(side)], pal.neck, solid=True)
+        # The chin's shadow, kept inside the neck: outside the silhouette it would show up
+        # in the cached mouth crop but not in the base frame.
+        jaw = _bezier((-0.103, 0.46), (-0.06, 0.56), (0.06, 0.56), (0.103, 0.46), 12)
+        pn.poly([(-0.1, 0.3), *jaw, (0.1, 0.3)], pal.skin_shadow)
         pn.line(neckline, 0.04, pal.shirt_dark)
 
         if style != "long":
@@ -678,7 +671,7 @@ class AvatarAnimator:
 
         pn.poly(_FACE, pal.skin, solid=True)
 
-        # Nose: a shaded tip and a small highlight, no outline.
+        # Shading only, no outline: outlined noses look harsh at this flat style.
         pn.ellipse(0.0, 0.14, 0.045, 0.028, _alpha(pal.skin_shadow, 0.55))
         pn.ellipse(0.0, 0.128, 0.04, 0.026, pal.skin)
         pn.ellipse(-0.012, 0.112, 0.014, 0.02, _alpha(pal.skin_light, 0.6))
@@ -717,7 +710,7 @@ class AvatarAnimator:
                 for a in np.linspace(-0.05, math.pi + 0.05, 40)
             ]
             pn.poly([*hairline, *top], pal.hair, solid=True)
-            # Shine: a light arc across the crown.
+            # A shine across the crown gives the flat hair mass some volume.
             pn.line(
                 _bezier((-0.25, -0.44), (-0.14, -0.5), (0.05, -0.51), (0.18, -0.47), 12),
                 0.022,

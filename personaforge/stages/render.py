@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import wave
 from pathlib import Path
 
 from personaforge.assets import FONT_NAME, fonts_dir
-from personaforge.captions import CaptionWord, build_cues, to_ass, to_srt, to_vtt
+from personaforge.captions import CaptionWord, Cue, build_cues, to_ass, to_srt, to_vtt
 from personaforge.core.models import (
     FPS,
     LipsyncManifest,
@@ -97,18 +98,18 @@ def run(ctx: Context) -> StageResult:
     narration = work / "narration.wav"
     _write_narration(project.root, speech, narration)
 
-    words: list[CaptionWord] = []
+    width, height = lipsync.width, lipsync.height
+    per_line = chars_per_line(width, height, ctx.video.captions.max_chars_per_line)
+    cues: list[Cue] = []
     frame_offset = 0
     for shot in speech.shots:
+        # Cues are built per shot so a caption never straddles a cut.
         offset = frame_offset / fps
-        words += [CaptionWord(w.text, w.start + offset, w.end + offset) for w in shot.words]
+        words = [CaptionWord(w.text, w.start + offset, w.end + offset) for w in shot.words]
+        if words:
+            cues += build_cues(words, max_chars_per_line=per_line, max_lines=ctx.video.captions.max_lines)
         frame_offset += shot.frames
-    width, height = lipsync.width, lipsync.height
-    cues = build_cues(
-        words,
-        max_chars_per_line=chars_per_line(width, height, ctx.video.captions.max_chars_per_line),
-        max_lines=ctx.video.captions.max_lines,
-    )
+    cues = _no_overlap(cues)
     slug = plan.slug
     vtt = project.build / f"{slug}.vtt"
     srt = project.build / f"{slug}.srt"
@@ -151,6 +152,15 @@ def run(ctx: Context) -> StageResult:
     )
     dump_model(manifest, path)
     return StageResult("render", path, True, reason, shots=len(lipsync.shots))
+
+
+def _no_overlap(cues: list[Cue]) -> list[Cue]:
+    """A cue stretched to its minimum length stops where the next shot's first cue starts."""
+    out = list(cues)
+    for i in range(len(out) - 1):
+        if out[i].end > out[i + 1].start:
+            out[i] = dataclasses.replace(out[i], end=out[i + 1].start)
+    return out
 
 
 def _write_narration(root: Path, speech: SpeechManifest, out: Path) -> None:
