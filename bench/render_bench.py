@@ -54,27 +54,42 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         project = Path(tmp) / "hello"
-        shutil.copytree(REPO / "examples" / "hello", project, ignore=shutil.ignore_patterns("build", "published"))
+        shutil.copytree(
+            REPO / "examples" / "hello",
+            project,
+            ignore=shutil.ignore_patterns("build", "published"),
+        )
         ours = _measure(["make-video", str(project)])
-        render = json.loads(json.dumps(__import__("yaml").safe_load((project / "build/render.yaml").read_text())))
+        render = json.loads(
+            json.dumps(__import__("yaml").safe_load((project / "build/render.yaml").read_text()))
+        )
         video = project / render["video"]["path"]
         info = probe(video)
         work = project / "build" / "render"
-        Image.new("RGB", (info.width or 1920, info.height or 1080), (27, 31, 59)).save(work / "still.png")
+        Image.new("RGB", (info.width or 1920, info.height or 1080), (27, 31, 59)).save(
+            work / "still.png"
+        )
+        still, narration, ass = work / "still.png", work / "narration.wav", work / "captions.ass"
         base = _measure([
             ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-loglevel", "error",
-            "-loop", "1", "-framerate", "30", "-i", str(work / "still.png"), "-i", str(work / "narration.wav"),
-            "-vf", f"subtitles=filename={work / 'captions.ass'}:fontsdir={fonts_dir()},format=yuv420p",
+            "-loop", "1", "-framerate", "30", "-i", str(still), "-i", str(narration),
+            "-vf", f"subtitles=filename={ass}:fontsdir={fonts_dir()},format=yuv420p",
             "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-c:a", "aac", "-ar", "48000",
             "-t", f"{info.duration_s:.3f}", "-movflags", "+faststart", str(work / "baseline.mp4"),
         ])  # fmt: skip
         print(f"video: {info.width}x{info.height}, {info.duration_s:.2f}s")
-        print(f"personaforge make-video (all stages): {ours['seconds']:.2f}s, "
-              f"peak python {ours['python_mb']:.0f} MB, peak ffmpeg {ours['children_mb']:.0f} MB")
-        print(f"baseline still-image encode:         {base['seconds']:.2f}s, "
-              f"peak ffmpeg {base['children_mb']:.0f} MB")
+        print(
+            f"personaforge make-video (all stages): {ours['seconds']:.2f}s, "
+            f"peak python {ours['python_mb']:.0f} MB, peak ffmpeg {ours['children_mb']:.0f} MB"
+        )
+        print(
+            f"baseline still-image encode:         {base['seconds']:.2f}s, "
+            f"peak ffmpeg {base['children_mb']:.0f} MB"
+        )
         print(f"ratio (ours / baseline): {ours['seconds'] / base['seconds']:.1f}x")
-        print(f"realtime factor (ours): {ours['seconds'] / info.duration_s:.2f}x the video's length")
+        print(
+            f"realtime factor (ours): {ours['seconds'] / info.duration_s:.2f}x the video's length"
+        )
 
 
 if __name__ == "__main__":

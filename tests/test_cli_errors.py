@@ -1,4 +1,4 @@
-"""Bad input: one clear line naming the file and field, exit 1, no traceback, nothing half-written."""
+"""Bad input: one line naming the file and field, exit 1, no traceback, nothing half-written."""
 
 from __future__ import annotations
 

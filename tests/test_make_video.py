@@ -46,9 +46,12 @@ def test_video_has_the_promised_codecs_size_and_duration(rendered: tuple[Path, d
 
 
 def test_every_script_word_is_captioned_in_order(rendered: tuple[Path, dict]) -> None:
-    folder, result = rendered
+    _, result = rendered
     vtt = Path(result["captions"])
-    expected = "Tiny test Hello there, this is a short test video. It has two sentences, both spoken aloud."
+    expected = (
+        "Tiny test Hello there, this is a short test video."
+        " It has two sentences, both spoken aloud."
+    )
     assert _vtt_words(vtt) == expected.split()
     srt = vtt.with_suffix(".srt").read_text(encoding="utf-8")
     assert "-->" in srt and "Hello" in srt
@@ -66,7 +69,7 @@ def test_caption_cues_follow_the_voice(rendered: tuple[Path, dict]) -> None:
     cues = list(webvtt.read(result["captions"]))
     first_words = [c.text.split()[0] for c in cues]
     idx = 0
-    for cue, first in zip(cues, first_words):
+    for cue, first in zip(cues, first_words, strict=True):
         while starts[idx][0] != first:
             idx += 1
         assert abs(_seconds(cue.start) - starts[idx][1]) < 0.05
@@ -89,7 +92,7 @@ def test_captions_are_burned_into_the_frames(rendered: tuple[Path, dict]) -> Non
     raw = frame_at(clip, t).astype(int)
     diff = np.abs(final - raw).sum(axis=2) > 120
     h = diff.shape[0]
-    assert diff[int(h * 0.6):].mean() > 0.01, "no caption pixels in the lower part"
+    assert diff[int(h * 0.6) :].mean() > 0.01, "no caption pixels in the lower part"
     assert diff[: int(h * 0.3)].mean() < 0.005, "unexpected changes at the top"
 
 
@@ -101,7 +104,9 @@ def test_audio_is_loudness_normalised(rendered: tuple[Path, dict]) -> None:
 def test_json_reports_stages_and_publish(rendered: tuple[Path, dict]) -> None:
     folder, result = rendered
     assert set(result) >= {"video", "captions", "duration_s", "published", "stages"}
-    assert [result["stages"][s]["status"] for s in ("plan", "speak", "lipsync", "render", "publish")] == ["ran"] * 5
+    assert [
+        result["stages"][s]["status"] for s in ("plan", "speak", "lipsync", "render", "publish")
+    ] == ["ran"] * 5
     assert result["stages"]["plan"]["shots"] == 3
     urls = result["published"]
     assert len(urls) == 3 and all(u.startswith("file://") for u in urls)
@@ -110,7 +115,7 @@ def test_json_reports_stages_and_publish(rendered: tuple[Path, dict]) -> None:
 
 
 def test_second_run_redoes_nothing(rendered: tuple[Path, dict]) -> None:
-    folder, first = rendered
+    folder, _ = rendered
     before = {p: p.stat().st_mtime_ns for p in (folder / "build").rglob("*") if p.is_file()}
     proc = run_cli("make-video", str(folder), "--json", "--quiet")
     assert proc.returncode == 0, proc.stderr
@@ -125,7 +130,9 @@ def test_second_run_redoes_nothing(rendered: tuple[Path, dict]) -> None:
 
 
 def test_editing_one_sentence_redoes_only_that_shot(tmp_path: Path) -> None:
-    script = "# Edits\n\nThe first sentence stays the same.\nThe second sentence will change soon.\n"
+    script = (
+        "# Edits\n\nThe first sentence stays the same.\nThe second sentence will change soon.\n"
+    )
     folder = write_project(tmp_path / "p", script)
     assert run_cli("make-video", str(folder), "--no-publish", "--quiet").returncode == 0
     (folder / "script.md").write_text(script.replace("change soon", "be different now"))
@@ -147,8 +154,12 @@ def test_shell_pipeline_matches_make_video(tmp_path: Path) -> None:
 
     folder = write_project(tmp_path / "pipe", "One short sentence for the pipe test.\n")
     cli = f"{sys.executable} -m personaforge --quiet"
-    cmd = f"{cli} plan {folder} | {cli} speak - | {cli} lipsync - | {cli} render - | {cli} publish -"
-    proc = subprocess.run(["bash", "-o", "pipefail", "-c", cmd], capture_output=True, text=True, timeout=600)
+    cmd = (
+        f"{cli} plan {folder} | {cli} speak - | {cli} lipsync - | {cli} render - | {cli} publish -"
+    )
+    proc = subprocess.run(
+        ["bash", "-o", "pipefail", "-c", cmd], capture_output=True, text=True, timeout=600
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == str(folder / "build" / "publish.yaml")
     render = yaml.safe_load((folder / "build/render.yaml").read_text())

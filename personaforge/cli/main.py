@@ -63,8 +63,12 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or messages on stderr.")] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show full ffmpeg logs on errors.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress or messages on stderr.")
+    ] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Show full ffmpeg logs on errors.")
+    ] = False,
     version: Annotated[
         Optional[bool],  # noqa: UP045 - Typer reads the annotation at runtime
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
@@ -186,7 +190,9 @@ def make_video(
         raise typer.BadParameter(f"must be one of {', '.join(FORMAT_SIZES)}", param_hint="--format")
     t0 = time.monotonic()
     with _progress() as progress:
-        result = run(_project(project), fmt=fmt, force=force, do_publish=not no_publish, progress=progress)
+        result = run(
+            _project(project), fmt=fmt, force=force, do_publish=not no_publish, progress=progress
+        )
     for s in result.stages:
         extra = f", {s.reused}/{s.shots} shots reused" if s.ran and s.reused else ""
         _info(f"{s.stage}: {'ran' if s.ran else 'skipped'} ({s.reason}{extra})")
@@ -218,8 +224,12 @@ def status(
 @app.command()
 def init(
     folder: Annotated[Path, typer.Argument(help="Folder to create the project in.")],
-    script: Annotated[Optional[Path], typer.Option(help="Script file to copy in (Markdown or text).")] = None,  # noqa: UP045
-    title: Annotated[Optional[str], typer.Option(help="Video title (default: the first heading).")] = None,  # noqa: UP045
+    script: Annotated[
+        Path | None, typer.Option(help="Script file to copy in (Markdown or text).")
+    ] = None,
+    title: Annotated[
+        str | None, typer.Option(help="Video title (default: the first heading).")
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", help="youtube, shorts or square.")] = "youtube",
     force: Annotated[bool, typer.Option("--force", help="Replace an existing video.yaml.")] = False,
 ) -> None:
@@ -236,16 +246,24 @@ def init(
 
 @app.command()
 def wizard(
-    project: Annotated[Path, typer.Argument(help="Project folder to write persona.yaml in.")] = Path("."),
+    project: Annotated[
+        Path, typer.Argument(help="Project folder to write persona.yaml in.")
+    ] = Path("."),
     name: Annotated[Optional[str], typer.Option(help="Persona name.")] = None,  # noqa: UP045
-    archetype: Annotated[Optional[str], typer.Option(help="narrator, teacher, host, coach, scientist or explorer.")] = None,  # noqa: UP045
+    archetype: Annotated[
+        str | None, typer.Option(help="narrator, teacher, host, coach, scientist or explorer.")
+    ] = None,
     voice: Annotated[Optional[str], typer.Option(help="Voice id (piper: joe).")] = None,  # noqa: UP045
     look: Annotated[
         Optional[list[str]],  # noqa: UP045
         typer.Option(help="Look override KEY=VALUE, e.g. --look shirt=#ff0000 (repeatable)."),
     ] = None,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Don't ask; use the options and defaults.")] = False,
-    force: Annotated[bool, typer.Option("--force", help="Replace an existing persona.yaml.")] = False,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Don't ask; use the options and defaults.")
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an existing persona.yaml.")
+    ] = False,
 ) -> None:
     """Create a persona: name, archetype, voice and look. Asks, unless --yes."""
     from personaforge.core.archetypes import ARCHETYPES
@@ -259,16 +277,24 @@ def wizard(
         overrides[key.strip()] = value.strip()
     if not yes:
         if not sys.stdin.isatty():
-            raise PersonaForgeError("wizard needs a terminal to ask questions; pass --yes with --name etc.")
+            raise PersonaForgeError(
+                "wizard needs a terminal to ask questions; pass --yes with --name etc."
+            )
         from rich.prompt import Prompt
 
         name = Prompt.ask("Name", default=name or "Ava", console=err)
         for key, (desc, _, _) in ARCHETYPES.items():
             err.print(f"  [bold]{key}[/bold]: {desc}")
-        archetype = Prompt.ask("Archetype", choices=list(ARCHETYPES), default=archetype or "narrator", console=err)
+        archetype = Prompt.ask(
+            "Archetype", choices=list(ARCHETYPES), default=archetype or "narrator", console=err
+        )
         voice = Prompt.ask("Voice", default=voice or "joe", console=err)
         for key in ("shirt", "background"):
-            answer = Prompt.ask(f"{key.capitalize()} colour (#rrggbb, empty for the archetype's)", default="", console=err)
+            answer = Prompt.ask(
+                f"{key.capitalize()} colour (#rrggbb, empty for the archetype's)",
+                default="",
+                console=err,
+            )
             if answer:
                 overrides[key] = answer
     if not name:
@@ -297,7 +323,9 @@ def doctor(as_json: JsonOpt = False) -> None:
 
 @app.command()
 def schema(
-    out: Annotated[Optional[Path], typer.Option(help="Folder to write <name>.schema.json files in.")] = None,  # noqa: UP045
+    out: Annotated[
+        Path | None, typer.Option(help="Folder to write <name>.schema.json files in.")
+    ] = None,
 ) -> None:
     """Write JSON Schema for persona.yaml, video.yaml and the recorded manifests."""
     from personaforge.core.schema import schemas
@@ -322,9 +350,7 @@ def _crash_log(exc: BaseException) -> Path:
     path = folder / f"crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
     # format_exception never includes local variables, where keys could leak.
     text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-    path.write_text(
-        f"personaforge {__version__}\nargv: {sys.argv[1:]}\n\n{text}", encoding="utf-8"
-    )
+    path.write_text(f"personaforge {__version__}\nargv: {sys.argv[1:]}\n\n{text}", encoding="utf-8")
     return path
 
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Final = 1
 
 Format = Literal["youtube", "shorts", "square"]
 FORMAT_SIZES: dict[str, tuple[int, int]] = {
@@ -36,7 +36,7 @@ def _color(v: str) -> str:
 class Voice(Strict):
     backend: str = "piper"
     voice: str = "joe"
-    speed: float = Field(1.0, ge=0.5, le=2.0, description="Speaking rate, 1.0 is normal.")
+    speed: float = Field(default=1.0, ge=0.5, le=2.0, description="Speaking rate, 1.0 is normal.")
 
 
 class Look(Strict):
@@ -49,9 +49,7 @@ class Look(Strict):
     accent: str = "#f5b700"
     glasses: bool = False
 
-    _check = field_validator(
-        "skin", "hair", "eyes", "shirt", "background", "accent"
-    )(_color)
+    _check = field_validator("skin", "hair", "eyes", "shirt", "background", "accent")(_color)
 
 
 class Persona(Strict):
@@ -59,40 +57,40 @@ class Persona(Strict):
 
     schema_version: Literal[1] = SCHEMA_VERSION
     name: str = Field(min_length=1, max_length=80)
-    archetype: str = Field("narrator", min_length=1, max_length=40)
-    voice: Voice = Voice()
-    look: Look = Look()
+    archetype: str = Field(default="narrator", min_length=1, max_length=40)
+    voice: Voice = Field(default_factory=Voice)
+    look: Look = Field(default_factory=Look)
 
 
 class Backends(Strict):
     plan: str = "offline"
-    speak: str | None = Field(None, description="Defaults to the persona's voice backend.")
+    speak: str | None = Field(default=None, description="Defaults to the persona's voice backend.")
     lipsync: str = "avatar"
 
 
 class Music(Strict):
     file: str
-    volume: float = Field(0.25, ge=0.0, le=1.0)
-    duck: bool = Field(True, description="Lower the music under the voice.")
+    volume: float = Field(default=0.25, ge=0.0, le=1.0)
+    duck: bool = Field(default=True, description="Lower the music under the voice.")
 
 
 class Captions(Strict):
     burn: bool = True
-    max_lines: int = Field(2, ge=1, le=2)
-    max_chars_per_line: int | None = Field(None, ge=10, le=80)
+    max_lines: int = Field(default=2, ge=1, le=2)
+    max_chars_per_line: int | None = Field(default=None, ge=10, le=80)
 
 
 class Publish(Strict):
     target: str = Field(
-        "local", description="'local' (published/ in the project) or 's3://bucket/prefix'."
+        default="local", description="'local' (published/ in the project) or 's3://bucket/prefix'."
     )
 
     @field_validator("target")
     @classmethod
     def _target(cls, v: str) -> str:
-        if v == "local" or re.match(r"^s3://[a-z0-9][a-z0-9.\-]{1,62}(/.*)?$", v):
+        if v in ("local", "r2", "s3://") or re.match(r"^s3://[a-z0-9][a-z0-9.\-]{1,62}(/.*)?$", v):
             return v
-        raise ValueError("must be 'local' or 's3://bucket/prefix'")
+        raise ValueError("must be 'local', 's3://bucket/prefix', or 'r2' (bucket from R2_BUCKET)")
 
 
 class VideoSpec(Strict):
@@ -100,16 +98,21 @@ class VideoSpec(Strict):
 
     schema_version: Literal[1] = SCHEMA_VERSION
     title: str = Field(min_length=1, max_length=200)
-    script: str | None = Field(None, description="Path of the script file (Markdown or text).")
-    script_text: str | None = Field(None, description="The script inline, instead of a file.")
+    script: str | None = Field(
+        default=None, description="Path of the script file (Markdown or text)."
+    )
+    script_text: str | None = Field(
+        default=None, description="The script inline, instead of a file."
+    )
     format: Format = "youtube"
     resolution: str | None = Field(
-        None, description="Override the format's frame size, e.g. '640x360' for quick previews."
+        default=None,
+        description="Override the format's frame size, e.g. '640x360' for quick previews.",
     )
-    backends: Backends = Backends()
+    backends: Backends = Field(default_factory=Backends)
     music: Music | None = None
-    captions: Captions = Captions()
-    publish: Publish = Publish()
+    captions: Captions = Field(default_factory=Captions)
+    publish: Publish = Field(default_factory=Publish)
 
     @field_validator("resolution")
     @classmethod

@@ -92,7 +92,9 @@ class Project:
                 raise PersonaForgeError(f"cannot read script: {exc.strerror}", file=path) from None
         if not text.strip():
             raise PersonaForgeError(
-                "the script is empty", file=self.video_path, field="script_text" if video.script_text is not None else "script"
+                "the script is empty",
+                file=self.video_path,
+                field="script_text" if video.script_text is not None else "script",
             )
         return text
 

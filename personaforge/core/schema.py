@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel
+
 from personaforge.core.models import (
     LipsyncManifest,
     Persona,
@@ -14,7 +16,7 @@ from personaforge.core.models import (
     VideoSpec,
 )
 
-MODELS = {
+MODELS: dict[str, type[BaseModel]] = {
     "persona.yaml": Persona,
     "video.yaml": VideoSpec,
     "plan.yaml": PlanManifest,

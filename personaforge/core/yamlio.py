@@ -40,7 +40,9 @@ _UniqueKeyLoader.add_constructor(
 )
 
 
-def _line_map(node: yaml.Node | None, path: Loc = (), out: dict[Loc, int] | None = None) -> dict[Loc, int]:
+def _line_map(
+    node: yaml.Node | None, path: Loc = (), out: dict[Loc, int] | None = None
+) -> dict[Loc, int]:
     out = {} if out is None else out
     if node is None:
         return out
@@ -104,14 +106,11 @@ def validate_data(
     except ValidationError as exc:
         err = exc.errors()[0]
         # pydantic adds union-member names to loc; keep only the keys that exist in the file.
-        loc: Loc = tuple(p for p in err["loc"] if isinstance(p, int) or not str(p).startswith("function-"))
-        line = None
-        probe = loc
-        while probe is not None:
-            if probe in lines:
-                line = lines[probe]
-                break
-            probe = probe[:-1] if probe else None
+        loc: Loc = tuple(
+            p for p in err["loc"] if isinstance(p, int) or not str(p).startswith("function-")
+        )
+        # The deepest part of the path that exists in the file gives the line.
+        line = next((lines[loc[:n]] for n in range(len(loc), -1, -1) if loc[:n] in lines), None)
         msg = err["msg"]
         if err["type"] == "extra_forbidden":
             allowed = _field_names(model, loc)

@@ -23,7 +23,9 @@ class FFmpegError(PersonaForgeError):
     def __init__(self, message: str, *, cmd: Sequence[str], stderr: str) -> None:
         self.cmd = list(cmd)
         self.stderr = stderr
-        useful = [ln.strip() for ln in stderr.splitlines() if ln.strip() and not ln.startswith(_NOISE)]
+        useful = [
+            ln.strip() for ln in stderr.splitlines() if ln.strip() and not ln.startswith(_NOISE)
+        ]
         tail = useful[-1] if useful else "no output"
         super().__init__(f"{message}: {tail}", hint="rerun with --verbose for the full ffmpeg log")
 
@@ -68,7 +70,14 @@ def ffmpeg_has_filter(name: str) -> bool:
 
 def _base_args(*, stdin: bool = False) -> list[str]:
     # -nostdin stops ffmpeg from eating the terminal's keys; frame piping needs stdin.
-    return [ffmpeg_exe(), "-hide_banner", *([] if stdin else ["-nostdin"]), "-y", "-loglevel", "error"]
+    return [
+        ffmpeg_exe(),
+        "-hide_banner",
+        *([] if stdin else ["-nostdin"]),
+        "-y",
+        "-loglevel",
+        "error",
+    ]
 
 
 def run(

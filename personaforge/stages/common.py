@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import TypedDict, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -67,9 +67,17 @@ def make_key(inputs: dict[str, str]) -> str:
     return canonical_hash(inputs)
 
 
-def recorded_fields(stage: str, inputs: dict[str, str], backend: str = "", version: str = "") -> dict[str, object]:
+class RecordedFields(TypedDict):
+    key: str
+    inputs: dict[str, str]
+    backend: str
+    backend_version: str
+    tool_version: str
+
+
+def recorded_fields(inputs: dict[str, str], backend: str = "", version: str = "") -> RecordedFields:
+    """The fields every recorded manifest shares (its stage name comes from its model)."""
     return {
-        "stage": stage,
         "key": make_key(inputs),
         "inputs": inputs,
         "backend": backend,

@@ -36,21 +36,27 @@ class Check:
 
 def run_checks(env: Mapping[str, str] | None = None) -> list[Check]:
     env = os.environ if env is None else env
-    checks: list[Check] = [Check("personaforge", True, f"{__version__} on Python {platform.python_version()}")]
+    checks: list[Check] = [
+        Check("personaforge", True, f"{__version__} on Python {platform.python_version()}")
+    ]
     from personaforge.media import ffmpeg
 
     try:
         exe = ffmpeg.ffmpeg_exe()
-        proc = subprocess.run([exe, "-hide_banner", "-filters"], capture_output=True, text=True, check=False)
+        proc = subprocess.run(
+            [exe, "-hide_banner", "-filters"], capture_output=True, text=True, check=False
+        )
         names = {ln.split()[1] for ln in proc.stdout.splitlines() if len(ln.split()) > 2}
-        enc = subprocess.run([exe, "-hide_banner", "-encoders"], capture_output=True, text=True, check=False).stdout
+        enc = subprocess.run(
+            [exe, "-hide_banner", "-encoders"], capture_output=True, text=True, check=False
+        ).stdout
         missing = [f for f in ("subtitles", "drawtext", "loudnorm") if f not in names]
         if "libx264" not in enc:
             missing.append("libx264")
-        checks.append(Check(
-            "ffmpeg", not missing,
-            f"{exe} ({ffmpeg.ffmpeg_version()})" + (f"; missing: {', '.join(missing)}" if missing else ""),
-        ))  # fmt: skip
+        detail = f"{exe} ({ffmpeg.ffmpeg_version()})"
+        if missing:
+            detail += f"; missing: {', '.join(missing)}"
+        checks.append(Check("ffmpeg", not missing, detail))
     except (PersonaForgeError, OSError) as exc:
         checks.append(Check("ffmpeg", False, str(exc)))
     try:
@@ -69,7 +75,14 @@ def run_checks(env: Mapping[str, str] | None = None) -> list[Check]:
     font = font_path()
     checks.append(Check("font", font.is_file(), str(font)))
     for key, use in KEYS.items():
-        checks.append(Check(key, bool(env.get(key)), ("set" if env.get(key) else "not set") + f" ({use})", required=False))
+        checks.append(
+            Check(
+                key,
+                bool(env.get(key)),
+                ("set" if env.get(key) else "not set") + f" ({use})",
+                required=False,
+            )
+        )
     for dist in PACKAGES:
         try:
             checks.append(Check(dist, True, version(dist), required=dist != "boto3"))

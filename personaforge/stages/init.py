@@ -50,7 +50,9 @@ def make_persona(
 def write_persona(project_dir: Path, persona: Persona, *, overwrite: bool = False) -> Path:
     path = Project(project_dir).persona_path
     if path.exists() and not overwrite:
-        raise PersonaForgeError("persona.yaml already exists (use --force to replace it)", file=path)
+        raise PersonaForgeError(
+            "persona.yaml already exists (use --force to replace it)", file=path
+        )
     dump_model(persona, path)
     return path
 
@@ -66,7 +68,9 @@ def init_project(
 ) -> Project:
     project = Project(folder)
     if project.video_path.exists() and not overwrite:
-        raise PersonaForgeError("video.yaml already exists (use --force to replace it)", file=project.video_path)
+        raise PersonaForgeError(
+            "video.yaml already exists (use --force to replace it)", file=project.video_path
+        )
     folder.mkdir(parents=True, exist_ok=True)
     persona = persona or make_persona("Ava")
     if script is not None:
@@ -82,7 +86,11 @@ def init_project(
         raise PersonaForgeError("the script is empty", file=script)
     atomic_write_text(folder / "script.md", text)
     video = VideoSpec.model_validate(
-        {"title": title or _title_from(text) or folder.resolve().name, "script": "script.md", "format": fmt}
+        {
+            "title": title or _title_from(text) or folder.resolve().name,
+            "script": "script.md",
+            "format": fmt,
+        }
     )
     if overwrite or not project.persona_path.exists():
         dump_model(persona, project.persona_path)

@@ -122,7 +122,7 @@ def run(ctx: Context) -> StageResult:
         clips.append(record.model_copy(update={"id": spoken.id}))
 
     manifest = LipsyncManifest(
-        **recorded_fields("lipsync", ins, animator.name, animator.version),
+        **recorded_fields(ins, animator.name, animator.version),
         speech_key=speech.key,
         width=width,
         height=height,

@@ -121,7 +121,11 @@ def status(project: Project) -> list[StageStatus]:
     s_out = [(s.audio, s.audio_sha256) for s in s_prev.shots] if s_prev else None
     key = check("speak", s_prev, speak.inputs(ctx, key), s_out)
     l_prev = load_recorded(LipsyncManifest, project.manifest_path("lipsync"))
-    l_out = [(c.clip, c.clip_sha256) for c in l_prev.shots if c.clip and c.clip_sha256] if l_prev else None
+    l_out = (
+        [(c.clip, c.clip_sha256) for c in l_prev.shots if c.clip and c.clip_sha256]
+        if l_prev
+        else None
+    )
     key = check("lipsync", l_prev, lipsync.inputs(ctx, key), l_out)
     r_prev = load_recorded(RenderManifest, project.manifest_path("render"))
     r_out = (

@@ -46,10 +46,13 @@ def run(ctx: Context) -> StageResult:
     shots = planner.plan(project.script_text(ctx.video), ctx.persona)  # type: ignore[attr-defined]
     if not shots:
         raise PersonaForgeError(
-            "the script has no words to speak", file=project.video_path, field="script", stage="plan"
+            "the script has no words to speak",
+            file=project.video_path,
+            field="script",
+            stage="plan",
         )
     manifest = PlanManifest(
-        **recorded_fields("plan", ins, planner.name, planner.version),  # type: ignore[attr-defined]
+        **recorded_fields(ins, planner.name, planner.version),  # type: ignore[attr-defined]
         title=ctx.video.title,
         slug=slugify(ctx.video.title),
         shots=shots,

@@ -49,7 +49,9 @@ def run(ctx: Context, env: Mapping[str, str] | None = None) -> StageResult:
     storage = storage_for(project, target, env if env is not None else os.environ)
     reason = why_rerun(project, previous, ins, None, force=ctx.force)
     if reason is None and previous is not None:
-        missing = [f.name for f in previous.files if not storage.exists(_key(render, f.name), f.sha256)]
+        missing = [
+            f.name for f in previous.files if not storage.exists(_key(render, f.name), f.sha256)
+        ]
         if not missing:
             return StageResult("publish", path, False, "up to date", shots=len(previous.files))
         reason = f"not in storage any more: {', '.join(missing)}"
@@ -61,13 +63,15 @@ def run(ctx: Context, env: Mapping[str, str] | None = None) -> StageResult:
         key = _key(render, name)
         if ctx.force or not storage.exists(key, out.sha256):
             ctx.progress.log(f"publish: uploading {name}")
-            url = storage.put(local, key, out.sha256, CONTENT_TYPES.get(local.suffix, "application/octet-stream"))
+            url = storage.put(
+                local, key, out.sha256, CONTENT_TYPES.get(local.suffix, "application/octet-stream")
+            )
         else:
             url = storage.url_for(key)
         files.append(PublishedFile(name=name, sha256=out.sha256, url=url))
 
     manifest = PublishManifest(
-        **recorded_fields("publish", ins, storage.name, "1"),
+        **recorded_fields(ins, storage.name, "1"),
         render_key=render.key,
         target=target,
         files=files,

@@ -107,7 +107,9 @@ def run(ctx: Context) -> StageResult:
         offset = frame_offset / fps
         words = [CaptionWord(w.text, w.start + offset, w.end + offset) for w in shot.words]
         if words:
-            cues += build_cues(words, max_chars_per_line=per_line, max_lines=ctx.video.captions.max_lines)
+            cues += build_cues(
+                words, max_chars_per_line=per_line, max_lines=ctx.video.captions.max_lines
+            )
         frame_offset += shot.frames
     cues = _no_overlap(cues)
     slug = plan.slug
@@ -122,7 +124,9 @@ def run(ctx: Context) -> StageResult:
     lines = ["ffconcat version 1.0"]
     for clip in lipsync.shots:
         if clip.clip is None:
-            raise PersonaForgeError(f"shot {clip.id} has no clip", file=project.manifest_path("lipsync"))
+            raise PersonaForgeError(
+                f"shot {clip.id} has no clip", file=project.manifest_path("lipsync")
+            )
         lines.append(f"file '../{clip.clip.removeprefix('build/')}'")
     atomic_write_text(concat_list, "\n".join(lines) + "\n")
 
@@ -139,7 +143,7 @@ def run(ctx: Context) -> StageResult:
         )
 
     manifest = RenderManifest(
-        **recorded_fields("render", ins, "ffmpeg", ffmpeg.ffmpeg_version()),
+        **recorded_fields(ins, "ffmpeg", ffmpeg.ffmpeg_version()),
         lipsync_key=lipsync.key,
         slug=slug,
         video=Output(path=project.rel(video), sha256=sha256_file(video)),
@@ -208,10 +212,7 @@ def _composition_args(
     else:
         af = f"[1:a]{fmt},asplit[voice][key];[2:a]{fmt},volume={music.volume}[music];"
         if music.duck:
-            af += (
-                "[music][key]sidechaincompress=threshold=0.02:ratio=8:attack=20:release=400"
-                "[bed];"
-            )
+            af += "[music][key]sidechaincompress=threshold=0.02:ratio=8:attack=20:release=400[bed];"
         else:
             af += "[key]anullsink;[music]anull[bed];"
         af += f"[voice][bed]amix=inputs=2:duration=first:normalize=0,{loud}[a]"

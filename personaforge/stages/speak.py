@@ -86,7 +86,7 @@ def run(ctx: Context) -> StageResult:
     ctx.progress.finish()
 
     manifest = SpeechManifest(
-        **recorded_fields("speak", ins, tts.name, tts.version),
+        **recorded_fields(ins, tts.name, tts.version),
         plan_key=plan.key,
         sample_rate=sample_rate,
         shots=shots,

@@ -61,7 +61,7 @@ def test_python_tags_are_not_executed(tmp_path: Path) -> None:
 
 
 def test_dump_then_load_round_trips_and_leaves_no_temp(tmp_path: Path) -> None:
-    persona = Persona(name="Zoë: \"quoted\" & <b>")
+    persona = Persona(name='Zoë: "quoted" & <b>')
     path = tmp_path / "persona.yaml"
     dump_model(persona, path)
     assert load_model(Persona, path) == persona

@@ -32,7 +32,9 @@ def test_short_sentences_join_the_next() -> None:
 
 
 def test_markdown_markup_is_removed_but_words_kept() -> None:
-    shots = OfflinePlanner().plan("- **Bold** claim with a [link](http://x.y) and `code` here.\n", P)
+    shots = OfflinePlanner().plan(
+        "- **Bold** claim with a [link](http://x.y) and `code` here.\n", P
+    )
     assert shots[0].text == "Bold claim with a link and code here."
 
 

@@ -14,9 +14,7 @@ class AvatarLipsync:
     name = "avatar"
     version = "1"
 
-    def render(
-        self, request: AnimationRequest, audio: Path, out: Path, progress: Progress
-    ) -> None:
+    def render(self, request: AnimationRequest, audio: Path, out: Path, progress: Progress) -> None:
         from personaforge.media.avatar import AvatarAnimator
 
         animator = AvatarAnimator(

