@@ -141,3 +141,30 @@ def test_doctor_reports_a_missing_ffmpeg(tmp_path: Path) -> None:
     assert checks["ffmpeg"]["ok"] is False and "PERSONAFORGE_FFMPEG" in checks["ffmpeg"]["detail"]
     assert checks["voice"]["ok"] is True and checks["font"]["ok"] is True
     assert checks["ANTHROPIC_API_KEY"]["detail"].startswith("not set")
+
+
+def test_tampered_manifest_path_cannot_escape_the_project(project: Path) -> None:
+    assert run_cli("plan", str(project)).returncode == 0
+    assert run_cli("speak", str(project)).returncode == 0
+    speech = project / "build" / "speech.yaml"
+    text = speech.read_text()
+    first_audio = next(ln for ln in text.splitlines() if ln.strip().startswith("audio:"))
+    speech.write_text(text.replace(first_audio, "  audio: ../../etc/passwd", 1))
+    line_no = speech.read_text().splitlines().index("  audio: ../../etc/passwd") + 1
+    proc = run_cli("lipsync", str(project))
+    assert proc.returncode == 1
+    line = _one_error_line(proc.stderr)
+    assert f"speech.yaml:{line_no}: shots[0].audio:" in line and "[lipsync]" in line
+    assert not (project / "build" / "lipsync.yaml").exists()
+
+
+def test_unknown_key_in_a_recorded_manifest(project: Path) -> None:
+    assert run_cli("plan", str(project)).returncode == 0
+    plan = project / "build" / "plan.yaml"
+    lines = plan.read_text().splitlines()
+    lines.insert(1, "extra_key: 1")
+    plan.write_text("\n".join(lines) + "\n")
+    proc = run_cli("speak", str(project))
+    assert proc.returncode == 1
+    line = _one_error_line(proc.stderr)
+    assert "plan.yaml:2: extra_key: unknown key" in line and "[speak]" in line

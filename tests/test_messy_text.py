@@ -98,7 +98,9 @@ def test_demo_vtt_passes_the_w3c_parser(tmp_path: Path) -> None:
     """The acceptance check on the example project's captions, when the parser is installed."""
     repo = Path(__file__).resolve().parent.parent
     folder = tmp_path / "hello"
-    shutil.copytree(repo / "examples" / "hello", folder, ignore=shutil.ignore_patterns("build", "published"))
+    shutil.copytree(
+        repo / "examples" / "hello", folder, ignore=shutil.ignore_patterns("build", "published")
+    )
     video = folder / "video.yaml"
     video.write_text(video.read_text() + "resolution: 320x180\n")
     proc = run_cli("make-video", str(folder), "--no-publish", "--json", "--quiet")

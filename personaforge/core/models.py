@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from typing import Final, Literal
+from pathlib import PurePosixPath
+from typing import Annotated, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 SCHEMA_VERSION: Final = 1
 
@@ -18,6 +19,17 @@ FORMAT_SIZES: dict[str, tuple[int, int]] = {
 FPS = 30
 
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+def _inside_project(v: str) -> str:
+    p = PurePosixPath(v)
+    if not v or p.is_absolute() or ".." in p.parts or "\\" in v:
+        raise ValueError(f"{v!r} must be a relative path inside the project folder")
+    return v
+
+
+# A path recorded or written in a manifest: relative to the project, never escaping it.
+RelPath = Annotated[str, AfterValidator(_inside_project)]
 
 
 class Strict(BaseModel):
@@ -69,7 +81,7 @@ class Backends(Strict):
 
 
 class Music(Strict):
-    file: str
+    file: RelPath
     volume: float = Field(default=0.25, ge=0.0, le=1.0)
     duck: bool = Field(default=True, description="Lower the music under the voice.")
 
@@ -98,7 +110,7 @@ class VideoSpec(Strict):
 
     schema_version: Literal[1] = SCHEMA_VERSION
     title: str = Field(min_length=1, max_length=200)
-    script: str | None = Field(
+    script: RelPath | None = Field(
         default=None, description="Path of the script file (Markdown or text)."
     )
     script_text: str | None = Field(
@@ -180,7 +192,7 @@ class SpokenShot(Strict):
     key: str
     text: str
     spoken: str
-    audio: str
+    audio: RelPath
     audio_sha256: str
     duration_s: float
     frames: int
@@ -200,7 +212,7 @@ class Clip(Strict):
     id: str
     key: str
     kind: ShotKind
-    clip: str | None = None
+    clip: RelPath | None = None
     clip_sha256: str | None = None
     frames: int
 
@@ -215,7 +227,7 @@ class LipsyncManifest(Recorded):
 
 
 class Output(Strict):
-    path: str
+    path: RelPath
     sha256: str
 
 

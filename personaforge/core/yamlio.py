@@ -111,7 +111,7 @@ def validate_data(
         )
         # The deepest part of the path that exists in the file gives the line.
         line = next((lines[loc[:n]] for n in range(len(loc), -1, -1) if loc[:n] in lines), None)
-        msg = err["msg"]
+        msg = err["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
         if err["type"] == "extra_forbidden":
             allowed = _field_names(model, loc)
             guess = difflib.get_close_matches(str(loc[-1]), allowed, n=1)

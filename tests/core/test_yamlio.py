@@ -66,3 +66,9 @@ def test_dump_then_load_round_trips_and_leaves_no_temp(tmp_path: Path) -> None:
     dump_model(persona, path)
     assert load_model(Persona, path) == persona
     assert [p.name for p in tmp_path.iterdir()] == ["persona.yaml"]
+
+
+@pytest.mark.parametrize("bad", ["../outside.md", "/etc/passwd", "a/../../b.md", "a\\\\b.md"])
+def test_paths_that_escape_the_project_are_refused(tmp_path: Path, bad: str) -> None:
+    e = _err(VideoSpec, tmp_path, f"title: T\nscript: '{bad}'\n")
+    assert (e.line, e.field) == (2, "script") and "inside the project" in e.message
