@@ -14,6 +14,12 @@ from typing import Any
 from personaforge.errors import PersonaForgeError
 
 
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _check_dir_writable(folder: Path) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -41,6 +47,8 @@ def atomic_path(target: Path) -> Iterator[Path]:
     try:
         yield tmp_path
         try:
+            # mkstemp makes 0600 files; the result should have the mode any new file gets.
+            os.chmod(tmp_path, 0o666 & ~_current_umask())
             os.replace(tmp_path, target)
         except OSError as exc:
             raise PersonaForgeError(f"cannot write: {exc.strerror}", file=target) from None

@@ -117,7 +117,6 @@ def test_init_bad_format_is_a_usage_error(tmp_path: Path) -> None:
     assert not (tmp_path / "proj").exists()
 
 
-@pytest.mark.xfail(strict=True, reason="product bug: init overwrites an existing script.md")
 def test_init_keeps_a_script_md_the_user_already_wrote(tmp_path: Path) -> None:
     folder = tmp_path / "proj"
     folder.mkdir()
@@ -128,7 +127,6 @@ def test_init_keeps_a_script_md_the_user_already_wrote(tmp_path: Path) -> None:
     assert (folder / "script.md").read_text(encoding="utf-8") == mine, proc.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="product bug: init --force also replaces persona.yaml")
 def test_init_force_keeps_the_persona(tmp_path: Path) -> None:
     folder = tmp_path / "proj"
     assert run_cli("init", str(folder)).returncode == 0
@@ -142,7 +140,6 @@ def test_init_force_keeps_the_persona(tmp_path: Path) -> None:
     assert _load(folder / "persona.yaml")["name"] == "Zed"
 
 
-@pytest.mark.xfail(strict=True, reason="product bug: atomic writes are always 0600 (mkstemp)")
 def test_init_files_follow_the_umask(tmp_path: Path) -> None:
     umask = os.umask(0)
     os.umask(umask)

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 import webvtt
-
 from helpers import run_cli, write_project
+
 from personaforge.backends.planner.offline import OfflinePlanner
 from personaforge.core.models import Persona
 from personaforge.media.probe import probe

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from helpers import run_cli, write_project
+
 from personaforge.media.ffmpeg import ffmpeg_exe
 
 pytestmark = pytest.mark.slow
@@ -39,7 +39,9 @@ def _tail_gap(folder: Path) -> tuple[float, float]:
 def test_music_is_mixed_under_the_voice(tmp_path: Path) -> None:
     script = "A first sentence that is spoken here.\nAnd then a second sentence follows it.\n"
     quiet = write_project(tmp_path / "quiet", script)
-    music = write_project(tmp_path / "music", script, extra="music:\n  file: bed.wav\n  volume: 0.5\n")
+    music = write_project(
+        tmp_path / "music", script, extra="music:\n  file: bed.wav\n  volume: 0.5\n"
+    )
     rate = 44100
     t = np.arange(rate * 3) / rate
     tone = (0.3 * np.sin(2 * np.pi * 220 * t) * 32767).astype("<i2")
@@ -61,7 +63,9 @@ def test_music_is_mixed_under_the_voice(tmp_path: Path) -> None:
     # The music (3 s) loops to cover the whole video, which is longer.
     end = results["music"]["duration_s"]
     assert end > 3.5
-    assert _audio_rms(Path(results["music"]["video"]), end - 0.3, end - 0.05) > 5 * max(silent_rms, 1)
+    assert _audio_rms(Path(results["music"]["video"]), end - 0.3, end - 0.05) > 5 * max(
+        silent_rms, 1
+    )
 
 
 def test_missing_music_file_is_a_clear_error(tmp_path: Path) -> None:
@@ -79,13 +83,15 @@ def test_failing_ffmpeg_names_the_stage_and_leaves_nothing_half_written(tmp_path
     # Writes junk to its output, complains like ffmpeg, and fails.
     fake.write_text(
         "#!/bin/sh\n"
-        'for last; do :; done\n'
+        "for last; do :; done\n"
         'echo junk > "$last"\n'
         'echo "Unknown encoder libx264" >&2\n'
         "exit 1\n"
     )
     fake.chmod(0o755)
-    proc = run_cli("make-video", str(folder), "--no-publish", env={"PERSONAFORGE_FFMPEG": str(fake)})
+    proc = run_cli(
+        "make-video", str(folder), "--no-publish", env={"PERSONAFORGE_FFMPEG": str(fake)}
+    )
     assert proc.returncode == 1
     last = proc.stderr.strip().splitlines()[-1]
     assert last.startswith("error: [lipsync]") and "Unknown encoder libx264" in last

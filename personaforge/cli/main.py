@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import time
 import traceback
@@ -231,7 +232,12 @@ def init(
         str | None, typer.Option(help="Video title (default: the first heading).")
     ] = None,
     fmt: Annotated[str, typer.Option("--format", help="youtube, shorts or square.")] = "youtube",
-    force: Annotated[bool, typer.Option("--force", help="Replace an existing video.yaml.")] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Replace an existing video.yaml (keeps persona.yaml, script.md)."
+        ),
+    ] = False,
 ) -> None:
     """Scaffold a project ready for make-video."""
     from personaforge.core.models import FORMAT_SIZES
@@ -240,7 +246,7 @@ def init(
     if fmt not in FORMAT_SIZES:
         raise typer.BadParameter(f"must be one of {', '.join(FORMAT_SIZES)}", param_hint="--format")
     project = init_project(folder, script=script, title=title, fmt=fmt, overwrite=force)
-    _info(f"created {project.video_path} and {project.persona_path}")
+    _info(f"wrote {project.video_path}; persona in {project.persona_path}")
     print(project.root)
 
 
@@ -290,11 +296,13 @@ def wizard(
         )
         voice = Prompt.ask("Voice", default=voice or "joe", console=err)
         for key in ("shirt", "background"):
-            answer = Prompt.ask(
-                f"{key.capitalize()} colour (#rrggbb, empty for the archetype's)",
-                default="",
-                console=err,
-            )
+            answer = "?"
+            while answer and not re.fullmatch(r"#[0-9a-fA-F]{6}", answer):
+                answer = Prompt.ask(
+                    f"{key.capitalize()} colour (#rrggbb, empty for the archetype's)",
+                    default="",
+                    console=err,
+                )
             if answer:
                 overrides[key] = answer
     if not name:

@@ -73,6 +73,7 @@ def init_project(
         )
     folder.mkdir(parents=True, exist_ok=True)
     persona = persona or make_persona("Ava")
+    script_file = folder / "script.md"
     if script is not None:
         try:
             text = script.read_text(encoding="utf-8")
@@ -80,11 +81,15 @@ def init_project(
             raise PersonaForgeError("script file not found", file=script) from None
         except (OSError, UnicodeDecodeError) as exc:
             raise PersonaForgeError(f"cannot read script: {exc}", file=script) from None
+    elif script_file.is_file():
+        # A script the user already wrote is theirs: never replaced by the default.
+        text = script_file.read_text(encoding="utf-8")
     else:
         text = DEFAULT_SCRIPT.format(name=persona.name)
     if not text.strip():
-        raise PersonaForgeError("the script is empty", file=script)
-    atomic_write_text(folder / "script.md", text)
+        raise PersonaForgeError("the script is empty", file=script or script_file)
+    if script is not None or not script_file.exists():
+        atomic_write_text(script_file, text)
     video = VideoSpec.model_validate(
         {
             "title": title or _title_from(text) or folder.resolve().name,
@@ -92,10 +97,11 @@ def init_project(
             "format": fmt,
         }
     )
-    if overwrite or not project.persona_path.exists():
+    if not project.persona_path.exists():  # --force replaces video.yaml only
         dump_model(persona, project.persona_path)
     dump_model(video, project.video_path)
-    atomic_write_text(folder / ".gitignore", "build/\npublished/\n.env\n")
+    if not (folder / ".gitignore").exists():
+        atomic_write_text(folder / ".gitignore", "build/\npublished/\n.env\n")
     return project
 
 
