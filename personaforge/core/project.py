@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -103,6 +104,20 @@ class Project:
             w, _, h = video.resolution.partition("x")
             return int(w), int(h)
         return FORMAT_SIZES[video.format]
+
+    def environment(self) -> dict[str, str]:
+        """The process environment over the project's .env (which the user creates).
+
+        Read when a stage needs it, never at import time; a variable set (non-empty) in the
+        environment wins over the file.
+        """
+        from dotenv import dotenv_values
+
+        merged = {k: v for k, v in dotenv_values(self.root / ".env").items() if v is not None}
+        for key, value in os.environ.items():
+            if value or key not in merged:
+                merged[key] = value
+        return merged
 
     def rel(self, path: Path) -> str:
         return path.resolve().relative_to(self.root.resolve()).as_posix()

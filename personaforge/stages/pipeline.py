@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,7 +75,7 @@ def make_video(
     if fmt is not None:
         ctx.video = ctx.video.model_validate({**ctx.video.model_dump(), "format": fmt})
     stages = ["plan", "speak", "lipsync", "render"] + (["publish"] if do_publish else [])
-    results = [run_stage(s, ctx, env if env is not None else os.environ) for s in stages]
+    results = [run_stage(s, ctx, env) for s in stages]
     rendered = load_recorded(RenderManifest, project.manifest_path("render"))
     assert rendered is not None
     published: list[str] = []

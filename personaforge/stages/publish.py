@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -46,7 +45,7 @@ def run(ctx: Context, env: Mapping[str, str] | None = None) -> StageResult:
     ins = inputs(ctx, render.key)
     previous = load_recorded(PublishManifest, path)
     # Storage is created before any check so a missing key fails before work, never midway.
-    storage = storage_for(project, target, env if env is not None else os.environ)
+    storage = storage_for(project, target, env if env is not None else project.environment())
     reason = why_rerun(project, previous, ins, None, force=ctx.force)
     if reason is None and previous is not None:
         missing = [

@@ -268,3 +268,21 @@ def test_missing_bucket_is_one_error_line_with_a_hint(published: Published, tmp_
     assert SECRET_KEY not in proc.stderr and ACCESS_KEY not in proc.stderr
     # The render was reused (the target is not one of its inputs), not redone.
     assert video.stat().st_ino == inode
+
+
+def test_keys_from_the_project_env_file(published: Published, tmp_path: Path) -> None:
+    """A .env in the project folder supplies the keys; they are still never written out."""
+    folder = _copy(published, tmp_path)
+    (folder / "build" / "publish.yaml").unlink()
+    (folder / ".env").write_text(
+        f"R2_ACCESS_KEY={ACCESS_KEY}\nR2_SECRET_KEY='{SECRET_KEY}'\n"
+        f"R2_ENDPOINT={published.env['R2_ENDPOINT']}\n"
+    )
+    env = {**published.env, "R2_ACCESS_KEY": "", "R2_SECRET_KEY": "", "R2_ENDPOINT": ""}
+    result = _result(_make_video(folder, env))
+    assert result["stages"]["publish"]["status"] == "ran"
+    assert all(u.startswith(f"s3://{published.bucket}/") for u in result["published"])
+    build_text = "\n".join(
+        p.read_text(errors="replace") for p in (folder / "build").rglob("*.yaml")
+    )
+    assert SECRET_KEY not in build_text and ACCESS_KEY not in build_text
