@@ -1,0 +1,67 @@
+"""The offline voice: real piper synthesis, word timings that follow the audio, visemes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from personaforge.backends.tts.piper import PiperTTS, align_words
+from personaforge.text.visemes import VISEMES
+
+
+@pytest.fixture(scope="module")
+def speech():  # type: ignore[no-untyped-def]
+    return PiperTTS().synthesize("Of the two maps, mom paid $12.50 on 2026-11-27. Then silence.")
+
+
+def _pcm(samples: bytes) -> np.ndarray:
+    return np.frombuffer(samples, dtype="<i2").astype(np.float64)
+
+
+def test_every_written_word_gets_a_span_in_order(speech) -> None:  # type: ignore[no-untyped-def]
+    texts = [w.text for w in speech.words]
+    assert texts == "Of the two maps, mom paid $12.50 on 2026-11-27. Then silence.".split()
+    duration = len(speech.samples) / 2 / speech.sample_rate
+    last = 0.0
+    for w in speech.words:
+        assert last - 1e-3 <= w.start < w.end <= duration
+        last = w.end
+    by = {w.text: w for w in speech.words}
+    # Written tokens that are several spoken words take longer than one short word.
+    assert by["$12.50"].end - by["$12.50"].start > 2 * (by["on"].end - by["on"].start)
+    assert "twelve dollars" in speech.spoken.lower()
+
+
+def test_word_spans_hold_sound_and_the_tail_is_silent(speech) -> None:  # type: ignore[no-untyped-def]
+    pcm = _pcm(speech.samples)
+    rate = speech.sample_rate
+    peak = np.abs(pcm).max()
+    for w in speech.words:
+        seg = pcm[int(w.start * rate) : int(w.end * rate)]
+        assert np.sqrt(np.mean(seg**2)) > 0.03 * peak, w
+    tail = pcm[int((speech.words[-1].end + 0.1) * rate) :]
+    assert tail.size > 0 and np.abs(tail).max() < 0.02 * peak
+
+
+def test_visemes_are_sorted_known_and_close_at_the_end(speech) -> None:  # type: ignore[no-untyped-def]
+    times = [t for t, _ in speech.visemes]
+    assert times == sorted(times) and times[0] >= 0
+    assert {v for _, v in speech.visemes} <= set(VISEMES)
+    assert speech.visemes[-1][1] == "sil"
+    mom = next(w for w in speech.words if w.text == "mom")
+    during = [v for t, v in speech.visemes if mom.start - 0.03 <= t <= mom.end]
+    assert "PP" in during  # lips close for the m's
+
+
+def test_alignment_handles_words_espeak_merges() -> None:
+    # "of the" comes back from espeak as one phoneme group.
+    spans = align_words(["of", "the", "cat"], [(0.0, 0.3, 4), (0.35, 0.6, 3)])
+    assert spans[0][0] == 0.0 and spans[1][1] == pytest.approx(0.3)
+    assert spans[2] == (0.35, 0.6)
+    assert spans[0][1] <= spans[1][0]
+
+
+def test_speed_setting_changes_the_duration() -> None:
+    slow = PiperTTS(speed=0.7).synthesize("A short test sentence here.")
+    fast = PiperTTS(speed=1.5).synthesize("A short test sentence here.")
+    assert len(slow.samples) > 1.5 * len(fast.samples)
