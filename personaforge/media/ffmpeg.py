@@ -7,9 +7,10 @@ import os
 import shlex
 import subprocess
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from personaforge.errors import PersonaForgeError
 from personaforge.progress import NullProgress, Progress
@@ -80,29 +81,17 @@ def _base_args(*, stdin: bool = False) -> list[str]:
     ]
 
 
-def run(
-    args: Sequence[str],
-    *,
-    cwd: Path | None = None,
-    duration_s: float | None = None,
-    progress: Progress | None = None,
-    task: str = "ffmpeg",
-    what: str = "ffmpeg failed",
-) -> None:
-    """Run ffmpeg with ``args`` (after the global options); report progress by output time."""
-    progress = progress or NullProgress()
-    cmd = [*_base_args(), "-progress", "pipe:1", "-nostats", *args]
+@contextlib.contextmanager
+def _supervised(
+    cmd: list[str], *, what: str, progress: Progress, task: str, total: float | None, **popen: Any
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Start ffmpeg; on exit wait for it, kill it if the caller failed or was interrupted, and
+    turn a non-zero exit into an FFmpegError carrying its stderr."""
     with tempfile.TemporaryFile() as err:
-        progress.start(task, total=duration_s)
-        proc = subprocess.Popen(
-            cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=err, stdin=subprocess.DEVNULL
-        )
-        assert proc.stdout is not None
+        progress.start(task, total=total)
+        proc = subprocess.Popen(cmd, stderr=err, **popen)
         try:
-            for raw in proc.stdout:
-                key, _, value = raw.decode("ascii", "replace").strip().partition("=")
-                if key == "out_time_us" and value.isdigit() and duration_s:
-                    progress.update(min(duration_s, int(value) / 1e6))
+            yield proc
             rc = proc.wait()
         except BaseException:
             proc.kill()
@@ -113,6 +102,29 @@ def run(
         if rc != 0:
             err.seek(0)
             raise FFmpegError(what, cmd=cmd, stderr=err.read().decode("utf-8", "replace"))
+
+
+def run(
+    args: Sequence[str],
+    *,
+    cwd: Path | None = None,
+    duration_s: float | None = None,
+    progress: Progress | None = None,
+    task: str = "ffmpeg",
+    what: str = "ffmpeg failed",
+) -> None:
+    """Run ffmpeg with ``args`` (after the global options); report progress by output time."""
+    cmd = [*_base_args(), "-progress", "pipe:1", "-nostats", *args]
+    progress = progress or NullProgress()
+    with _supervised(
+        cmd, what=what, progress=progress, task=task, total=duration_s,
+        cwd=cwd, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL,
+    ) as proc:  # fmt: skip
+        assert proc.stdout is not None
+        for raw in proc.stdout:
+            key, _, value = raw.decode("ascii", "replace").strip().partition("=")
+            if key == "out_time_us" and value.isdigit() and duration_s:
+                progress.update(min(duration_s, int(value) / 1e6))
 
 
 def encode_frames(
@@ -129,34 +141,22 @@ def encode_frames(
     what: str = "encoding frames failed",
 ) -> None:
     """Stream raw rgb24 frames into ffmpeg's stdin; never holds more than one frame."""
-    progress = progress or NullProgress()
     cmd = [
         *_base_args(stdin=True),
         "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-r", str(fps),
         "-i", "pipe:0", *out_args, str(out),
     ]  # fmt: skip
-    with tempfile.TemporaryFile() as err:
-        progress.start(task, total=n_frames)
-        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err)
+    progress = progress or NullProgress()
+    with _supervised(
+        cmd, what=what, progress=progress, task=task, total=n_frames,
+        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+    ) as proc:  # fmt: skip
         assert proc.stdin is not None
-        broken = False
         try:
             for frame in frames:
-                try:
-                    proc.stdin.write(frame)
-                except BrokenPipeError:
-                    broken = True
-                    break
+                proc.stdin.write(frame)
                 progress.advance(1)
-            with contextlib.suppress(BrokenPipeError):
-                proc.stdin.close()
-            rc = proc.wait()
-        except BaseException:
-            proc.kill()
-            proc.wait()
-            raise
-        finally:
-            progress.finish()
-        if rc != 0 or broken:
-            err.seek(0)
-            raise FFmpegError(what, cmd=cmd, stderr=err.read().decode("utf-8", "replace"))
+        except BrokenPipeError:
+            pass  # ffmpeg stopped reading: its exit status and stderr say why
+        with contextlib.suppress(BrokenPipeError):
+            proc.stdin.close()

@@ -9,9 +9,12 @@ from personaforge.backends.tts.piper import PiperTTS, align_words
 from personaforge.text.visemes import VISEMES
 
 
+TEXT = "Of the two maps, mom paid $12.50 on 2026-11-27. Then silence."
+
+
 @pytest.fixture(scope="module")
 def speech():  # type: ignore[no-untyped-def]
-    return PiperTTS().synthesize("Of the two maps, mom paid $12.50 on 2026-11-27. Then silence.")
+    return PiperTTS().synthesize(TEXT)
 
 
 def _pcm(samples: bytes) -> np.ndarray:
