@@ -8,7 +8,6 @@ import pytest
 from personaforge.backends.tts.piper import PiperTTS, align_words
 from personaforge.text.visemes import VISEMES
 
-
 TEXT = "Of the two maps, mom paid $12.50 on 2026-11-27. Then silence."
 
 
