@@ -180,3 +180,23 @@ def test_formats_pick_the_frame_size(tmp_path: Path, fmt: str, size: tuple[int, 
     assert proc.returncode == 0, proc.stderr
     info = probe(Path(json.loads(proc.stdout)["video"]))
     assert (info.width, info.height) == size
+
+
+def test_status_notices_a_deleted_published_file(
+    rendered: tuple[Path, dict], tmp_path: Path
+) -> None:
+    import shutil
+
+    folder = tmp_path / "copy"
+    shutil.copytree(rendered[0], folder)
+    # The copy's publish.yaml points at the original folder's files: republish here first.
+    assert run_cli("publish", str(folder), "--force", "--quiet").returncode == 0
+    before = json.loads(run_cli("status", str(folder), "--json").stdout)
+    assert before["publish"]["up_to_date"] is True
+    next((folder / "published").rglob("*.vtt")).unlink()
+    after = json.loads(run_cli("status", str(folder), "--json").stdout)
+    assert after["publish"] == {
+        "up_to_date": False,
+        "reason": "not in storage any more: tiny-test.vtt",
+    }
+    assert after["render"]["up_to_date"] is True

@@ -157,6 +157,10 @@ class Recorded(Strict):
         default_factory=dict, description="Hash of each input; `key` is the hash of them all."
     )
 
+    def outputs(self) -> list[tuple[str, str]]:
+        """(path, sha256) of each local file this stage made; checked before a skip."""
+        return []
+
 
 ShotKind = Literal["talking", "title"]
 
@@ -207,6 +211,9 @@ class SpeechManifest(Recorded):
     fps: int = FPS
     shots: list[SpokenShot]
 
+    def outputs(self) -> list[tuple[str, str]]:
+        return [(s.audio, s.audio_sha256) for s in self.shots]
+
 
 class Clip(Strict):
     id: str
@@ -225,6 +232,9 @@ class LipsyncManifest(Recorded):
     fps: int = FPS
     shots: list[Clip]
 
+    def outputs(self) -> list[tuple[str, str]]:
+        return [(c.clip, c.clip_sha256) for c in self.shots if c.clip and c.clip_sha256]
+
 
 class Output(Strict):
     path: RelPath
@@ -242,6 +252,9 @@ class RenderManifest(Recorded):
     height: int
     fps: int
     duration_s: float
+
+    def outputs(self) -> list[tuple[str, str]]:
+        return [(o.path, o.sha256) for o in (self.video, self.captions_vtt, self.captions_srt)]
 
 
 class PublishedFile(Strict):

@@ -115,7 +115,6 @@ def why_rerun(
     project: Project,
     previous: Recorded | None,
     inputs: dict[str, str],
-    outputs: Iterable[tuple[str, str]] | None,
     *,
     force: bool = False,
 ) -> str | None:
@@ -127,9 +126,7 @@ def why_rerun(
     if previous.key != make_key(inputs):
         changed = changed_inputs(previous.inputs, inputs)
         return "changed: " + ", ".join(changed) if changed else "inputs changed"
-    if outputs is not None:
-        return output_problem(project, outputs)
-    return None
+    return output_problem(project, previous.outputs())
 
 
 def require_upstream(model: type[R], project: Project, stage: str, upstream: str) -> R:

@@ -56,12 +56,7 @@ def run(ctx: Context) -> StageResult:
     animator = backend(ctx)
     ins = inputs(ctx, speech.key, animator)
     previous = load_recorded(LipsyncManifest, path)
-    outputs = (
-        [(c.clip, c.clip_sha256) for c in previous.shots if c.clip and c.clip_sha256]
-        if previous
-        else None
-    )
-    reason = why_rerun(project, previous, ins, outputs, force=ctx.force)
+    reason = why_rerun(project, previous, ins, force=ctx.force)
     if reason is None:
         assert previous is not None
         return StageResult("lipsync", path, False, "up to date", shots=len(previous.shots))

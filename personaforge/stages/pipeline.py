@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -10,6 +10,7 @@ from personaforge.core.models import (
     LipsyncManifest,
     PlanManifest,
     PublishManifest,
+    Recorded,
     RenderManifest,
     SpeechManifest,
 )
@@ -99,40 +100,28 @@ class StageStatus:
 
 
 def status(project: Project) -> list[StageStatus]:
-    """Per stage: up to date, or why it would re-run. Runs nothing."""
+    """Per stage: up to date, or why it would re-run. Runs nothing, uploads nothing."""
     ctx = Context.load(project)
     out: list[StageStatus] = []
-    upstream_stale: str | None = None
-
-    def check(stage: str, previous: object, ins: dict[str, str], outputs: object) -> str:
-        nonlocal upstream_stale
-        reason = why_rerun(project, previous, ins, outputs)  # type: ignore[arg-type]
-        if reason is not None and upstream_stale and reason.startswith("changed"):
-            reason = f"upstream {upstream_stale} would re-run"
+    stale: str | None = None
+    key = ""
+    checks: list[tuple[str, type[Recorded], Callable[[str], dict[str, str]]]] = [
+        ("plan", PlanManifest, lambda _: plan.inputs(ctx)),
+        ("speak", SpeechManifest, lambda k: speak.inputs(ctx, k)),
+        ("lipsync", LipsyncManifest, lambda k: lipsync.inputs(ctx, k)),
+        ("render", RenderManifest, lambda k: render.inputs(ctx, k)),
+        ("publish", PublishManifest, lambda k: publish.inputs(ctx, k)),
+    ]
+    for stage, model, inputs_of in checks:
+        ins = inputs_of(key)
+        previous = load_recorded(model, project.manifest_path(stage))
+        reason = why_rerun(project, previous, ins)
+        if reason is None and isinstance(previous, PublishManifest):
+            reason = publish.local_problem(project, previous)
+        if reason is not None and stale and reason.startswith("changed"):
+            reason = f"upstream {stale} would re-run"
         out.append(StageStatus(stage, reason is None, reason or "up to date"))
-        if reason is not None and upstream_stale is None:
-            upstream_stale = stage
-        return make_key(ins)
-
-    p_prev = load_recorded(PlanManifest, project.manifest_path("plan"))
-    key = check("plan", p_prev, plan.inputs(ctx), [])
-    s_prev = load_recorded(SpeechManifest, project.manifest_path("speak"))
-    s_out = [(s.audio, s.audio_sha256) for s in s_prev.shots] if s_prev else None
-    key = check("speak", s_prev, speak.inputs(ctx, key), s_out)
-    l_prev = load_recorded(LipsyncManifest, project.manifest_path("lipsync"))
-    l_out = (
-        [(c.clip, c.clip_sha256) for c in l_prev.shots if c.clip and c.clip_sha256]
-        if l_prev
-        else None
-    )
-    key = check("lipsync", l_prev, lipsync.inputs(ctx, key), l_out)
-    r_prev = load_recorded(RenderManifest, project.manifest_path("render"))
-    r_out = (
-        [(o.path, o.sha256) for o in (r_prev.video, r_prev.captions_vtt, r_prev.captions_srt)]
-        if r_prev
-        else None
-    )
-    key = check("render", r_prev, render.inputs(ctx, key), r_out)
-    pub_prev = load_recorded(PublishManifest, project.manifest_path("publish"))
-    check("publish", pub_prev, publish.inputs(ctx, key), None)
+        if reason is not None and stale is None:
+            stale = stage
+        key = make_key(ins)
     return out

@@ -38,7 +38,7 @@ def run(ctx: Context) -> StageResult:
     path = project.manifest_path("plan")
     ins = inputs(ctx)
     previous = load_recorded(PlanManifest, path)
-    reason = why_rerun(project, previous, ins, [], force=ctx.force)
+    reason = why_rerun(project, previous, ins, force=ctx.force)
     if reason is None:
         assert previous is not None
         return StageResult("plan", path, False, "up to date", shots=len(previous.shots))

@@ -46,7 +46,7 @@ def run(ctx: Context, env: Mapping[str, str] | None = None) -> StageResult:
     previous = load_recorded(PublishManifest, path)
     # Storage is created before any check so a missing key fails before work, never midway.
     storage = storage_for(project, target, env if env is not None else project.environment())
-    reason = why_rerun(project, previous, ins, None, force=ctx.force)
+    reason = why_rerun(project, previous, ins, force=ctx.force)
     if reason is None and previous is not None:
         missing = [
             f.name for f in previous.files if not storage.exists(_key(render, f.name), f.sha256)
@@ -77,6 +77,19 @@ def run(ctx: Context, env: Mapping[str, str] | None = None) -> StageResult:
     )
     dump_model(manifest, path)
     return StageResult("publish", path, True, reason or "publishing", shots=len(files))
+
+
+def local_problem(project: Project, manifest: PublishManifest) -> str | None:
+    """For the local target, a published file that is gone or changed; remote ones are
+    checked by `publish` itself, which may need keys and the network."""
+    if manifest.target != "local":
+        return None
+    storage = storage_for(project, "local", {})
+    render = load_recorded(RenderManifest, project.manifest_path("render"))
+    if render is None:
+        return None
+    gone = [f.name for f in manifest.files if not storage.exists(_key(render, f.name), f.sha256)]
+    return f"not in storage any more: {', '.join(gone)}" if gone else None
 
 
 def _key(render: RenderManifest, name: str) -> str:

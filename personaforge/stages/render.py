@@ -73,12 +73,7 @@ def run(ctx: Context) -> StageResult:
     path = project.manifest_path("render")
     ins = inputs(ctx, lipsync.key)
     previous = load_recorded(RenderManifest, path)
-    outputs = (
-        [(o.path, o.sha256) for o in (previous.video, previous.captions_vtt, previous.captions_srt)]
-        if previous
-        else None
-    )
-    reason = why_rerun(project, previous, ins, outputs, force=ctx.force)
+    reason = why_rerun(project, previous, ins, force=ctx.force)
     if reason is None:
         assert previous is not None
         return StageResult("render", path, False, "up to date", shots=len(lipsync.shots))

@@ -58,8 +58,7 @@ def run(ctx: Context) -> StageResult:
     tts = backend(ctx)
     ins = inputs(ctx, plan.key, tts)
     previous = load_recorded(SpeechManifest, path)
-    outputs = [(s.audio, s.audio_sha256) for s in previous.shots] if previous else None
-    reason = why_rerun(project, previous, ins, outputs, force=ctx.force)
+    reason = why_rerun(project, previous, ins, force=ctx.force)
     if reason is None:
         assert previous is not None
         return StageResult("speak", path, False, "up to date", shots=len(previous.shots))

@@ -22,7 +22,19 @@ def _pcm(samples: bytes) -> np.ndarray:
 
 def test_every_written_word_gets_a_span_in_order(speech) -> None:  # type: ignore[no-untyped-def]
     texts = [w.text for w in speech.words]
-    assert texts == ["Of", "the", "two", "maps,", "mom", "paid", "$12.50", "on", "2026-11-27.", "Then", "silence."]
+    assert texts == [
+        "Of",
+        "the",
+        "two",
+        "maps,",
+        "mom",
+        "paid",
+        "$12.50",
+        "on",
+        "2026-11-27.",
+        "Then",
+        "silence.",
+    ]
     duration = len(speech.samples) / 2 / speech.sample_rate
     last = 0.0
     for w in speech.words:
