@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from helpers import CLI, run_cli, write_project
 
 pytestmark = pytest.mark.slow
