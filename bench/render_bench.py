@@ -5,19 +5,55 @@ their ratio and the peak memory of each (Python process and its ffmpeg children)
 from __future__ import annotations
 
 import json
+import os
 import resource
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 
 
+class _ChildPeak:
+    """Polls the peak resident size (VmHWM) of this process's child processes.
+
+    getrusage(RUSAGE_CHILDREN) can't be used: Linux carries the parent's peak across fork and
+    exec, so every ffmpeg would look as large as the Python process that started it.
+    """
+
+    def __init__(self) -> None:
+        self.peak_kb = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+        self._thread.start()
+
+    def _poll(self) -> None:
+        me = str(os.getpid())
+        while not self._stop.wait(0.02):
+            for entry in os.listdir("/proc"):
+                if not entry.isdigit():
+                    continue
+                try:
+                    status = Path(f"/proc/{entry}/status").read_text()
+                except OSError:
+                    continue
+                fields = dict(ln.split(":", 1) for ln in status.splitlines() if ":" in ln)
+                if fields.get("PPid", "").strip() == me and "VmHWM" in fields:
+                    self.peak_kb = max(self.peak_kb, int(fields["VmHWM"].split()[0]))
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        return self.peak_kb / 1024
+
+
 def _child(argv: list[str]) -> None:
     """Run one measured job in this fresh process and print its figures as JSON."""
+    peak = _ChildPeak()
     t0 = time.perf_counter()
     if argv[0] == "make-video":
         from personaforge.cli.main import main
@@ -31,7 +67,7 @@ def _child(argv: list[str]) -> None:
         subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
     elapsed = time.perf_counter() - t0
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    kids = peak.stop()
     print(json.dumps({"seconds": elapsed, "python_mb": own, "children_mb": kids}), file=sys.stderr)
 
 
@@ -80,7 +116,7 @@ def main() -> None:
         print(f"video: {info.width}x{info.height}, {info.duration_s:.2f}s")
         print(
             f"personaforge make-video (all stages): {ours['seconds']:.2f}s, "
-            f"peak python {ours['python_mb']:.0f} MB, peak ffmpeg {ours['children_mb']:.0f} MB"
+            f"peak python {ours['python_mb']:.1f} MB, peak ffmpeg {ours['children_mb']:.1f} MB"
         )
         print(
             f"baseline still-image encode:         {base['seconds']:.2f}s, "
