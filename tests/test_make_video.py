@@ -180,6 +180,14 @@ def test_formats_pick_the_frame_size(tmp_path: Path, fmt: str, size: tuple[int, 
     assert proc.returncode == 0, proc.stderr
     info = probe(Path(json.loads(proc.stdout)["video"]))
     assert (info.width, info.height) == size
+    style = next(
+        ln
+        for ln in (folder / "build/render/captions.ass").read_text().splitlines()
+        if ln.startswith("Style:")
+    )
+    margin_v = int(style.split(",")[-2])
+    # Portrait captions clear the bottom fifth, where Shorts/Reels draw their own buttons.
+    assert margin_v >= (0.2 * size[1] if fmt == "shorts" else 0.05 * size[1])
 
 
 def test_status_notices_a_deleted_published_file(

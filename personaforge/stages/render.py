@@ -30,7 +30,7 @@ from personaforge.stages.common import (
     why_rerun,
 )
 
-RENDER_VERSION = "1"
+RENDER_VERSION = "2"
 WORK_DIR = "render"
 
 
@@ -63,6 +63,12 @@ def chars_per_line(width: int, height: int, override: int | None) -> int:
     if width >= height * 1.3:
         return 42
     return 32 if width >= height else 26
+
+
+def caption_margin(width: int, height: int) -> int | None:
+    """Portrait players (Shorts, Reels, TikTok) cover the bottom fifth with their own buttons
+    and text, so portrait captions sit above it; others keep the title-safe default."""
+    return int(height * 0.22) if height > width else None
 
 
 def run(ctx: Context) -> StageResult:
@@ -113,7 +119,13 @@ def run(ctx: Context) -> StageResult:
     ass = work / "captions.ass"
     atomic_write_text(vtt, to_vtt(cues))
     atomic_write_text(srt, to_srt(cues))
-    atomic_write_text(ass, to_ass(cues, width=width, height=height, font_name=FONT_NAME))
+    atomic_write_text(
+        ass,
+        to_ass(
+            cues, width=width, height=height, font_name=FONT_NAME,
+            margin_v=caption_margin(width, height),
+        ),
+    )  # fmt: skip
 
     concat_list = work / "clips.txt"
     lines = ["ffconcat version 1.0"]
