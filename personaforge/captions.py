@@ -311,6 +311,27 @@ def _bundled_font() -> tuple[ImageFont.FreeTypeFont, int]:
     return font, ascent + descent
 
 
+@functools.lru_cache(maxsize=1)
+def _bundled_cmap() -> frozenset[int]:
+    from fontTools.ttLib import TTFont
+
+    with TTFont(str(font_path()), lazy=True) as font:
+        return frozenset(font.getBestCmap())
+
+
+def drawable(text: str, font_name: str = FONT_NAME) -> str:
+    """``text`` without the characters the bundled font has no glyph for (emoji, most CJK).
+
+    libass would draw those as empty boxes; burned captions leave them out, while the
+    .vtt/.srt sidecars keep every character for players with fuller fonts.
+    """
+    if font_name != FONT_NAME:
+        return text
+    cmap = _bundled_cmap()
+    kept = "".join(ch for ch in text if ch.isspace() or ord(ch) in cmap)
+    return re.sub(" {2,}", " ", kept).strip(" ") if kept != text else text
+
+
 def _line_units(line: str, font_name: str) -> float:
     """Width of ``line`` in pixels per unit of ASS font size.
 
@@ -319,7 +340,7 @@ def _line_units(line: str, font_name: str) -> float:
     """
     if font_name == FONT_NAME:
         font, size_units = _bundled_font()
-        return font.getlength(line) / size_units
+        return font.getlength(drawable(line)) / size_units
     return _width(line) * _FALLBACK_UNITS_PER_CHAR
 
 
@@ -343,16 +364,23 @@ def _karaoke(cue: Cue, start_cs: int, end_cs: int) -> tuple[list[str], str]:
     return tags, tail
 
 
-def _ass_dialogue_text(cue: Cue, start_cs: int, end_cs: int, highlight: bool) -> str:
+def _ass_dialogue_text(
+    cue: Cue, start_cs: int, end_cs: int, highlight: bool, font_name: str
+) -> str:
     words_per_line = [line.split(" ") for line in cue.lines]
     if not highlight or [t for ws in words_per_line for t in ws] != [w.text for w in cue.words]:
         # Lines that do not spell out the cue's words (hand-made cues) get no per-word timing.
-        return "\\N".join(ass_text(line) for line in cue.lines)
+        return "\\N".join(ass_text(drawable(line, font_name)) for line in cue.lines)
     tags, tail = _karaoke(cue, start_cs, end_cs)
     out: list[str] = []
     i = 0
     for ws in words_per_line:
-        out.append(" ".join(tags[i + k] + ass_text(t) for k, t in enumerate(ws)))
+        line = ""
+        for k, t in enumerate(ws):
+            shown = ass_text(drawable(t, font_name))
+            # A word with nothing drawable keeps its timing tag but adds no space.
+            line += tags[i + k] + shown if not shown or not line else " " + tags[i + k] + shown
+        out.append(line)
         i += len(ws)
     return "\\N".join(out) + tail
 
@@ -440,6 +468,6 @@ def to_ass(
     events = []
     for cue in cues:
         s, e = _cs(cue.start), _cs(cue.end)
-        text = _ass_dialogue_text(cue, s, e, highlight)
+        text = _ass_dialogue_text(cue, s, e, highlight, font_name)
         events.append(f"Dialogue: 0,{_ass_clock(s)},{_ass_clock(e)},Default,,0,0,0,,{text}\n")
     return head + "".join(events)

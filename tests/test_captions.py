@@ -462,3 +462,16 @@ def test_portrait_lines_of_42_chars_stay_inside_90_percent(tmp_path: Path) -> No
     assert cols.size and cols.min() >= 54 and cols.max() < 1080 - 54
     rows = np.flatnonzero(lit.any(axis=1))
     assert rows.min() > 1920 // 2 and rows.max() < 1920 - round(1920 * 0.05)
+
+
+def test_burned_captions_leave_out_what_the_font_cannot_draw() -> None:
+    from personaforge.captions import drawable
+
+    words = [CaptionWord("We", 0.0, 0.2), CaptionWord("won", 0.2, 0.5), CaptionWord("🎉", 0.5, 0.5),
+             CaptionWord("café!", 0.5, 0.9), CaptionWord("👍👍", 0.9, 0.9)]  # fmt: skip
+    cues = build_cues(words)
+    ass = to_ass(cues, width=640, height=360)
+    assert "🎉" not in ass and "👍" not in ass
+    assert "café!" in ass and "won" in ass and "  " not in ass
+    assert "🎉" in to_vtt(cues) and "👍👍" in to_srt(cues)
+    assert drawable("a 🎉 b") == "a b" and drawable("Zürich — ok") == "Zürich — ok"

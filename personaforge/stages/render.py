@@ -30,7 +30,7 @@ from personaforge.stages.common import (
     why_rerun,
 )
 
-RENDER_VERSION = "2"
+RENDER_VERSION = "3"
 WORK_DIR = "render"
 
 
