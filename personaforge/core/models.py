@@ -146,6 +146,10 @@ class VideoSpec(Strict):
 # ---------------------------------------------------------------- what stages record
 
 
+_HEADER_FIELDS = {"schema_version", "stage", "key", "inputs", "backend", "backend_version",
+                  "tool_version"}  # fmt: skip
+
+
 class Recorded(Strict):
     schema_version: Literal[1] = SCHEMA_VERSION
     stage: str
@@ -160,6 +164,14 @@ class Recorded(Strict):
     def outputs(self) -> list[tuple[str, str]]:
         """(path, sha256) of each local file this stage made; checked before a skip."""
         return []
+
+    def content_hash(self) -> str:
+        """Hash of what this stage produced, without how it was keyed: downstream stages key
+        on it, so a re-run that yields the same content does not cascade, and one that yields
+        different content (a re-synthesised voice) always does."""
+        from personaforge.fsutil import canonical_hash
+
+        return canonical_hash(self.model_dump(mode="json", exclude=_HEADER_FIELDS))
 
 
 ShotKind = Literal["talking", "title"]
@@ -191,10 +203,10 @@ class VisemeKey(Strict):
     v: str
 
 
-class SpokenShot(Strict):
-    id: str
+class SpokenShot(PlannedShot):
+    """A planned shot with its speech; ``key`` hashes what made the audio (text, voice)."""
+
     key: str
-    text: str
     spoken: str
     audio: RelPath
     audio_sha256: str
@@ -203,37 +215,41 @@ class SpokenShot(Strict):
     words: list[Word]
     visemes: list[VisemeKey]
 
+    def media(self) -> list[tuple[str, str]]:
+        return [(self.audio, self.audio_sha256)]
+
 
 class SpeechManifest(Recorded):
     stage: Literal["speak"] = "speak"
-    plan_key: str
     sample_rate: int
     fps: int = FPS
     shots: list[SpokenShot]
 
     def outputs(self) -> list[tuple[str, str]]:
-        return [(s.audio, s.audio_sha256) for s in self.shots]
+        return [m for s in self.shots for m in s.media()]
 
 
 class Clip(Strict):
     id: str
     key: str
     kind: ShotKind
-    clip: RelPath | None = None
-    clip_sha256: str | None = None
+    clip: RelPath
+    clip_sha256: str
     frames: int
+
+    def media(self) -> list[tuple[str, str]]:
+        return [(self.clip, self.clip_sha256)]
 
 
 class LipsyncManifest(Recorded):
     stage: Literal["lipsync"] = "lipsync"
-    speech_key: str
     width: int
     height: int
     fps: int = FPS
     shots: list[Clip]
 
     def outputs(self) -> list[tuple[str, str]]:
-        return [(c.clip, c.clip_sha256) for c in self.shots if c.clip and c.clip_sha256]
+        return [m for c in self.shots for m in c.media()]
 
 
 class Output(Strict):
@@ -243,7 +259,6 @@ class Output(Strict):
 
 class RenderManifest(Recorded):
     stage: Literal["render"] = "render"
-    lipsync_key: str
     slug: str
     video: Output
     captions_vtt: Output
@@ -265,6 +280,14 @@ class PublishedFile(Strict):
 
 class PublishManifest(Recorded):
     stage: Literal["publish"] = "publish"
-    render_key: str
     target: str
     files: list[PublishedFile]
+
+
+MANIFEST_MODELS: dict[str, type[Recorded]] = {
+    "plan": PlanManifest,
+    "speak": SpeechManifest,
+    "lipsync": LipsyncManifest,
+    "render": RenderManifest,
+    "publish": PublishManifest,
+}

@@ -87,6 +87,17 @@ def _unwrap_model(ann: Any) -> Any:
     return None
 
 
+def line_of(path: Path, loc: Loc) -> int | None:
+    """The line of ``loc`` (or of its deepest part that exists) in the YAML file at ``path``."""
+    try:
+        lines = _line_map(
+            yaml.compose(path.read_text(encoding="utf-8-sig"), Loader=yaml.SafeLoader)
+        )
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+    return next((lines[loc[:n]] for n in range(len(loc), -1, -1) if loc[:n] in lines), None)
+
+
 def format_loc(loc: Loc) -> str:
     out = ""
     for part in loc:
@@ -131,7 +142,7 @@ def validate_data(
 def load_model(model: type[M], path: Path) -> M:
     """Read ``path`` (YAML, safe loader) and validate it as ``model``."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise PersonaForgeError("file not found", file=path) from None
     except IsADirectoryError:

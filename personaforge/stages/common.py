@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypedDict, TypeVar
+from typing import Protocol, TypedDict, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from personaforge import __version__
 from personaforge.core.models import Persona, Recorded, VideoSpec
 from personaforge.core.project import Project
-from personaforge.core.yamlio import load_model
+from personaforge.core.yamlio import dump_model, load_model
 from personaforge.errors import PersonaForgeError
 from personaforge.fsutil import atomic_write_text, canonical_hash, sha256_file
 from personaforge.progress import NullProgress, Progress
@@ -29,11 +29,18 @@ class Context:
     video: VideoSpec
     progress: Progress = field(default_factory=NullProgress)
     force: bool = False
-    log: list[str] = field(default_factory=list)
+    env: Mapping[str, str] | None = None  # None: the process environment and the project .env
+    # Manifests known to be current in this run, by stage: each is checked once.
+    verified: dict[str, Recorded] = field(default_factory=dict)
 
     @classmethod
     def load(
-        cls, project: Project, *, progress: Progress | None = None, force: bool = False
+        cls,
+        project: Project,
+        *,
+        progress: Progress | None = None,
+        force: bool = False,
+        env: Mapping[str, str] | None = None,
     ) -> Context:
         return cls(
             project=project,
@@ -41,6 +48,7 @@ class Context:
             video=project.load_video(),
             progress=progress or NullProgress(),
             force=force,
+            env=env,
         )
 
 
@@ -63,10 +71,6 @@ class StageResult:
         }
 
 
-def make_key(inputs: dict[str, str]) -> str:
-    return canonical_hash(inputs)
-
-
 class RecordedFields(TypedDict):
     key: str
     inputs: dict[str, str]
@@ -78,7 +82,7 @@ class RecordedFields(TypedDict):
 def recorded_fields(inputs: dict[str, str], backend: str = "", version: str = "") -> RecordedFields:
     """The fields every recorded manifest shares (its stage name comes from its model)."""
     return {
-        "key": make_key(inputs),
+        "key": canonical_hash(inputs),
         "inputs": inputs,
         "backend": backend,
         "backend_version": version,
@@ -123,19 +127,36 @@ def why_rerun(
         return "forced with --force"
     if previous is None:
         return "no previous run"
-    if previous.key != make_key(inputs):
+    if previous.key != canonical_hash(inputs):
         changed = changed_inputs(previous.inputs, inputs)
         return "changed: " + ", ".join(changed) if changed else "inputs changed"
     return output_problem(project, previous.outputs())
 
 
-def require_upstream(model: type[R], project: Project, stage: str, upstream: str) -> R:
-    path = project.manifest_path(upstream)
-    if not path.is_file():
-        raise PersonaForgeError(
-            f"{path.name} not found; run `personaforge {upstream}` first", file=path, stage=stage
-        )
-    return load_model(model, path)
+def skip_if_current(
+    ctx: Context, stage: str, model: type[R], inputs: dict[str, str]
+) -> tuple[StageResult | None, str]:
+    """(the result of skipping, "") when the recorded manifest is current; else (None, why)."""
+    path = ctx.project.manifest_path(stage)
+    previous = load_recorded(model, path)
+    reason = why_rerun(ctx.project, previous, inputs, force=ctx.force)
+    if reason is None and previous is not None:
+        ctx.verified[stage] = previous
+        return StageResult(stage, path, False, "up to date", shots=_count(previous)), ""
+    return None, reason or "no previous run"
+
+
+def record(ctx: Context, stage: str, manifest: Recorded) -> Path:
+    """Write a stage's manifest (atomically) and remember it as current for this run."""
+    path = ctx.project.manifest_path(stage)
+    dump_model(manifest, path)
+    ctx.verified[stage] = manifest
+    return path
+
+
+def _count(manifest: Recorded) -> int:
+    items = getattr(manifest, "shots", None) or getattr(manifest, "files", None) or []
+    return len(items)
 
 
 # Per-shot records live beside their media so an interrupted stage resumes without redoing
@@ -149,3 +170,26 @@ def read_shot_record(model: type[B], path: Path) -> B | None:
 
 def write_shot_record(record: BaseModel, path: Path) -> None:
     atomic_write_text(path, record.model_dump_json(indent=1))
+
+
+class _ShotRecord(Protocol):
+    key: str
+
+    def media(self) -> list[tuple[str, str]]: ...
+
+
+S = TypeVar("S", bound=BaseModel)
+
+
+def reusable_shot(ctx: Context, model: type[S], path: Path, key: str) -> S | None:
+    """The finished shot recorded at ``path`` if it was made from ``key`` and its media are
+    intact; None means it must be made (again)."""
+    if ctx.force:
+        return None
+    found = read_shot_record(model, path)
+    if found is None:
+        return None
+    shot: _ShotRecord = found  # type: ignore[assignment]
+    if shot.key != key or output_problem(ctx.project, shot.media()) is not None:
+        return None
+    return found

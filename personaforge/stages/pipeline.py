@@ -6,25 +6,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from personaforge.core.models import (
-    LipsyncManifest,
-    PlanManifest,
-    PublishManifest,
-    Recorded,
-    RenderManifest,
-    SpeechManifest,
-)
-from personaforge.core.project import Project
+from personaforge.core.models import MANIFEST_MODELS, PublishManifest, RenderManifest
+from personaforge.core.project import STAGES, Project
+from personaforge.core.yamlio import line_of
 from personaforge.errors import PersonaForgeError
 from personaforge.progress import Progress
 from personaforge.stages import lipsync, plan, publish, render, speak
-from personaforge.stages.common import (
-    Context,
-    StageResult,
-    load_recorded,
-    make_key,
-    why_rerun,
-)
+from personaforge.stages.common import Context, StageResult, load_recorded, why_rerun
+from personaforge.stages.graph import current, module, run_stage
+
+__all__ = ["VideoResult", "make_video", "run_stage", "status"]
 
 
 @dataclass
@@ -45,22 +36,32 @@ class VideoResult:
         }
 
 
-def run_stage(stage: str, ctx: Context, env: Mapping[str, str] | None = None) -> StageResult:
-    """Run one stage; any expected error is tagged with the stage that broke."""
-    try:
-        if stage == "plan":
-            return plan.run(ctx)
-        if stage == "speak":
-            return speak.run(ctx)
-        if stage == "lipsync":
-            return lipsync.run(ctx)
-        if stage == "render":
-            return render.run(ctx)
-        if stage == "publish":
-            return publish.run(ctx, env)
-    except PersonaForgeError as exc:
-        raise exc.with_stage(stage) from None
-    raise ValueError(stage)
+def preflight(ctx: Context, stages: list[str]) -> None:
+    """Choose every backend and check every file and key the run needs, before any work:
+    a typo in video.yaml must not surface after minutes of synthesis."""
+    video, persona = ctx.project.video_path, ctx.project.persona_path
+    speak_from_video = ctx.video.backends.speak is not None
+    checks: list[tuple[Callable[[], object], Path, tuple[str, ...]]] = [
+        (lambda: plan.backend(ctx), video, ("backends", "plan")),
+        (
+            lambda: speak.backend(ctx),
+            video if speak_from_video else persona,
+            ("backends", "speak") if speak_from_video else ("voice",),
+        ),
+        (lambda: lipsync.backend(ctx), video, ("backends", "lipsync")),
+        (lambda: render.music_hash(ctx), video, ("music", "file")),
+    ]
+    if "publish" in stages:
+        checks.append((lambda: publish.storage_for(ctx), video, ("publish", "target")))
+    for check, path, loc in checks:
+        try:
+            check()
+        except PersonaForgeError as exc:
+            stage = {"backends": loc[-1], "voice": "speak", "music": "render"}.get(loc[0])
+            if exc.file is None:
+                exc.file = str(path)
+                exc.line = line_of(path, tuple(exc.field.split(".")) if exc.field else loc)
+            raise exc.with_stage(stage or "publish") from None
 
 
 def make_video(
@@ -72,17 +73,17 @@ def make_video(
     progress: Progress | None = None,
     env: Mapping[str, str] | None = None,
 ) -> VideoResult:
-    ctx = Context.load(project, progress=progress, force=force)
+    ctx = Context.load(project, progress=progress, force=force, env=env)
     if fmt is not None:
-        ctx.video = ctx.video.model_validate({**ctx.video.model_dump(), "format": fmt})
+        # A one-off format: its own frame size, whatever resolution video.yaml sets.
+        ctx.video = ctx.video.model_copy(update={"format": fmt, "resolution": None})
     stages = ["plan", "speak", "lipsync", "render"] + (["publish"] if do_publish else [])
-    results = [run_stage(s, ctx, env) for s in stages]
-    rendered = load_recorded(RenderManifest, project.manifest_path("render"))
-    assert rendered is not None
+    preflight(ctx, stages)
+    results = [run_stage(s, ctx) for s in stages]
+    rendered = current(ctx, RenderManifest, "render")
     published: list[str] = []
     if do_publish:
-        pub = load_recorded(PublishManifest, project.manifest_path("publish"))
-        published = [f.url for f in pub.files] if pub else []
+        published = [f.url for f in current(ctx, PublishManifest, "publish").files]
     return VideoResult(
         video=project.root / rendered.video.path,
         captions=project.root / rendered.captions_vtt.path,
@@ -104,24 +105,20 @@ def status(project: Project) -> list[StageStatus]:
     ctx = Context.load(project)
     out: list[StageStatus] = []
     stale: str | None = None
-    key = ""
-    checks: list[tuple[str, type[Recorded], Callable[[str], dict[str, str]]]] = [
-        ("plan", PlanManifest, lambda _: plan.inputs(ctx)),
-        ("speak", SpeechManifest, lambda k: speak.inputs(ctx, k)),
-        ("lipsync", LipsyncManifest, lambda k: lipsync.inputs(ctx, k)),
-        ("render", RenderManifest, lambda k: render.inputs(ctx, k)),
-        ("publish", PublishManifest, lambda k: publish.inputs(ctx, k)),
-    ]
-    for stage, model, inputs_of in checks:
-        ins = inputs_of(key)
+    for stage in STAGES:
+        if stale is not None:
+            ran_before = project.manifest_path(stage).is_file()
+            why = f"upstream {stale} would re-run" if ran_before else "no previous run"
+            out.append(StageStatus(stage, False, why))
+            continue
+        model = MANIFEST_MODELS[stage]
         previous = load_recorded(model, project.manifest_path(stage))
-        reason = why_rerun(project, previous, ins)
+        reason = why_rerun(project, previous, module(stage).inputs(ctx))
         if reason is None and isinstance(previous, PublishManifest):
-            reason = publish.local_problem(project, previous)
-        if reason is not None and stale and reason.startswith("changed"):
-            reason = f"upstream {stale} would re-run"
-        out.append(StageStatus(stage, reason is None, reason or "up to date"))
-        if reason is not None and stale is None:
+            reason = publish.local_problem(ctx, previous)
+        if reason is None and previous is not None:
+            ctx.verified[stage] = previous
+        else:
             stale = stage
-        key = make_key(ins)
+        out.append(StageStatus(stage, reason is None, reason or "up to date"))
     return out

@@ -2,94 +2,92 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from personaforge.core.models import PublishedFile, PublishManifest, RenderManifest
-from personaforge.core.project import Project
-from personaforge.core.yamlio import dump_model
 from personaforge.fsutil import canonical_hash
 from personaforge.stages.common import (
     Context,
     StageResult,
     load_recorded,
+    record,
     recorded_fields,
-    require_upstream,
     why_rerun,
 )
+from personaforge.stages.graph import current
 
 CONTENT_TYPES = {".mp4": "video/mp4", ".vtt": "text/vtt", ".srt": "application/x-subrip"}
 LOCAL_DIR = "published"
 
 
-def storage_for(project: Project, target: str, env: Mapping[str, str]) -> Any:
+def storage_for(ctx: Context) -> Any:
+    """The publish target's storage; a missing key fails here, before any upload."""
+    target = ctx.video.publish.target
     if target == "local":
         from personaforge.backends.storage.local import LocalStorage
 
-        return LocalStorage(project.root / LOCAL_DIR)
+        return LocalStorage(ctx.project.root / LOCAL_DIR)
     from personaforge.backends.storage.s3 import S3Storage
 
+    env = ctx.env if ctx.env is not None else ctx.project.environment()
     return S3Storage.from_target(target, env)
 
 
-def inputs(ctx: Context, render_key: str) -> dict[str, str]:
-    return {"render": render_key, "target": canonical_hash(ctx.video.publish.target)}
+def inputs(ctx: Context) -> dict[str, str]:
+    render = current(ctx, RenderManifest, "render")
+    return {"render": render.content_hash(), "target": canonical_hash(ctx.video.publish.target)}
 
 
-def run(ctx: Context, env: Mapping[str, str] | None = None) -> StageResult:
-    project = ctx.project
-    render = require_upstream(RenderManifest, project, "publish", "render")
-    path = project.manifest_path("publish")
-    target = ctx.video.publish.target
-    ins = inputs(ctx, render.key)
+def storage_problem(storage: Any, render: RenderManifest, manifest: PublishManifest) -> str | None:
+    """Why recorded uploads can't be trusted: gone from storage, or now at another URL."""
+    gone = [f.name for f in manifest.files if not storage.exists(_key(render, f.name), f.sha256)]
+    if gone:
+        return f"not in storage any more: {', '.join(gone)}"
+    if any(storage.url_for(_key(render, f.name)) != f.url for f in manifest.files):
+        return "the published files' URLs changed (project moved?)"
+    return None
+
+
+def local_problem(ctx: Context, manifest: PublishManifest) -> str | None:
+    """storage_problem for the local target only: `status` needs no keys or network."""
+    if manifest.target != "local":
+        return None
+    return storage_problem(storage_for(ctx), current(ctx, RenderManifest, "render"), manifest)
+
+
+def run(ctx: Context) -> StageResult:
+    ins = inputs(ctx)
+    storage = storage_for(ctx)
+    render = current(ctx, RenderManifest, "render")
+    path = ctx.project.manifest_path("publish")
     previous = load_recorded(PublishManifest, path)
-    # Storage is created before any check so a missing key fails before work, never midway.
-    storage = storage_for(project, target, env if env is not None else project.environment())
-    reason = why_rerun(project, previous, ins, force=ctx.force)
+    reason = why_rerun(ctx.project, previous, ins, force=ctx.force)
     if reason is None and previous is not None:
-        missing = [
-            f.name for f in previous.files if not storage.exists(_key(render, f.name), f.sha256)
-        ]
-        if not missing:
+        reason = storage_problem(storage, render, previous)
+        if reason is None:
+            ctx.verified["publish"] = previous
             return StageResult("publish", path, False, "up to date", shots=len(previous.files))
-        reason = f"not in storage any more: {', '.join(missing)}"
 
     files: list[PublishedFile] = []
     for out in (render.video, render.captions_vtt, render.captions_srt):
-        local = project.root / out.path
+        local = ctx.project.root / out.path
         name = Path(out.path).name
         key = _key(render, name)
         if ctx.force or not storage.exists(key, out.sha256):
             ctx.progress.log(f"publish: uploading {name}")
-            url = storage.put(
-                local, key, out.sha256, CONTENT_TYPES.get(local.suffix, "application/octet-stream")
-            )
+            content_type = CONTENT_TYPES.get(local.suffix, "application/octet-stream")
+            url = storage.put(local, key, out.sha256, content_type)
         else:
             url = storage.url_for(key)
         files.append(PublishedFile(name=name, sha256=out.sha256, url=url))
-
     manifest = PublishManifest(
         **recorded_fields(ins, storage.name, "1"),
-        render_key=render.key,
-        target=target,
+        target=ctx.video.publish.target,
         files=files,
     )
-    dump_model(manifest, path)
+    path = record(ctx, "publish", manifest)
     return StageResult("publish", path, True, reason or "publishing", shots=len(files))
-
-
-def local_problem(project: Project, manifest: PublishManifest) -> str | None:
-    """For the local target, a published file that is gone or changed; remote ones are
-    checked by `publish` itself, which may need keys and the network."""
-    if manifest.target != "local":
-        return None
-    storage = storage_for(project, "local", {})
-    render = load_recorded(RenderManifest, project.manifest_path("render"))
-    if render is None:
-        return None
-    gone = [f.name for f in manifest.files if not storage.exists(_key(render, f.name), f.sha256)]
-    return f"not in storage any more: {', '.join(gone)}" if gone else None
 
 
 def _key(render: RenderManifest, name: str) -> str:

@@ -16,7 +16,7 @@ from personaforge.core.models import (
     RenderManifest,
     SpeechManifest,
 )
-from personaforge.core.yamlio import dump_model
+from personaforge.core.project import Project
 from personaforge.errors import PersonaForgeError
 from personaforge.fsutil import atomic_path, atomic_write_text, canonical_hash, sha256_file
 from personaforge.media import ffmpeg
@@ -24,11 +24,11 @@ from personaforge.media.encoding import FINAL_AUDIO_ARGS, FINAL_VIDEO_ARGS, LOUD
 from personaforge.stages.common import (
     Context,
     StageResult,
-    load_recorded,
+    record,
     recorded_fields,
-    require_upstream,
-    why_rerun,
+    skip_if_current,
 )
+from personaforge.stages.graph import current
 
 RENDER_VERSION = "3"
 WORK_DIR = "render"
@@ -46,9 +46,12 @@ def music_hash(ctx: Context) -> str:
     return canonical_hash({"file": sha256_file(path), **music.model_dump(mode="json")})
 
 
-def inputs(ctx: Context, lipsync_key: str) -> dict[str, str]:
+def inputs(ctx: Context) -> dict[str, str]:
+    lipsync = current(ctx, LipsyncManifest, "lipsync")
+    speech = current(ctx, SpeechManifest, "speak")
     return {
-        "lipsync": lipsync_key,
+        "lipsync": lipsync.content_hash(),
+        "speech": speech.content_hash(),
         "title": canonical_hash(ctx.video.title),
         "captions": canonical_hash(ctx.video.captions.model_dump(mode="json")),
         "music": music_hash(ctx),
@@ -72,86 +75,55 @@ def caption_margin(width: int, height: int) -> int | None:
 
 
 def run(ctx: Context) -> StageResult:
+    ins = inputs(ctx)
+    skipped, reason = skip_if_current(ctx, "render", RenderManifest, ins)
+    if skipped:
+        return skipped
     project = ctx.project
-    lipsync = require_upstream(LipsyncManifest, project, "render", "lipsync")
-    speech = require_upstream(SpeechManifest, project, "render", "speak")
-    plan = require_upstream(PlanManifest, project, "render", "plan")
-    path = project.manifest_path("render")
-    ins = inputs(ctx, lipsync.key)
-    previous = load_recorded(RenderManifest, path)
-    reason = why_rerun(project, previous, ins, force=ctx.force)
-    if reason is None:
-        assert previous is not None
-        return StageResult("render", path, False, "up to date", shots=len(lipsync.shots))
-    if lipsync.speech_key != speech.key:
+    lipsync = current(ctx, LipsyncManifest, "lipsync")
+    speech = current(ctx, SpeechManifest, "speak")
+    slug = current(ctx, PlanManifest, "plan").slug
+    if [c.frames for c in lipsync.shots] != [s.frames for s in speech.shots]:
+        # Never lay audio over clips timed for other audio.
         raise PersonaForgeError(
-            "lipsync.yaml is older than speech.yaml; run `personaforge lipsync` first",
+            "clips and speech disagree on shot lengths; run `personaforge lipsync --force`",
             file=project.manifest_path("lipsync"),
-            stage="render",
         )
-
     work = project.build / WORK_DIR
     work.mkdir(parents=True, exist_ok=True)
     fps = lipsync.fps
-    total_frames = sum(s.frames for s in speech.shots)
-    duration = total_frames / fps
-
-    narration = work / "narration.wav"
-    _write_narration(project.root, speech, narration)
+    duration = sum(s.frames for s in speech.shots) / fps
+    _write_narration(project, speech, work / "narration.wav")
 
     width, height = lipsync.width, lipsync.height
-    per_line = chars_per_line(width, height, ctx.video.captions.max_chars_per_line)
-    cues: list[Cue] = []
-    frame_offset = 0
-    for shot in speech.shots:
-        # Cues are built per shot so a caption never straddles a cut.
-        offset = frame_offset / fps
-        words = [CaptionWord(w.text, w.start + offset, w.end + offset) for w in shot.words]
-        if words:
-            cues += build_cues(
-                words, max_chars_per_line=per_line, max_lines=ctx.video.captions.max_lines
-            )
-        frame_offset += shot.frames
-    cues = _no_overlap(cues)
-    slug = plan.slug
-    vtt = project.build / f"{slug}.vtt"
-    srt = project.build / f"{slug}.srt"
-    ass = work / "captions.ass"
-    atomic_write_text(vtt, to_vtt(cues))
-    atomic_write_text(srt, to_srt(cues))
-    atomic_write_text(
-        ass,
-        to_ass(
-            cues, width=width, height=height, font_name=FONT_NAME,
-            margin_v=caption_margin(width, height),
-        ),
+    cues = _cues(ctx, speech, chars_per_line(width, height, ctx.video.captions.max_chars_per_line))
+    ass = to_ass(
+        cues, width=width, height=height, font_name=FONT_NAME,
+        margin_v=caption_margin(width, height),
     )  # fmt: skip
-
-    concat_list = work / "clips.txt"
+    atomic_write_text(work / "captions.ass", ass)
     lines = ["ffconcat version 1.0"]
-    for clip in lipsync.shots:
-        if clip.clip is None:
-            raise PersonaForgeError(
-                f"shot {clip.id} has no clip", file=project.manifest_path("lipsync")
-            )
-        lines.append(f"file '../{clip.clip.removeprefix('build/')}'")
-    atomic_write_text(concat_list, "\n".join(lines) + "\n")
+    lines += [f"file '../{clip.clip.removeprefix('build/')}'" for clip in lipsync.shots]
+    atomic_write_text(work / "clips.txt", "\n".join(lines) + "\n")
 
     video = project.build / f"{slug}.mp4"
     with atomic_path(video) as tmp:
-        args = _composition_args(ctx, work, duration, bool(cues), tmp)
         ffmpeg.run(
-            args,
+            _composition_args(ctx, duration, bool(cues), tmp),
             cwd=work,
             duration_s=duration,
             progress=ctx.progress,
             task="rendering",
             what="rendering the video failed",
         )
-
+    # The sidecars are written once the video exists, so a failed render leaves the old
+    # video and captions together.
+    vtt = project.build / f"{slug}.vtt"
+    srt = project.build / f"{slug}.srt"
+    atomic_write_text(vtt, to_vtt(cues))
+    atomic_write_text(srt, to_srt(cues))
     manifest = RenderManifest(
         **recorded_fields(ins, "ffmpeg", ffmpeg.ffmpeg_version()),
-        lipsync_key=lipsync.key,
         slug=slug,
         video=Output(path=project.rel(video), sha256=sha256_file(video)),
         captions_vtt=Output(path=project.rel(vtt), sha256=sha256_file(vtt)),
@@ -161,20 +133,29 @@ def run(ctx: Context) -> StageResult:
         fps=fps,
         duration_s=round(duration, 4),
     )
-    dump_model(manifest, path)
+    path = record(ctx, "render", manifest)
     return StageResult("render", path, True, reason, shots=len(lipsync.shots))
 
 
-def _no_overlap(cues: list[Cue]) -> list[Cue]:
-    """A cue stretched to its minimum length stops where the next shot's first cue starts."""
-    out = list(cues)
-    for i in range(len(out) - 1):
-        if out[i].end > out[i + 1].start:
-            out[i] = dataclasses.replace(out[i], end=out[i + 1].start)
-    return out
+def _cues(ctx: Context, speech: SpeechManifest, per_line: int) -> list[Cue]:
+    """Cues built shot by shot and kept inside their shot, so a caption never crosses a cut."""
+    cues: list[Cue] = []
+    frame_offset = 0
+    for shot in speech.shots:
+        start = frame_offset / speech.fps
+        frame_offset += shot.frames
+        end = frame_offset / speech.fps
+        words = [CaptionWord(w.text, w.start + start, w.end + start) for w in shot.words]
+        if not words:
+            continue
+        built = build_cues(
+            words, max_chars_per_line=per_line, max_lines=ctx.video.captions.max_lines
+        )
+        cues += [dataclasses.replace(c, end=min(c.end, end)) for c in built]
+    return cues
 
 
-def _write_narration(root: Path, speech: SpeechManifest, out: Path) -> None:
+def _write_narration(project: Project, speech: SpeechManifest, out: Path) -> None:
     """Concatenate the shots' audio, each padded with silence to a whole number of frames,
     so every shot's audio starts exactly where its clip starts and captions never drift."""
     rate = speech.sample_rate
@@ -186,10 +167,17 @@ def _write_narration(root: Path, speech: SpeechManifest, out: Path) -> None:
         frames_done = 0
         samples_done = 0
         for shot in speech.shots:
-            with wave.open(str(root / shot.audio), "rb") as src:
-                if src.getframerate() != rate or src.getnchannels() != 1:
-                    raise PersonaForgeError("audio format differs between shots", file=shot.audio)
-                pcm = src.readframes(src.getnframes())
+            source = project.root / shot.audio
+            try:
+                with wave.open(str(source), "rb") as src:
+                    if src.getframerate() != rate or src.getnchannels() != 1:
+                        raise PersonaForgeError("audio format differs between shots", file=source)
+                    pcm = src.readframes(src.getnframes())
+            except (OSError, EOFError, wave.Error) as exc:
+                raise PersonaForgeError(
+                    f"cannot read speech audio ({exc}); run `personaforge speak --force`",
+                    file=source,
+                ) from None
             frames_done += shot.frames
             boundary = round(frames_done * rate / fps)
             want = boundary - samples_done
@@ -198,9 +186,7 @@ def _write_narration(root: Path, speech: SpeechManifest, out: Path) -> None:
             samples_done = boundary
 
 
-def _composition_args(
-    ctx: Context, work: Path, duration: float, has_cues: bool, out: Path
-) -> list[str]:
+def _composition_args(ctx: Context, duration: float, has_cues: bool, out: Path) -> list[str]:
     from personaforge.text.escape import filter_value
 
     args = ["-f", "concat", "-safe", "0", "-i", "clips.txt", "-i", "narration.wav"]

@@ -8,26 +8,19 @@ from pathlib import Path
 from typing import Any
 
 from personaforge.backends import registry
-from personaforge.core.models import (
-    FPS,
-    PlanManifest,
-    SpeechManifest,
-    SpokenShot,
-    VisemeKey,
-    Word,
-)
-from personaforge.core.yamlio import dump_model
+from personaforge.core.models import FPS, PlanManifest, SpeechManifest, SpokenShot, VisemeKey, Word
 from personaforge.fsutil import atomic_path, canonical_hash, sha256_file
 from personaforge.stages.common import (
     Context,
     StageResult,
-    load_recorded,
-    read_shot_record,
+    record,
     recorded_fields,
-    require_upstream,
-    why_rerun,
+    reusable_shot,
+    skip_if_current,
     write_shot_record,
 )
+from personaforge.stages.graph import current
+from personaforge.text.normalize import NORMALIZE_VERSION
 
 SPEECH_DIR = "speech"
 
@@ -39,12 +32,15 @@ def backend(ctx: Context) -> Any:
 
 
 def voice_key(tts: Any) -> str:
-    return canonical_hash({"backend": tts.name, **tts.settings_key()})
+    # The text normaliser decides what is said, so its version is part of the voice.
+    return canonical_hash(
+        {"backend": tts.name, "normalize": NORMALIZE_VERSION, **tts.settings_key()}
+    )
 
 
-def inputs(ctx: Context, plan_key: str, tts: Any | None = None) -> dict[str, str]:
-    tts = tts or backend(ctx)
-    return {"plan": plan_key, "voice": voice_key(tts)}
+def inputs(ctx: Context) -> dict[str, str]:
+    plan = current(ctx, PlanManifest, "plan")
+    return {"plan": plan.content_hash(), "voice": voice_key(backend(ctx))}
 
 
 def frames_for(duration_s: float, fps: int = FPS) -> int:
@@ -52,50 +48,37 @@ def frames_for(duration_s: float, fps: int = FPS) -> int:
 
 
 def run(ctx: Context) -> StageResult:
-    project = ctx.project
-    plan = require_upstream(PlanManifest, project, "speak", "plan")
-    path = project.manifest_path("speak")
+    ins = inputs(ctx)
+    skipped, reason = skip_if_current(ctx, "speak", SpeechManifest, ins)
+    if skipped:
+        return skipped
+    plan = current(ctx, PlanManifest, "plan")
     tts = backend(ctx)
-    ins = inputs(ctx, plan.key, tts)
-    previous = load_recorded(SpeechManifest, path)
-    reason = why_rerun(project, previous, ins, force=ctx.force)
-    if reason is None:
-        assert previous is not None
-        return StageResult("speak", path, False, "up to date", shots=len(previous.shots))
-
-    folder = project.build / SPEECH_DIR
     vkey = voice_key(tts)
+    folder = ctx.project.build / SPEECH_DIR
     shots: list[SpokenShot] = []
     reused = 0
-    sample_rate = 0
     ctx.progress.start("speaking", total=len(plan.shots))
-    for shot in plan.shots:
-        key = canonical_hash({"text": shot.text, "voice": vkey})
+    for planned in plan.shots:
+        key = canonical_hash({"text": planned.text, "voice": vkey})
         wav = folder / f"{key[:24]}.wav"
-        record_path = wav.with_suffix(".json")
-        record = None if ctx.force else read_shot_record(SpokenShot, record_path)
-        if record is not None and record.key == key and _intact(wav, record.audio_sha256):
-            reused += 1
+        shot = reusable_shot(ctx, SpokenShot, wav.with_suffix(".json"), key)
+        if shot is None:
+            shot = _synthesize(ctx, tts, planned.text, key, wav)
+            write_shot_record(shot, wav.with_suffix(".json"))
         else:
-            record = _synthesize(ctx, tts, shot.text, key, wav)
-            write_shot_record(record, record_path)
-        sample_rate = sample_rate or _rate(wav)
-        shots.append(record.model_copy(update={"id": shot.id}))
+            reused += 1
+        # Kind, emotion and camera come from this plan, whatever shot first made the audio.
+        shots.append(shot.model_copy(update=planned.model_dump()))
         ctx.progress.advance()
     ctx.progress.finish()
-
     manifest = SpeechManifest(
         **recorded_fields(ins, tts.name, tts.version),
-        plan_key=plan.key,
-        sample_rate=sample_rate,
+        sample_rate=_rate(ctx.project.root / shots[0].audio),
         shots=shots,
     )
-    dump_model(manifest, path)
+    path = record(ctx, "speak", manifest)
     return StageResult("speak", path, True, reason, shots=len(shots), reused=reused)
-
-
-def _intact(path: Path, sha: str) -> bool:
-    return path.is_file() and sha256_file(path) == sha
 
 
 def _rate(path: Path) -> int:
@@ -113,6 +96,7 @@ def _synthesize(ctx: Context, tts: Any, text: str, key: str, wav: Path) -> Spoke
     duration = len(speech.samples) / 2 / speech.sample_rate
     return SpokenShot(
         id="",
+        kind="talking",
         key=key,
         text=text,
         spoken=speech.spoken,

@@ -15,6 +15,10 @@ from num2words import num2words
 __all__ = ["Token", "spoken_text", "tokenize"]
 
 
+# Bump when the spoken form of any text changes: cached speech is keyed on it.
+NORMALIZE_VERSION = "1"
+
+
 @dataclass(frozen=True)
 class Token:
     """One whitespace-separated run of the script, as written and as spoken."""

@@ -238,19 +238,18 @@ def test_missing_keys_fail_in_publish_and_keep_the_render(
     assert _result(no_publish)["stages"]["render"]["status"] == "skipped"
 
 
-def test_fresh_project_without_keys_renders_then_fails_in_publish(
-    published: Published, tmp_path: Path
-) -> None:
-    """No previous publish at all: the error still comes before any upload, after the render."""
-    folder = _copy(published, tmp_path)
-    (folder / "build" / "publish.yaml").unlink()
+def test_missing_keys_fail_before_any_work(published: Published, tmp_path: Path) -> None:
+    """A fresh project without keys: the error comes before planning, speaking or rendering."""
+    folder = write_project(
+        tmp_path / "fresh", extra=f"publish:\n  target: s3://{published.bucket}/videos\n"
+    )
     env = {**published.env, "R2_ACCESS_KEY": "", "R2_SECRET_KEY": ""}
     proc = _make_video(folder, env)
     assert proc.returncode == 1
-    assert "error: [publish]" in proc.stderr and "R2_ACCESS_KEY" in proc.stderr
-    assert not (folder / "build" / "publish.yaml").exists()
-    render = _render(folder)
-    assert (folder / render["video"]["path"]).is_file()
+    errors = [ln for ln in proc.stderr.splitlines() if ln.startswith("error:")]
+    assert len(errors) == 1 and errors[0].startswith("error: [publish]")
+    assert "R2_ACCESS_KEY" in errors[0] and "video.yaml" in errors[0]
+    assert not (folder / "build").exists()
 
 
 def test_missing_bucket_is_one_error_line_with_a_hint(published: Published, tmp_path: Path) -> None:
