@@ -67,6 +67,26 @@ def atomic_write_text(target: Path, text: str) -> None:
     atomic_write_bytes(target, text.encode("utf-8"))
 
 
+def read_text(path: Path, *, source: Path | None = None, field: str | None = None) -> str:
+    """A UTF-8 text file (a byte-order mark is dropped), or an error naming it.
+
+    ``source``/``field`` say where the path came from (video.yaml's ``script``), if anywhere.
+    """
+    name = f"{path.name!r}" if source else "file"
+    problem = None
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        problem = f"{name} not found"
+    except IsADirectoryError:
+        problem = f"{name} is a folder, not a file"
+    except UnicodeDecodeError:
+        problem = f"{name} is not UTF-8 text"
+    except OSError as exc:
+        problem = f"cannot read {name}: {exc.strerror}"
+    raise PersonaForgeError(problem, file=source or path, field=field)
+
+
 def sha256_file(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:

@@ -168,3 +168,76 @@ def test_unknown_key_in_a_recorded_manifest(project: Path) -> None:
     assert proc.returncode == 1
     line = _one_error_line(proc.stderr)
     assert "plan.yaml:2: extra_key: unknown key" in line and "[speak]" in line
+
+
+@pytest.mark.parametrize(
+    ("script", "fragment"),
+    [("!!! ... ??? --- ;;;\n", "no words to speak"), ("🎉 👍\n", "no words to speak")],
+)
+def test_script_with_nothing_to_say(project: Path, script: str, fragment: str) -> None:
+    (project / "script.md").write_text(script)
+    line = _one_error_line(run_cli("make-video", str(project)).stderr)
+    assert "[plan]" in line and "video.yaml" in line and fragment in line
+    assert not (project / "build" / "speech.yaml").exists()
+
+
+def test_unknown_backend_fails_before_any_work_with_file_and_line(project: Path) -> None:
+    video = project / "video.yaml"
+    video.write_text(video.read_text() + "backends:\n  lipsync: sadtalker\n")
+    proc = run_cli("make-video", str(project))
+    assert proc.returncode == 1
+    line = _one_error_line(proc.stderr)
+    assert "[lipsync]" in line and "video.yaml:7: backends.lipsync:" in line
+    assert "sadtalker" in line and "avatar" in line
+    assert not (project / "build").exists()
+
+
+def test_unknown_voice_names_the_persona_file(project: Path) -> None:
+    persona = project / "persona.yaml"
+    persona.write_text(persona.read_text() + "voice:\n  voice: amy\n")
+    line = _one_error_line(run_cli("make-video", str(project)).stderr)
+    assert "[speak]" in line and "persona.yaml:5: voice.voice:" in line and "amy" in line
+
+
+def test_bom_and_crlf_script(project: Path) -> None:
+    (project / "script.md").write_bytes(
+        "\ufeff# Big Heading\r\n\r\nHello there, friend.\r\n".encode()
+    )
+    assert run_cli("plan", str(project)).returncode == 0
+    import yaml
+
+    shots = yaml.safe_load((project / "build" / "plan.yaml").read_text())["shots"]
+    assert [(s["kind"], s["text"]) for s in shots] == [
+        ("title", "Big Heading"),
+        ("talking", "Hello there, friend."),
+    ]
+
+
+@pytest.mark.parametrize("res", ["10x10", "00x00", "9000x9000"])
+def test_unusable_resolution(project: Path, res: str) -> None:
+    video = project / "video.yaml"
+    video.write_text(video.read_text().replace("'320x180'", f"'{res}'"))
+    line = _one_error_line(run_cli("make-video", str(project)).stderr)
+    assert "video.yaml:5: resolution:" in line
+
+
+def test_init_with_a_file_in_the_way_and_a_long_heading(tmp_path: Path) -> None:
+    (tmp_path / "afile").write_text("x")
+    line = _one_error_line(run_cli("init", str(tmp_path / "afile")).stderr)
+    assert "expected a folder" in line
+    long = tmp_path / "long.md"
+    long.write_text("# " + "word " * 80 + "\n\nSome text here to say.\n")
+    proc = run_cli("init", str(tmp_path / "p"), "--script", str(long))
+    assert proc.returncode == 0, proc.stderr
+    too_long = run_cli("init", str(tmp_path / "q"), "--title", "x" * 250)
+    assert "title:" in _one_error_line(too_long.stderr)
+    assert not (tmp_path / "q").exists()
+
+
+def test_symlinked_build_folder(project: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "scratch"
+    elsewhere.mkdir()
+    (project / "build").symlink_to(elsewhere)
+    proc = run_cli("plan", str(project))
+    assert proc.returncode == 0, proc.stderr
+    assert (elsewhere / "plan.yaml").is_file()

@@ -134,6 +134,8 @@ class VideoSpec(Strict):
         m = re.match(r"^(\d{2,4})x(\d{2,4})$", v)
         if not m or int(m.group(1)) % 2 or int(m.group(2)) % 2:
             raise ValueError("must be WIDTHxHEIGHT with even numbers, e.g. '640x360'")
+        if not all(64 <= int(side) <= 4096 for side in m.groups()):
+            raise ValueError("each side must be between 64 and 4096 pixels")
         return v
 
     @model_validator(mode="after")

@@ -11,7 +11,7 @@ from pathlib import Path
 from personaforge.core.models import FORMAT_SIZES, Persona, VideoSpec
 from personaforge.core.yamlio import load_model
 from personaforge.errors import PersonaForgeError
-from personaforge.fsutil import resolve_in_project
+from personaforge.fsutil import read_text, resolve_in_project
 
 STAGES = ("plan", "speak", "lipsync", "render", "publish")
 MANIFEST_NAMES = {
@@ -77,26 +77,14 @@ class Project:
 
     def script_text(self, video: VideoSpec) -> str:
         if video.script_text is not None:
-            text = video.script_text
+            text, field = video.script_text, "script_text"
         else:
             assert video.script is not None
-            path = resolve_in_project(self.root, video.script, file=self.video_path, field="script")
-            try:
-                text = path.read_text(encoding="utf-8")
-            except FileNotFoundError:
-                raise PersonaForgeError(
-                    f"script file {video.script!r} not found", file=self.video_path, field="script"
-                ) from None
-            except UnicodeDecodeError:
-                raise PersonaForgeError("script is not UTF-8 text", file=path) from None
-            except OSError as exc:
-                raise PersonaForgeError(f"cannot read script: {exc.strerror}", file=path) from None
+            field = "script"
+            path = resolve_in_project(self.root, video.script, file=self.video_path, field=field)
+            text = read_text(path, source=self.video_path, field=field)
         if not text.strip():
-            raise PersonaForgeError(
-                "the script is empty",
-                file=self.video_path,
-                field="script_text" if video.script_text is not None else "script",
-            )
+            raise PersonaForgeError("the script is empty", file=self.video_path, field=field)
         return text
 
     def frame_size(self, video: VideoSpec) -> tuple[int, int]:
@@ -113,14 +101,21 @@ class Project:
         """
         from dotenv import dotenv_values
 
-        merged = {k: v for k, v in dotenv_values(self.root / ".env").items() if v is not None}
+        path = self.root / ".env"
+        try:
+            values = dotenv_values(path) if path.is_file() else {}
+        except (OSError, UnicodeDecodeError) as exc:
+            raise PersonaForgeError(f"cannot read .env: {exc}", file=path) from None
+        merged = {k: v for k, v in values.items() if v is not None}
         for key, value in os.environ.items():
             if value or key not in merged:
                 merged[key] = value
         return merged
 
     def rel(self, path: Path) -> str:
-        return path.resolve().relative_to(self.root.resolve()).as_posix()
+        """``path`` relative to the project, as recorded in manifests. Symlinks are not
+        resolved: build/ may well be a link to a scratch disk."""
+        return Path(os.path.relpath(os.path.abspath(path), os.path.abspath(self.root))).as_posix()
 
     def path(self, rel: str, *, file: Path | None = None, field: str | None = None) -> Path:
         return resolve_in_project(self.root, rel, file=file, field=field)

@@ -109,8 +109,10 @@ def format_loc(loc: Loc) -> str:
 
 
 def validate_data(
-    model: type[M], data: Any, *, file: Path, lines: dict[Loc, int] | None = None
+    model: type[M], data: Any, *, file: Path | None, lines: dict[Loc, int] | None = None
 ) -> M:
+    """``data`` as ``model``, or one PersonaForgeError naming the first bad field (and its
+    line, where ``lines`` maps fields to lines of ``file``)."""
     lines = lines or {}
     try:
         return model.model_validate(data)

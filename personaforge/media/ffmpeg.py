@@ -27,8 +27,9 @@ class FFmpegError(PersonaForgeError):
         useful = [
             ln.strip() for ln in stderr.splitlines() if ln.strip() and not ln.startswith(_NOISE)
         ]
-        tail = useful[-1] if useful else "no output"
-        super().__init__(f"{message}: {tail}", hint="rerun with --verbose for the full ffmpeg log")
+        # ffmpeg names the cause first; later lines are the consequences ("Terminating...").
+        cause = useful[0] if useful else "no output"
+        super().__init__(f"{message}: {cause}", hint="rerun with --verbose for the full ffmpeg log")
 
     def details(self) -> str:
         return "$ " + shlex.join(self.cmd) + "\n" + self.stderr
@@ -60,13 +61,6 @@ def ffmpeg_version() -> str:
         [ffmpeg_exe(), "-hide_banner", "-version"], capture_output=True, text=True, check=False
     ).stdout
     return out.splitlines()[0] if out else "unknown"
-
-
-def ffmpeg_has_filter(name: str) -> bool:
-    out = subprocess.run(
-        [ffmpeg_exe(), "-hide_banner", "-filters"], capture_output=True, text=True, check=False
-    ).stdout
-    return any(line.split()[1:2] == [name] for line in out.splitlines() if line.strip())
 
 
 def _base_args(*, stdin: bool = False) -> list[str]:

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
-from pydantic import ValidationError
-
+from personaforge.backends import registry
 from personaforge.core.archetypes import ARCHETYPES
 from personaforge.core.models import Persona, VideoSpec
 from personaforge.core.project import Project
-from personaforge.core.yamlio import dump_model
+from personaforge.core.yamlio import dump_model, validate_data
 from personaforge.errors import PersonaForgeError
-from personaforge.fsutil import atomic_write_text
+from personaforge.fsutil import atomic_write_text, read_text
 
 DEFAULT_SCRIPT = """# Hello
 
@@ -38,13 +38,16 @@ def make_persona(
         "voice": {"voice": voice, "speed": speed},
         "look": {**preset.model_dump(), **(look or {})},
     }
+    persona = validate_data(Persona, data, file=None)
+    # The voice must exist now, not when the first video is spoken.
     try:
-        return Persona.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = ".".join(str(p) for p in first["loc"])
-        problem = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
-        raise PersonaForgeError(problem, field=loc) from None
+        registry.resolve("speak", persona.voice.backend)(
+            voice=persona.voice.voice, speed=persona.voice.speed
+        )
+    except PersonaForgeError as exc:
+        exc.field = "voice"
+        raise
+    return persona
 
 
 def write_persona(project_dir: Path, persona: Persona, *, overwrite: bool = False) -> Path:
@@ -66,37 +69,37 @@ def init_project(
     persona: Persona | None = None,
     overwrite: bool = False,
 ) -> Project:
+    """Scaffold a project. Everything is checked before the first file is written."""
     project = Project(folder)
+    if folder.exists() and not folder.is_dir():
+        raise PersonaForgeError("expected a folder, found a file", file=folder)
     if project.video_path.exists() and not overwrite:
         raise PersonaForgeError(
             "video.yaml already exists (use --force to replace it)", file=project.video_path
         )
-    folder.mkdir(parents=True, exist_ok=True)
     persona = persona or make_persona("Ava")
     script_file = folder / "script.md"
     if script is not None:
-        try:
-            text = script.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise PersonaForgeError("script file not found", file=script) from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise PersonaForgeError(f"cannot read script: {exc}", file=script) from None
+        text = read_text(script)
     elif script_file.is_file():
         # A script the user already wrote is theirs: never replaced by the default.
-        text = script_file.read_text(encoding="utf-8")
+        text = read_text(script_file)
     else:
         text = DEFAULT_SCRIPT.format(name=persona.name)
     if not text.strip():
         raise PersonaForgeError("the script is empty", file=script or script_file)
-    if script is not None or not script_file.exists():
-        atomic_write_text(script_file, text)
-    video = VideoSpec.model_validate(
+    video = validate_data(
+        VideoSpec,
         {
             "title": title or _title_from(text) or folder.resolve().name,
             "script": "script.md",
             "format": fmt,
-        }
+        },
+        file=None,
     )
+    folder.mkdir(parents=True, exist_ok=True)
+    if script is not None or not script_file.exists():
+        atomic_write_text(script_file, text)
     if not project.persona_path.exists():  # --force replaces video.yaml only
         dump_model(persona, project.persona_path)
     dump_model(video, project.video_path)
@@ -106,7 +109,9 @@ def init_project(
 
 
 def _title_from(text: str) -> str | None:
+    """The first heading, shortened at a word to fit a title."""
     for line in text.splitlines():
         if line.startswith("#"):
-            return line.lstrip("#").strip() or None
+            heading = line.lstrip("#").strip()
+            return textwrap.shorten(heading, 100, placeholder="…") if heading else None
     return None

@@ -21,7 +21,7 @@ from personaforge.stages.common import (
 from personaforge.stages.graph import current
 
 CLIP_DIR = "clips"
-TITLE_CARD_VERSION = "1"
+TITLE_CARD_VERSION = "2"
 
 
 def backend(ctx: Context) -> Any:

@@ -47,3 +47,19 @@ def test_editing_one_sentence_keeps_the_others_choices() -> None:
     a = OfflinePlanner().plan("One sentence stays put. Another sentence changes here.", P)
     b = OfflinePlanner().plan("One sentence stays put. A different sentence entirely now.", P)
     assert (a[0].text, a[0].emotion, a[0].camera) == (b[0].text, b[0].emotion, b[0].camera)
+
+
+def test_long_unpunctuated_text_is_split_into_bounded_shots() -> None:
+    from personaforge.backends.planner.offline import MAX_WORDS
+
+    words = [f"w{i}" for i in range(2000)]
+    shots = OfflinePlanner().plan(" ".join(words), P)
+    assert all(len(s.text.split()) <= MAX_WORDS for s in shots)
+    assert [w for s in shots for w in s.text.split()] == words
+
+
+def test_long_sentences_split_at_clause_ends() -> None:
+    sentence = " ".join(["alpha"] * 20) + ", " + " ".join(["beta"] * 30) + "."
+    shots = OfflinePlanner().plan(sentence, P)
+    assert len(shots) == 2
+    assert shots[0].text.endswith("alpha,") and shots[1].text.startswith("beta")

@@ -19,6 +19,10 @@ _LIST = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 _LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
 _EMPH = re.compile(r"(\*\*|__|`)")
 MIN_WORDS = 4
+# A shot longer than this is split: the voice's memory and time grow fast with sentence
+# length (a 600-word sentence needs ~4 GB), and long shots make dull video.
+MAX_WORDS = 35
+_CLAUSE_END = re.compile(r"[,;:—–]+[\"'”’)\]]*$")
 
 _EMOTION_WORDS = {
     "happy": {"great", "love", "happy", "amazing", "welcome", "wonderful", "fun", "glad", "thanks"},
@@ -86,6 +90,17 @@ def paragraphs(script: str) -> list[tuple[str, str]]:
     return blocks
 
 
+def split_long(text: str, limit: int = MAX_WORDS) -> list[str]:
+    """Split ``text`` into pieces of at most ``limit`` words, at clause ends where possible."""
+    words = text.split()
+    if len(words) <= limit:
+        return [text]
+    # The clause end nearest the middle of the allowed range, else a hard cut at the limit.
+    candidates = [i + 1 for i in range(limit // 3, limit) if _CLAUSE_END.search(words[i])]
+    cut = min(candidates, key=lambda i: abs(i - limit * 2 // 3)) if candidates else limit
+    return [" ".join(words[:cut]), *split_long(" ".join(words[cut:]), limit)]
+
+
 def emotion_for(text: str) -> str:
     words = {w.strip(".,!?;:\"'()").lower() for w in text.split()}
     for emotion, cue_words in _EMOTION_WORDS.items():
@@ -114,16 +129,19 @@ class OfflinePlanner:
         shots: list[PlannedShot] = []
         for kind, text in paragraphs(script):
             if kind == "title":
-                shots.append(PlannedShot(id="", kind="title", text=text, camera="static"))
+                shots += [
+                    PlannedShot(id="", kind="title", text=piece, camera="static")
+                    for piece in split_long(text)
+                ]
                 continue
             pending = ""
             for sentence in split_sentences(text):
                 pending = f"{pending} {sentence}".strip()
                 if len(pending.split()) >= MIN_WORDS:
-                    shots.append(self._talking(pending))
+                    shots += [self._talking(piece) for piece in split_long(pending)]
                     pending = ""
             if pending:
-                shots.append(self._talking(pending))
+                shots += [self._talking(piece) for piece in split_long(pending)]
         for i, shot in enumerate(shots, start=1):
             shot.id = f"shot-{i:03d}"
         return shots

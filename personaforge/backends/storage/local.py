@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 
 from personaforge.errors import PersonaForgeError
+from personaforge.fsutil import sha256_file
 
 _CHUNK = 1024 * 1024
 
@@ -40,15 +41,6 @@ def check_key(key: str) -> str:
                 hint="keys are plain relative paths like 'videos/hello.mp4'",
             )
     return key
-
-
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file, read in chunks so large videos never sit in memory."""
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(_CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 class LocalStorage:
@@ -127,4 +119,4 @@ def _discard(path: Path) -> None:
         path.unlink()
 
 
-__all__ = ["LocalStorage", "check_key", "sha256_file"]
+__all__ = ["LocalStorage", "check_key"]
