@@ -447,3 +447,15 @@ def test_unknown_command_is_a_usage_error() -> None:
     proc = run_cli("make-vidoe")
     assert proc.returncode == 2
     assert "make-vidoe" in proc.stderr
+
+
+def test_readme_documents_every_command() -> None:
+    import typer
+
+    from personaforge.cli.main import app
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    names = [c.name for c in typer.main.get_command(app).commands.values()]  # type: ignore[attr-defined]
+    assert len(names) == 11
+    for name in names:
+        assert f"`{name}" in readme, f"README does not document `{name}`"

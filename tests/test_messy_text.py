@@ -111,3 +111,14 @@ def test_demo_vtt_passes_the_w3c_parser(tmp_path: Path) -> None:
         pytest.skip("node or npm webvtt-parser not installed (scripts/ensure-test-tools)")
     assert errors == []
     assert _caption_words(vtt) == _expected_words((folder / "script.md").read_text())
+
+
+def test_project_folder_with_filter_graph_characters(tmp_path: Path) -> None:
+    """Colons, commas, quotes, brackets and semicolons in the path must not break ffmpeg."""
+    folder = write_project(tmp_path / "we'ird: dir, [x]; y", "# Title: one\n\nHello, you.\n")
+    proc = run_cli("make-video", str(folder), "--no-publish", "--json", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    info = probe(Path(result["video"]))
+    assert info.video_codec == "h264" and info.audio_codec == "aac"
+    assert _caption_words(Path(result["captions"])) == ["Title:", "one", "Hello,", "you."]
