@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from personaforge.core.models import Look, Persona, PlannedShot
 from personaforge.progress import Progress
 
 
+@runtime_checkable
 class Planner(Protocol):
     """Turns a script into shots."""
 
@@ -40,6 +41,7 @@ class Speech:
     spoken: str  # the text actually sent to the voice, after normalisation
 
 
+@runtime_checkable
 class TTSBackend(Protocol):
     name: str
     version: str
@@ -65,6 +67,7 @@ class AnimationRequest:
     extra: dict[str, object] = field(default_factory=dict)
 
 
+@runtime_checkable
 class LipsyncBackend(Protocol):
     """Makes a silent talking-head clip of exactly ``frames`` frames for one shot."""
 
@@ -82,6 +85,7 @@ class FrameSource(Protocol):
     def frames(self) -> Iterator[bytes]: ...
 
 
+@runtime_checkable
 class Storage(Protocol):
     """Where published files go."""
 

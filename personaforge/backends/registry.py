@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
+from personaforge.backends.base import LipsyncBackend, Planner, TTSBackend
 from personaforge.errors import MissingDependencyError, PersonaForgeError
 
 Kind = Literal["plan", "speak", "lipsync"]
@@ -44,7 +46,15 @@ def names(kind: Kind) -> list[str]:
     return sorted(REGISTRY[kind])
 
 
-def resolve(kind: Kind, name: str) -> Any:
+@overload
+def resolve(kind: Literal["plan"], name: str) -> Callable[..., Planner]: ...
+@overload
+def resolve(kind: Literal["speak"], name: str) -> Callable[..., TTSBackend]: ...
+@overload
+def resolve(kind: Literal["lipsync"], name: str) -> Callable[..., LipsyncBackend]: ...
+
+
+def resolve(kind: Kind, name: str) -> Callable[..., Any]:
     """Import and return the backend class registered as ``name``; clear errors otherwise."""
     entry = REGISTRY[kind].get(name)
     if entry is None:
@@ -60,4 +70,5 @@ def resolve(kind: Kind, name: str) -> Any:
         raise MissingDependencyError(
             f"the {kind} backend {name!r} needs {exc.name or 'a missing package'}", hint=hint
         ) from None
-    return getattr(module, attr)
+    factory: Callable[..., Any] = getattr(module, attr)
+    return factory

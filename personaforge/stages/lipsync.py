@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from personaforge.backends import registry
-from personaforge.backends.base import AnimationRequest
+from personaforge.backends.base import AnimationRequest, LipsyncBackend
 from personaforge.core.models import FPS, Clip, LipsyncManifest, SpeechManifest, SpokenShot
 from personaforge.fsutil import atomic_path, canonical_hash, sha256_file
 from personaforge.media.titlecard import render_title_card
@@ -24,7 +22,7 @@ CLIP_DIR = "clips"
 TITLE_CARD_VERSION = "2"
 
 
-def backend(ctx: Context) -> Any:
+def backend(ctx: Context) -> LipsyncBackend:
     return registry.resolve("lipsync", ctx.video.backends.lipsync)()
 
 

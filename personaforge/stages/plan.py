@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from personaforge.backends import registry
+from personaforge.backends.base import Planner
 from personaforge.core.models import PlanManifest
 from personaforge.core.project import slugify
 from personaforge.errors import PersonaForgeError
@@ -19,11 +18,11 @@ from personaforge.stages.common import (
 from personaforge.text.normalize import tokenize
 
 
-def backend(ctx: Context) -> Any:
+def backend(ctx: Context) -> Planner:
     return registry.resolve("plan", ctx.video.backends.plan)()
 
 
-def _inputs(ctx: Context, script: str, planner: Any) -> dict[str, str]:
+def _inputs(ctx: Context, script: str, planner: Planner) -> dict[str, str]:
     return {
         "script": sha256_bytes(script.encode("utf-8")),
         "title": sha256_bytes(ctx.video.title.encode("utf-8")),

@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 import wave
 from pathlib import Path
-from typing import Any
 
 from personaforge.backends import registry
+from personaforge.backends.base import TTSBackend
 from personaforge.core.models import FPS, PlanManifest, SpeechManifest, SpokenShot, VisemeKey, Word
 from personaforge.fsutil import atomic_path, canonical_hash, sha256_file
 from personaforge.stages.common import (
@@ -25,13 +25,13 @@ from personaforge.text.normalize import NORMALIZE_VERSION
 SPEECH_DIR = "speech"
 
 
-def backend(ctx: Context) -> Any:
+def backend(ctx: Context) -> TTSBackend:
     name = ctx.video.backends.speak or ctx.persona.voice.backend
     cls = registry.resolve("speak", name)
     return cls(voice=ctx.persona.voice.voice, speed=ctx.persona.voice.speed)
 
 
-def voice_key(tts: Any) -> str:
+def voice_key(tts: TTSBackend) -> str:
     # The text normaliser decides what is said, so its version is part of the voice.
     return canonical_hash(
         {"backend": tts.name, "normalize": NORMALIZE_VERSION, **tts.settings_key()}
@@ -86,7 +86,7 @@ def _rate(path: Path) -> int:
         return w.getframerate()
 
 
-def _synthesize(ctx: Context, tts: Any, text: str, key: str, wav: Path) -> SpokenShot:
+def _synthesize(ctx: Context, tts: TTSBackend, text: str, key: str, wav: Path) -> SpokenShot:
     speech = tts.synthesize(text)
     with atomic_path(wav) as tmp, wave.open(str(tmp), "wb") as w:
         w.setnchannels(1)
