@@ -106,22 +106,17 @@ def _info(message: str) -> None:
 
 
 def _project(arg: str, stage: str | None = None) -> Any:
-    from personaforge.core.project import STAGES, Project
+    from personaforge.core.project import Project
 
-    if arg == "-":
-        line = sys.stdin.readline().strip()
-        if not line:
-            raise PersonaForgeError("expected a manifest path on stdin, got nothing", stage=stage)
-        project = Project.from_manifest(line)
-        if stage is not None:
-            # The manifest piped in must come from the stage just before this one.
-            want = STAGES[STAGES.index(stage) - 1] if STAGES.index(stage) > 0 else None
-            if want and Path(line).resolve() != project.manifest_path(want).resolve():
-                raise PersonaForgeError(
-                    f"expected the {want} manifest on stdin", file=line, stage=stage
-                )
-        return project
-    return Project.open(arg)
+    if arg != "-":
+        return Project.open(arg)
+    line = sys.stdin.readline().strip()
+    if not line:
+        raise PersonaForgeError("expected a manifest path on stdin, got nothing", stage=stage)
+    try:
+        return Project.from_manifest(line, for_stage=stage)
+    except PersonaForgeError as exc:
+        raise exc.with_stage(stage) if stage else exc from None
 
 
 def _run_stage(stage: str, project_arg: str, force: bool, as_json: bool) -> None:

@@ -43,8 +43,12 @@ class Project:
         return cls(root)
 
     @classmethod
-    def from_manifest(cls, manifest: str | Path) -> Project:
-        """The project a recorded manifest (``<project>/build/<stage>.yaml``) belongs to."""
+    def from_manifest(cls, manifest: str | Path, *, for_stage: str | None = None) -> Project:
+        """The project a recorded manifest (``<project>/build/<stage>.yaml``) belongs to.
+
+        With ``for_stage``, the manifest must be the one that stage reads: what a shell
+        pipeline hands from each stage to the next.
+        """
         path = Path(manifest)
         if not path.is_file():
             raise PersonaForgeError("manifest not found", file=path)
@@ -52,7 +56,14 @@ class Project:
             raise PersonaForgeError(
                 "not a PersonaForge manifest (expected <project>/build/<stage>.yaml)", file=path
             )
-        return cls(path.parent.parent)
+        project = cls(path.parent.parent)
+        if for_stage is not None and STAGES.index(for_stage) > 0:
+            upstream = STAGES[STAGES.index(for_stage) - 1]
+            if path.name != MANIFEST_NAMES[upstream]:
+                raise PersonaForgeError(
+                    f"expected the {upstream} manifest ({MANIFEST_NAMES[upstream]})", file=path
+                )
+        return project
 
     @property
     def persona_path(self) -> Path:
