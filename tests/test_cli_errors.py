@@ -241,3 +241,13 @@ def test_symlinked_build_folder(project: Path, tmp_path: Path) -> None:
     proc = run_cli("plan", str(project))
     assert proc.returncode == 0, proc.stderr
     assert (elsewhere / "plan.yaml").is_file()
+
+
+def test_stdin_dash_refuses_the_wrong_stage_manifest(project: Path) -> None:
+    assert run_cli("plan", str(project)).returncode == 0
+    plan = str(project / "build" / "plan.yaml")
+    line = _one_error_line(run_cli("lipsync", "-", stdin=plan + "\n").stderr)
+    assert line.startswith("error: [lipsync]") and "expected the speak manifest" in line
+    proc = run_cli("speak", "-", stdin=plan + "\n")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == str(project / "build" / "speech.yaml")
