@@ -105,19 +105,6 @@ def canonical_hash(value: Any) -> str:
     return sha256_bytes(blob.encode("utf-8"))
 
 
-def relative_to_project(root: Path, path: Path, *, file: Path | None = None) -> str:
-    """Return ``path`` relative to ``root`` as a POSIX string; refuse one outside it."""
-    root_r = root.resolve()
-    p = path if path.is_absolute() else root / path
-    p_r = p.resolve()
-    try:
-        return p_r.relative_to(root_r).as_posix()
-    except ValueError:
-        raise PersonaForgeError(
-            f"path {path} is outside the project folder {root}", file=file
-        ) from None
-
-
 def resolve_in_project(
     root: Path, rel: str, *, file: Path | None = None, field: str | None = None
 ) -> Path:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -77,12 +77,6 @@ class LipsyncBackend(Protocol):
     def render(
         self, request: AnimationRequest, audio: Path, out: Path, progress: Progress
     ) -> None: ...
-
-
-class FrameSource(Protocol):
-    """Draws frames one at a time, so a clip is never held in memory."""
-
-    def frames(self) -> Iterator[bytes]: ...
 
 
 @runtime_checkable
