@@ -178,10 +178,7 @@ class _ShotRecord(Protocol):
     def media(self) -> list[tuple[str, str]]: ...
 
 
-S = TypeVar("S", bound=BaseModel)
-
-
-def reusable_shot(ctx: Context, model: type[S], path: Path, key: str) -> S | None:
+def reusable_shot(ctx: Context, model: type[B], path: Path, key: str) -> B | None:
     """The finished shot recorded at ``path`` if it was made from ``key`` and its media are
     intact; None means it must be made (again)."""
     if ctx.force:
