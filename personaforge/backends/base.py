@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -69,7 +69,12 @@ class AnimationRequest:
 
 @runtime_checkable
 class LipsyncBackend(Protocol):
-    """Makes a silent talking-head clip of exactly ``frames`` frames for one shot."""
+    """Makes a talking-head clip for one shot.
+
+    Cloud backends may return whatever their model makes (another fps, size or length, an
+    audio track): the stage conforms every clip to the shot's exact frames, fps and size,
+    silent, so audio and video cannot drift.
+    """
 
     name: str
     version: str
@@ -77,6 +82,18 @@ class LipsyncBackend(Protocol):
     def render(
         self, request: AnimationRequest, audio: Path, out: Path, progress: Progress
     ) -> None: ...
+
+
+@runtime_checkable
+class FrameSource(Protocol):
+    """An in-process animator (the drawn avatar, the photo animator): it yields exactly
+    ``request.frames`` rgb24 frames of ``request.width`` x ``request.height``, so the shot
+    can be encoded once, straight into its final segment, with no intermediate clip."""
+
+    name: str
+    version: str
+
+    def frames(self, request: AnimationRequest, audio: Path) -> Iterator[bytes]: ...
 
 
 @runtime_checkable

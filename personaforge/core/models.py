@@ -8,6 +8,8 @@ from typing import Annotated, Final, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from personaforge.costs import Billing
+
 SCHEMA_VERSION: Final = 1
 
 Format = Literal["youtube", "shorts", "square"]
@@ -216,6 +218,9 @@ class SpokenShot(PlannedShot):
     frames: int
     words: list[Word]
     visemes: list[VisemeKey]
+    billing: list[Billing] = Field(
+        default_factory=list, description="What making this shot's audio was billed, if paid."
+    )
 
     def media(self) -> list[tuple[str, str]]:
         return [(self.audio, self.audio_sha256)]
@@ -238,6 +243,9 @@ class Clip(Strict):
     clip: RelPath
     clip_sha256: str
     frames: int
+    billing: list[Billing] = Field(
+        default_factory=list, description="What making this clip was billed, if paid."
+    )
 
     def media(self) -> list[tuple[str, str]]:
         return [(self.clip, self.clip_sha256)]

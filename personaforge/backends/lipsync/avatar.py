@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 from personaforge.backends.base import AnimationRequest
@@ -14,7 +15,7 @@ class AvatarLipsync:
     name = "avatar"
     version = "1"
 
-    def render(self, request: AnimationRequest, audio: Path, out: Path, progress: Progress) -> None:
+    def frames(self, request: AnimationRequest, audio: Path) -> Iterator[bytes]:
         from personaforge.media.avatar import AvatarAnimator
 
         animator = AvatarAnimator(
@@ -26,8 +27,11 @@ class AvatarLipsync:
             camera=request.camera,
             seed=request.seed,
         )
+        return animator.frames(request.visemes, request.frames)
+
+    def render(self, request: AnimationRequest, audio: Path, out: Path, progress: Progress) -> None:
         ffmpeg.encode_frames(
-            animator.frames(request.visemes, request.frames),
+            self.frames(request, audio),
             width=request.width,
             height=request.height,
             fps=request.fps,

@@ -1,0 +1,218 @@
+"""What every cloud backend shares, written once: retry with backoff, waiting for a free
+concurrency slot, polling a remote job, and a journal of remote jobs so that an interrupted run
+resumes the job it already paid for instead of creating (and paying for) another.
+
+Backends adapt their SDK's exceptions to a :class:`Fault` with a ``classify`` function; this
+module decides what to do about it.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import os
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+from personaforge.errors import PersonaForgeError
+from personaforge.fsutil import atomic_write_text
+
+T = TypeVar("T")
+
+
+class FaultKind(enum.Enum):
+    RETRY = "retry"  # transient: 429 busy, 5xx, timeouts, dropped connections
+    WAIT = "wait"  # the account's concurrency is full: wait for a slot, not an error
+    FATAL = "fatal"  # bad key, quota, bad request: stop at once
+
+
+@dataclass
+class Fault:
+    kind: FaultKind
+    message: str  # one line, safe to show (never contains a secret)
+    hint: str | None = None
+
+
+class RemoteError(PersonaForgeError):
+    """A cloud backend failed: a fatal answer, or retries/waiting ran out."""
+
+
+@dataclass
+class RetryPolicy:
+    """Bounded exponential backoff with full jitter.
+
+    ``PERSONAFORGE_RETRY_SCALE`` (a float, default 1) scales every delay: gateways with
+    strict rate limits raise it; tests set it near zero.
+    """
+
+    attempts: int = 5
+    base_s: float = 1.0
+    cap_s: float = 30.0
+    slot_wait_s: float = 600.0  # the most time spent waiting for a free concurrency slot
+    scale: float = 1.0
+    sleep: Callable[[float], None] = time.sleep
+    rng: random.Random = field(default_factory=random.Random)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **kw: Any) -> RetryPolicy:
+        env = os.environ if env is None else env
+        raw = env.get("PERSONAFORGE_RETRY_SCALE", "").strip()
+        try:
+            scale = float(raw) if raw else 1.0
+        except ValueError:
+            raise PersonaForgeError(
+                f"PERSONAFORGE_RETRY_SCALE must be a number, got {raw!r}"
+            ) from None
+        return cls(scale=max(0.0, scale), **kw)
+
+    def delay(self, attempt: int) -> float:
+        return self.rng.uniform(0, min(self.cap_s, self.base_s * 2**attempt)) * self.scale
+
+
+def call_with_retries(
+    call: Callable[[], T],
+    classify: Callable[[BaseException], Fault | None],
+    *,
+    what: str,
+    policy: RetryPolicy | None = None,
+    on_wait: Callable[[str], None] | None = None,
+) -> T:
+    """Run ``call``; on a fault ``classify`` recognises, retry, wait or stop as it says.
+
+    Exceptions ``classify`` returns None for are not ours to handle and propagate unchanged.
+    """
+    policy = policy or RetryPolicy.from_env()
+    attempt = 0
+    waited = 0.0
+    while True:
+        try:
+            return call()
+        except Exception as exc:
+            fault = classify(exc)
+            if fault is None:
+                raise
+        if fault.kind is FaultKind.FATAL:
+            raise RemoteError(f"{what}: {fault.message}", hint=fault.hint) from None
+        if fault.kind is FaultKind.WAIT:
+            if waited >= policy.slot_wait_s * max(policy.scale, 1e-9):
+                raise RemoteError(
+                    f"{what}: no free concurrency slot after {waited:.0f} s ({fault.message})",
+                    hint=fault.hint,
+                ) from None
+            pause = policy.delay(min(attempt, 3)) or 0.0
+            if on_wait:
+                on_wait(f"{what}: {fault.message}; waiting for a free slot")
+            policy.sleep(pause)
+            waited += max(pause, 0.05 * policy.scale)
+            continue
+        attempt += 1
+        if attempt >= policy.attempts:
+            raise RemoteError(
+                f"{what}: {fault.message} (gave up after {attempt} attempts)", hint=fault.hint
+            ) from None
+        policy.sleep(policy.delay(attempt))
+
+
+JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled", "timed_out"]
+FINAL_STATES: frozenset[str] = frozenset({"succeeded", "failed", "cancelled", "timed_out"})
+
+
+@dataclass
+class JobState:
+    """A remote job as a provider reports it, mapped onto one vocabulary."""
+
+    status: JobStatus
+    output: Any = None
+    error: str | None = None  # the service's own message for a failed job
+    progress: float | None = None  # 0..1 where the service reports it
+    metrics: dict[str, float] = field(default_factory=dict)  # e.g. gpu seconds
+
+
+def poll_job(
+    fetch: Callable[[], JobState],
+    *,
+    what: str,
+    timeout_s: float,
+    interval_s: float = 2.0,
+    max_interval_s: float = 15.0,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    on_state: Callable[[JobState], None] | None = None,
+) -> JobState:
+    """Poll until the job is final; a failed, cancelled or timed-out job raises with the
+    service's message, and so does waiting longer than ``timeout_s``."""
+    deadline = clock() + timeout_s
+    pause = interval_s
+    while True:
+        state = fetch()
+        if on_state:
+            on_state(state)
+        if state.status == "succeeded":
+            return state
+        if state.status in FINAL_STATES:
+            detail = f": {state.error}" if state.error else ""
+            raise RemoteError(f"{what} {state.status.replace('_', ' ')}{detail}")
+        if clock() + pause > deadline:
+            raise RemoteError(
+                f"{what} still {state.status} after {timeout_s:.0f} s; "
+                "the job id is recorded, so the next run resumes waiting for it"
+            )
+        sleep(pause)
+        pause = min(max_interval_s, pause * 1.5)
+
+
+class JobJournal:
+    """Remote jobs by the shot key they were created for, one small JSON file each.
+
+    A job id is recorded the moment the job is created, before waiting for it, so that an
+    interrupted or timed-out run resumes polling the same job instead of paying again.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._lock = threading.Lock()
+
+    def _path(self, key: str) -> Path:
+        return self.folder / f"{key[:24]}.job.json"
+
+    def get(self, key: str, provider: str) -> dict[str, Any] | None:
+        try:
+            data = json.loads(self._path(key).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(data, dict) or data.get("key") != key or data.get("provider") != provider:
+            return None
+        return data
+
+    def put(self, key: str, provider: str, job_id: str, **extra: Any) -> None:
+        with self._lock:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            record = {"key": key, "provider": provider, "job_id": job_id, **extra}
+            atomic_write_text(self._path(key), json.dumps(record, indent=1, sort_keys=True))
+
+    def forget(self, key: str) -> None:
+        with self._lock:
+            self._path(key).unlink(missing_ok=True)
+
+
+def base_url(env: Mapping[str, str], name: str) -> str | None:
+    """A base-URL override from the environment, without a trailing slash; None if unset."""
+    value = env.get(name, "").strip()
+    return value.rstrip("/") or None
+
+
+def require_key(env: Mapping[str, str], name: str, *, what: str) -> str:
+    """A secret from the environment (or the project's .env), or a clear error naming it."""
+    value = env.get(name, "").strip()
+    if not value:
+        from personaforge.errors import MissingDependencyError
+
+        raise MissingDependencyError(
+            f"{what} needs {name}", hint=f"export {name}=... or add it to the project's .env"
+        )
+    return value
