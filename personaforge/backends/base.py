@@ -64,6 +64,9 @@ class AnimationRequest:
     emotion: str = "neutral"
     camera: str = "static"
     seed: int = 0
+    # (time s, emotion, intensity 0..1) from speech.yaml's emotion curve, sorted by time;
+    # empty: the shot's one ``emotion`` throughout.
+    emotion_curve: Sequence[tuple[float, str, float]] = ()
     extra: dict[str, object] = field(default_factory=dict)
 
 
