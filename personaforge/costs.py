@@ -35,6 +35,10 @@ PRICES: Final[dict[str, Price]] = {
     # Anthropic Claude, per token.
     "anthropic:input_token": Price("anthropic", "input_token", 3.00e-6, "Sonnet-class"),
     "anthropic:output_token": Price("anthropic", "output_token", 15.00e-6, "Sonnet-class"),
+    "anthropic:claude-sonnet-5-5:input_token": Price("anthropic", "input_token", 2.00e-6),
+    "anthropic:claude-sonnet-5-5:output_token": Price("anthropic", "output_token", 10.00e-6),
+    "anthropic:claude-sonnet-5:input_token": Price("anthropic", "input_token", 2.00e-6),
+    "anthropic:claude-sonnet-5:output_token": Price("anthropic", "output_token", 10.00e-6),
     "anthropic:claude-haiku-4-5:input_token": Price("anthropic", "input_token", 1.00e-6),
     "anthropic:claude-haiku-4-5:output_token": Price("anthropic", "output_token", 5.00e-6),
     "anthropic:claude-opus-4-1:input_token": Price("anthropic", "input_token", 15.00e-6),

@@ -26,6 +26,11 @@ REGISTRY: dict[Kind, dict[str, Entry]] = {
             "personaforge.backends.planner.offline:OfflinePlanner",
             "deterministic offline director (sentences to shots)",
         ),
+        "claude": Entry(
+            "personaforge.backends.planner.claude:ClaudePlanner",
+            "Claude director: groups the script's sentences into shots and directs them",
+            extra="claude",
+        ),
     },
     "speak": {
         "piper": Entry(

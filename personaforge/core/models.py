@@ -74,6 +74,12 @@ class Persona(Strict):
     archetype: str = Field(default="narrator", min_length=1, max_length=40)
     voice: Voice = Field(default_factory=Voice)
     look: Look = Field(default_factory=Look)
+    brain_prompt: str | None = Field(
+        default=None,
+        max_length=4000,
+        description="How this persona thinks and talks; shapes the Claude director and writer "
+        "(default: the archetype's).",
+    )
 
 
 class Backends(Strict):
@@ -107,6 +113,15 @@ class Publish(Strict):
         raise ValueError("must be 'local', 's3://bucket/prefix', or 'r2' (bucket from R2_BUCKET)")
 
 
+class Director(Strict):
+    """The Claude director and writer (``backends: {plan: claude}``, ``personaforge write``)."""
+
+    model: str = Field(default="claude-sonnet-5-5", min_length=1, max_length=100)
+    max_tokens: int = Field(
+        default=16000, ge=256, le=64000, description="Room for the answer and any thinking."
+    )
+
+
 class VideoSpec(Strict):
     """video.yaml: what to make."""
 
@@ -127,6 +142,15 @@ class VideoSpec(Strict):
     music: Music | None = None
     captions: Captions = Field(default_factory=Captions)
     publish: Publish = Field(default_factory=Publish)
+    recipe: str | None = Field(
+        default=None,
+        description="The recipe whose prompts the Claude director and writer use "
+        "(default: explainer).",
+    )
+    director: Director = Field(default_factory=Director)
+    budget: float | None = Field(
+        default=None, ge=0, description="Refuse a run whose estimated cost (USD) exceeds this."
+    )
 
     @field_validator("resolution")
     @classmethod
@@ -150,8 +174,10 @@ class VideoSpec(Strict):
 # ---------------------------------------------------------------- what stages record
 
 
+# ``billing`` is how the content was paid for, not the content: a re-run that yields the same
+# shots must not cascade downstream.
 _HEADER_FIELDS = {"schema_version", "stage", "key", "inputs", "backend", "backend_version",
-                  "tool_version"}  # fmt: skip
+                  "tool_version", "billing"}  # fmt: skip
 
 
 class Recorded(Strict):
@@ -187,6 +213,9 @@ class PlannedShot(Strict):
     text: str
     emotion: str = "neutral"
     camera: str = "static"
+    on_screen_text: str | None = Field(
+        default=None, description="Short text the director wants shown on screen with the shot."
+    )
 
 
 class PlanManifest(Recorded):
@@ -194,6 +223,9 @@ class PlanManifest(Recorded):
     title: str
     slug: str
     shots: list[PlannedShot]
+    billing: list[Billing] = Field(
+        default_factory=list, description="What planning was billed (the Claude director's tokens)."
+    )
 
 
 class Word(Strict):

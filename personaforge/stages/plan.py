@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from personaforge import recipes
 from personaforge.backends import registry
 from personaforge.backends.base import Planner
 from personaforge.core.models import PlanManifest
@@ -17,18 +21,62 @@ from personaforge.stages.common import (
 )
 from personaforge.text.normalize import tokenize
 
+if TYPE_CHECKING:
+    from personaforge.backends.planner.claude import DirectorConfig
+
 
 def backend(ctx: Context) -> Planner:
-    return registry.resolve("plan", ctx.video.backends.plan)()
+    factory = registry.resolve("plan", ctx.video.backends.plan)
+    if getattr(factory, "takes_config", False):
+        return factory(config=director_config(ctx))
+    return factory()
+
+
+def env(ctx: Context) -> Mapping[str, str]:
+    return ctx.env if ctx.env is not None else ctx.project.environment()
+
+
+def director_config(ctx: Context) -> DirectorConfig:
+    """The director's prompt, rendered from the video's recipe for this persona."""
+    from personaforge.backends.planner.claude import DirectorConfig
+    from personaforge.backends.planner.shots import KINDS
+    from personaforge.media.avatar import CAMERA_MOVES, EMOTIONS
+
+    recipe = recipes.load(ctx.video.recipe or recipes.DEFAULT_RECIPE, ctx.project.root)
+    try:
+        prompt = recipe.render(
+            recipes.DIRECTOR_TEMPLATE,
+            {
+                "persona": recipes.persona_context(ctx.persona),
+                "title": ctx.video.title,
+                "kinds": list(KINDS),
+                "emotions": list(EMOTIONS),
+                "cameras": list(CAMERA_MOVES),
+            },
+        )
+    except PersonaForgeError as exc:
+        raise exc.with_stage("plan") from None
+    return DirectorConfig(
+        env=env(ctx),
+        system_prompt=prompt,
+        recipe=f"{recipe.name}@{recipe.digest()}",
+        model=ctx.video.director.model,
+        max_tokens=ctx.video.director.max_tokens,
+    )
 
 
 def _inputs(ctx: Context, script: str, planner: Planner) -> dict[str, str]:
-    return {
+    ins = {
         "script": sha256_bytes(script.encode("utf-8")),
         "title": sha256_bytes(ctx.video.title.encode("utf-8")),
         "persona": canonical_hash({"name": ctx.persona.name, "archetype": ctx.persona.archetype}),
         "planner": f"{planner.name}@{planner.version}",
     }
+    settings = getattr(planner, "settings_key", None)
+    if settings is not None:
+        # The director's model and prompt (its recipe, the persona's brain prompt).
+        ins["director"] = canonical_hash(settings())
+    return ins
 
 
 def inputs(ctx: Context) -> dict[str, str]:
@@ -55,6 +103,7 @@ def run(ctx: Context) -> StageResult:
         title=ctx.video.title,
         slug=slugify(ctx.video.title),
         shots=shots,
+        billing=list(getattr(planner, "billing", [])),
     )
     path = record(ctx, "plan", manifest)
     return StageResult("plan", path, True, reason, shots=len(shots))

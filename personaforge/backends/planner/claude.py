@@ -1,0 +1,81 @@
+"""The Claude director: groups the script's own sentences into shots and directs each one
+(kind, emotion, camera, on-screen text) as one structured (JSON) answer. It never rewrites words."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import anthropic  # noqa: F401  # imported here so the registry's install hint names it
+
+from personaforge.backends.claude import DEFAULT_MODEL, Claude
+from personaforge.backends.planner.shots import (
+    Block,
+    DirectorAnswer,
+    answer_schema,
+    build_shots,
+    numbered,
+    prompt_text,
+    validate_answer,
+)
+from personaforge.core.models import Persona, PlannedShot
+from personaforge.costs import Billing
+from personaforge.fsutil import sha256_bytes
+
+
+@dataclass
+class DirectorConfig:
+    """What the plan stage hands the director: the rendered recipe prompt and the settings."""
+
+    env: Mapping[str, str]
+    system_prompt: str
+    recipe: str = ""  # "name@digest" of the recipe the prompt came from
+    model: str = DEFAULT_MODEL
+    max_tokens: int = 16000
+
+
+@dataclass
+class ClaudePlanner:
+    config: DirectorConfig
+    billing: list[Billing] = field(default_factory=list)
+
+    name = "claude"
+    version = "1"
+    takes_config = True  # the plan stage builds a DirectorConfig for it
+
+    def settings_key(self) -> dict[str, object]:
+        """Everything besides the script that changes the plan (never the key)."""
+        return {
+            "model": self.config.model,
+            "max_tokens": self.config.max_tokens,
+            "prompt": sha256_bytes(self.config.system_prompt.encode("utf-8")),
+            "recipe": self.config.recipe,
+        }
+
+    def plan(self, script: str, persona: Persona) -> list[PlannedShot]:
+        blocks = numbered(script)
+        self.billing = []
+        if not any(b.kind == "sentence" for b in blocks):
+            return build_shots(blocks, DirectorAnswer.model_construct(shots=[]))
+        client = Claude(
+            self.config.env,
+            model=self.config.model,
+            max_tokens=self.config.max_tokens,
+            what="Claude director",
+        )
+        answer = client.ask_json(
+            system=self.config.system_prompt,
+            user=_user_message(blocks),
+            schema=answer_schema(),
+            parse=lambda data: validate_answer(data, blocks),
+        )
+        self.billing = answer.billing
+        return build_shots(blocks, answer.value)
+
+
+def _user_message(blocks: list[Block]) -> str:
+    count = sum(1 for b in blocks if b.kind == "sentence")
+    return (
+        f"The script, {count} numbered sentences:\n\n{prompt_text(blocks)}\n\n"
+        f"Answer with shots covering sentences 1 to {count}, each exactly once, in order."
+    )
