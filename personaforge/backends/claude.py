@@ -10,12 +10,13 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Generic, TypeVar
 
 from personaforge.backends.cloud import RemoteError, base_url, require_key
+from personaforge.core.models import Director
 from personaforge.costs import Billing, bill
 from personaforge.errors import MissingDependencyError, PersonaForgeError
 
 T = TypeVar("T")
 
-DEFAULT_MODEL: Final = "claude-sonnet-5-5"
+DEFAULT_MODEL: Final = Director().model  # one default, set in video.yaml's schema
 KEY: Final = "ANTHROPIC_API_KEY"
 RETRIES_VAR: Final = "PERSONAFORGE_CLAUDE_MAX_RETRIES"
 DEFAULT_RETRIES: Final = 2

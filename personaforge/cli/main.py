@@ -177,6 +177,13 @@ def make_video(
     force: ForceOpt = False,
     as_json: JsonOpt = False,
     no_publish: Annotated[bool, typer.Option("--no-publish", help="Stop after rendering.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print what would run and cost; run nothing.")
+    ] = False,
+    max_cost: Annotated[
+        Optional[float],  # noqa: UP045
+        typer.Option("--max-cost", min=0, help="Refuse to start if the estimate is above USD."),
+    ] = None,
 ) -> None:
     """Run every stage that is out of date and print the video's path."""
     from personaforge.core.models import FORMAT_SIZES
@@ -184,11 +191,17 @@ def make_video(
 
     if fmt is not None and fmt not in FORMAT_SIZES:
         raise typer.BadParameter(f"must be one of {', '.join(FORMAT_SIZES)}", param_hint="--format")
+    if dry_run:
+        from personaforge.cli.brain import print_estimate
+
+        print_estimate(project, fmt=fmt, do_publish=not no_publish, force=force, as_json=as_json)
+        return
     t0 = time.monotonic()
     with _progress() as progress:
         result = run(
-            _project(project), fmt=fmt, force=force, do_publish=not no_publish, progress=progress
-        )
+            _project(project), fmt=fmt, force=force, do_publish=not no_publish, progress=progress,
+            max_cost=max_cost,
+        )  # fmt: skip
     for s in result.stages:
         extra = f", {s.reused}/{s.shots} shots reused" if s.ran and s.reused else ""
         _info(f"{s.stage}: {'ran' if s.ran else 'skipped'} ({s.reason}{extra})")
@@ -226,21 +239,30 @@ def init(
     title: Annotated[
         str | None, typer.Option(help="Video title (default: the first heading).")
     ] = None,
-    fmt: Annotated[str, typer.Option("--format", help="youtube, shorts or square.")] = "youtube",
+    fmt: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--format", help="youtube, shorts or square (default: the recipe's)."),
+    ] = None,
     force: Annotated[
         bool,
         typer.Option(
             "--force", help="Replace an existing video.yaml (keeps persona.yaml, script.md)."
         ),
     ] = False,
+    recipe: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help="Scaffold from a recipe: explainer, short, lesson, product-demo, ..."),
+    ] = None,
 ) -> None:
     """Scaffold a project ready for make-video."""
     from personaforge.core.models import FORMAT_SIZES
     from personaforge.stages.init import init_project
 
-    if fmt not in FORMAT_SIZES:
+    if fmt is not None and fmt not in FORMAT_SIZES:
         raise typer.BadParameter(f"must be one of {', '.join(FORMAT_SIZES)}", param_hint="--format")
-    project = init_project(folder, script=script, title=title, fmt=fmt, overwrite=force)
+    project = init_project(
+        folder, script=script, title=title, fmt=fmt, overwrite=force, recipe=recipe
+    )
     _info(f"wrote {project.video_path}; persona in {project.persona_path}")
     print(project.root)
 
@@ -265,10 +287,20 @@ def wizard(
     force: Annotated[
         bool, typer.Option("--force", help="Replace an existing persona.yaml.")
     ] = False,
+    describe: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help="Describe the persona; Claude proposes it and asks before writing."),
+    ] = None,
 ) -> None:
     """Create a persona: name, archetype, voice and look. Asks, unless --yes."""
     from personaforge.core.archetypes import ARCHETYPES
     from personaforge.stages.init import make_persona, write_persona
+
+    if describe is not None:
+        from personaforge.cli.brain import describe_persona
+
+        describe_persona(project, describe, yes=yes, force=force)
+        return
 
     overrides: dict[str, object] = {}
     for item in look or []:
@@ -364,6 +396,10 @@ def _hoist_global_flags(argv: list[str]) -> list[str]:
     for flag in head:
         rest.remove(flag)
     return head + rest
+
+
+# Commands kept in their own modules register themselves on ``app`` when imported.
+from personaforge.cli import brain as _brain  # noqa: E402, F401
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+import yaml
+
 from personaforge.backends import registry
 from personaforge.core.archetypes import ARCHETYPES
 from personaforge.core.models import Persona, VideoSpec
@@ -65,11 +67,18 @@ def init_project(
     *,
     script: Path | None = None,
     title: str | None = None,
-    fmt: str = "youtube",
+    fmt: str | None = None,
     persona: Persona | None = None,
     overwrite: bool = False,
+    recipe: str | None = None,
 ) -> Project:
     """Scaffold a project. Everything is checked before the first file is written."""
+    if recipe is not None:
+        return _init_from_recipe(
+            folder, recipe, script=script, title=title, fmt=fmt, persona=persona,
+            overwrite=overwrite,
+        )  # fmt: skip
+    fmt = fmt or "youtube"
     project = Project(folder)
     if folder.exists() and not folder.is_dir():
         raise PersonaForgeError("expected a folder, found a file", file=folder)
@@ -115,3 +124,83 @@ def _title_from(text: str) -> str | None:
             heading = line.lstrip("#").strip()
             return textwrap.shorten(heading, 100, placeholder="…") if heading else None
     return None
+
+
+def _init_from_recipe(
+    folder: Path,
+    name: str,
+    *,
+    script: Path | None,
+    title: str | None,
+    fmt: str | None,
+    persona: Persona | None,
+    overwrite: bool,
+) -> Project:
+    """Scaffold from a recipe's ``files/*.j2``: video.yaml (replaced only with --force),
+    script.md (never replaced: a script given with --script or already there wins), and any
+    other file it carries (written only where none exists)."""
+    from personaforge import recipes
+
+    project = Project(folder)
+    if folder.exists() and not folder.is_dir():
+        raise PersonaForgeError("expected a folder, found a file", file=folder)
+    if project.video_path.exists() and not overwrite:
+        raise PersonaForgeError(
+            "video.yaml already exists (use --force to replace it)", file=project.video_path
+        )
+    recipe = recipes.load(name, folder if folder.is_dir() else None)
+    if project.persona_path.is_file():
+        persona = project.load_persona()  # the project's own persona speaks its recipe
+    persona = persona or make_persona("Ava")
+    script_file = folder / "script.md"
+    given = read_text(script) if script is not None else None
+    if given is None and script_file.is_file():
+        given = read_text(script_file)
+    if given is not None and not given.strip():
+        raise PersonaForgeError("the script is empty", file=script or script_file)
+    title = title or (_title_from(given) if given else None) or _humanize(folder)
+    variables = {
+        "title": title,
+        "format": fmt or recipe.spec.format,
+        "persona": recipes.persona_context(persona),
+    }
+    files = {rel: recipe.render(f"{recipes.FILES_DIR}/{rel}.j2", variables)
+             for rel in recipe.scaffold_files()}  # fmt: skip
+    video_text = files.pop("video.yaml", None)
+    if video_text is None:
+        raise PersonaForgeError(
+            "the recipe has no files/video.yaml.j2", file=recipe.folder / recipes.FILES_DIR
+        )
+    template = recipe.folder / recipes.FILES_DIR / "video.yaml.j2"
+    try:
+        data = yaml.safe_load(video_text)
+    except yaml.YAMLError as exc:
+        raise PersonaForgeError(
+            f"renders invalid YAML: {exc}".splitlines()[0], file=template
+        ) from None
+    validate_data(VideoSpec, data, file=template)
+    script_text = files.pop("script.md", None) if given is None else None
+    if given is None and script_text is None:
+        raise PersonaForgeError("the recipe has no files/script.md.j2 and no script was given")
+    folder.mkdir(parents=True, exist_ok=True)
+    if script is not None and given is not None:
+        atomic_write_text(script_file, given)
+    elif script_text is not None:
+        atomic_write_text(script_file, script_text)
+    files.pop("script.md", None)
+    for rel, text in files.items():
+        target = project.path(rel, file=recipe.folder / recipes.FILES_DIR)
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(target, text)
+    if not project.persona_path.exists():
+        dump_model(persona, project.persona_path)
+    atomic_write_text(project.video_path, video_text)
+    if not (folder / ".gitignore").exists():
+        atomic_write_text(folder / ".gitignore", "build/\npublished/\n.env\n")
+    return project
+
+
+def _humanize(folder: Path) -> str:
+    name = folder.resolve().name.replace("-", " ").replace("_", " ").strip()
+    return name[:1].upper() + name[1:] if name else "My video"

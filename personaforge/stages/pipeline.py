@@ -72,6 +72,7 @@ def make_video(
     do_publish: bool = True,
     progress: Progress | None = None,
     env: Mapping[str, str] | None = None,
+    max_cost: float | None = None,
 ) -> VideoResult:
     ctx = Context.load(project, progress=progress, force=force, env=env)
     if fmt is not None:
@@ -79,6 +80,15 @@ def make_video(
         ctx.video = ctx.video.model_copy(update={"format": fmt, "resolution": None})
     stages = ["plan", "speak", "lipsync", "render"] + (["publish"] if do_publish else [])
     preflight(ctx, stages)
+    limit = max_cost if max_cost is not None else ctx.video.budget
+    if limit is not None:  # nothing is paid for before the estimate is within the budget
+        from personaforge.estimate import estimate, over_budget
+
+        guess = estimate(project, fmt=fmt, do_publish=do_publish, force=force, env=env)
+        source = "--max-cost" if max_cost is not None else "budget in video.yaml"
+        refusal = over_budget(guess, limit, source=source)
+        if refusal is not None:
+            raise refusal
     results = [run_stage(s, ctx) for s in stages]
     rendered = current(ctx, RenderManifest, "render")
     published: list[str] = []

@@ -1,0 +1,336 @@
+"""The cost before the spend: per stage, what would run and what is cached, the units each paid
+backend would bill, the money (from the one price table in costs.py) and a rough time.
+
+Nothing is sent anywhere. Estimates are deliberately on the high side where the cache cannot be
+checked cheaply (a lip-sync clip counts as to be made unless its stage is up to date).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Final
+
+from personaforge.core.models import PlanManifest, PlannedShot, SpeechManifest, SpokenShot
+from personaforge.core.project import STAGES, Project
+from personaforge.costs import PRICES_AS_OF, Billing, bill, summarize
+from personaforge.errors import PersonaForgeError
+from personaforge.fsutil import canonical_hash
+from personaforge.stages.common import Context, load_recorded, reusable_shot, why_rerun
+
+WORDS_PER_SECOND: Final = 2.5  # speech at about 150 words a minute
+CHARS_PER_TOKEN: Final = 3.5  # English prose and JSON, on the high side of Claude's tokenizer
+
+
+@dataclass
+class ShotWork:
+    """One shot a stage would make."""
+
+    text: str
+    kind: str
+    seconds: float  # spoken length: recorded where known, else from the word count
+
+
+@dataclass
+class StageWork:
+    stage: str
+    backend: str
+    shots: list[ShotWork]  # what it would make (not cached)
+    ctx: Context
+    extra: dict[str, float] = field(default_factory=dict)  # e.g. prompt characters
+
+
+@dataclass
+class StageEstimate:
+    stage: str
+    backend: str
+    would_run: bool
+    reason: str
+    shots: int
+    shots_to_make: int
+    bills: list[Billing]
+    seconds: float
+
+    @property
+    def usd(self) -> float:
+        return round(sum(b.usd for b in self.bills), 6)
+
+    def as_json(self) -> dict[str, object]:
+        units = summarize(self.bills)["units"]
+        return {
+            "backend": self.backend,
+            "would_run": self.would_run,
+            "reason": self.reason,
+            "shots": self.shots,
+            "shots_to_make": self.shots_to_make,
+            "units": units,
+            "usd": self.usd,
+            "seconds": round(self.seconds, 1),
+        }
+
+
+@dataclass
+class Estimate:
+    stages: list[StageEstimate]
+    duration_s: float
+
+    @property
+    def usd(self) -> float:
+        return round(sum(s.usd for s in self.stages), 6)
+
+    @property
+    def seconds(self) -> float:
+        return sum(s.seconds for s in self.stages)
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "stages": {s.stage: s.as_json() for s in self.stages},
+            "usd": self.usd,
+            "seconds": round(self.seconds, 1),
+            "duration_s": round(self.duration_s, 1),
+            "prices_as_of": PRICES_AS_OF,
+            "estimated": True,
+        }
+
+
+# ---------------------------------------------------------------- per-backend units
+
+
+def _claude(work: StageWork) -> list[Billing]:
+    """One request: the prompt and numbered sentences in, a JSON shot list (and any thinking)
+    out."""
+    model = work.ctx.video.director.model
+    sentences = work.extra.get("sentences", 0.0)
+    tokens_in = round(work.extra.get("prompt_chars", 0.0) / CHARS_PER_TOKEN)
+    tokens_out = round(300 + 40 * sentences)
+    return [
+        bill("anthropic", "input_token", tokens_in, model=model, estimated=True),
+        bill("anthropic", "output_token", tokens_out, model=model, estimated=True),
+    ]
+
+
+def _elevenlabs(work: StageWork) -> list[Billing]:
+    """ElevenLabs bills the characters of the text sent, after normalisation."""
+    from personaforge.text.normalize import spoken_text, tokenize
+
+    chars = sum(len(spoken_text(tokenize(s.text))) for s in work.shots)
+    model = getattr(work.ctx.persona.voice, "model", None)
+    return [bill("elevenlabs", "character", chars, model=model, estimated=True)]
+
+
+Estimator = Callable[[StageWork], list[Billing]]
+
+
+def _gpu(provider: str, per_shot_s: float, per_audio_s: float) -> Estimator:
+    """A hosted lip-sync model: GPU seconds per prediction (start-up plus a multiple of the
+    shot's length). Title cards are drawn locally and cost nothing."""
+
+    def estimate(work: StageWork) -> list[Billing]:
+        talking = [s for s in work.shots if s.kind != "title"]
+        gpu = sum(per_shot_s + per_audio_s * s.seconds for s in talking)
+        return [bill(provider, "gpu_second", round(gpu, 1), estimated=True)] if talking else []
+
+    return estimate
+
+
+# Keyed by backend name; the lip-sync factors are rough, measured on typical 5-10 s shots.
+ESTIMATORS: Final[dict[str, Estimator]] = {
+    "claude": _claude,
+    "elevenlabs": _elevenlabs,
+    "sadtalker": _gpu("replicate", 8.0, 3.0),  # A100 on Replicate
+    "latentsync": _gpu("runpod", 10.0, 4.0),  # 24 GB GPU on RunPod serverless
+}
+
+# Rough wall-clock seconds: (per shot made, per second of speech made), by backend name.
+TIMES: Final[dict[str, tuple[float, float]]] = {
+    "offline": (0.0, 0.0),
+    "claude": (0.0, 0.0),  # one request, counted below
+    "piper": (0.3, 0.25),
+    "elevenlabs": (1.0, 0.1),
+    "avatar": (0.3, 0.8),
+    "sadtalker": (25.0, 3.0),
+    "latentsync": (20.0, 4.0),
+}
+CLAUDE_REQUEST_S: Final = 20.0
+RENDER_S_PER_S: Final = 1.5
+PUBLISH_S: Final = 3.0
+
+
+# ---------------------------------------------------------------- the estimate
+
+
+def _seconds_for(text: str, speed: float) -> float:
+    return max(0.5, len(text.split()) / WORDS_PER_SECOND / max(speed, 0.1))
+
+
+def _reasons(ctx: Context) -> dict[str, str | None]:
+    """Per stage None (up to date) or why it would run, with the upstream cascade."""
+    from personaforge.stages.graph import module
+
+    out: dict[str, str | None] = {}
+    stale: str | None = None
+    for stage in STAGES:
+        if stale is not None:
+            out[stage] = f"upstream {stale} would re-run"
+            continue
+        from personaforge.core.models import MANIFEST_MODELS
+
+        previous = load_recorded(MANIFEST_MODELS[stage], ctx.project.manifest_path(stage))
+        try:
+            reason = why_rerun(ctx.project, previous, module(stage).inputs(ctx), force=ctx.force)
+        except PersonaForgeError as exc:
+            reason = f"cannot check ({exc.message})"
+        if reason is None and previous is not None:
+            ctx.verified[stage] = previous
+        else:
+            stale = stage
+        out[stage] = reason
+    return out
+
+
+def _planned(ctx: Context, plan_current: bool) -> list[PlannedShot]:
+    """The shots: the recorded plan if current, else the offline director's split of the
+    script (the Claude director groups the same sentences, so the words are the same)."""
+    if plan_current:
+        manifest = ctx.verified.get("plan")
+        if isinstance(manifest, PlanManifest):
+            return manifest.shots
+    from personaforge.backends.planner.offline import OfflinePlanner
+
+    return OfflinePlanner().plan(ctx.project.script_text(ctx.video), ctx.persona)
+
+
+def _speak_reusable(ctx: Context, shots: list[PlannedShot]) -> dict[int, SpokenShot]:
+    """Shots whose speech is already made (per-shot records), by index."""
+    from personaforge.stages import speak
+
+    try:
+        vkey = speak.voice_key(speak.backend(ctx))
+    except PersonaForgeError:
+        return {}
+    folder = ctx.project.build / speak.SPEECH_DIR
+    found: dict[int, SpokenShot] = {}
+    for i, shot in enumerate(shots):
+        key = canonical_hash({"text": shot.text, "voice": vkey})
+        done = reusable_shot(ctx, SpokenShot, folder / f"{key[:24]}.json", key)
+        if done is not None:
+            found[i] = done
+    return found
+
+
+def estimate(
+    project: Project,
+    *,
+    fmt: str | None = None,
+    do_publish: bool = True,
+    force: bool = False,
+    env: Mapping[str, str] | None = None,
+) -> Estimate:
+    """What ``make-video`` would do and cost now. Reads the project; sends nothing."""
+    ctx = Context.load(project, force=force, env=env)
+    if fmt is not None:
+        ctx.video = ctx.video.model_copy(update={"format": fmt, "resolution": None})
+    reasons = _reasons(ctx)
+    speed = ctx.persona.voice.speed
+    shots = _planned(ctx, reasons["plan"] is None)
+    spoken: dict[int, SpokenShot] = {}
+    if reasons["speak"] is None and isinstance(ctx.verified.get("speak"), SpeechManifest):
+        manifest = ctx.verified["speak"]
+        assert isinstance(manifest, SpeechManifest)
+        spoken = dict(enumerate(manifest.shots))
+    elif not ctx.force:
+        spoken = _speak_reusable(ctx, shots)
+
+    def seconds(i: int, shot: PlannedShot) -> float:
+        return spoken[i].duration_s if i in spoken else _seconds_for(shot.text, speed)
+
+    every = [ShotWork(s.text, s.kind, seconds(i, s)) for i, s in enumerate(shots)]
+    duration = sum(w.seconds for w in every)
+    names = {
+        "plan": ctx.video.backends.plan,
+        "speak": ctx.video.backends.speak or ctx.persona.voice.backend,
+        "lipsync": ctx.video.backends.lipsync,
+        "render": "ffmpeg",
+        "publish": ctx.video.publish.target,
+    }
+    out: list[StageEstimate] = []
+    for stage in STAGES:
+        if stage == "publish" and not do_publish:
+            continue
+        reason = reasons[stage]
+        runs = reason is not None
+        backend = names[stage]
+        todo: list[ShotWork] = []
+        extra: dict[str, float] = {}
+        if runs and stage == "plan":
+            todo = every
+            extra = _plan_extra(ctx)
+        elif runs and stage == "speak":
+            todo = [w for i, w in enumerate(every) if i not in spoken]
+        elif runs and stage == "lipsync":
+            todo = every
+        work = StageWork(stage, backend, todo, ctx, extra)
+        estimator = ESTIMATORS.get(backend)
+        bills = estimator(work) if (runs and estimator) else []
+        out.append(
+            StageEstimate(
+                stage=stage,
+                backend=backend,
+                would_run=runs,
+                reason=reason or "up to date",
+                shots=len(every),
+                shots_to_make=len(todo),
+                bills=bills,
+                seconds=_time(stage, backend, runs, todo, duration),
+            )
+        )
+    return Estimate(out, duration)
+
+
+def _plan_extra(ctx: Context) -> dict[str, float]:
+    """The size of the director's request, from its real prompt (rendered, not sent)."""
+    from personaforge.backends.planner.shots import answer_schema, numbered, prompt_text
+    from personaforge.stages import plan
+
+    if ctx.video.backends.plan not in ESTIMATORS:
+        return {}
+    blocks = numbered(ctx.project.script_text(ctx.video))
+    try:
+        system = plan.director_config(ctx).system_prompt
+    except PersonaForgeError:
+        system = ""
+    chars = len(system) + len(prompt_text(blocks)) + len(json.dumps(answer_schema())) + 200
+    return {
+        "prompt_chars": float(chars),
+        "sentences": float(sum(1 for b in blocks if b.kind == "sentence")),
+    }
+
+
+def _time(stage: str, backend: str, runs: bool, todo: list[ShotWork], duration: float) -> float:
+    if not runs:
+        return 0.0
+    if stage == "plan":
+        return CLAUDE_REQUEST_S if backend == "claude" else 0.5
+    if stage == "render":
+        return RENDER_S_PER_S * duration
+    if stage == "publish":
+        return PUBLISH_S
+    per_shot, per_second = TIMES.get(backend, (5.0, 1.0))
+    if stage == "lipsync":
+        talking = [w for w in todo if w.kind != "title"]
+        titles = [w for w in todo if w.kind == "title"]
+        drawn = sum(0.3 * w.seconds for w in titles)
+        return drawn + sum(per_shot + per_second * w.seconds for w in talking)
+    return sum(per_shot + per_second * w.seconds for w in todo)
+
+
+def over_budget(result: Estimate, limit: float, *, source: str) -> PersonaForgeError | None:
+    """The one-line refusal when the estimate exceeds ``limit`` USD, else None."""
+    if result.usd <= limit:
+        return None
+    paid = ", ".join(f"{s.stage} ${s.usd:.2f}" for s in result.stages if s.usd > 0)
+    return PersonaForgeError(
+        f"estimated cost ${result.usd:.2f} ({paid}) exceeds the budget of ${limit:.2f} ({source})",
+        hint="see `personaforge estimate`; raise the budget or use offline backends",
+    )
