@@ -101,9 +101,12 @@ def shipped_folder() -> Path:
 
 def _folders(project_root: Path | None) -> list[tuple[Path, Literal["shipped", "project"]]]:
     found: list[tuple[Path, Literal["shipped", "project"]]] = []
-    if project_root is not None and (project_root / "recipes").is_dir():
-        found.append((project_root / "recipes", "project"))
-    found.append((shipped_folder(), "shipped"))
+    shipped = shipped_folder()
+    own = project_root / "recipes" if project_root is not None else None
+    # In a clone, the repository's root is not a project whose recipes override the shipped.
+    if own is not None and own.is_dir() and own.resolve() != shipped.resolve():
+        found.append((own, "project"))
+    found.append((shipped, "shipped"))
     return found
 
 
