@@ -27,8 +27,8 @@ from personaforge.fsutil import sha256_bytes
 class DirectorConfig:
     """What the plan stage hands the director: the rendered recipe prompt and the settings."""
 
-    env: Mapping[str, str]
-    system_prompt: str
+    env: Mapping[str, str] = field(default_factory=dict)
+    system_prompt: str = ""
     recipe: str = ""  # "name@digest" of the recipe the prompt came from
     model: str = DEFAULT_MODEL
     max_tokens: int = 16000
@@ -36,7 +36,7 @@ class DirectorConfig:
 
 @dataclass
 class ClaudePlanner:
-    config: DirectorConfig
+    config: DirectorConfig = field(default_factory=DirectorConfig)
     billing: list[Billing] = field(default_factory=list)
 
     name = "claude"
