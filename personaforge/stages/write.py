@@ -142,7 +142,12 @@ def _script_from(data: Any) -> str:
 
 # ---------------------------------------------------------------- wizard --describe
 
-VOICES = ("joe",)  # the voices the packaged piper backend has
+
+def _voices() -> list[str]:
+    """The voices of the packaged piper backend: a proposal must be speakable offline."""
+    from personaforge.backends.tts.piper import VOICES
+
+    return sorted(VOICES)
 
 
 @dataclass
@@ -163,7 +168,7 @@ def _persona_schema() -> dict[str, Any]:
         "properties": {
             "name": {"type": "string"},
             "archetype": {"type": "string", "enum": list(ARCHETYPES)},
-            "voice": {"type": "string", "enum": list(VOICES)},
+            "voice": {"type": "string", "enum": _voices()},
             "look": {
                 "type": "object",
                 "properties": {
@@ -218,7 +223,7 @@ def propose_persona(
         {
             "archetypes": list(ARCHETYPES),
             "archetype_descriptions": {k: recipes.archetype_info(k)[0] for k in ARCHETYPES},
-            "voices": list(VOICES),
+            "voices": _voices(),
             "hair_styles": schema["properties"]["look"]["properties"]["hair_style"]["enum"],
         },
     )
