@@ -51,6 +51,7 @@ class StageEstimate:
     shots_to_make: int
     bills: list[Billing]
     seconds: float
+    requests: int = 0  # paid calls: Claude requests, TTS requests, lip-sync predictions
 
     @property
     def usd(self) -> float:
@@ -65,6 +66,7 @@ class StageEstimate:
             "shots": self.shots,
             "shots_to_make": self.shots_to_make,
             "units": units,
+            "requests": self.requests,
             "usd": self.usd,
             "seconds": round(self.seconds, 1),
         }
@@ -219,6 +221,50 @@ def _speak_reusable(ctx: Context, shots: list[PlannedShot]) -> dict[int, SpokenS
     return found
 
 
+def _lipsync_reusable(
+    ctx: Context, shots: list[PlannedShot], spoken: dict[int, SpokenShot]
+) -> set[int]:
+    """Shots whose clip is already made, by index: only shots whose speech is known can be
+    checked. The key is computed as the lipsync stage computes it; should the two ever
+    differ, nothing matches and the estimate errs on the high side, never the low."""
+    from personaforge.core.models import FPS, Clip
+    from personaforge.stages import lipsync
+
+    if ctx.force or not spoken:
+        return set()
+    try:
+        animator = lipsync.backend(ctx)
+    except PersonaForgeError:
+        return set()
+    w, h = ctx.project.frame_size(ctx.video)
+    look = canonical_hash(ctx.persona.look.model_dump(mode="json"))
+    found: set[int] = set()
+    for i, done in spoken.items():
+        shot = shots[i] if i < len(shots) else None
+        if shot is None or shot.text != done.text:
+            continue
+        key = canonical_hash(
+            {
+                "kind": shot.kind,
+                "audio": done.audio_sha256,
+                "visemes": canonical_hash([v.model_dump() for v in done.visemes]),
+                "text": shot.text,
+                "frames": done.frames,
+                "emotion": shot.emotion,
+                "camera": shot.camera,
+                "look": look,
+                "frame": f"{w}x{h}@{FPS}",
+                "backend": f"{animator.name}@{animator.version}"
+                if shot.kind == "talking"
+                else lipsync.TITLE_CARD_VERSION,
+            }
+        )
+        path = ctx.project.build / lipsync.CLIP_DIR / f"{key[:24]}.json"
+        if reusable_shot(ctx, Clip, path, key) is not None:
+            found.add(i)
+    return found
+
+
 def estimate(
     project: Project,
     *,
@@ -269,10 +315,15 @@ def estimate(
         elif runs and stage == "speak":
             todo = [w for i, w in enumerate(every) if i not in spoken]
         elif runs and stage == "lipsync":
-            todo = every
+            clipped = _lipsync_reusable(ctx, shots, spoken)
+            todo = [w for i, w in enumerate(every) if i not in clipped]
         work = StageWork(stage, backend, todo, ctx, extra)
         estimator = ESTIMATORS.get(backend)
         bills = estimator(work) if (runs and estimator) else []
+        requests = 0
+        if bills:  # a paid backend: one request to plan, one per shot to speak or lip-sync
+            paid = [w for w in todo if stage != "lipsync" or w.kind != "title"]
+            requests = 1 if stage == "plan" else len(paid)
         out.append(
             StageEstimate(
                 stage=stage,
@@ -283,6 +334,7 @@ def estimate(
                 shots_to_make=len(todo),
                 bills=bills,
                 seconds=_time(stage, backend, runs, todo, duration),
+                requests=requests,
             )
         )
     return Estimate(out, duration)

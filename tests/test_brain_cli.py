@@ -195,6 +195,8 @@ def test_estimate_lists_every_billable_unit_and_sends_nothing(
     )
     assert data["usd"] == pytest.approx(sum(s["usd"] for s in stages.values()))
     assert data["usd"] > 0 and all(s["would_run"] for s in stages.values())
+    assert (stages["plan"]["requests"], stages["speak"]["requests"]) == (1, 3)  # title spoken too
+    assert stages["lipsync"]["requests"] == 2  # the title card is drawn here, not paid for
     assert fake.requests == [] and not (folder / "build").exists()
     # --dry-run is the same estimate.
     dry = run_cli("make-video", str(folder), "--dry-run", "--json", env=env_for(fake))
@@ -221,13 +223,16 @@ def test_a_run_over_budget_is_refused_before_anything_is_paid(
 
 def test_estimate_knows_what_is_cached_shot_by_shot(tmp_path: Path) -> None:
     script = "First sentence is spoken here.\n\nSecond sentence is spoken too.\n"
-    folder = write_project(tmp_path / "p", script)
+    folder = write_project(tmp_path / "p", script, resolution="128x72")
     assert run_cli("plan", str(folder)).returncode == 0
     assert run_cli("speak", str(folder)).returncode == 0
     data = json.loads(run_cli("estimate", str(folder), "--json").stdout)
     assert not data["stages"]["plan"]["would_run"] and not data["stages"]["speak"]["would_run"]
-    assert data["stages"]["lipsync"]["would_run"]
+    lipsync = data["stages"]["lipsync"]
+    assert lipsync["would_run"] and lipsync["shots_to_make"] == 2
+    assert run_cli("lipsync", str(folder)).returncode == 0
     (folder / "script.md").write_text(script.replace("Second", "Another"), encoding="utf-8")
     data = json.loads(run_cli("estimate", str(folder), "--json").stdout)
-    speak = data["stages"]["speak"]
-    assert speak["would_run"] and (speak["shots_to_make"], speak["shots"]) == (1, 2)
+    for stage in ("speak", "lipsync"):  # only the edited shot is to be made again
+        row = data["stages"][stage]
+        assert row["would_run"] and (row["shots_to_make"], row["shots"]) == (1, 2), stage
