@@ -68,3 +68,25 @@ def test_bad_answers_say_what_is_wrong(answer: dict[str, object], words: str) ->
     with pytest.raises(AnswerError) as info:
         validate_answer(answer, blocks)
     assert words in str(info.value)
+
+
+def test_without_the_sdk_choosing_claude_says_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import importlib.util
+    import sys
+
+    from personaforge.backends import registry
+    from personaforge.errors import MissingDependencyError
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "anthropic" else real(name, *a),
+    )
+    monkeypatch.delitem(sys.modules, "personaforge.backends.planner.claude", raising=False)
+    with pytest.raises(MissingDependencyError) as info:
+        registry.resolve("plan", "claude")
+    assert info.value.hint == "pip install 'personaforge[claude]'"
+    assert "anthropic" in info.value.message

@@ -3,10 +3,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-
-import anthropic  # noqa: F401  # imported here so the registry's install hint names it
 
 from personaforge.backends.claude import DEFAULT_MODEL, Claude
 from personaforge.backends.planner.shots import (
@@ -21,6 +20,11 @@ from personaforge.backends.planner.shots import (
 from personaforge.core.models import Persona, PlannedShot
 from personaforge.costs import Billing
 from personaforge.fsutil import sha256_bytes
+
+# The SDK takes seconds to import, and status, estimate and a cached plan never call it: only
+# its presence is checked here, so the registry's install hint still names it.
+if importlib.util.find_spec("anthropic") is None:
+    raise ModuleNotFoundError("No module named 'anthropic'", name="anthropic")
 
 
 @dataclass
