@@ -30,7 +30,7 @@ app = typer.Typer(
     name="personaforge",
     help="Turn a persona and a script into a captioned talking-persona video, and publish it.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
