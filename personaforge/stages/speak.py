@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
+import threading
 import wave
 from collections.abc import Callable, Mapping
-from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -198,6 +199,10 @@ def run(ctx: Context) -> StageResult:
     return StageResult("speak", path, True, reason, shots=len(shots), reused=reused)
 
 
+class _Skipped(Exception):
+    """A shot not started because another one failed."""
+
+
 def _voice_in_parallel(
     ctx: Context,
     todo: list[ShotJob],
@@ -205,31 +210,34 @@ def _voice_in_parallel(
     workers: int,
     done: dict[int, SpokenShot],
 ) -> None:
-    """Voice up to ``workers`` shots at once; the first failure stops the shots not yet
-    started and is raised once the running ones finish (and are recorded)."""
-    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="speak")
-    futures: dict[Future[SpokenShot], ShotJob] = {pool.submit(voice, j): j for j in todo}
-    pending = set(futures)
+    """Voice up to ``workers`` shots at once. The first failure stops every shot not yet
+    started at once (a bad key must not be tried on every shot) and is raised when the
+    running ones have finished and been recorded."""
+    stop = threading.Event()
+
+    def guarded(job: ShotJob) -> SpokenShot:
+        if stop.is_set():
+            raise _Skipped
+        try:
+            return voice(job)
+        except BaseException:
+            stop.set()
+            raise
+
     error: BaseException | None = None
-    try:
-        while pending:
-            finished, pending = wait(pending, return_when=FIRST_EXCEPTION)
-            for fut in finished:
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="speak") as pool:
+        futures = {pool.submit(guarded, job): job for job in todo}
+        try:
+            for fut in as_completed(futures):
                 exc = fut.exception()
-                if exc is not None:
-                    error = error or exc
-                    continue
-                done[futures[fut].index] = fut.result()
-                ctx.progress.advance()
-            if error is not None:
-                for fut in pending:
-                    fut.cancel()
-    except BaseException:
-        for fut in pending:
-            fut.cancel()
-        raise
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+                if exc is None:
+                    done[futures[fut].index] = fut.result()
+                    ctx.progress.advance()
+                elif not isinstance(exc, _Skipped) and error is None:
+                    error = exc
+        except BaseException:  # interrupted: start nothing more, let the running ones end
+            stop.set()
+            raise
     if error is not None:
         raise error
 

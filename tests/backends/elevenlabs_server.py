@@ -110,6 +110,9 @@ class ElevenLabsServer:
 
 
 def start(key: str) -> tuple[ElevenLabsServer, ThreadingHTTPServer]:
+    # Load the offline voice before serving: loading it holds the interpreter for a second,
+    # which would delay other answers (an error sent first could arrive after a later one).
+    speak_offline("Ready.")
     state = ElevenLabsServer(key=key)
 
     class Handler(BaseHTTPRequestHandler):

@@ -125,16 +125,18 @@ def test_make_video_follows_the_served_alignment_and_pays_once(
     # Caption cues start where the served alignment says their first word starts.
     starts, offset = [], 0.0
     for shot in shots:
-        r = served[shot["spoken"] if shot["spoken"] in served else _sent(shot, served)]
+        r = next(r for t, r in served.items() if t.lower() == shot["spoken"].lower())
         assert r.alignment is not None
         chars = r.alignment["characters"]
         t0 = r.alignment["character_start_times_seconds"]
         word_starts = [
             t0[i] for i, c in enumerate(chars) if c != " " and (i == 0 or chars[i - 1] == " ")
         ]
-        for w, t in zip(shot["words"], word_starts, strict=True):
-            assert abs(w["start"] - t) < 0.002
-            starts.append((w["text"], offset + t))
+        # A written word ("$5") may be several spoken ones; each starts where one did.
+        assert len(word_starts) >= len(shot["words"])
+        for w in shot["words"]:
+            assert min(abs(w["start"] - t) for t in word_starts) < 0.002
+            starts.append((w["text"], offset + w["start"]))
         offset += shot["frames"] / 30
     cues = list(webvtt.read(result["captions"]))
     assert cues
@@ -161,10 +163,6 @@ def test_make_video_follows_the_served_alignment_and_pays_once(
     assert "last one" in server.requests[-1].text
     _no_key_anywhere(folder, Path(proc.stdout), tmp_path)
     assert KEY not in proc.stdout + proc.stderr
-
-
-def _sent(shot: dict, served: dict) -> str:
-    return next(t for t in served if t.lower().split()[:2] == shot["spoken"].lower().split()[:2])
 
 
 def test_concurrency_limit_waits_and_busy_retries(tmp_path: Path, server: ElevenLabsServer) -> None:
@@ -211,15 +209,17 @@ def test_fatal_answers_stop_at_once_with_one_line(
     tmp_path: Path, server: ElevenLabsServer, fault: Fault, expected: str
 ) -> None:
     folder = _project(tmp_path, server)
+    with (folder / "video.yaml").open("a") as f:
+        f.write("max_concurrency: 1\n")  # one request at a time: "at once" is exact
     assert run_cli("plan", str(folder)).returncode == 0
     server.fail_next(fault)
-    proc = run_cli("-q", "speak", str(folder), env=_env(server, MAX_CONCURRENCY="1"))
+    proc = run_cli("-q", "speak", str(folder), env=_env(server))
     assert proc.returncode == 1
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: [speak]") and expected in lines[0]
     assert KEY not in proc.stderr
     assert not (folder / "build/speech.yaml").exists()
-    assert server.tts_requests() <= 2  # stopped at once (one more may have been in flight)
+    assert server.tts_requests() == 1  # stopped at once
     _no_key_anywhere(folder)
 
 
@@ -250,7 +250,7 @@ def test_truncated_or_garbled_answers_name_the_shot_and_record_nothing(
     for fault in (Fault("truncated"), Fault("garbage")):
         server.fail_next(fault)
         with pytest.raises(PersonaForgeError) as info:
-            _speak(folder, server, MAX="1")
+            _speak(folder, server)
         message = str(info.value)
         assert "malformed response" in message and "shot " in message, message
         assert "\n" not in message

@@ -108,28 +108,70 @@ def classify(exc: BaseException, *, secret: str = "") -> Fault | None:
 
 def _pcm(audio: bytes) -> bytes:
     """Mono 16-bit PCM at SAMPLE_RATE from whatever the service sent (PCM, WAV or MP3)."""
-    if audio[:4] == b"RIFF":
-        with wave.open(io.BytesIO(audio), "rb") as w:
-            if (w.getnchannels(), w.getsampwidth(), w.getframerate()) == (1, 2, SAMPLE_RATE):
-                return w.readframes(w.getnframes())
-        return _decode(audio, "wav")
-    if audio[:3] == b"ID3" or (len(audio) > 1 and audio[0] == 0xFF and audio[1] & 0xE0 == 0xE0):
-        return _decode(audio, "mp3")
+    if audio[:4] == b"RIFF" and audio[8:12] == b"WAVE":
+        try:
+            with wave.open(io.BytesIO(audio), "rb") as w:
+                params = (w.getnchannels(), w.getsampwidth(), w.getframerate())
+                frames = w.readframes(w.getnframes())
+        except (wave.Error, EOFError):
+            raise Malformed("the WAV audio is cut short or broken") from None
+        if params == (1, 2, SAMPLE_RATE):
+            return frames
+        return _convert(frames, *params)
+    if audio[:3] == b"ID3" or _mp3_frames(audio):
+        return _decode_mp3(audio)
     if len(audio) % 2:
         raise Malformed("the PCM audio ends mid-sample (truncated)")
     return audio
 
 
-def _decode(audio: bytes, fmt: str) -> bytes:
-    """Decode with pydub through the bundled ffmpeg, never a system one."""
-    import imageio_ffmpeg
+_MP3_KBPS = (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)
+_MP3_RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}
+
+
+def _mp3_frames(data: bytes) -> bool:
+    """True if ``data`` starts with two consecutive MPEG layer III frames: raw PCM that
+    happens to begin with a sync word almost never has a second one where the first says."""
+    pos = 0
+    for _ in range(2):
+        if len(data) < pos + 4 or data[pos] != 0xFF or data[pos + 1] & 0xE0 != 0xE0:
+            return False
+        version = (data[pos + 1] >> 3) & 3
+        layer = (data[pos + 1] >> 1) & 3
+        bitrate = data[pos + 2] >> 4
+        rate = (data[pos + 2] >> 2) & 3
+        if layer != 1 or version not in _MP3_RATES or not 0 < bitrate < 15 or rate == 3:
+            return False
+        kbps = _MP3_KBPS[bitrate] if version == 3 else min(_MP3_KBPS[bitrate], 160)
+        per_frame = 144 if version == 3 else 72
+        pos += per_frame * kbps * 1000 // _MP3_RATES[version][rate] + ((data[pos + 2] >> 1) & 1)
+    return True
+
+
+def _convert(frames: bytes, channels: int, width: int, rate: int) -> bytes:
     from pydub import AudioSegment
+
+    seg = AudioSegment(data=frames, sample_width=width, frame_rate=rate, channels=channels)
+    raw: bytes = seg.set_channels(1).set_frame_rate(SAMPLE_RATE).set_sample_width(2).raw_data
+    return raw
+
+
+def _decode_mp3(audio: bytes) -> bytes:
+    """Decode with pydub through the bundled ffmpeg, never a system one (and no ffprobe:
+    naming the codec skips pydub's probe)."""
+    import warnings
+
+    import imageio_ffmpeg
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pydub warns at import when no system ffmpeg exists
+        from pydub import AudioSegment
 
     AudioSegment.converter = imageio_ffmpeg.get_ffmpeg_exe()
     try:
-        seg = AudioSegment.from_file(io.BytesIO(audio), format=fmt)
-    except Exception as exc:  # pydub raises a bare CouldntDecodeError / IndexError
-        raise Malformed(f"the {fmt} audio could not be decoded ({type(exc).__name__})") from None
+        seg = AudioSegment.from_file(io.BytesIO(audio), format="mp3", codec="mp3")
+    except Exception as exc:  # pydub raises CouldntDecodeError, or IndexError on junk
+        raise Malformed(f"the mp3 audio could not be decoded ({type(exc).__name__})") from None
     seg = seg.set_channels(1).set_frame_rate(SAMPLE_RATE).set_sample_width(2)
     raw: bytes = seg.raw_data
     return raw
