@@ -304,7 +304,15 @@ def wizard(
     archetype: Annotated[
         str | None, typer.Option(help="An archetype (see `personaforge archetypes`).")
     ] = None,
-    voice: Annotated[Optional[str], typer.Option(help="Voice id (piper: joe).")] = None,  # noqa: UP045
+    voice: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            help="Voice (piper: joe; elevenlabs: an id or name; default the archetype's)."
+        ),
+    ] = None,
+    backend: Annotated[
+        str, typer.Option(help="Voice backend: piper (offline) or elevenlabs.")
+    ] = "piper",
     look: Annotated[
         Optional[list[str]],  # noqa: UP045
         typer.Option(help="Look override KEY=VALUE, e.g. --look shirt=#ff0000 (repeatable)."),
@@ -333,13 +341,15 @@ def wizard(
             )
         from rich.prompt import Prompt
 
-        name = Prompt.ask("Name", default=name or "Ava", console=err)
+        name = Prompt.ask("Name", default=name or "Max", console=err)
         for key, arch in ARCHETYPES.items():
             err.print(f"  [bold]{key}[/bold]: {arch.description}")
         archetype = Prompt.ask(
             "Archetype", choices=list(ARCHETYPES), default=archetype or "narrator", console=err
         )
-        voice = Prompt.ask("Voice", default=voice or "joe", console=err)
+        preset = ARCHETYPES[archetype]
+        default = "joe" if backend == "piper" else preset.elevenlabs_voice
+        voice = Prompt.ask("Voice", default=voice or default, console=err)
         for key in ("shirt", "background"):
             answer = "?"
             while answer and not re.fullmatch(r"#[0-9a-fA-F]{6}", answer):
@@ -352,7 +362,7 @@ def wizard(
                 overrides[key] = answer
     if not name:
         raise typer.BadParameter("is required with --yes", param_hint="--name")
-    persona = make_persona(name, archetype or "narrator", voice or "joe", overrides)
+    persona = make_persona(name, archetype or "narrator", voice, overrides, backend=backend)
     path = write_persona(project, persona, overwrite=force)
     _info(f"persona {persona.name!r} ({persona.archetype}) written")
     print(path)

@@ -129,15 +129,15 @@ class Persona(Strict):
     archetype: str = Field(default="narrator", min_length=1, max_length=40)
     voice: Voice = Field(default_factory=Voice)
     look: Look = Field(default_factory=Look)
-    pronunciations: dict[str, str] = Field(
-        default_factory=dict,
+    pronunciations: dict[str, str] | None = Field(
+        default=None,
         description="Say a word differently, e.g. {SQL: sequel}; captions keep the written form.",
     )
 
     @field_validator("pronunciations")
     @classmethod
-    def _pronunciations(cls, v: dict[str, str]) -> dict[str, str]:
-        for word, say in v.items():
+    def _pronunciations(cls, v: dict[str, str] | None) -> dict[str, str] | None:
+        for word, say in (v or {}).items():
             if not word.strip() or len(word.split()) != 1:
                 raise ValueError(f"{word!r}: a key must be one written word")
             if not say.strip():

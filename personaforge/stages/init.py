@@ -89,7 +89,7 @@ def init_project(
         raise PersonaForgeError(
             "video.yaml already exists (use --force to replace it)", file=project.video_path
         )
-    persona = persona or make_persona("Ava")
+    persona = persona or make_persona("Max")  # a name that fits the offline voice
     script_file = folder / "script.md"
     if script is not None:
         text = read_text(script)

@@ -100,7 +100,7 @@ def inputs(ctx: Context) -> dict[str, str]:
         "voice": voice_key(tts),
         "director": director.DIRECTOR_VERSION,
         "persona": canonical_hash(
-            {"archetype": ctx.persona.archetype, "pronunciations": ctx.persona.pronunciations}
+            {"archetype": ctx.persona.archetype, "pronunciations": ctx.persona.pronunciations or {}}
         ),
     }
 

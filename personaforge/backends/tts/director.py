@@ -99,11 +99,10 @@ def direct(persona: Persona, text: str, *, emotion: str, kind: str, backend: str
             "noise_scale": _clamp(PIPER_NOISE * noise, 0.0, 1.5),
             "noise_w": _clamp(PIPER_NOISE_W * noise, 0.0, 1.5),
         }
-    parts = pieces(text, persona.pronunciations)
+    said = persona.pronunciations or {}
+    parts = pieces(text, said)
     used = {
-        k: persona.pronunciations[k]
-        for k in sorted(persona.pronunciations)
-        if any(k.casefold() in p.text.casefold() for p in parts)
+        k: said[k] for k in sorted(said) if any(k.casefold() in p.text.casefold() for p in parts)
     }
     return Direction(pieces=parts, delivery=delivery, emotion=emotion, pronunciations=used)
 
