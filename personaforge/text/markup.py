@@ -43,8 +43,9 @@ def _strip_stars(text: str) -> tuple[str, frozenset[int]]:
         opens = core.startswith("*")
         closes = core.endswith("*") and (len(core) > 1 or not opens)
         word = raw.replace("*", "")
-        if not word:
-            inside = not inside if opens or closes else inside
+        if not word.strip(_PUNCT):
+            # A lone "*" (3 * 4) or "**" is a symbol, not emphasis: kept as written.
+            words.append(raw)
             continue
         if opens or inside:
             emphasis.add(len(words))
