@@ -179,6 +179,25 @@ def test_concurrency_limit_waits_and_busy_retries(tmp_path: Path, server: Eleven
     assert server.tts_requests() == 8  # four faults, each followed by a good answer
 
 
+def test_an_mp3_answer_is_decoded_to_the_same_rate(
+    tmp_path: Path, server: ElevenLabsServer
+) -> None:
+    import wave
+
+    folder = _project(tmp_path, server, key_in_dotenv=False)
+    server.fail_next(Fault("mp3"))
+    ctx = _speak(folder, server)
+    speech = yaml.safe_load(ctx.project.manifest_path("speak").read_text())
+    assert speech["sample_rate"] == 22050
+    served = {r.text.lower(): r.audio_s for r in server.requests}
+    for shot in speech["shots"]:
+        with wave.open(str(folder / shot["audio"])) as w:
+            assert w.getframerate() == 22050
+            seconds = w.getnframes() / w.getframerate()
+        # MP3 adds an encoder delay of a few milliseconds; nothing else changes.
+        assert abs(seconds - served[shot["spoken"].lower()]) < 0.1
+
+
 def test_timeouts_are_retried(tmp_path: Path, server: ElevenLabsServer) -> None:
     folder = _project(tmp_path, server, key_in_dotenv=False)
     server.delay_s = 1.5
