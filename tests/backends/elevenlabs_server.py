@@ -53,7 +53,8 @@ def to_mp3(pcm: bytes) -> bytes:
     import imageio_ffmpeg
 
     cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", "s16le", "-ar", "22050",
-           "-ac", "1", "-i", "-", "-c:a", "libmp3lame", "-b:a", "64k", "-f", "mp3", "-"]  # fmt: skip
+           "-ac", "1", "-i", "-", "-c:a", "libmp3lame", "-b:a", "64k", "-f", "mp3",
+           "-"]  # fmt: skip
     return subprocess.run(cmd, input=pcm, capture_output=True, check=True, timeout=60).stdout
 
 
