@@ -159,7 +159,7 @@ def test_make_video_follows_the_served_alignment_and_pays_once(
     (folder / "script.md").write_text(script)
     proc = run_cli("make-video", str(folder), "--json", "--no-publish", env=_env(server))
     assert proc.returncode == 0, proc.stderr
-    assert server.tts_requests() == 5
+    assert server.tts_requests() == 5 and server.voice_lists == 1
     assert "last one" in server.requests[-1].text
     _no_key_anywhere(folder, Path(proc.stdout), tmp_path)
     assert KEY not in proc.stdout + proc.stderr
