@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -161,7 +162,7 @@ def test_make_video_follows_the_served_alignment_and_pays_once(
     assert proc.returncode == 0, proc.stderr
     assert server.tts_requests() == 5 and server.voice_lists == 1
     assert "last one" in server.requests[-1].text
-    _no_key_anywhere(folder, Path(proc.stdout), tmp_path)
+    _no_key_anywhere(tmp_path, Path(os.environ["HOME"]))  # the project, logs, crash logs
     assert KEY not in proc.stdout + proc.stderr
 
 
@@ -313,3 +314,29 @@ def test_voices_command_lists_the_account_voices(tmp_path: Path, server: ElevenL
     assert proc.returncode == 0, proc.stderr
     names = [v["name"] for v in json.loads(proc.stdout)]
     assert names == ["Rachel", "Brian", "George"]
+
+
+def test_speak_text_with_an_elevenlabs_archetype(tmp_path: Path, server: ElevenLabsServer) -> None:
+    out = tmp_path / "news.wav"
+    proc = run_cli(
+        "speak", "--text", "Good evening. [pause 0.2s] Here is the news.", "--archetype",
+        "newsreader", "--backend", "elevenlabs", "-o", str(out),
+        env=_env(server, ELEVENLABS_API_KEY=KEY),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    timings = json.loads(out.with_suffix(".json").read_text())
+    assert [r.voice_id for r in server.requests] == ["JBFqnCBsd6RMkjVDRZzb"] * 2  # George
+    assert [w["text"] for w in timings["words"]] == [
+        "Good",
+        "evening.",
+        "Here",
+        "is",
+        "the",
+        "news.",
+    ]
+    assert sum(b["quantity"] for b in timings["billing"]) == sum(
+        len(r.text) for r in server.requests
+    )
+    # the second piece was told what came before it, for one continuous read
+    assert server.requests[1].body["previous_text"] == "Good evening."
+    assert KEY not in out.with_suffix(".json").read_text()
