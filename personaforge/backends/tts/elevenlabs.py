@@ -255,7 +255,9 @@ def _emphasised(say: str, tokens: Sequence[Token], emphasis: frozenset[int]) -> 
         n = len(tok.spoken)
         if i in emphasis:
             for j in range(k, min(k + n, len(words))):
-                words[j] = words[j].upper()
+                # Two-letter capitals read as initials ("IT", "US"): those stay as they are.
+                if sum(c.isalpha() for c in words[j]) >= 3:
+                    words[j] = words[j].upper()
         k += n
     return " ".join(words)
 
