@@ -177,13 +177,21 @@ def run(ctx: Context) -> StageResult:
         write_shot_record(shot, job.wav.with_suffix(".json"))
         return shot
 
-    workers = max(1, min(getattr(tts, "max_concurrency", 1), len(todo)))
+    # A sentence said twice is voiced (and paid for) once.
+    unique = list({job.key: job for job in reversed(todo)}.values())[::-1]
+    made: dict[int, SpokenShot] = {}
+    workers = max(1, min(getattr(tts, "max_concurrency", 1), len(unique)))
     if workers == 1:
-        for job in todo:
-            done[job.index] = voice(job)
+        for job in unique:
+            made[job.index] = voice(job)
             ctx.progress.advance()
     else:
-        _voice_in_parallel(ctx, todo, voice, workers, done)
+        _voice_in_parallel(ctx, unique, voice, workers, made)
+    by_key = {shot.key: shot for shot in made.values()}
+    for job in todo:
+        done[job.index] = by_key[job.key]
+        if job.index not in made:
+            ctx.progress.advance()
     ctx.progress.finish()
     shots = [
         # Kind, emotion and camera come from this plan, whatever shot first made the audio.

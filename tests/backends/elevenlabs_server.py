@@ -231,6 +231,8 @@ def start(key: str) -> tuple[ElevenLabsServer, ThreadingHTTPServer]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
+    # A client that timed out has gone: writing to it fails, and that is the point.
+    server.handle_error = lambda request, address: None  # type: ignore[method-assign]
     state.url = f"http://127.0.0.1:{server.server_address[1]}"
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                      daemon=True).start()  # fmt: skip
