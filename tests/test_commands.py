@@ -49,9 +49,9 @@ def test_init_scaffolds_default_project_that_status_sees_as_never_run(tmp_path: 
     assert video["script"] == "script.md"
     assert video["title"] == "Hello"  # the default script's first heading
     persona = _load(folder / "persona.yaml")
-    assert persona["name"] == "Ava" and persona["archetype"] == "narrator"
+    assert persona["name"] == "Max" and persona["archetype"] == "narrator"
     script = (folder / "script.md").read_text(encoding="utf-8")
-    assert script.startswith("# Hello") and "Ava" in script
+    assert script.startswith("# Hello") and "Max" in script
 
     status = run_cli("status", str(folder), "--json")
     assert status.returncode == 0, status.stderr
