@@ -112,5 +112,6 @@ def test_the_drawn_avatar_follows_the_emotion_curve() -> None:
     lifted = anim.frame(1.0, "sil")[y0 - 10 : y1, x0:x1].astype(int)
     frown = anim.frame(2.0, "sil")[y0 - 10 : y1, x0:x1].astype(int)
     assert np.abs(calm - lifted).sum() > 0 and np.abs(lifted - frown).sum() > 0
+    assert anim._head_lift(1.0) > anim._head_lift(0.0) == 0.0  # the head rises with it
     plain = AvatarAnimator(look, 160, 160, 30, emotion="neutral")
     assert np.array_equal(plain.frame(0.0, "sil"), plain.frame(2.0, "sil"))

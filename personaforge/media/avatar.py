@@ -326,6 +326,8 @@ class AvatarAnimator:
         self._emo = _EMOTIONS[self.emotion]
         # The VoiceDirector's curve: brows and eyes follow it through the shot.
         self._curve = [(float(t), _scaled(e, i)) for t, e, i in sorted(emotion_curve)]
+        # ...and the head lifts a little as the intensity rises above where it started.
+        self._lift = [(float(t), float(i)) for t, _, i in sorted(emotion_curve)]
         self._pal = _Palette.of(look)
 
         m = min(width, height)
@@ -438,7 +440,23 @@ class AvatarAnimator:
         return (a[0] + (b[0] - a[0]) * s, a[1] + (b[1] - a[1]) * s)
 
     def _breath(self, t: float) -> float:
-        return self._bob_amp * math.sin(2 * math.pi * t / BREATH_PERIOD_S)
+        return self._bob_amp * math.sin(2 * math.pi * t / BREATH_PERIOD_S) + self._head_lift(t)
+
+    def _head_lift(self, t: float) -> float:
+        """Pixels the head rises with the emotion curve's intensity (an emphasis nods)."""
+        lift = self._lift
+        if len(lift) < 2:
+            return 0.0
+        times = [p[0] for p in lift]
+        k = bisect_right(times, t)
+        if k == 0:
+            level = lift[0][1]
+        elif k == len(lift):
+            level = lift[-1][1]
+        else:
+            (t0, a), (t1, b) = lift[k - 1], lift[k]
+            level = a + (b - a) * (_smooth((t - t0) / (t1 - t0)) if t1 > t0 else 1.0)
+        return 2.0 * self._bob_amp * max(0.0, level - lift[0][1])
 
     def _camera(self, progress: float) -> tuple[float, float]:
         """(scale, x offset px) of the drawn person for a shot ``progress`` in [0, 1]."""
