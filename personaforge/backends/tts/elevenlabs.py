@@ -454,10 +454,12 @@ class ElevenLabsTTS:
         words: list[TimedWord] = token_times(tokens, spans)
         lower = {k.lower(): v for k, v in headers.items()}
         request_id = lower.get("request-id") or lower.get("x-request-id") or None
+        # What the service says it billed; without that header, the characters sent (which
+        # is how it bills), marked as an estimate.
         try:
-            billed = float(lower.get("character-cost") or len(sent))
-        except ValueError:
-            billed = float(len(sent))
+            billed, estimated = float(lower["character-cost"]), False
+        except (KeyError, ValueError):
+            billed, estimated = float(len(sent)), True
         return Speech(
             samples=pcm,
             sample_rate=SAMPLE_RATE,
