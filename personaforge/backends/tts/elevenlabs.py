@@ -467,8 +467,9 @@ class ElevenLabsTTS:
             visemes=visemes_from_alignment(chars, starts, ends),
             spoken=say,
             billing=[
-                bill("elevenlabs", "character", billed, model=self.model, request_id=request_id)
-            ],
+                bill("elevenlabs", "character", billed, model=self.model,
+                     request_id=request_id, estimated=estimated)
+            ],  # fmt: skip
             request_id=request_id,
         )
 
