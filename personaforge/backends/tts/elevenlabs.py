@@ -460,16 +460,15 @@ class ElevenLabsTTS:
             billed, estimated = float(lower["character-cost"]), False
         except (KeyError, ValueError):
             billed, estimated = float(len(sent)), True
+        cost = bill("elevenlabs", "character", billed, model=self.model, request_id=request_id,
+                    estimated=estimated)  # fmt: skip
         return Speech(
             samples=pcm,
             sample_rate=SAMPLE_RATE,
             words=words,
             visemes=visemes_from_alignment(chars, starts, ends),
             spoken=say,
-            billing=[
-                bill("elevenlabs", "character", billed, model=self.model,
-                     request_id=request_id, estimated=estimated)
-            ],  # fmt: skip
+            billing=[cost],
             request_id=request_id,
         )
 
