@@ -23,6 +23,8 @@ class Archetype:
     # voice, say); None: the offline look.
     elevenlabs_look: Look | None = None
     brain_prompt: str = ""
+    # Extra silence after each sentence inside a shot (the VoiceDirector's pacing), seconds.
+    sentence_pause_s: float = 0.0
 
     def look_for(self, backend: str) -> Look:
         if backend == "elevenlabs" and self.elevenlabs_look is not None:
@@ -42,6 +44,7 @@ class Archetype:
                 **({"look": self.elevenlabs_look.model_dump()} if self.elevenlabs_look else {}),
             },
             "brain_prompt": self.brain_prompt,
+            "sentence_pause_s": self.sentence_pause_s,
         }
 
 
@@ -125,6 +128,7 @@ ARCHETYPES: dict[str, Archetype] = {
         0.92, 0.4, "pqHfZKP75CvOlQylNhV4", "Bill",
         {"stability": 0.65, "similarity_boost": 0.75, "style": 0.15},
         brain_prompt="Share wisdom from experience: a short anecdote, then the lesson.",
+        sentence_pause_s=0.15,
     ),
     "salesperson": Archetype(
         "persuasive pitcher",
@@ -153,8 +157,14 @@ ARCHETYPES: dict[str, Archetype] = {
         _look(skin="#c99e77", hair="#6f4e37", hair_style="bun", shirt="#84a98c",
               background="#2f3e46", accent="#cad2c5"),
         brain_prompt="Slow and gentle: breathing cues, short sentences, pauses between them.",
+        sentence_pause_s=0.4,
     ),
 }  # fmt: skip
+
+
+def sentence_pause(archetype: str) -> float:
+    found = ARCHETYPES.get(archetype)
+    return 0.0 if found is None else found.sentence_pause_s
 
 
 def offline_delivery(archetype: str) -> tuple[float, float]:

@@ -63,3 +63,15 @@ def test_the_curve_peaks_on_emphasis_and_questions_look_curious() -> None:
     happy = [i for _, e, i in curve if e == "happy"]
     assert max(happy) > happy[0]
     assert all(0.0 <= i <= 1.0 for _, _, i in curve)
+
+
+def test_a_slow_archetype_breathes_between_sentences() -> None:
+    text = "Breathe *in*. Dr. Lee says hold it! Now out."
+    calm = direct(make_persona("M", "meditator"), text, emotion="calm", kind="talking",
+                  backend="piper")  # fmt: skip
+    assert [(p.text, p.pause_after_s) for p in calm.pieces] == [
+        ("Breathe in.", 0.4), ("Dr. Lee says hold it!", 0.4), ("Now out.", 0.0)
+    ]  # fmt: skip
+    assert calm.pieces[0].emphasis == frozenset({1})
+    host = direct(make_persona("H", "host"), text, emotion="calm", kind="talking", backend="piper")
+    assert len(host.pieces) == 1

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from personaforge.core.archetypes import offline_delivery
+from personaforge.core.archetypes import offline_delivery, sentence_pause
 from personaforge.core.models import Persona, Word
 from personaforge.text.markup import Piece, pieces
 
@@ -101,10 +101,29 @@ def direct(persona: Persona, text: str, *, emotion: str, kind: str, backend: str
         }
     said = persona.pronunciations or {}
     parts = pieces(text, said)
+    breath = sentence_pause(persona.archetype)
+    if breath > 0 and kind == "talking":
+        parts = [p for part in parts for p in _breathe(part, breath)]
     used = {
         k: said[k] for k in sorted(said) if any(k.casefold() in p.text.casefold() for p in parts)
     }
     return Direction(pieces=parts, delivery=delivery, emotion=emotion, pronunciations=used)
+
+
+def _breathe(piece: Piece, seconds: float) -> list[Piece]:
+    """Split a piece after each sentence inside it, with ``seconds`` of silence there."""
+    words = piece.text.split()
+    out: list[Piece] = []
+    start = 0
+    for i, tok in enumerate(piece.tokens):
+        last = i == len(piece.tokens) - 1
+        if last or tok.pause in (".", "!", "?"):
+            emphasis = frozenset(k - start for k in piece.emphasis if start <= k <= i)
+            pause = piece.pause_after_s if last else seconds
+            out.append(Piece(" ".join(words[start : i + 1]), piece.tokens[start : i + 1],
+                             emphasis, pause))  # fmt: skip
+            start = i + 1
+    return out or [piece]
 
 
 def emotion_curve(
