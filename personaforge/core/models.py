@@ -91,14 +91,6 @@ class Voice(Strict):
             raise ValueError(f"only for backend: {owner} (this voice uses {backend})")
         return v
 
-    @model_validator(mode="after")
-    def _default_voice(self) -> Voice:
-        # "joe" is the bundled offline voice; an ElevenLabs persona that names none gets a
-        # premade voice rather than a lookup of a name no account has.
-        if self.backend == "elevenlabs" and "voice" not in self.model_fields_set:
-            self.voice = ELEVENLABS_DEFAULT_VOICE
-        return self
-
     @field_validator("speed")
     @classmethod
     def _speed(cls, v: float, info: ValidationInfo) -> float:

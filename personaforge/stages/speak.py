@@ -13,7 +13,10 @@ from pathlib import Path
 from personaforge.backends import registry
 from personaforge.backends.base import Speech, SpeechRequest, TTSBackend
 from personaforge.backends.tts import director
+from personaforge.core.archetypes import ARCHETYPES
 from personaforge.core.models import (
+    ELEVENLABS_DEFAULT_VOICE,
+    ELEVENLABS_SPEED,
     FPS,
     EmotionPoint,
     Persona,
@@ -59,9 +62,16 @@ def make_backend(
     v = persona.voice
     if name == "piper":
         return cls(voice=v.voice, speed=v.speed)
+    voice, speed = v.voice, v.speed
+    if name == "elevenlabs" and (name != v.backend or "voice" not in v.model_fields_set):
+        # No voice named for this backend ("joe" is the offline one): the archetype's own
+        # (its ElevenLabs premade voice), so voice and look still agree.
+        preset = ARCHETYPES.get(persona.archetype)
+        voice = preset.elevenlabs_voice if preset else ELEVENLABS_DEFAULT_VOICE
+        speed = min(ELEVENLABS_SPEED[1], max(ELEVENLABS_SPEED[0], speed))
     return cls(
-        voice=v.voice,
-        speed=v.speed,
+        voice=voice,
+        speed=speed,
         options=v,
         env=env,
         state_dir=state_dir,

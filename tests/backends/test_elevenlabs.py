@@ -351,3 +351,15 @@ def test_a_sentence_said_twice_is_paid_for_once(tmp_path: Path, server: ElevenLa
     shots = yaml.safe_load(ctx.project.manifest_path("speak").read_text())["shots"]
     assert len(shots) == 2 and shots[0]["audio"] == shots[1]["audio"]
     assert server.tts_requests() == 1
+
+
+def test_a_persona_without_a_voice_speaks_with_its_archetypes(
+    tmp_path: Path, server: ElevenLabsServer
+) -> None:
+    folder = write_project(tmp_path / "p", "Good evening.\n")
+    (folder / "persona.yaml").write_text(
+        "schema_version: 1\nname: Ed\narchetype: newsreader\nvoice: {backend: elevenlabs}\n"
+    )
+    _speak(folder, server)
+    assert [r.voice_id for r in server.requests] == ["JBFqnCBsd6RMkjVDRZzb"]  # George
+    assert server.voice_lists == 0  # an id needs no lookup
