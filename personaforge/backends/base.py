@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from personaforge.core.models import Look, Persona, PlannedShot
+from personaforge.costs import Billing
 from personaforge.progress import Progress
+from personaforge.text.normalize import Token
 
 
 @runtime_checkable
@@ -39,18 +41,36 @@ class Speech:
     words: list[TimedWord]
     visemes: list[tuple[float, str]]  # (time in seconds, viseme name), sorted by time
     spoken: str  # the text actually sent to the voice, after normalisation
+    billing: list[Billing] = field(default_factory=list)  # what a paid voice billed for it
+    request_id: str | None = None  # how the service identified the request, if it did
+
+
+@dataclass
+class SpeechRequest:
+    """How to say one piece of text, beyond the text itself (all optional)."""
+
+    # The text already tokenized, markup removed and pronunciations applied (the
+    # VoiceDirector's work); None: tokenize the text as it is.
+    tokens: Sequence[Token] | None = None
+    emphasis: frozenset[int] = frozenset()  # indices into tokens to say with stress
+    previous_text: str = ""  # the neighbouring text, for prosody across shot boundaries
+    next_text: str = ""
+    delivery: dict[str, float | bool | str] = field(default_factory=dict)  # backend settings
+    label: str = ""  # names the shot in messages ("shot 3")
 
 
 @runtime_checkable
 class TTSBackend(Protocol):
     name: str
     version: str
+    # How many requests may run at once (1 for in-process voices).
+    max_concurrency: int
 
     def settings_key(self) -> dict[str, object]:
         """Everything besides the text that changes the audio (voice, speed, model hash)."""
         ...
 
-    def synthesize(self, text: str) -> Speech: ...
+    def synthesize(self, text: str, request: SpeechRequest | None = None) -> Speech: ...
 
 
 @dataclass

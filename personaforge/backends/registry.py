@@ -32,6 +32,11 @@ REGISTRY: dict[Kind, dict[str, Entry]] = {
             "personaforge.backends.tts.piper:PiperTTS",
             "offline neural voice (piper-tts, en_US joe) with phoneme alignments",
         ),
+        "elevenlabs": Entry(
+            "personaforge.backends.tts.elevenlabs:ElevenLabsTTS",
+            "ElevenLabs voices with character timestamps (ELEVENLABS_API_KEY)",
+            extra="elevenlabs",
+        ),
     },
     "lipsync": {
         "avatar": Entry(

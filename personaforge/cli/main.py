@@ -144,8 +144,44 @@ def plan(project: ProjectArg = ".", force: ForceOpt = False, as_json: JsonOpt = 
 
 
 @app.command()
-def speak(project: ProjectArg = ".", force: ForceOpt = False, as_json: JsonOpt = False) -> None:
-    """Text to speech per shot with word timings and visemes; writes build/speech.yaml."""
+def speak(
+    project: ProjectArg = ".",
+    force: ForceOpt = False,
+    as_json: JsonOpt = False,
+    text: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help="Speak this text without a project ('-' reads stdin); needs -o."),
+    ] = None,
+    text_file: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(help="Speak this file without a project ('-' reads stdin); needs -o."),
+    ] = None,
+    out: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--out", "-o", help="With --text: the WAV to write; timings go to .json."),
+    ] = None,
+    persona: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(help="With --text: the persona.yaml to speak as."),
+    ] = None,
+    archetype: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help="With --text: speak as this archetype (default narrator)."),
+    ] = None,
+    backend: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help="With --text --archetype: piper or elevenlabs."),
+    ] = None,
+) -> None:
+    """Text to speech per shot with word timings and visemes; writes build/speech.yaml.
+
+    With --text or --text-file: speak text without a project into -o FILE.wav, with word
+    timings in FILE.json."""
+    if text is not None or text_file is not None:
+        from personaforge.cli.voices import speak_standalone
+
+        speak_standalone(text, text_file, out, persona, archetype, backend, as_json)
+        return
     _run_stage("speak", project, force, as_json)
 
 
@@ -207,14 +243,28 @@ def status(
     as_json: JsonOpt = False,
 ) -> None:
     """Say, per stage, whether it is up to date or why it would re-run."""
+    from personaforge.stages.pipeline import recorded_cost
     from personaforge.stages.pipeline import status as get_status
 
-    rows = get_status(_project(project))
+    proj = _project(project)
+    rows = get_status(proj)
+    cost = recorded_cost(proj)
     if as_json:
-        print(json.dumps({r.stage: {"up_to_date": r.up_to_date, "reason": r.reason} for r in rows}))
+        out: dict[str, object] = {
+            r.stage: {"up_to_date": r.up_to_date, "reason": r.reason} for r in rows
+        }
+        if cost["units"]:  # only projects that used a paid backend have a cost
+            out["cost"] = cost
+        print(json.dumps(out))
         return
     for r in rows:
         print(f"{r.stage:<8} {'up to date' if r.up_to_date else 'would run: ' + r.reason}")
+    units = cost["units"]
+    if isinstance(units, dict) and units:
+        spent = ", ".join(
+            f"{q:g} {k.split(':')[-1]}s ({k.split(':')[0]})" for k, q in units.items()
+        )
+        print(f"{'cost':<8} {spent}: about ${cost['usd']} (prices as of {cost['prices_as_of']})")
 
 
 @app.command()
@@ -252,9 +302,17 @@ def wizard(
     ] = Path("."),
     name: Annotated[Optional[str], typer.Option(help="Persona name.")] = None,  # noqa: UP045
     archetype: Annotated[
-        str | None, typer.Option(help="narrator, teacher, host, coach, scientist or explorer.")
+        str | None, typer.Option(help="An archetype (see `personaforge archetypes`).")
     ] = None,
-    voice: Annotated[Optional[str], typer.Option(help="Voice id (piper: joe).")] = None,  # noqa: UP045
+    voice: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            help="Voice (piper: joe; elevenlabs: an id or name; default the archetype's)."
+        ),
+    ] = None,
+    backend: Annotated[
+        str, typer.Option(help="Voice backend: piper (offline) or elevenlabs.")
+    ] = "piper",
     look: Annotated[
         Optional[list[str]],  # noqa: UP045
         typer.Option(help="Look override KEY=VALUE, e.g. --look shirt=#ff0000 (repeatable)."),
@@ -283,13 +341,15 @@ def wizard(
             )
         from rich.prompt import Prompt
 
-        name = Prompt.ask("Name", default=name or "Ava", console=err)
-        for key, (desc, _, _) in ARCHETYPES.items():
-            err.print(f"  [bold]{key}[/bold]: {desc}")
+        name = Prompt.ask("Name", default=name or "Max", console=err)
+        for key, arch in ARCHETYPES.items():
+            err.print(f"  [bold]{key}[/bold]: {arch.description}")
         archetype = Prompt.ask(
             "Archetype", choices=list(ARCHETYPES), default=archetype or "narrator", console=err
         )
-        voice = Prompt.ask("Voice", default=voice or "joe", console=err)
+        preset = ARCHETYPES[archetype]
+        default = "joe" if backend == "piper" else preset.elevenlabs_voice
+        voice = Prompt.ask("Voice", default=voice or default, console=err)
         for key in ("shirt", "background"):
             answer = "?"
             while answer and not re.fullmatch(r"#[0-9a-fA-F]{6}", answer):
@@ -302,7 +362,7 @@ def wizard(
                 overrides[key] = answer
     if not name:
         raise typer.BadParameter("is required with --yes", param_hint="--name")
-    persona = make_persona(name, archetype or "narrator", voice or "joe", overrides)
+    persona = make_persona(name, archetype or "narrator", voice, overrides, backend=backend)
     path = write_persona(project, persona, overwrite=force)
     _info(f"persona {persona.name!r} ({persona.archetype}) written")
     print(path)
@@ -342,6 +402,9 @@ def schema(
         path = out / f"{name.removesuffix('.yaml')}.schema.json"
         atomic_write_text(path, json.dumps(doc, indent=2) + "\n")
         print(path)
+
+
+import personaforge.cli.voices  # noqa: E402, F401  (registers voices, archetypes)
 
 
 def _crash_log(exc: BaseException) -> Path:

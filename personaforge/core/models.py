@@ -6,7 +6,15 @@ import re
 from pathlib import PurePosixPath
 from typing import Annotated, Final, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from personaforge.costs import Billing
 
@@ -47,10 +55,49 @@ def _color(v: str) -> str:
 # ---------------------------------------------------------------- what the user writes
 
 
+# Settings only one voice backend understands; elsewhere they are errors, not silently ignored.
+ELEVENLABS_ONLY = ("model", "stability", "similarity_boost", "style", "use_speaker_boost", "seed")
+PIPER_ONLY = ("variation",)
+ELEVENLABS_SPEED = (0.7, 1.2)  # the range the API accepts
+ELEVENLABS_DEFAULT_VOICE = "21m00Tcm4TlvDq8ikWAM"  # "Rachel", a premade voice every account has
+
+
 class Voice(Strict):
     backend: str = "piper"
-    voice: str = "joe"
+    voice: str = Field(
+        default="joe",
+        description="piper: a bundled voice (joe); elevenlabs: a voice id, or a voice name "
+        "resolved once through the voices API.",
+    )
     speed: float = Field(default=1.0, ge=0.5, le=2.0, description="Speaking rate, 1.0 is normal.")
+    # piper
+    variation: float | None = Field(
+        default=None, ge=0.0, le=1.0, description="piper: how much the delivery varies (0..1)."
+    )
+    # elevenlabs
+    model: str | None = Field(default=None, description="elevenlabs: eleven_multilingual_v2.")
+    stability: float | None = Field(default=None, ge=0.0, le=1.0)
+    similarity_boost: float | None = Field(default=None, ge=0.0, le=1.0)
+    style: float | None = Field(default=None, ge=0.0, le=1.0)
+    use_speaker_boost: bool | None = None
+    seed: int | None = Field(default=None, ge=0, le=4294967295)
+
+    @field_validator(*ELEVENLABS_ONLY, *PIPER_ONLY)
+    @classmethod
+    def _for_backend(cls, v: object, info: ValidationInfo) -> object:
+        backend = info.data.get("backend", "piper")
+        owner = "elevenlabs" if info.field_name in ELEVENLABS_ONLY else "piper"
+        if v is not None and backend != owner:
+            raise ValueError(f"only for backend: {owner} (this voice uses {backend})")
+        return v
+
+    @field_validator("speed")
+    @classmethod
+    def _speed(cls, v: float, info: ValidationInfo) -> float:
+        lo, hi = ELEVENLABS_SPEED
+        if info.data.get("backend") == "elevenlabs" and not lo <= v <= hi:
+            raise ValueError(f"elevenlabs accepts a speed from {lo} to {hi}")
+        return v
 
 
 class Look(Strict):
@@ -74,6 +121,20 @@ class Persona(Strict):
     archetype: str = Field(default="narrator", min_length=1, max_length=40)
     voice: Voice = Field(default_factory=Voice)
     look: Look = Field(default_factory=Look)
+    pronunciations: dict[str, str] | None = Field(
+        default=None,
+        description="Say a word differently, e.g. {SQL: sequel}; captions keep the written form.",
+    )
+
+    @field_validator("pronunciations")
+    @classmethod
+    def _pronunciations(cls, v: dict[str, str] | None) -> dict[str, str] | None:
+        for word, say in (v or {}).items():
+            if not word.strip() or len(word.split()) != 1:
+                raise ValueError(f"{word!r}: a key must be one written word")
+            if not say.strip():
+                raise ValueError(f"{word!r}: say it somehow (the value is empty)")
+        return v
 
 
 class Backends(Strict):
@@ -127,6 +188,9 @@ class VideoSpec(Strict):
     music: Music | None = None
     captions: Captions = Field(default_factory=Captions)
     publish: Publish = Field(default_factory=Publish)
+    max_concurrency: int = Field(
+        default=2, ge=1, le=16, description="Shots voiced at once by a cloud voice (the plan's)."
+    )
 
     @field_validator("resolution")
     @classmethod
@@ -207,6 +271,12 @@ class VisemeKey(Strict):
     v: str
 
 
+class EmotionPoint(Strict):
+    t: float
+    emotion: str
+    intensity: float = Field(ge=0.0, le=1.0)
+
+
 class SpokenShot(PlannedShot):
     """A planned shot with its speech; ``key`` hashes what made the audio (text, voice)."""
 
@@ -220,6 +290,15 @@ class SpokenShot(PlannedShot):
     visemes: list[VisemeKey]
     billing: list[Billing] = Field(
         default_factory=list, description="What making this shot's audio was billed, if paid."
+    )
+    emotion_curve: list[EmotionPoint] = Field(
+        default_factory=list, description="The VoiceDirector's emotion over the shot's time."
+    )
+    delivery: dict[str, float | bool | str] = Field(
+        default_factory=dict, description="How the VoiceDirector asked the voice to speak."
+    )
+    context: str | None = Field(
+        default=None, description="Hash of the neighbouring text sent for prosody, if any."
     )
 
     def media(self) -> list[tuple[str, str]]:

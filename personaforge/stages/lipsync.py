@@ -59,6 +59,7 @@ def run(ctx: Context) -> StageResult:
                 "text": spoken.text,
                 "frames": spoken.frames,
                 "emotion": spoken.emotion,
+                "emotion_curve": [p.model_dump() for p in spoken.emotion_curve],
                 "camera": spoken.camera,
                 "look": ins["look"],
                 "frame": ins["frame"],
@@ -113,4 +114,5 @@ def _request(
         emotion=spoken.emotion,
         camera=spoken.camera,
         seed=int(key[:8], 16),
+        emotion_curve=[(p.t, p.emotion, p.intensity) for p in spoken.emotion_curve],
     )

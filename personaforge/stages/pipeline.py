@@ -25,6 +25,7 @@ class VideoResult:
     duration_s: float
     published: list[str]
     stages: list[StageResult] = field(default_factory=list)
+    cost: dict[str, object] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -33,7 +34,20 @@ class VideoResult:
             "duration_s": self.duration_s,
             "published": self.published,
             "stages": {s.stage: s.as_json() for s in self.stages},
+            "cost": self.cost,
         }
+
+
+def recorded_cost(project: Project) -> dict[str, object]:
+    """What the recorded speech and clips were billed (per provider unit, and in USD)."""
+    from personaforge.costs import Billing, summarize
+
+    bills: list[Billing] = []
+    for stage in ("speak", "lipsync"):
+        manifest = load_recorded(MANIFEST_MODELS[stage], project.manifest_path(stage))
+        for shot in getattr(manifest, "shots", None) or []:
+            bills += getattr(shot, "billing", [])
+    return summarize(bills)
 
 
 def preflight(ctx: Context, stages: list[str]) -> None:
@@ -90,6 +104,7 @@ def make_video(
         duration_s=rendered.duration_s,
         published=published,
         stages=results,
+        cost=recorded_cost(project),
     )
 
 
