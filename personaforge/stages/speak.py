@@ -16,8 +16,8 @@ from personaforge.stages.common import (
     record,
     recorded_fields,
     reusable_shot,
+    save_shot,
     skip_if_current,
-    write_shot_record,
 )
 from personaforge.stages.graph import current
 from personaforge.text.normalize import NORMALIZE_VERSION
@@ -65,7 +65,7 @@ def run(ctx: Context) -> StageResult:
         shot = reusable_shot(ctx, SpokenShot, wav.with_suffix(".json"), key)
         if shot is None:
             shot = _synthesize(ctx, tts, planned.text, key, wav)
-            write_shot_record(shot, wav.with_suffix(".json"))
+            save_shot(ctx, shot, wav.with_suffix(".json"))
         else:
             reused += 1
         # Kind, emotion and camera come from this plan, whatever shot first made the audio.
