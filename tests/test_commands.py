@@ -456,6 +456,6 @@ def test_readme_documents_every_command() -> None:
 
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     names = [c.name for c in typer.main.get_command(app).commands.values()]  # type: ignore[attr-defined]
-    assert len(names) == 11
+    assert len(names) >= 11
     for name in names:
         assert f"`{name}" in readme, f"README does not document `{name}`"
