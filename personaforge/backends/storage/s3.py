@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -140,7 +141,7 @@ class S3Storage:
             "signature_version": "s3v4",
             # Every request, multipart parts included, is retried with backoff on throttling,
             # 5xx and dropped connections.
-            "retries": {"max_attempts": 5, "mode": "standard"},
+            "retries": {"max_attempts": _attempts(), "mode": "standard"},
             "connect_timeout": 10,
             "read_timeout": 60,
             # Not every S3-compatible server resolves bucket subdomains; path style works on all.
@@ -312,6 +313,12 @@ class S3Storage:
         for secret in self._secrets:
             text = text.replace(secret, "***")
         return text
+
+
+def _attempts() -> int:
+    """Attempts per request (PERSONAFORGE_S3_ATTEMPTS, default 5); tests of failure use 1."""
+    raw = os.environ.get("PERSONAFORGE_S3_ATTEMPTS", "").strip()
+    return max(1, int(raw)) if raw.isdigit() else 5
 
 
 def _mb(env: Mapping[str, str], name: str, default: int) -> int:
