@@ -40,8 +40,9 @@ def inputs(ctx: Context) -> dict[str, str]:
     return {"render": render.content_hash(), "target": canonical_hash(ctx.video.publish.target)}
 
 
-# Presigned links are signed again when they would stop working within this time.
-RESIGN_MARGIN_S = 24 * 3600
+# Presigned links are signed again when they would stop working within this time (or when
+# --expires asks for new ones).
+RESIGN_MARGIN_S = 3600
 
 
 def storage_problem(storage: Any, render: RenderManifest, manifest: PublishManifest) -> str | None:
