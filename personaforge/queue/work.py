@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -47,7 +48,10 @@ class JobProgress:
             self._saved = time.monotonic()
 
     def start(self, task: str, total: float | None = None) -> None:
-        self._stage(task)
+        # Tasks are named by what they do ("speaking", "rendering"); jobs show the stage.
+        for stage in ("plan", "speak", "lipsync", "render", "publish"):
+            if task.lower().startswith(stage[:5]):
+                self._stage(stage)
 
     def advance(self, amount: float = 1.0) -> None:
         pass
@@ -105,6 +109,14 @@ def make_video_job(payload: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _seconds(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    try:
+        return max(0.5, float(raw)) if raw else default
+    except ValueError:
+        raise PersonaForgeError(f"{name} must be a number of seconds, got {raw!r}") from None
+
+
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -159,9 +171,40 @@ def worker_class() -> Any:
             "the job queue needs rq and redis", hint="pip install 'personaforge[queue]'"
         ) from exc
 
+    from rq.worker import WorkerStatus
+
     class PersonaForgeWorker(SimpleWorker):  # type: ignore[misc]
         """Runs jobs in its own process (no fork): `kill -9` of the worker ends its job too,
-        so a job is never finished twice by a dead worker's orphaned work-horse."""
+        so a job is never finished twice by a dead worker's orphaned work-horse.
+
+        A thread keeps the running job's heartbeat fresh, with a short time to live, so a
+        worker that dies on another machine leaves its job to the others within minutes
+        instead of after the whole job timeout (SimpleWorker's own heartbeat)."""
+
+        beat_s = _seconds("PERSONAFORGE_WORKER_HEARTBEAT_S", 30)
+
+        def get_heartbeat_ttl(self, job: Any, working_time: float = 0.0) -> int:
+            return int(self.beat_s * 2 + 30)
+
+        def execute_job(self, job: Any, queue: Any) -> None:
+            execution = self.prepare_execution(job)
+            stop = threading.Event()
+
+            def beat() -> None:
+                while not stop.wait(self.beat_s):
+                    try:
+                        self.maintain_heartbeats(job, execution)
+                    except Exception as exc:  # a missed beat is retried at the next one
+                        self.log.warning("job %s: heartbeat failed: %s", job.id, exc)
+
+            beating = threading.Thread(target=beat, name="heartbeat", daemon=True)
+            beating.start()
+            try:
+                self.perform_job(job, queue, execution)
+            finally:
+                stop.set()
+                beating.join()
+            self.set_state(WorkerStatus.IDLE)
 
         def run_maintenance_tasks(self) -> None:
             for queue in self.queues:
@@ -178,8 +221,7 @@ def run_worker(
     """Run jobs until stopped (or, with ``burst``, until the queues are empty)."""
     from rq import Queue
 
-    env_s = os.environ.get("PERSONAFORGE_WORKER_MAINTENANCE_S", "").strip()
-    interval = maintenance_s or (int(env_s) if env_s.isdigit() else 60)
+    interval = maintenance_s or int(_seconds("PERSONAFORGE_WORKER_MAINTENANCE_S", 60))
     cls = worker_class()
     worker = cls(
         [Queue(name, connection=conn) for name in queue_names],

@@ -68,6 +68,18 @@ def _meta(redis_url: str, job_id: str) -> dict[str, Any]:
     return meta
 
 
+def _started_expiry(redis_url: str, queue: str, job_id: str) -> float | None:
+    """When the job's entry in the started registry expires (its heartbeat's deadline)."""
+    from redis import Redis
+    from rq import Queue
+
+    registry = Queue(queue, connection=Redis.from_url(redis_url)).started_job_registry
+    for member, score in registry.connection.zrange(registry.key, 0, -1, withscores=True):
+        if registry.parse_job_id(member) == job_id:
+            return float(score)
+    return None
+
+
 def _fetch(url: str) -> bytes:
     parts = urlsplit(url)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
@@ -96,7 +108,8 @@ def test_two_workers_one_killed_every_video_published_once(
 ) -> None:
     bucket = _bucket(s3_client)
     queue = f"q-{uuid.uuid4().hex[:8]}"
-    env = _env(moto_endpoint, redis_url, tmp_path)
+    # A short heartbeat: the running job's registry entry lives seconds, not the job timeout.
+    env = _env(moto_endpoint, redis_url, tmp_path, PERSONAFORGE_WORKER_HEARTBEAT_S="1")
     projects = [
         write_project(
             tmp_path / "src" / f"video{i}",
@@ -118,6 +131,7 @@ def test_two_workers_one_killed_every_video_published_once(
     a = _worker({**env, "PERSONAFORGE_WORK_DIR": str(work_a)}, queue, "--burst")
     b = _worker({**env, "PERSONAFORGE_WORK_DIR": str(work_b)}, queue, "--burst")
     killed_job = None
+    expiry: float | None = None
     try:
         deadline = time.monotonic() + 180
         while killed_job is None and time.monotonic() < deadline and a.poll() is None:
@@ -128,6 +142,7 @@ def test_two_workers_one_killed_every_video_published_once(
                 clips = work_a / meta["bundle"][:16] / meta["name"] / "build" / "clips"
                 if any(clips.glob("*.json")):  # a clip made, shared, and the job not done
                     a.send_signal(signal.SIGKILL)
+                    expiry = _started_expiry(redis_url, queue, job_id)
                     killed_job = job_id
                     break
             time.sleep(0.05)
@@ -147,6 +162,7 @@ def test_two_workers_one_killed_every_video_published_once(
     killed = _meta(redis_url, killed_job)
     assert killed["attempts"] == 2
     assert killed["pid"] != a.pid
+    assert expiry is not None and expiry < time.time() + 2 * 1 + 30, expiry
     # It resumed: every speech shot and at least one clip came from the shared cache.
     assert killed["reused"]["speak"] >= 3 and killed["reused"]["lipsync"] >= 1, killed
 
