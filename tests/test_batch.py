@@ -29,6 +29,7 @@ def test_batch_renders_all_but_the_broken_one_then_all_up_to_date(tmp_path: Path
     # One progress line per project on stderr, a table on stdout.
     progress = [ln for ln in proc.stderr.splitlines() if ln.startswith("[")]
     assert len(progress) == 4, proc.stderr
+    assert any(f"failed  {broken}" in ln and "[lipsync]" in ln for ln in progress), progress
     rows = {ln.split()[0]: ln for ln in proc.stdout.splitlines()[1:-1]}
     assert set(rows) == {str(good[0]), str(good[1]), str(broken), str(missing)}
     assert rows[str(broken)].split()[1] == "failed"

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from personaforge.cli.main import JsonOpt, NoWaitOpt, _info, app, err
+from personaforge.cli.main import STATE, JsonOpt, NoWaitOpt, _info, app, err
 from personaforge.errors import ExitCode
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -65,10 +65,12 @@ def batch(
     def progress(item: BatchItem) -> None:
         nonlocal done
         done += 1
-        _info(
-            f"[{done}/{total}] {item.outcome:<7} {item.project}  {item.duration_s:.1f}s"
-            f"  {_money(item.cost_usd)}  {item.reason}"
-        )
+        if not STATE.quiet:  # reasons hold "[stage]": not Rich markup
+            err.print(
+                f"[{done}/{total}] {item.outcome:<7} {item.project}  {item.duration_s:.1f}s"
+                f"  {_money(item.cost_usd)}  {item.reason}",
+                markup=False,
+            )
 
     items = run_batch(
         projects, jobs=jobs, keep_going=keep_going, publish=not no_publish, on_done=progress
