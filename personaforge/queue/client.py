@@ -92,12 +92,14 @@ def enqueue(
         penv = dict(env) if env is not None else project.environment()
         storage = S3Storage.from_target(target, penv)
         bundle = upload_bundle(project, storage)
+        # The bucket spelled out: a worker's R2_BUCKET may name another.
+        where = f"s3://{storage.bucket}" + (f"/{storage.prefix}" if storage.prefix else "")
         # The shot cache lets a retried job (on any machine) resume from the shots made.
-        cache = video.cache or _beside(target, CACHE_DIR)
+        cache = video.cache or f"{where}/{CACHE_DIR}"
         name = project.root.resolve().name
         job = queue.enqueue(
             JOB_FUNC,
-            {"target": target, "bundle": bundle, "cache": cache, "name": name},
+            {"target": where, "bundle": bundle, "cache": cache, "name": name},
             retry=Retry(max=RETRIES, interval=retry_intervals(penv)),
             job_timeout=JOB_TIMEOUT_S,
             result_ttl=KEEP_S,
@@ -108,12 +110,6 @@ def enqueue(
         )  # fmt: skip
         out.append(Enqueued(project.root, job.id, bundle))
     return out
-
-
-def _beside(target: str, folder: str) -> str:
-    if target == "r2":
-        return f"s3://{os.environ.get('R2_BUCKET', '').strip()}/{folder}"
-    return target.rstrip("/") + "/" + folder
 
 
 @dataclass

@@ -232,11 +232,24 @@ def test_cancel_a_queued_job_and_enqueue_refuses_a_local_target(
     folder = write_project(tmp_path / "p", extra=f"publish: {{target: 's3://{bucket}/v'}}\n")
     job_id = run_cli("enqueue", str(folder), "--queue", queue, env=env).stdout.strip()
     # The same inputs again: the bundle is the same, and nothing is uploaded twice.
-    again = run_cli("enqueue", str(folder), "--queue", queue, "--json", env=env)
-    assert json.loads(again.stdout)[0]["bundle"] in json.dumps(_meta(redis_url, job_id))
-    proc = run_cli("jobs", "cancel", job_id, env=env)
-    assert proc.returncode == 0, proc.stderr
+    again = json.loads(run_cli("enqueue", str(folder), "--queue", queue, "--json", env=env).stdout)
+    assert again[0]["bundle"] in json.dumps(_meta(redis_url, job_id))
+    for one in (job_id, again[0]["job"]):
+        proc = run_cli("jobs", "cancel", one, env=env)
+        assert proc.returncode == 0, proc.stderr
     assert json.loads(run_cli("jobs", job_id, "--json", env=env).stdout)["status"] == "canceled"
+    # --watch ends by itself once no job is waiting or running.
+    watched = subprocess.run(
+        [*CLI, "jobs", "--queue", queue, "--watch"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=60,
+        check=False,
+    )
+    assert watched.returncode == 0, watched.stderr
+    assert watched.stdout.count(job_id) == 1
+    assert watched.stdout.count("canceled") == 2, watched.stdout
     local = write_project(tmp_path / "local")
     refused = run_cli("enqueue", str(local), "--queue", queue, env=env)
     assert refused.returncode == 1 and "publish.target" in refused.stderr
