@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import json
 import os
@@ -17,6 +18,7 @@ from typing import ParamSpec, TypeVar
 from personaforge.errors import PersonaForgeError
 
 LOCK_NAME = ".personaforge.lock"
+_NO_FLOCK = {errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS}
 POLL_S = 0.2
 
 try:  # POSIX
@@ -125,6 +127,14 @@ def project_lock(
         try:
             got = _try_lock(path)
         except OSError as exc:
+            if exc.errno in _NO_FLOCK:
+                # A filesystem without flock (some network mounts): run unguarded, say so.
+                if on_wait is not None:
+                    on_wait(f"note: {path.parent} cannot be locked here; runs are not serialised")
+                yield
+                return
+            if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+                raise PersonaForgeError("folder is not writable", file=path.parent) from None
             raise PersonaForgeError(
                 f"cannot lock the project: {exc.strerror or exc}", file=path
             ) from None

@@ -45,7 +45,7 @@ def project_files(root: Path) -> list[str]:
             file=root,
             hint="keep only the project's inputs in its folder",
         )
-    return found
+    return sorted(found)
 
 
 def upload_bundle(project: Project, storage: Any) -> str:
