@@ -158,7 +158,14 @@ def requeue_orphans(queue: Any) -> list[str]:
         # Mark them expired, then let rq's cleanup retry (or fail) exactly those.
         conn.zadd(registry.key, dict.fromkeys(orphans, 0), xx=True)
         registry.cleanup(timestamp=0.5)
-        return [registry.parse_job_id(m) for m in orphans]
+        ids = [registry.parse_job_id(m) for m in orphans]
+        # The worker died, not the backend: no reason to wait out the retry backoff (and a
+        # burst worker would quit before a scheduled retry came due).
+        for again in Job.fetch_many(ids, connection=conn):
+            if again is not None and again.get_status() == JobStatus.SCHEDULED:
+                queue.scheduled_job_registry.remove(again)
+                queue.enqueue_job(again, at_front=True)
+        return ids
     finally:
         conn.delete(f"personaforge:orphans:{queue.name}")
 

@@ -109,7 +109,9 @@ def test_two_workers_one_killed_every_video_published_once(
     bucket = _bucket(s3_client)
     queue = f"q-{uuid.uuid4().hex[:8]}"
     # A short heartbeat: the running job's registry entry lives seconds, not the job timeout.
-    env = _env(moto_endpoint, redis_url, tmp_path, PERSONAFORGE_WORKER_HEARTBEAT_S="1")
+    # Real retry backoff (10 s): the dead worker's job must still go straight back in the queue.
+    env = _env(moto_endpoint, redis_url, tmp_path, PERSONAFORGE_WORKER_HEARTBEAT_S="1",
+               PERSONAFORGE_RETRY_SCALE="1")  # fmt: skip
     projects = [
         write_project(
             tmp_path / "src" / f"video{i}",
