@@ -17,6 +17,18 @@ from personaforge.errors import MissingDependencyError, PersonaForgeError
 HOST = socket.gethostname()
 
 
+def _pid_namespace() -> str:
+    # Containers can share a hostname (host networking) but not their pids: a pid is only
+    # worth checking from inside the same pid namespace.
+    try:
+        return os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return ""
+
+
+PID_NS = _pid_namespace()
+
+
 def work_root(env: dict[str, str] | os._Environ[str]) -> Path:
     """Where a worker keeps the projects it makes (and resumes them from after a retry)."""
     explicit = env.get("PERSONAFORGE_WORK_DIR", "").strip()
@@ -81,7 +93,7 @@ def make_video_job(payload: dict[str, Any]) -> dict[str, Any]:
     if job is None:  # pragma: no cover - only ever run by a worker
         raise RuntimeError("make_video_job runs inside an RQ worker")
     # Who runs it: a worker that finds this pid gone on this host hands the job on at once.
-    job.meta.update(host=HOST, pid=os.getpid(), stage="download", error=None)
+    job.meta.update(host=HOST, pidns=PID_NS, pid=os.getpid(), stage="download", error=None)
     job.meta["attempts"] = int(job.meta.get("attempts", 0)) + 1
     job.save_meta()
     env = dict(os.environ)
@@ -148,7 +160,8 @@ def requeue_orphans(queue: Any) -> list[str]:
             except Exception:
                 continue
             meta = job.get_meta(refresh=True)
-            if job.get_status() != JobStatus.STARTED or meta.get("host") != HOST:
+            here = meta.get("host") == HOST and meta.get("pidns", "") == PID_NS
+            if job.get_status() != JobStatus.STARTED or not here:
                 continue
             if not isinstance(meta.get("pid"), int) or _pid_alive(meta["pid"]):
                 continue
@@ -191,7 +204,7 @@ def worker_class() -> Any:
         beat_s = _seconds("PERSONAFORGE_WORKER_HEARTBEAT_S", 30)
 
         def get_heartbeat_ttl(self, job: Any, working_time: float = 0.0) -> int:
-            return int(self.beat_s * 2 + 30)
+            return int(self.beat_s * 3 + 5)
 
         def execute_job(self, job: Any, queue: Any) -> None:
             execution = self.prepare_execution(job)
