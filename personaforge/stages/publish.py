@@ -53,6 +53,8 @@ def storage_problem(storage: Any, render: RenderManifest, manifest: PublishManif
         return f"not in storage any more: {', '.join(gone)}"
     if any(storage.url_for(_key(render, f.name)) != (f.location or f.url) for f in manifest.files):
         return "the published files' URLs changed (project moved?)"
+    if any(f.url.startswith("s3://") for f in manifest.files):
+        return "the recorded URLs cannot be opened; signing links"
     expiring = [f.expires_at for f in manifest.files if f.expires_at is not None]
     if expiring and min(expiring) < time.time() + RESIGN_MARGIN_S:
         return "the signed links expire soon; signing new ones"

@@ -104,5 +104,14 @@ def test_publish_expires_signs_new_links_and_uploads_nothing(
     assert "uploading" not in resigned.stderr  # unchanged files: new links, no upload
     manifest = yaml.safe_load((folder / "build" / "publish.yaml").read_text())
     assert all(f"X-Amz-Expires={2 * 86400}" in f["url"] for f in manifest["files"])
+    # A manifest from before presigned links (bare s3:// URLs) gets openable ones, no upload.
+    for f in manifest["files"]:
+        f["url"], f["location"], f["expires_at"] = f["location"], None, None
+    (folder / "build" / "publish.yaml").write_text(yaml.safe_dump(manifest))
+    upgraded = run_cli("publish", str(folder), "--json", env=env)
+    assert json.loads(upgraded.stdout)["reason"].startswith("the recorded URLs cannot be opened")
+    assert "uploading" not in upgraded.stderr
+    manifest = yaml.safe_load((folder / "build" / "publish.yaml").read_text())
+    assert all(f["url"].startswith("http://") for f in manifest["files"])
     bad = run_cli("publish", str(folder), "--expires", "soon", env=env)
     assert bad.returncode == 2 and "--expires" in bad.stderr
