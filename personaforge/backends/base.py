@@ -125,7 +125,13 @@ class Storage(Protocol):
 
     name: str
 
-    def url_for(self, key: str) -> str: ...
+    def url_for(self, key: str) -> str:
+        """The object's stable address (which may not be openable: s3://bucket/key)."""
+        ...
+
+    def share_url(self, key: str, expires_s: int | None = None) -> tuple[str, float | None]:
+        """A URL a viewer can open, and when it stops working (Unix time; None: never)."""
+        ...
 
     def exists(self, key: str, sha256: str) -> bool:
         """True if ``key`` is already stored with this content."""

@@ -54,6 +54,16 @@ ProjectArg = Annotated[
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Redo the work even if it is up to date.")]
+NoWaitOpt = Annotated[
+    bool,
+    typer.Option("--no-wait", help="If another run holds the project, exit 1 at once (naming it)."),
+]
+ExpiresOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "--expires", help="How long presigned links to private S3/R2 objects live: 7d, 12h, 30m."
+    ),
+]
 
 
 def _version(value: bool) -> None:
@@ -119,16 +129,30 @@ def _project(arg: str, stage: str | None = None) -> Any:
         raise exc.with_stage(stage) if stage else exc from None
 
 
-def _run_stage(stage: str, project_arg: str, force: bool, as_json: bool) -> None:
+def _run_stage(
+    stage: str,
+    project_arg: str,
+    force: bool,
+    as_json: bool,
+    no_wait: bool = False,
+    expires: str | None = None,
+) -> None:
+    from personaforge.cli.scale import parse_duration
+    from personaforge.lock import project_lock
     from personaforge.stages.common import Context
     from personaforge.stages.pipeline import run_stage
 
     project = _project(project_arg, stage)
-    with _progress() as progress:
+    expires_s = parse_duration(expires, "--expires")
+    with (
+        _progress() as progress,
+        project_lock(project.root, wait=not no_wait, command=stage, on_wait=_info),
+    ):
         try:
             ctx = Context.load(project, progress=progress, force=force)
         except PersonaForgeError as exc:
             raise exc.with_stage(stage) from None
+        ctx.url_expires_s = expires_s
         result = run_stage(stage, ctx)
     _info(f"{stage}: {'ran' if result.ran else 'skipped'} ({result.reason})")
     if as_json:
@@ -138,9 +162,12 @@ def _run_stage(stage: str, project_arg: str, force: bool, as_json: bool) -> None
 
 
 @app.command()
-def plan(project: ProjectArg = ".", force: ForceOpt = False, as_json: JsonOpt = False) -> None:
+def plan(
+    project: ProjectArg = ".", force: ForceOpt = False, as_json: JsonOpt = False,
+    no_wait: NoWaitOpt = False,
+) -> None:  # fmt: skip
     """Turn the script into shots; writes build/plan.yaml."""
-    _run_stage("plan", project, force, as_json)
+    _run_stage("plan", project, force, as_json, no_wait)
 
 
 @app.command()
@@ -172,6 +199,7 @@ def speak(
         Optional[str],  # noqa: UP045
         typer.Option(help="With --text --archetype: piper or elevenlabs."),
     ] = None,
+    no_wait: NoWaitOpt = False,
 ) -> None:
     """Text to speech per shot with word timings and visemes; writes build/speech.yaml.
 
@@ -182,25 +210,34 @@ def speak(
 
         speak_standalone(text, text_file, out, persona, archetype, backend, as_json)
         return
-    _run_stage("speak", project, force, as_json)
+    _run_stage("speak", project, force, as_json, no_wait)
 
 
 @app.command()
-def lipsync(project: ProjectArg = ".", force: ForceOpt = False, as_json: JsonOpt = False) -> None:
+def lipsync(
+    project: ProjectArg = ".", force: ForceOpt = False, as_json: JsonOpt = False,
+    no_wait: NoWaitOpt = False,
+) -> None:  # fmt: skip
     """A talking-head clip per shot (title cards for headings); writes build/lipsync.yaml."""
-    _run_stage("lipsync", project, force, as_json)
+    _run_stage("lipsync", project, force, as_json, no_wait)
 
 
 @app.command()
-def render(project: ProjectArg = ".", force: ForceOpt = False, as_json: JsonOpt = False) -> None:
+def render(
+    project: ProjectArg = ".", force: ForceOpt = False, as_json: JsonOpt = False,
+    no_wait: NoWaitOpt = False,
+) -> None:  # fmt: skip
     """Compose the video with burned captions and music; writes build/render.yaml."""
-    _run_stage("render", project, force, as_json)
+    _run_stage("render", project, force, as_json, no_wait)
 
 
 @app.command()
-def publish(project: ProjectArg = ".", force: ForceOpt = False, as_json: JsonOpt = False) -> None:
+def publish(
+    project: ProjectArg = ".", force: ForceOpt = False, as_json: JsonOpt = False,
+    no_wait: NoWaitOpt = False, expires: ExpiresOpt = None,
+) -> None:  # fmt: skip
     """Publish the video and captions (local folder or S3/R2); writes build/publish.yaml."""
-    _run_stage("publish", project, force, as_json)
+    _run_stage("publish", project, force, as_json, no_wait, expires)
 
 
 @app.command("make-video")
@@ -213,8 +250,15 @@ def make_video(
     force: ForceOpt = False,
     as_json: JsonOpt = False,
     no_publish: Annotated[bool, typer.Option("--no-publish", help="Stop after rendering.")] = False,
+    no_wait: NoWaitOpt = False,
+    cache: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--cache", help="Shared shot cache s3://bucket/prefix (over video.yaml's)."),
+    ] = None,
+    expires: ExpiresOpt = None,
 ) -> None:
     """Run every stage that is out of date and print the video's path."""
+    from personaforge.cli.scale import parse_duration
     from personaforge.core.models import FORMAT_SIZES
     from personaforge.stages.pipeline import make_video as run
 
@@ -223,8 +267,9 @@ def make_video(
     t0 = time.monotonic()
     with _progress() as progress:
         result = run(
-            _project(project), fmt=fmt, force=force, do_publish=not no_publish, progress=progress
-        )
+            _project(project), fmt=fmt, force=force, do_publish=not no_publish, progress=progress,
+            wait=not no_wait, cache=cache, expires_s=parse_duration(expires, "--expires"),
+        )  # fmt: skip
     for s in result.stages:
         extra = f", {s.reused}/{s.shots} shots reused" if s.ran and s.reused else ""
         _info(f"{s.stage}: {'ran' if s.ran else 'skipped'} ({s.reason}{extra})")
@@ -405,6 +450,7 @@ def schema(
 
 
 import personaforge.cli.voices  # noqa: E402, F401  (registers voices, archetypes)
+from personaforge.cli import scale as _scale  # noqa: E402, F401 - registers batch, queue, cache
 
 
 def _crash_log(exc: BaseException) -> Path:

@@ -168,6 +168,12 @@ class Publish(Strict):
         raise ValueError("must be 'local', 's3://bucket/prefix', or 'r2' (bucket from R2_BUCKET)")
 
 
+def _s3_url(v: str | None) -> str | None:
+    if v is None or re.match(r"^s3://[a-z0-9][a-z0-9.\-]{1,62}(/.*)?$", v):
+        return v
+    raise ValueError("must be 's3://bucket/prefix'")
+
+
 class VideoSpec(Strict):
     """video.yaml: what to make."""
 
@@ -190,6 +196,11 @@ class VideoSpec(Strict):
     publish: Publish = Field(default_factory=Publish)
     max_concurrency: int = Field(
         default=2, ge=1, le=16, description="Shots voiced at once by a cloud voice (the plan's)."
+    )
+    cache: Annotated[str | None, AfterValidator(_s3_url)] = Field(
+        default=None,
+        description="Shared shot cache, 's3://bucket/prefix': speech and clips made on any "
+        "machine are fetched from there instead of being made (and paid for) again.",
     )
 
     @field_validator("resolution")
@@ -364,7 +375,13 @@ class RenderManifest(Recorded):
 class PublishedFile(Strict):
     name: str
     sha256: str
-    url: str
+    url: str = Field(description="What a viewer opens: a public or presigned URL, or file://.")
+    location: str | None = Field(
+        default=None, description="The object's stable address (s3://bucket/key)."
+    )
+    expires_at: float | None = Field(
+        default=None, description="When a presigned url stops working (Unix time)."
+    )
 
 
 class PublishManifest(Recorded):

@@ -116,7 +116,7 @@ def init_project(
         dump_model(persona, project.persona_path)
     dump_model(video, project.video_path)
     if not (folder / ".gitignore").exists():
-        atomic_write_text(folder / ".gitignore", "build/\npublished/\n.env\n")
+        atomic_write_text(folder / ".gitignore", "build/\npublished/\n.env\n.personaforge.lock\n")
     return project
 
 

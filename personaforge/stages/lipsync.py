@@ -13,8 +13,8 @@ from personaforge.stages.common import (
     record,
     recorded_fields,
     reusable_shot,
+    save_shot,
     skip_if_current,
-    write_shot_record,
 )
 from personaforge.stages.graph import current
 
@@ -87,7 +87,7 @@ def run(ctx: Context) -> StageResult:
                 clip_sha256=sha256_file(out),
                 frames=spoken.frames,
             )
-            write_shot_record(clip, out.with_suffix(".json"))
+            save_shot(ctx, clip, out.with_suffix(".json"))
         else:
             reused += 1
         clips.append(clip.model_copy(update={"id": spoken.id}))

@@ -6,10 +6,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from personaforge import shotcache
 from personaforge.core.models import MANIFEST_MODELS, PublishManifest, RenderManifest
 from personaforge.core.project import STAGES, Project
 from personaforge.core.yamlio import line_of
 from personaforge.errors import PersonaForgeError
+from personaforge.lock import locked
 from personaforge.progress import Progress
 from personaforge.stages import lipsync, plan, publish, render, speak
 from personaforge.stages.common import Context, StageResult, load_recorded, why_rerun
@@ -78,6 +80,7 @@ def preflight(ctx: Context, stages: list[str]) -> None:
             raise exc.with_stage(stage or "publish") from None
 
 
+@locked("make-video")
 def make_video(
     project: Project,
     *,
@@ -86,13 +89,18 @@ def make_video(
     do_publish: bool = True,
     progress: Progress | None = None,
     env: Mapping[str, str] | None = None,
+    wait: bool = True,  # for the project lock (@locked): False fails at once if it is busy
+    cache: str | None = None,
+    expires_s: int | None = None,
 ) -> VideoResult:
     ctx = Context.load(project, progress=progress, force=force, env=env)
+    ctx.cache_url, ctx.url_expires_s = cache, expires_s
     if fmt is not None:
         # A one-off format: its own frame size, whatever resolution video.yaml sets.
         ctx.video = ctx.video.model_copy(update={"format": fmt, "resolution": None})
     stages = ["plan", "speak", "lipsync", "render"] + (["publish"] if do_publish else [])
     preflight(ctx, stages)
+    shotcache.for_context(ctx)  # the shared cache's keys, too, before any work
     results = [run_stage(s, ctx) for s in stages]
     rendered = current(ctx, RenderManifest, "render")
     published: list[str] = []

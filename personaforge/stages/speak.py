@@ -37,8 +37,8 @@ from personaforge.stages.common import (
     record,
     recorded_fields,
     reusable_shot,
+    save_shot,
     skip_if_current,
-    write_shot_record,
 )
 from personaforge.stages.graph import current
 from personaforge.text.markup import clean
@@ -184,7 +184,7 @@ def run(ctx: Context) -> StageResult:
     def voice(job: ShotJob) -> SpokenShot:
         # Recorded the moment it is made: a failed or interrupted run never pays for it again.
         shot = _synthesize(ctx, tts, job, len(jobs))
-        write_shot_record(shot, job.wav.with_suffix(".json"))
+        save_shot(ctx, shot, job.wav.with_suffix(".json"))
         return shot
 
     # A sentence said twice is voiced (and paid for) once.
