@@ -142,7 +142,7 @@ def test_two_workers_one_killed_every_video_published_once(
                 if meta.get("pid") != a.pid or meta.get("stage") == "done":
                     continue
                 clips = work_a / meta["bundle"][:16] / meta["name"] / "build" / "clips"
-                if any(clips.glob("*.json")):  # a clip made, shared, and the job not done
+                if _shared(s3_client, bucket, clips):  # a clip made, shared, job not done
                     a.send_signal(signal.SIGKILL)
                     expiry = _started_expiry(redis_url, queue, job_id)
                     killed_job = job_id
@@ -209,7 +209,7 @@ def test_a_worker_dying_on_another_machine_is_noticed_by_its_heartbeat(
         while a.poll() is None and time.monotonic() < deadline:
             meta = _meta(redis_url, job_id)
             clips = work_a / meta.get("bundle", "")[:16] / "far" / "build" / "clips"
-            if meta.get("pid") == a.pid and any(clips.glob("*.json")):
+            if meta.get("pid") == a.pid and _shared(s3_client, bucket, clips):
                 a.send_signal(signal.SIGKILL)
                 break
             time.sleep(0.05)
@@ -234,6 +234,16 @@ def test_a_worker_dying_on_another_machine_is_noticed_by_its_heartbeat(
     assert shown["status"] == "finished", (shown, err)
     assert shown["attempts"] == 2 and len(shown["published"]) == 3
     assert _meta(redis_url, job_id)["reused"]["lipsync"] >= 1
+
+
+def _shared(s3_client: Any, bucket: str, clips: Path) -> bool:
+    """True once a clip made in ``clips`` has its record in the shared shot cache: a clip
+    recorded locally is uploaded a moment later, and only a shared one can be reused."""
+    made = {p.name for p in clips.glob("*.json")}
+    if not made:
+        return False
+    listed = s3_client.list_objects_v2(Bucket=bucket).get("Contents", [])
+    return any(obj["Key"].rsplit("/", 1)[-1] in made for obj in listed)
 
 
 def _stop_when_done(proc: subprocess.Popen[str]) -> str:
