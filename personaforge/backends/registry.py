@@ -38,6 +38,10 @@ REGISTRY: dict[Kind, dict[str, Entry]] = {
             "personaforge.backends.lipsync.avatar:AvatarLipsync",
             "offline 2D illustrated avatar drawn per viseme",
         ),
+        "photo": Entry(
+            "personaforge.backends.lipsync.photo:PhotoLipsync",
+            "offline photo animator: the persona's portrait (look.photo) warped per viseme",
+        ),
     },
 }
 

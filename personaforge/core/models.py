@@ -21,6 +21,7 @@ FORMAT_SIZES: dict[str, tuple[int, int]] = {
 FPS = 30
 
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
+PHOTO_SUFFIXES: Final = (".jpg", ".jpeg", ".png", ".webp")
 
 
 def _inside_project(v: str) -> str:
@@ -62,8 +63,20 @@ class Look(Strict):
     background: str = "#1d2b3a"
     accent: str = "#f5b700"
     glasses: bool = False
+    photo: RelPath | None = Field(
+        default=None,
+        description="A portrait (JPEG, PNG or WebP, inside the project) to animate instead of "
+        "the drawn avatar; the colours above still style title cards.",
+    )
 
     _check = field_validator("skin", "hair", "eyes", "shirt", "background", "accent")(_color)
+
+    @field_validator("photo")
+    @classmethod
+    def _photo(cls, v: str | None) -> str | None:
+        if v is not None and PurePosixPath(v).suffix.lower() not in PHOTO_SUFFIXES:
+            raise ValueError(f"{v!r} is not a JPEG, PNG or WebP file")
+        return v
 
 
 class Persona(Strict):
@@ -79,7 +92,9 @@ class Persona(Strict):
 class Backends(Strict):
     plan: str = "offline"
     speak: str | None = Field(default=None, description="Defaults to the persona's voice backend.")
-    lipsync: str = "avatar"
+    lipsync: str = Field(
+        default="avatar", description="Default: 'photo' when the persona's look is a photo."
+    )
 
 
 class Music(Strict):

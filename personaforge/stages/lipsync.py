@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from personaforge.backends import registry
 from personaforge.backends.base import AnimationRequest, LipsyncBackend
 from personaforge.core.models import FPS, Clip, LipsyncManifest, SpeechManifest, SpokenShot
+from personaforge.costs import Billing
 from personaforge.fsutil import atomic_path, canonical_hash, sha256_file
 from personaforge.media.titlecard import render_title_card
+from personaforge.stages import faces
 from personaforge.stages.common import (
     Context,
     StageResult,
@@ -23,7 +24,7 @@ TITLE_CARD_VERSION = "2"
 
 
 def backend(ctx: Context) -> LipsyncBackend:
-    return registry.resolve("lipsync", ctx.video.backends.lipsync)()
+    return faces.backend(ctx)
 
 
 def inputs(ctx: Context) -> dict[str, str]:
@@ -32,7 +33,7 @@ def inputs(ctx: Context) -> dict[str, str]:
     w, h = ctx.project.frame_size(ctx.video)
     return {
         "speech": speech.content_hash(),
-        "look": canonical_hash(ctx.persona.look.model_dump(mode="json")),
+        "look": faces.look_hash(ctx),
         "frame": f"{w}x{h}@{FPS}",
         "lipsync": f"{animator.name}@{animator.version}",
         "title_card": TITLE_CARD_VERSION,
@@ -69,6 +70,7 @@ def run(ctx: Context) -> StageResult:
         clip = reusable_shot(ctx, Clip, out.with_suffix(".json"), key)
         if clip is None:
             ctx.progress.log(f"lipsync: shot {index + 1}/{len(speech.shots)} ({spoken.kind})")
+            billing: list[Billing] = []
             with atomic_path(out) as tmp:
                 if spoken.kind == "title":
                     render_title_card(
@@ -77,7 +79,9 @@ def run(ctx: Context) -> StageResult:
                     )  # fmt: skip
                 else:
                     request = _request(ctx, spoken, width, height, key)
-                    animator.render(request, ctx.project.root / spoken.audio, tmp, ctx.progress)
+                    billing = faces.render_clip(
+                        animator, request, ctx.project.root / spoken.audio, tmp, ctx.progress
+                    )
             clip = Clip(
                 id=spoken.id,
                 key=key,
@@ -85,6 +89,7 @@ def run(ctx: Context) -> StageResult:
                 clip=ctx.project.rel(out),
                 clip_sha256=sha256_file(out),
                 frames=spoken.frames,
+                billing=billing,
             )
             write_shot_record(clip, out.with_suffix(".json"))
         else:

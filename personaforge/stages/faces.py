@@ -1,0 +1,80 @@
+"""What the lipsync stage needs for photo personas and cloud lip-sync: which backend the
+persona gets, what its look hashes to, the setup handed to backends, and conforming clips."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from personaforge.backends import registry
+from personaforge.backends.base import AnimationRequest, FrameSource, LipsyncBackend, LipsyncSetup
+from personaforge.core.yamlio import line_of
+from personaforge.costs import Billing
+from personaforge.fsutil import canonical_hash, sha256_file
+from personaforge.media.conform import conform
+from personaforge.progress import Progress
+from personaforge.stages.common import Context
+
+JOBS_DIR = "jobs"
+
+
+def backend_name(ctx: Context) -> str:
+    """video.yaml's choice; without one, the photo animator for a photo look, else the avatar."""
+    if "lipsync" in ctx.video.backends.model_fields_set:
+        return ctx.video.backends.lipsync
+    return "photo" if ctx.persona.look.photo else ctx.video.backends.lipsync
+
+
+def setup(ctx: Context) -> LipsyncSetup:
+    persona = ctx.project.persona_path
+    photo = None
+    line = None
+    if ctx.persona.look.photo:
+        line = line_of(persona, ("look", "photo"))
+        photo = ctx.project.path(ctx.persona.look.photo, file=persona, field="look.photo")
+    return LipsyncSetup(
+        root=ctx.project.root,
+        persona_file=persona,
+        env=ctx.env if ctx.env is not None else ctx.project.environment(),
+        jobs=ctx.project.build / JOBS_DIR,
+        storage_target=ctx.video.publish.target,
+        photo=photo,
+        photo_line=line,
+    )
+
+
+def backend(ctx: Context) -> LipsyncBackend:
+    cls = registry.resolve("lipsync", backend_name(ctx))
+    make = getattr(cls, "from_setup", None)
+    made: LipsyncBackend = make(setup(ctx)) if make is not None else cls()
+    return made
+
+
+def look_hash(ctx: Context) -> str:
+    """The look's settings and, for a photo, the portrait's content (not its name)."""
+    look = ctx.persona.look.model_dump(mode="json")
+    if ctx.persona.look.photo:
+        path = ctx.project.path(
+            ctx.persona.look.photo, file=ctx.project.persona_path, field="look.photo"
+        )
+        look["photo_sha256"] = sha256_file(path) if path.is_file() else "missing"
+    return canonical_hash(look)
+
+
+def render_clip(
+    animator: LipsyncBackend, request: AnimationRequest, audio: Path, out: Path, progress: Progress
+) -> list[Billing]:
+    """Render one talking shot to ``out``. A clip from a backend that does not draw our own
+    frames (a cloud model) is conformed to the shot's exact frames, size and rate, silent."""
+    if isinstance(animator, FrameSource):
+        return list(animator.render(request, audio, out, progress) or [])
+    # ``out`` is already a unique temporary name, so one beside it is too.
+    raw = out.with_name(f"{out.stem}.returned.mp4")
+    try:
+        billing = list(animator.render(request, audio, raw, progress) or [])
+        conform(
+            raw, out, width=request.width, height=request.height, fps=request.fps,
+            frames=request.frames, progress=progress,
+        )  # fmt: skip
+    finally:
+        raw.unlink(missing_ok=True)
+    return billing
