@@ -78,7 +78,7 @@ def serve(handler: Handler) -> Iterator[Server]:
 
         do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _any
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: Any) -> None:
             pass
 
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)

@@ -211,10 +211,22 @@ def status(
 
     rows = get_status(_project(project))
     if as_json:
-        print(json.dumps({r.stage: {"up_to_date": r.up_to_date, "reason": r.reason} for r in rows}))
+        print(
+            json.dumps(
+                {
+                    r.stage: {
+                        "up_to_date": r.up_to_date,
+                        "reason": r.reason,
+                        **({"cost": r.cost} if r.cost else {}),
+                    }
+                    for r in rows
+                }
+            )
+        )
         return
     for r in rows:
-        print(f"{r.stage:<8} {'up to date' if r.up_to_date else 'would run: ' + r.reason}")
+        spent = f" (billed ${r.cost['usd']})" if r.cost else ""
+        print(f"{r.stage:<8} {'up to date' if r.up_to_date else 'would run: ' + r.reason}{spent}")
 
 
 @app.command()
