@@ -581,3 +581,35 @@ def _blend(times: list[float], shapes: list[tuple[float, float]], t: float) -> t
         cur = max(cur, seg)
         k += 1
     return acc_j / COARTICULATION_S, acc_w / COARTICULATION_S
+
+
+def visemes_from_audio(path: Path, fps: int) -> tuple[list[tuple[float, str]], float]:
+    """A viseme timeline from loudness alone, and the audio's duration: for callers with audio
+    but no phoneme timings (the RunPod worker's offline fallback). Louder opens wider."""
+    import av
+
+    rate = 16000
+    chunks: list[NDArray[np.generic]] = []
+    with av.open(str(path)) as container:
+        resampler = av.AudioResampler(format="s16", layout="mono", rate=rate)
+        for frame in container.decode(audio=0):
+            for part in resampler.resample(frame):
+                chunks.append(part.to_ndarray().reshape(-1))
+        for part in resampler.resample(None):
+            chunks.append(part.to_ndarray().reshape(-1))
+    samples = np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)
+    duration = len(samples) / rate
+    hop = rate // fps
+    n = max(1, len(samples) // hop)
+    rms = np.sqrt(
+        np.mean(np.square(samples[: n * hop].reshape(n, hop)), axis=1) if len(samples) >= hop
+        else np.zeros(1, np.float32)
+    )  # fmt: skip
+    peak = float(np.percentile(rms, 95)) if rms.size else 0.0
+    level = rms / peak if peak > 1e-6 else rms * 0
+    out: list[tuple[float, str]] = []
+    for i, v in enumerate(level):
+        name = "aa" if v > 0.7 else "E" if v > 0.4 else "nn" if v > 0.15 else "sil"
+        if not out or out[-1][1] != name:
+            out.append((i / fps, name))
+    return out, duration

@@ -40,11 +40,13 @@ def write_audio(path: Path, seconds: float = 1.2, rate: int = 22050) -> Path:
     return path
 
 
-def make_request(frames: int = FRAMES, seed: int = 7) -> AnimationRequest:
+def make_request(
+    frames: int = FRAMES, seed: int = 7, size: tuple[int, int] = SIZE
+) -> AnimationRequest:
     return AnimationRequest(
         look=Look(photo="portrait.jpg"),
-        width=SIZE[0],
-        height=SIZE[1],
+        width=size[0],
+        height=size[1],
         fps=30,
         frames=frames,
         visemes=[(0.0, "sil"), (0.3, "aa"), (0.7, "sil")],
