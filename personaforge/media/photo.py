@@ -185,7 +185,13 @@ _CACHE: dict[str, Portrait] = {}
 _CACHE_LOCK = threading.Lock()
 
 
-def load_portrait(path: Path, *, persona: Path | None = None, line: int | None = None) -> Portrait:
+def load_portrait(
+    path: Path,
+    *,
+    persona: Path | None = None,
+    line: int | None = None,
+    min_face: int = MIN_FACE_PX,
+) -> Portrait:
     """Decode ``path`` and find its one face; bad portraits are one-line errors that name
     persona.yaml's ``look.photo``. Results are cached by content for this process."""
 
@@ -220,9 +226,9 @@ def load_portrait(path: Path, *, persona: Path | None = None, line: int | None =
             hint="crop the photo to the one face that should speak",
         )
     face = faces[0]
-    if face[2] < MIN_FACE_PX:
+    if face[2] < min_face:
         raise fail(
-            f"the face in {path.name!r} is {face[2]} px wide; at least {MIN_FACE_PX} px is needed",
+            f"the face in {path.name!r} is {face[2]} px wide; at least {min_face} px is needed",
             hint="use a larger or closer photo",
         )
     portrait = Portrait(

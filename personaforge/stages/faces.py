@@ -42,6 +42,13 @@ def setup(ctx: Context) -> LipsyncSetup:
     )
 
 
+def backend_id(ctx: Context) -> str:
+    """``name@version`` of the chosen backend, without building it: what the cache keys on,
+    known without keys or network (``status`` needs neither)."""
+    cls = registry.resolve("lipsync", backend_name(ctx))
+    return f"{getattr(cls, 'name', '?')}@{getattr(cls, 'version', '?')}"
+
+
 def backend(ctx: Context) -> LipsyncBackend:
     cls = registry.resolve("lipsync", backend_name(ctx))
     make = getattr(cls, "from_setup", None)

@@ -29,13 +29,12 @@ def backend(ctx: Context) -> LipsyncBackend:
 
 def inputs(ctx: Context) -> dict[str, str]:
     speech = current(ctx, SpeechManifest, "speak")
-    animator = backend(ctx)
     w, h = ctx.project.frame_size(ctx.video)
     return {
         "speech": speech.content_hash(),
         "look": faces.look_hash(ctx),
         "frame": f"{w}x{h}@{FPS}",
-        "lipsync": f"{animator.name}@{animator.version}",
+        "lipsync": faces.backend_id(ctx),
         "title_card": TITLE_CARD_VERSION,
     }
 

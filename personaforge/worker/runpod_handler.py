@@ -80,7 +80,10 @@ def _photo_clip(face: Path, audio: Path, out: Path, *, fps: int, size: tuple[int
 
     visemes, duration = visemes_from_audio(audio, fps)
     n = frames or max(1, round(duration * fps))
-    animator = PhotoAnimator(load_portrait(_portrait_from(face, work)), *size, fps)
+    # The face usually comes already framed in a clip of the shot's size (a small preview's
+    # face may be small): the animator keeps it at that scale, so any detectable face will do.
+    portrait = load_portrait(_portrait_from(face, work), min_face=24)
+    animator = PhotoAnimator(portrait, *size, fps)
     mux = [
         "-i", str(audio), "-map", "0:v", "-map", "1:a", "-c:v", "libx264", "-preset", "veryfast",
         "-crf", "18", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "128k", "-shortest",

@@ -87,6 +87,10 @@ def test_a_missing_replicate_token_is_one_line_before_any_work(tmp_path: Path) -
     line = _one_error_line(proc.stderr)
     assert "[lipsync]" in line and "needs REPLICATE_API_TOKEN" in line
     assert not (folder / "build").exists()
+    # status needs no keys: it only says what would run.
+    status = run_cli("status", str(folder), "--json")
+    assert status.returncode == 0, status.stderr
+    assert json.loads(status.stdout)["lipsync"]["reason"] == "no previous run"
 
 
 def test_a_failed_prediction_is_one_line_with_the_service_message(
@@ -102,3 +106,40 @@ def test_a_failed_prediction_is_one_line_with_the_service_message(
     line = _one_error_line(proc.stderr)
     assert "[lipsync]" in line and "failed: CUDA out of memory" in line
     assert TOKEN not in proc.stderr
+
+
+def test_latentsync_video_end_to_end_through_our_worker(
+    tmp_path: Path, moto_endpoint: str, bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("runpod")
+    from cloudfakes import RunPodFake
+
+    from personaforge.worker import runpod_handler
+
+    monkeypatch.setenv("LATENTSYNC_DIR", str(tmp_path / "none"))
+    api = RunPodFake(api_key="rpa_cli_secret", endpoint="ep1", handler=runpod_handler.handler)
+    folder = _photo_project(tmp_path / "p", "latentsync")
+    with serve(api) as server:
+        env = {"RUNPOD_API_KEY": "rpa_cli_secret", "RUNPOD_ENDPOINT_ID": "ep1",
+               "RUNPOD_ENDPOINT_BASE_URL": server.url + "/v2", "R2_ENDPOINT": moto_endpoint,
+               "R2_ACCESS_KEY": "moto-a", "R2_SECRET_KEY": "moto-secret-xyz",
+               "R2_BUCKET": bucket, "PERSONAFORGE_RETRY_SCALE": "0.001"}  # fmt: skip
+        proc = run_cli("make-video", str(folder), "--no-publish", "--json", "--quiet", env=env)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["cost"]["units"] == {"runpod:gpu_second": pytest.approx(3.4 * len(api.jobs))}
+    for path in folder.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            assert b"rpa_cli_secret" not in data and b"moto-secret-xyz" not in data, path
+            assert b"Signature=" not in data, path  # no presigned URL is recorded
+
+
+def test_latentsync_without_storage_is_one_line(tmp_path: Path) -> None:
+    pytest.importorskip("runpod")
+    folder = _photo_project(tmp_path / "p", "latentsync")
+    env = {"RUNPOD_API_KEY": "rpa_x", "RUNPOD_ENDPOINT_ID": "ep1"}
+    proc = run_cli("make-video", str(folder), "--no-publish", "--quiet", env=env)
+    assert proc.returncode == 1
+    line = _one_error_line(proc.stderr)
+    assert "[lipsync]" in line and "needs S3/R2 storage" in line and "rpa_x" not in line
