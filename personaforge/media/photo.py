@@ -84,6 +84,11 @@ class PortraitError(PersonaForgeError):
     """A portrait we cannot animate; names persona.yaml's ``look.photo``."""
 
 
+def decode_image(path: Path) -> Frame:
+    """An image file as rgb pixels (upright); ValueError says why it cannot be read."""
+    return _decode(path)
+
+
 def _decode(path: Path) -> Frame:
     from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -231,16 +236,22 @@ def load_portrait(
             f"the face in {path.name!r} is {face[2]} px wide; at least {min_face} px is needed",
             hint="use a larger or closer photo",
         )
-    portrait = Portrait(
-        image=rgb,
-        face=face,
-        eyes=_find_eyes(rgb, face),
-        mouth_y=_lip_line(rgb, face),
-        sha256=digest,
-    )
+    portrait = portrait_at(rgb, face, digest)
     with _CACHE_LOCK:
         _CACHE[digest] = portrait
     return portrait
+
+
+def portrait_at(rgb: Frame, face: Box, digest: str = "") -> Portrait:
+    """A portrait whose face is already known (``face`` in its pixels): no detection."""
+    h, w = rgb.shape[:2]
+    x, y, fw, fh = (int(v) for v in face)
+    if fw < 8 or fh < 8 or x < 0 or y < 0 or x + fw > w or y + fh > h:
+        raise PersonaForgeError(f"the face box {face} is not inside the {w}x{h} picture")
+    box = (x, y, fw, fh)
+    return Portrait(
+        image=rgb, face=box, eyes=_find_eyes(rgb, box), mouth_y=_lip_line(rgb, box), sha256=digest
+    )
 
 
 def _smoothstep(e0: float, e1: float, x: F32) -> F32:
@@ -288,10 +299,17 @@ class PhotoAnimator:
         target = (width / 2.0, height * (0.36 if height > width * 1.15 else 0.43))
         ox = target[0] - s * (fx + fw / 2)
         oy = target[1] - s * (fy + fh / 2)
-        affine = np.array([[s, 0, ox], [0, s, oy]], np.float64)
-        interp = cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR
+        k = s
+        if s < 0.9:
+            # warpAffine samples without averaging: shrinking a large photo through it aliases,
+            # so it is shrunk by area first and only moved (and slightly scaled) after.
+            src = np.asarray(
+                cv2.resize(src, None, fx=s, fy=s, interpolation=cv2.INTER_AREA), np.uint8
+            )
+            k = 1.0
+        affine = np.array([[k, 0, ox], [0, k, oy]], np.float64)
         fg = cv2.warpAffine(
-            src, affine, (width, height), flags=interp, borderMode=cv2.BORDER_REPLICATE
+            src, affine, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
         )
         cover = cv2.warpAffine(
             np.full(src.shape[:2], 255, np.uint8), affine, (width, height), flags=cv2.INTER_LINEAR
@@ -317,7 +335,7 @@ class PhotoAnimator:
         self.mouth_center = (cfx + cfw / 2, s * portrait.mouth_y + oy)
         self._mouth_hw = 0.2 * cfw
         self._eyes = [box(e) for e in portrait.eyes]
-        self._open_px = 0.14 * cfh  # the jaw's drop for a wide-open "aa"
+        self._open_px = 0.12 * cfh  # the jaw's drop for a wide-open "aa"
 
         # The head box: everything the warp may move, kept inside the frame.
         self._x0 = max(0, math.floor(cfx - 0.75 * cfw))

@@ -74,15 +74,32 @@ def _portrait_from(face: Path, work: Path) -> Path:
 
 
 def _photo_clip(face: Path, audio: Path, out: Path, *, fps: int, size: tuple[int, int],
-                frames: int | None, work: Path) -> float:  # fmt: skip
+                frames: int | None, work: Path, face_box: Any = None) -> float:  # fmt: skip
     from personaforge.media import ffmpeg
-    from personaforge.media.photo import PhotoAnimator, load_portrait, visemes_from_audio
+    from personaforge.media.photo import (
+        PhotoAnimator,
+        decode_image,
+        load_portrait,
+        portrait_at,
+        visemes_from_audio,
+    )
 
     visemes, duration = visemes_from_audio(audio, fps)
     n = frames or max(1, round(duration * fps))
-    # The face usually comes already framed in a clip of the shot's size (a small preview's
-    # face may be small): the animator keeps it at that scale, so any detectable face will do.
-    portrait = load_portrait(_portrait_from(face, work), min_face=24)
+    still = _portrait_from(face, work)
+    if face_box is not None:
+        # The caller knows where the face is (it framed it): no detection to go wrong.
+        if not (isinstance(face_box, list) and len(face_box) == 4):
+            raise PersonaForgeError("input 'face_box' must be [x, y, width, height]")
+        try:
+            rgb = decode_image(still)
+        except ValueError as exc:
+            raise PersonaForgeError(str(exc)) from None
+        portrait = portrait_at(rgb, tuple(int(v) for v in face_box))  # type: ignore[arg-type]
+    else:
+        # A face framed in a clip of the shot's size may be small in a preview: the animator
+        # keeps its scale, so any face the cascade finds will do.
+        portrait = load_portrait(still, min_face=24)
     animator = PhotoAnimator(portrait, *size, fps)
     mux = [
         "-i", str(audio), "-map", "0:v", "-map", "1:a", "-c:v", "libx264", "-preset", "veryfast",
@@ -103,14 +120,15 @@ def _photo_clip(face: Path, audio: Path, out: Path, *, fps: int, size: tuple[int
 
 
 def _latentsync_clip(home: Path, face: Path, audio: Path, out: Path, *, fps: int,
-                     size: tuple[int, int], frames: int | None, work: Path) -> float:  # fmt: skip
+                     size: tuple[int, int], frames: int | None, work: Path,
+                     face_box: Any = None) -> float:  # fmt: skip
     from personaforge.media.probe import probe
 
     video = face
     if face.suffix.lower() in _IMAGE_SUFFIXES:
         # LatentSync re-renders the mouth of a video: a still becomes a clip first.
         _photo_clip(face, audio, work / "idle_with_audio.mp4", fps=fps, size=size,
-                    frames=frames, work=work)  # fmt: skip
+                    frames=frames, work=work, face_box=face_box)  # fmt: skip
         video = work / "idle_with_audio.mp4"
     config = os.environ.get("LATENTSYNC_UNET_CONFIG", "configs/unet/stage2.yaml")
     cmd = [
@@ -130,7 +148,8 @@ def _latentsync_clip(home: Path, face: Path, audio: Path, out: Path, *, fps: int
 
 def handler(job: dict[str, Any]) -> dict[str, Any]:
     """One RunPod job. Input: ``audio_url``, ``face_url`` (an image or a video), ``fps``,
-    ``width``, ``height``, ``result_put_url``; optional ``frames``, ``engine`` ("auto",
+    ``width``, ``height``, ``result_put_url``; optional ``frames``, ``face_box`` ([x, y, w, h]
+    of the face in the face media's pixels: skips detection), ``engine`` ("auto",
     "latentsync" or "photo"). Output: ``output_url``, ``duration_s``, ``engine``, ``note``."""
     inp = job.get("input") or {}
     try:
@@ -159,10 +178,11 @@ def handler(job: dict[str, Any]) -> dict[str, Any]:
             if engine == "latentsync":
                 assert home is not None
                 duration = _latentsync_clip(home, face, audio, out, fps=fps, size=size,
-                                            frames=frames, work=work)  # fmt: skip
+                                            frames=frames, work=work,
+                                            face_box=inp.get("face_box"))  # fmt: skip
             else:
                 duration = _photo_clip(face, audio, out, fps=fps, size=size, frames=frames,
-                                       work=work)  # fmt: skip
+                                       work=work, face_box=inp.get("face_box"))  # fmt: skip
             _report(job, "uploading the clip", 0.9)
             upload(put_url, out, content_type="video/mp4", what="uploading the clip")
     except PersonaForgeError as exc:

@@ -81,6 +81,8 @@ def test_a_clip_is_made_by_our_worker_conformed_and_billed(
     [(job_id, job)] = api.jobs.items()
     sent = job["input"]
     assert (sent["fps"], sent["width"], sent["height"], sent["frames"]) == (30, *SIZE, FRAMES)
+    x, y, w, h = sent["face_box"]  # where the idle clip's face is, so the worker need not search
+    assert 0 <= x < x + w <= SIZE[0] and 0 <= y < y + h <= SIZE[1]
     # Media went by presigned URL on the project's storage, never in the request body.
     assert all(sent[k].startswith(moto_endpoint) and "Signature=" in sent[k]
                for k in ("audio_url", "face_url", "result_put_url"))  # fmt: skip

@@ -167,3 +167,27 @@ def test_the_handler_reports_progress_and_never_fakes_latentsync(
         (home / rel).parent.mkdir(parents=True, exist_ok=True)
         (home / rel).write_bytes(b"")
     assert runpod_handler.latentsync_home({"LATENTSYNC_DIR": str(home)}) == home
+
+
+def test_a_known_face_box_skips_detection_even_in_a_tiny_frame(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, storage: S3Storage, s3_client: Any,
+    bucket: str,
+) -> None:  # fmt: skip
+    from PIL import Image
+
+    from personaforge.media.synthface import draw_portrait
+    from personaforge.worker import runpod_handler
+
+    monkeypatch.setenv("LATENTSYNC_DIR", str(tmp_path / "empty"))
+    small = tmp_path / "small.png"
+    draw_portrait(160, 90, face_width=16, center=(80, 40)).save(small)
+    assert runpod_handler.handler(
+        {"id": "a", "input": _inputs(storage, small, write_audio(tmp_path / "a.wav", 0.4))}
+    )["error"].startswith("no face found")  # too small for the cascade
+    inputs = _inputs(storage, small, write_audio(tmp_path / "b.wav", 0.4))
+    done = runpod_handler.handler({"id": "b", "input": {**inputs, "face_box": [70, 30, 20, 20]}})
+    assert done["engine"] == "photo", done
+    clip = tmp_path / "out.mp4"
+    clip.write_bytes(s3_client.get_object(Bucket=bucket, Key="jobs/t/result.mp4")["Body"].read())
+    assert probe(clip).video_codec == "h264"
+    assert Image.open(small).size == (160, 90)

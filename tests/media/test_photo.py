@@ -173,7 +173,7 @@ def test_eyes_blink(portrait: Portrait) -> None:
 
 @pytest.mark.parametrize(
     ("size", "center"),
-    [((320, 180), None), ((180, 320), None), ((320, 180), (110.0, 300.0))],
+    [((480, 270), None), ((270, 480), None), ((480, 270), (110.0, 300.0))],
 )
 def test_face_stays_in_frame_and_is_still_a_face(
     tmp_path: Path, size: tuple[int, int], center: tuple[float, float] | None

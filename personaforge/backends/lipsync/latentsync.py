@@ -134,7 +134,9 @@ class LatentSyncLipsync:
                 idle = Path(tmp) / "idle.mp4"
                 # The face without speech: LatentSync draws the mouth from the audio.
                 quiet = dataclasses.replace(request, visemes=[])
-                PhotoLipsync(setup).render(quiet, audio, idle, progress)
+                photo = PhotoLipsync(setup)
+                photo.render(quiet, audio, idle, progress)
+                fx, fy, fw, fh = photo.animator(quiet).face
                 for name, path, kind in (("face.mp4", idle, "video/mp4"),
                                          ("audio.wav", audio, "audio/wav")):  # fmt: skip
                     storage.put(path, f"{folder}/{name}", sha256_file(path), kind)
@@ -148,6 +150,8 @@ class LatentSyncLipsync:
                 "width": request.width,
                 "height": request.height,
                 "frames": request.frames,
+                # Where the face is in the idle clip: the worker need not find it again.
+                "face_box": [round(fx), round(fy), round(fw), round(fh)],
             }
             job = call_with_retries(
                 lambda: endpoint.run({"input": payload}),
