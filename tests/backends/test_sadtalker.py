@@ -140,3 +140,20 @@ def test_missing_and_refused_tokens(tmp_path: Path, fake: tuple[ReplicateFake, S
         _render(tmp_path, _env(server, REPLICATE_API_TOKEN="r8_wrong"), tmp_path / "a.mp4")
     text = str(refused.value)
     assert "HTTP 401" in text and "check REPLICATE_API_TOKEN" in text and "r8_wrong" not in text
+
+
+@pytest.mark.parametrize(
+    ("size", "rate", "seconds"), [("640x360", 60, 2.0), ("320x180", 30, 1.1), ("200x300", 24, 1.25)]
+)
+def test_whatever_comes_back_is_conformed_to_the_shot(
+    tmp_path: Path, size: str, rate: int, seconds: float
+) -> None:
+    clip = returned_clip(tmp_path / "r.mp4", size=size, rate=rate, seconds=seconds)
+    api = ReplicateFake(token=TOKEN, clip=clip)
+    with serve(api) as server:
+        api.base = server.url
+        out = tmp_path / "clip.mp4"
+        _render(tmp_path, _env(server), out)
+    info = probe(out)
+    assert (info.width, info.height, info.fps, info.audio_codec) == (*SIZE, 30.0, None)
+    assert _frames(out) == FRAMES
