@@ -353,7 +353,6 @@ class PhotoAnimator:
         # Smooth fields are made on a coarse grid and enlarged each frame.
         self._step = max(2, round(m / 120))
         lw, lh = max(4, math.ceil(rw / self._step)), max(4, math.ceil(rh / self._step))
-        self._low = (lw, lh)
         lx = (np.arange(lw, dtype=np.float32) + 0.5) * (rw / lw) + self._x0
         ly = (np.arange(lh, dtype=np.float32) + 0.5) * (rh / lh) + self._y0
         X, Y = np.meshgrid(lx, ly)
@@ -394,8 +393,6 @@ class PhotoAnimator:
         fade = 1 - _smoothstep(chin, chin + 0.4 * cfh, JY)
         lift = (1 - below) * _smoothstep(mcy - 0.1 * cfh, mcy, JY) * lips * 0.2
         self._jaw = (((1 - v) * lips + v * jaw) * below * fade - lift).astype(np.float32)
-        # The open mouth's outline: top and bottom lip edges per column, at full opening.
-        self._lips_profile = lips[0]
 
         # Eyes closed: the eye painted over with the skin just below it, and a lash line.
         self._eye_patches: list[tuple[int, int, int, int, Frame, Frame]] = []
