@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import re
 from pathlib import PurePosixPath
-from typing import Annotated, Final, Literal
+from typing import Annotated, Any, Final, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from personaforge.costs import Billing
 
@@ -77,6 +86,15 @@ class Look(Strict):
         if v is not None and PurePosixPath(v).suffix.lower() not in PHOTO_SUFFIXES:
             raise ValueError(f"{v!r} is not a JPEG, PNG or WebP file")
         return v
+
+    @model_serializer(mode="wrap")
+    def _without_absent_photo(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # A drawn look dumps (and hashes) exactly as it did before photos existed: no
+        # `photo: null` in written persona.yaml files, no cache invalidated.
+        data: dict[str, Any] = handler(self)
+        if data.get("photo") is None:
+            data.pop("photo", None)
+        return data
 
 
 class Persona(Strict):
