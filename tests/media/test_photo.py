@@ -209,3 +209,10 @@ def test_emotion_curve_changes_the_face(portrait: Portrait) -> None:
     # Same start; by the end the smile has lifted the mouth corners.
     assert np.array_equal(plain[0], curved[0])
     assert np.abs(plain[44].astype(int) - curved[44].astype(int)).sum() > 0
+
+
+def test_doctor_reports_face_detection() -> None:
+    from personaforge.stages.doctor import run_checks
+
+    [faces] = [c for c in run_checks({}) if c.name == "faces"]
+    assert faces.ok and "Haar cascades" in faces.detail
