@@ -126,6 +126,8 @@ class ReplicateFake:
     error: str = "CUDA out of memory"
     predict_time: float = 4.2
     faults: list[tuple[str, str, int]] = field(default_factory=list)
+    # Predictions stay "processing" until this many exist: proves they run side by side.
+    min_created: int = 0
     base: str = ""
     files: dict[str, bytes] = field(default_factory=dict)
     predictions: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -172,7 +174,7 @@ class ReplicateFake:
 
     def _prediction(self, pid: str) -> dict[str, Any]:
         p = self.predictions[pid]
-        done = p["gets"] > self.polls
+        done = p["gets"] > self.polls and len(self.predictions) >= self.min_created
         status = self.outcome if done else ("starting" if p["gets"] == 0 else "processing")
         return {
             "id": pid, "model": "cjwbw/sadtalker", "version": p["version"], "status": status,

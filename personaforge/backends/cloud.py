@@ -273,3 +273,36 @@ def upload(
             resp.read()
 
     call_with_retries(put, _http_fault, what=what, policy=policy)
+
+
+def concurrency(env: Mapping[str, str], default: int = 4) -> int:
+    """How many remote jobs may run at once (``PERSONAFORGE_CLOUD_CONCURRENCY``, at least 1):
+    accounts cap concurrent jobs, and a long video should not queue its shots one by one."""
+    raw = env.get("PERSONAFORGE_CLOUD_CONCURRENCY", "").strip()
+    try:
+        value = int(raw) if raw else default
+    except ValueError:
+        raise PersonaForgeError(
+            f"PERSONAFORGE_CLOUD_CONCURRENCY must be a whole number, got {raw!r}"
+        ) from None
+    return max(1, value)
+
+
+def run_bounded(tasks: list[Callable[[], T]], limit: int) -> list[T]:
+    """Run ``tasks`` with at most ``limit`` at a time; results in order. On a failure no new
+    task starts, the running ones finish (their jobs are journalled either way), and the
+    first failure is raised."""
+    from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+
+    if limit <= 1 or len(tasks) <= 1:
+        return [task() for task in tasks]
+    with ThreadPoolExecutor(max_workers=limit, thread_name_prefix="pf-cloud") as pool:
+        futures = [pool.submit(task) for task in tasks]
+        done, pending = wait(futures, return_when=FIRST_EXCEPTION)
+        failed = [f for f in futures if f in done and f.exception() is not None]
+        if failed:
+            for f in pending:
+                f.cancel()
+            wait(pending)
+            raise failed[0].exception()  # type: ignore[misc]
+        return [f.result() for f in futures]

@@ -50,21 +50,20 @@ def run(ctx: Context) -> StageResult:
     folder = ctx.project.build / CLIP_DIR
     clips: list[Clip] = []
     reused = 0
+    keys = [_shot_key(spoken, ins) for spoken in speech.shots]
+    # A remote backend's clips are made several at a time, before the loop below collects them.
+    made = faces.prefetch(
+        ctx,
+        animator,
+        [
+            (s, folder / f"{k[:24]}.mp4", k)
+            for s, k in zip(speech.shots, keys, strict=True)
+            if s.kind == "talking"
+        ],
+        lambda spoken, key: _request(ctx, spoken, width, height, key),
+    )
     for index, spoken in enumerate(speech.shots):
-        key = canonical_hash(
-            {
-                "kind": spoken.kind,
-                "audio": spoken.audio_sha256,
-                "visemes": canonical_hash([v.model_dump() for v in spoken.visemes]),
-                "text": spoken.text,
-                "frames": spoken.frames,
-                "emotion": spoken.emotion,
-                "camera": spoken.camera,
-                "look": ins["look"],
-                "frame": ins["frame"],
-                "backend": ins["lipsync"] if spoken.kind == "talking" else ins["title_card"],
-            }
-        )
+        key = keys[index]
         out = folder / f"{key[:24]}.mp4"
         clip = reusable_shot(ctx, Clip, out.with_suffix(".json"), key)
         if clip is None:
@@ -91,7 +90,7 @@ def run(ctx: Context) -> StageResult:
                 billing=billing,
             )
             write_shot_record(clip, out.with_suffix(".json"))
-        else:
+        elif key not in made:
             reused += 1
         clips.append(clip.model_copy(update={"id": spoken.id}))
     manifest = LipsyncManifest(
@@ -102,6 +101,23 @@ def run(ctx: Context) -> StageResult:
     )
     path = record(ctx, "lipsync", manifest)
     return StageResult("lipsync", path, True, reason, shots=len(clips), reused=reused)
+
+
+def _shot_key(spoken: SpokenShot, ins: dict[str, str]) -> str:
+    return canonical_hash(
+        {
+            "kind": spoken.kind,
+            "audio": spoken.audio_sha256,
+            "visemes": canonical_hash([v.model_dump() for v in spoken.visemes]),
+            "text": spoken.text,
+            "frames": spoken.frames,
+            "emotion": spoken.emotion,
+            "camera": spoken.camera,
+            "look": ins["look"],
+            "frame": ins["frame"],
+            "backend": ins["lipsync"] if spoken.kind == "talking" else ins["title_card"],
+        }
+    )
 
 
 def _request(

@@ -143,3 +143,23 @@ def test_latentsync_without_storage_is_one_line(tmp_path: Path) -> None:
     assert proc.returncode == 1
     line = _one_error_line(proc.stderr)
     assert "[lipsync]" in line and "needs S3/R2 storage" in line and "rpa_x" not in line
+
+
+def test_cloud_clips_are_made_several_at_a_time(
+    tmp_path: Path, replicate_server: tuple[ReplicateFake, Server]
+) -> None:
+    api, server = replicate_server
+    api.min_created = 3  # no prediction finishes until all three exist: sequential would stall
+    folder = _photo_project(tmp_path / "p", "sadtalker")
+    (folder / "script.md").write_text(
+        "Hello there, this is the first sentence.\nHere comes the second one now.\n"
+        "And this third sentence ends the test.\n"
+    )
+    env = {"REPLICATE_API_TOKEN": TOKEN, "REPLICATE_BASE_URL": server.url,
+           "PERSONAFORGE_RETRY_SCALE": "0.001", "PERSONAFORGE_CLOUD_CONCURRENCY": "3",
+           "PERSONAFORGE_JOB_TIMEOUT_S": "60"}  # fmt: skip
+    proc = run_cli("make-video", str(folder), "--no-publish", "--json", "--quiet", env=env)
+    assert proc.returncode == 0, proc.stderr
+    stage = json.loads(proc.stdout)["stages"]["lipsync"]
+    assert stage["status"] == "ran" and stage["reused_shots"] == 0
+    assert len(api.predictions) == 3
