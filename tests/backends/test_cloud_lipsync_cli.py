@@ -99,13 +99,15 @@ def test_a_failed_prediction_is_one_line_with_the_service_message(
     api, server = replicate_server
     api.outcome = "failed"
     folder = _photo_project(tmp_path / "p", "sadtalker")
-    env = {"REPLICATE_API_TOKEN": TOKEN, "REPLICATE_BASE_URL": server.url,
-           "PERSONAFORGE_RETRY_SCALE": "0.001"}  # fmt: skip
+    # The token and base URL come from the project's .env this time.
+    (folder / ".env").write_text(f"REPLICATE_API_TOKEN={TOKEN}\nREPLICATE_BASE_URL={server.url}\n")
+    env = {"PERSONAFORGE_RETRY_SCALE": "0.001"}
     proc = run_cli("make-video", str(folder), "--no-publish", "--quiet", env=env)
     assert proc.returncode == 1
     line = _one_error_line(proc.stderr)
     assert "[lipsync]" in line and "failed: CUDA out of memory" in line
     assert TOKEN not in proc.stderr
+    assert server.count("POST", "/v1/predictions") == 1
 
 
 def test_latentsync_video_end_to_end_through_our_worker(
