@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -90,6 +90,20 @@ class AnimationRequest:
     extra: dict[str, object] = field(default_factory=dict)
 
 
+@dataclass
+class LipsyncSetup:
+    """What a lip-sync backend may need from the project, handed to its ``from_setup``
+    classmethod (backends without one are built with no arguments)."""
+
+    root: Path  # the project folder
+    persona_file: Path  # persona.yaml, to name in errors about look.photo
+    env: Mapping[str, str]  # the environment over the project's .env: keys come from here
+    jobs: Path  # where remote jobs are journalled (build/jobs)
+    storage_target: str = "local"  # video.yaml's publish target, for media sent by URL
+    photo: Path | None = None  # the portrait, resolved inside the project
+    photo_line: int | None = None  # its line in persona.yaml
+
+
 @runtime_checkable
 class LipsyncBackend(Protocol):
     """Makes a talking-head clip for one shot.
@@ -104,7 +118,9 @@ class LipsyncBackend(Protocol):
 
     def render(
         self, request: AnimationRequest, audio: Path, out: Path, progress: Progress
-    ) -> None: ...
+    ) -> list[Billing] | None:
+        """Write the clip to ``out``; a paid backend returns what it was billed."""
+        ...
 
 
 @runtime_checkable

@@ -296,14 +296,20 @@ def status(
     cost = recorded_cost(proj)
     if as_json:
         out: dict[str, object] = {
-            r.stage: {"up_to_date": r.up_to_date, "reason": r.reason} for r in rows
+            r.stage: {
+                "up_to_date": r.up_to_date,
+                "reason": r.reason,
+                **({"cost": r.cost} if r.cost else {}),
+            }
+            for r in rows
         }
         if cost["units"]:  # only projects that used a paid backend have a cost
             out["cost"] = cost
         print(json.dumps(out))
         return
     for r in rows:
-        print(f"{r.stage:<8} {'up to date' if r.up_to_date else 'would run: ' + r.reason}")
+        spent = f" (billed ${r.cost['usd']})" if r.cost else ""
+        print(f"{r.stage:<8} {'up to date' if r.up_to_date else 'would run: ' + r.reason}{spent}")
     units = cost["units"]
     if isinstance(units, dict) and units:
         spent = ", ".join(

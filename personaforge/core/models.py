@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import re
 from pathlib import PurePosixPath
-from typing import Annotated, Final, Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
+    SerializerFunctionWrapHandler,
     ValidationInfo,
     field_validator,
+    model_serializer,
     model_validator,
 )
 
@@ -29,6 +31,7 @@ FORMAT_SIZES: dict[str, tuple[int, int]] = {
 FPS = 30
 
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
+PHOTO_SUFFIXES: Final = (".jpg", ".jpeg", ".png", ".webp")
 
 
 def _inside_project(v: str) -> str:
@@ -109,8 +112,29 @@ class Look(Strict):
     background: str = "#1d2b3a"
     accent: str = "#f5b700"
     glasses: bool = False
+    photo: RelPath | None = Field(
+        default=None,
+        description="A portrait (JPEG, PNG or WebP, inside the project) to animate instead of "
+        "the drawn avatar; the colours above still style title cards.",
+    )
 
     _check = field_validator("skin", "hair", "eyes", "shirt", "background", "accent")(_color)
+
+    @field_validator("photo")
+    @classmethod
+    def _photo(cls, v: str | None) -> str | None:
+        if v is not None and PurePosixPath(v).suffix.lower() not in PHOTO_SUFFIXES:
+            raise ValueError(f"{v!r} is not a JPEG, PNG or WebP file")
+        return v
+
+    @model_serializer(mode="wrap")
+    def _without_absent_photo(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # A drawn look dumps (and hashes) exactly as it did before photos existed: no
+        # `photo: null` in written persona.yaml files, no cache invalidated.
+        data: dict[str, Any] = handler(self)
+        if data.get("photo") is None:
+            data.pop("photo", None)
+        return data
 
 
 class Persona(Strict):
@@ -140,7 +164,9 @@ class Persona(Strict):
 class Backends(Strict):
     plan: str = "offline"
     speak: str | None = Field(default=None, description="Defaults to the persona's voice backend.")
-    lipsync: str = "avatar"
+    lipsync: str = Field(
+        default="avatar", description="Default: 'photo' when the persona's look is a photo."
+    )
 
 
 class Music(Strict):

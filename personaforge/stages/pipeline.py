@@ -10,6 +10,7 @@ from personaforge import shotcache
 from personaforge.core.models import MANIFEST_MODELS, PublishManifest, RenderManifest
 from personaforge.core.project import STAGES, Project
 from personaforge.core.yamlio import line_of
+from personaforge.costs import Billing, summarize
 from personaforge.errors import PersonaForgeError
 from personaforge.lock import locked
 from personaforge.progress import Progress
@@ -27,7 +28,7 @@ class VideoResult:
     duration_s: float
     published: list[str]
     stages: list[StageResult] = field(default_factory=list)
-    cost: dict[str, object] = field(default_factory=dict)
+    cost: dict[str, object] | None = None
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -36,20 +37,20 @@ class VideoResult:
             "duration_s": self.duration_s,
             "published": self.published,
             "stages": {s.stage: s.as_json() for s in self.stages},
-            "cost": self.cost,
+            "cost": self.cost or summarize([]),
         }
 
 
-def recorded_cost(project: Project) -> dict[str, object]:
-    """What the recorded speech and clips were billed (per provider unit, and in USD)."""
-    from personaforge.costs import Billing, summarize
+def recorded_billing(project: Project, stage: str) -> list[Billing]:
+    """What the shots in a stage's recorded manifest were billed (paid backends only)."""
+    manifest = load_recorded(MANIFEST_MODELS[stage], project.manifest_path(stage))
+    shots = getattr(manifest, "shots", None) or []
+    return [b for shot in shots for b in getattr(shot, "billing", [])]
 
-    bills: list[Billing] = []
-    for stage in ("speak", "lipsync"):
-        manifest = load_recorded(MANIFEST_MODELS[stage], project.manifest_path(stage))
-        for shot in getattr(manifest, "shots", None) or []:
-            bills += getattr(shot, "billing", [])
-    return summarize(bills)
+
+def recorded_cost(project: Project) -> dict[str, object]:
+    """The recorded cost of the video as built: its speech and its clips."""
+    return summarize(b for stage in ("speak", "lipsync") for b in recorded_billing(project, stage))
 
 
 def preflight(ctx: Context, stages: list[str]) -> None:
@@ -121,6 +122,7 @@ class StageStatus:
     stage: str
     up_to_date: bool
     reason: str
+    cost: dict[str, object] | None = None  # what its recorded shots were billed, if anything
 
 
 def status(project: Project) -> list[StageStatus]:
@@ -143,5 +145,7 @@ def status(project: Project) -> list[StageStatus]:
             ctx.verified[stage] = previous
         else:
             stale = stage
-        out.append(StageStatus(stage, reason is None, reason or "up to date"))
+        bills = recorded_billing(project, stage) if stage in ("speak", "lipsync") else []
+        cost = summarize(bills) if bills else None
+        out.append(StageStatus(stage, reason is None, reason or "up to date", cost))
     return out

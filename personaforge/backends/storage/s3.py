@@ -299,6 +299,21 @@ class S3Storage:
             raise self._error("cannot download", obj, exc) from exc
         return True
 
+    def presigned_url(self, key: str, *, method: str = "get", expires_s: int = 3600) -> str:
+        """A time-limited URL to GET or PUT ``key`` without credentials (for remote workers).
+        It is itself a credential while it lasts: never log or record it."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        obj = self._object_key(key)
+        operation = {"get": "get_object", "put": "put_object"}[method]
+        try:
+            url: str = self._client.generate_presigned_url(
+                operation, Params={"Bucket": self.bucket, "Key": obj}, ExpiresIn=expires_s
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise self._error("cannot sign a URL for", obj, exc) from exc
+        return url
+
     def _error(self, doing: str, obj: str, exc: BaseException) -> PersonaForgeError:
         code, detail = _describe(exc)
         where = f"s3://{self.bucket}/{obj}"
