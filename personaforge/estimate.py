@@ -16,7 +16,6 @@ from personaforge.core.models import PlanManifest, PlannedShot, SpeechManifest, 
 from personaforge.core.project import STAGES, Project
 from personaforge.costs import PRICES_AS_OF, Billing, bill, summarize
 from personaforge.errors import PersonaForgeError
-from personaforge.fsutil import canonical_hash
 from personaforge.stages.common import Context, load_recorded, reusable_shot, why_rerun
 
 WORDS_PER_SECOND: Final = 2.5  # speech at about 150 words a minute
@@ -151,6 +150,7 @@ TIMES: Final[dict[str, tuple[float, float]]] = {
     "piper": (0.3, 0.25),
     "elevenlabs": (1.0, 0.1),
     "avatar": (0.3, 0.8),
+    "photo": (0.3, 0.8),
     "sadtalker": (25.0, 3.0),
     "latentsync": (20.0, 4.0),
 }
@@ -204,61 +204,44 @@ def _planned(ctx: Context, plan_current: bool) -> list[PlannedShot]:
 
 
 def _speak_reusable(ctx: Context, shots: list[PlannedShot]) -> dict[int, SpokenShot]:
-    """Shots whose speech is already made (per-shot records), by index."""
+    """Shots whose speech is already made (per-shot records, keyed as the speak stage keys
+    them), by index, each as the speak stage would record it for this plan."""
     from personaforge.stages import speak
 
     try:
-        vkey = speak.voice_key(speak.backend(ctx))
+        tts = speak.backend(ctx, check=False)
+        jobs = speak.plan_jobs(ctx, PlanManifest.model_construct(shots=shots), tts)
     except PersonaForgeError:
         return {}
-    folder = ctx.project.build / speak.SPEECH_DIR
     found: dict[int, SpokenShot] = {}
-    for i, shot in enumerate(shots):
-        key = canonical_hash({"text": shot.text, "voice": vkey})
-        done = reusable_shot(ctx, SpokenShot, folder / f"{key[:24]}.json", key)
+    for job in jobs:
+        done = reusable_shot(ctx, SpokenShot, job.wav.with_suffix(".json"), job.key)
         if done is not None:
-            found[i] = done
+            found[job.index] = done.model_copy(update=job.planned.model_dump())
     return found
 
 
-def _lipsync_reusable(
-    ctx: Context, shots: list[PlannedShot], spoken: dict[int, SpokenShot]
-) -> set[int]:
-    """Shots whose clip is already made, by index: only shots whose speech is known can be
-    checked. The key is computed as the lipsync stage computes it; should the two ever
-    differ, nothing matches and the estimate errs on the high side, never the low."""
+def _lipsync_reusable(ctx: Context, spoken: dict[int, SpokenShot]) -> set[int]:
+    """Shots whose clip is already made, by index (only shots whose speech is known can be
+    checked), keyed as the lipsync stage keys them."""
     from personaforge.core.models import FPS, Clip
-    from personaforge.stages import lipsync
+    from personaforge.stages import faces, lipsync
 
     if ctx.force or not spoken:
         return set()
+    w, h = ctx.project.frame_size(ctx.video)
     try:
-        animator = lipsync.backend(ctx)
+        ins = {
+            "look": faces.look_hash(ctx),
+            "frame": f"{w}x{h}@{FPS}",
+            "lipsync": faces.backend_id(ctx),
+            "title_card": lipsync.TITLE_CARD_VERSION,
+        }
     except PersonaForgeError:
         return set()
-    w, h = ctx.project.frame_size(ctx.video)
-    look = canonical_hash(ctx.persona.look.model_dump(mode="json"))
     found: set[int] = set()
     for i, done in spoken.items():
-        shot = shots[i] if i < len(shots) else None
-        if shot is None or shot.text != done.text:
-            continue
-        key = canonical_hash(
-            {
-                "kind": shot.kind,
-                "audio": done.audio_sha256,
-                "visemes": canonical_hash([v.model_dump() for v in done.visemes]),
-                "text": shot.text,
-                "frames": done.frames,
-                "emotion": shot.emotion,
-                "camera": shot.camera,
-                "look": look,
-                "frame": f"{w}x{h}@{FPS}",
-                "backend": f"{animator.name}@{animator.version}"
-                if shot.kind == "talking"
-                else lipsync.TITLE_CARD_VERSION,
-            }
-        )
+        key = lipsync._shot_key(done, ins)
         path = ctx.project.build / lipsync.CLIP_DIR / f"{key[:24]}.json"
         if reusable_shot(ctx, Clip, path, key) is not None:
             found.add(i)
@@ -296,7 +279,7 @@ def estimate(
     names = {
         "plan": ctx.video.backends.plan,
         "speak": ctx.video.backends.speak or ctx.persona.voice.backend,
-        "lipsync": ctx.video.backends.lipsync,
+        "lipsync": _lipsync_name(ctx),
         "render": "ffmpeg",
         "publish": ctx.video.publish.target,
     }
@@ -315,7 +298,7 @@ def estimate(
         elif runs and stage == "speak":
             todo = [w for i, w in enumerate(every) if i not in spoken]
         elif runs and stage == "lipsync":
-            clipped = _lipsync_reusable(ctx, shots, spoken)
+            clipped = _lipsync_reusable(ctx, spoken)
             todo = [w for i, w in enumerate(every) if i not in clipped]
         work = StageWork(stage, backend, todo, ctx, extra)
         estimator = ESTIMATORS.get(backend)
@@ -338,6 +321,12 @@ def estimate(
             )
         )
     return Estimate(out, duration)
+
+
+def _lipsync_name(ctx: Context) -> str:
+    from personaforge.stages import faces
+
+    return faces.backend_name(ctx)
 
 
 def _plan_extra(ctx: Context) -> dict[str, float]:

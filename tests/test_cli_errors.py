@@ -183,12 +183,12 @@ def test_script_with_nothing_to_say(project: Path, script: str, fragment: str) -
 
 def test_unknown_backend_fails_before_any_work_with_file_and_line(project: Path) -> None:
     video = project / "video.yaml"
-    video.write_text(video.read_text() + "backends:\n  lipsync: sadtalker\n")
+    video.write_text(video.read_text() + "backends:\n  lipsync: wav2lip\n")
     proc = run_cli("make-video", str(project))
     assert proc.returncode == 1
     line = _one_error_line(proc.stderr)
     assert "[lipsync]" in line and "video.yaml:7: backends.lipsync:" in line
-    assert "sadtalker" in line and "avatar" in line
+    assert "wav2lip" in line and "avatar" in line
     assert not (project / "build").exists()
 
 

@@ -49,9 +49,9 @@ def test_init_scaffolds_default_project_that_status_sees_as_never_run(tmp_path: 
     assert video["script"] == "script.md"
     assert video["title"] == "Hello"  # the default script's first heading
     persona = _load(folder / "persona.yaml")
-    assert persona["name"] == "Ava" and persona["archetype"] == "narrator"
+    assert persona["name"] == "Max" and persona["archetype"] == "narrator"
     script = (folder / "script.md").read_text(encoding="utf-8")
-    assert script.startswith("# Hello") and "Ava" in script
+    assert script.startswith("# Hello") and "Max" in script
 
     status = run_cli("status", str(folder), "--json")
     assert status.returncode == 0, status.stderr
@@ -162,7 +162,7 @@ def test_wizard_yes_writes_persona_with_archetype_preset(tmp_path: Path) -> None
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == str(folder / "persona.yaml")
     persona = _load(folder / "persona.yaml")
-    _, preset, speed = ARCHETYPES["teacher"]
+    preset, speed = ARCHETYPES["teacher"].look, ARCHETYPES["teacher"].speed
     assert persona["name"] == "Ada"
     assert persona["archetype"] == "teacher"
     assert persona["voice"]["voice"] == "joe"
@@ -170,7 +170,7 @@ def test_wizard_yes_writes_persona_with_archetype_preset(tmp_path: Path) -> None
     expected_look = {**preset.model_dump(), "shirt": "#ff0000"}
     assert persona["look"] == expected_look
     # The teacher preset, not the default look, fills in everything else.
-    assert persona["look"]["glasses"] is True and persona["look"]["hair_style"] == "bun"
+    assert persona["look"]["glasses"] is True and persona["look"]["hair_style"] == "short"
 
 
 def test_wizard_bad_colour_names_the_field(tmp_path: Path) -> None:
@@ -312,8 +312,8 @@ def test_interactive_wizard_on_a_terminal(tmp_path: Path) -> None:
     term = _Terminal(["wizard", str(folder)], env)
     try:
         term.answer("Name", "Grace")
-        for key, (desc, _, _) in ARCHETYPES.items():
-            term.expect(f"{key}: {desc}")
+        for key, arch in ARCHETYPES.items():
+            term.expect(f"{key}: {arch.description}")
         term.answer("Archetype", "pirate")  # not a choice: asked again
         term.answer("Archetype", "scientist")
         term.answer("Voice", "")  # keep the default, joe
@@ -325,7 +325,7 @@ def test_interactive_wizard_on_a_terminal(tmp_path: Path) -> None:
     assert code == 0, term.text
     assert "pirate" in term.text and "Traceback" not in term.text
     persona = _load(folder / "persona.yaml")
-    _, preset, speed = ARCHETYPES["scientist"]
+    preset, speed = ARCHETYPES["scientist"].look, ARCHETYPES["scientist"].speed
     assert persona["name"] == "Grace"
     assert persona["archetype"] == "scientist"
     assert persona["voice"] == {"backend": "piper", "voice": "joe", "speed": speed}

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from personaforge.core.models import Look, Persona, PlannedShot
+from personaforge.costs import Billing
 from personaforge.progress import Progress
+from personaforge.text.normalize import Token
 
 
 @runtime_checkable
@@ -39,18 +41,36 @@ class Speech:
     words: list[TimedWord]
     visemes: list[tuple[float, str]]  # (time in seconds, viseme name), sorted by time
     spoken: str  # the text actually sent to the voice, after normalisation
+    billing: list[Billing] = field(default_factory=list)  # what a paid voice billed for it
+    request_id: str | None = None  # how the service identified the request, if it did
+
+
+@dataclass
+class SpeechRequest:
+    """How to say one piece of text, beyond the text itself (all optional)."""
+
+    # The text already tokenized, markup removed and pronunciations applied (the
+    # VoiceDirector's work); None: tokenize the text as it is.
+    tokens: Sequence[Token] | None = None
+    emphasis: frozenset[int] = frozenset()  # indices into tokens to say with stress
+    previous_text: str = ""  # the neighbouring text, for prosody across shot boundaries
+    next_text: str = ""
+    delivery: dict[str, float | bool | str] = field(default_factory=dict)  # backend settings
+    label: str = ""  # names the shot in messages ("shot 3")
 
 
 @runtime_checkable
 class TTSBackend(Protocol):
     name: str
     version: str
+    # How many requests may run at once (1 for in-process voices).
+    max_concurrency: int
 
     def settings_key(self) -> dict[str, object]:
         """Everything besides the text that changes the audio (voice, speed, model hash)."""
         ...
 
-    def synthesize(self, text: str) -> Speech: ...
+    def synthesize(self, text: str, request: SpeechRequest | None = None) -> Speech: ...
 
 
 @dataclass
@@ -70,6 +90,20 @@ class AnimationRequest:
     extra: dict[str, object] = field(default_factory=dict)
 
 
+@dataclass
+class LipsyncSetup:
+    """What a lip-sync backend may need from the project, handed to its ``from_setup``
+    classmethod (backends without one are built with no arguments)."""
+
+    root: Path  # the project folder
+    persona_file: Path  # persona.yaml, to name in errors about look.photo
+    env: Mapping[str, str]  # the environment over the project's .env: keys come from here
+    jobs: Path  # where remote jobs are journalled (build/jobs)
+    storage_target: str = "local"  # video.yaml's publish target, for media sent by URL
+    photo: Path | None = None  # the portrait, resolved inside the project
+    photo_line: int | None = None  # its line in persona.yaml
+
+
 @runtime_checkable
 class LipsyncBackend(Protocol):
     """Makes a talking-head clip for one shot.
@@ -84,7 +118,9 @@ class LipsyncBackend(Protocol):
 
     def render(
         self, request: AnimationRequest, audio: Path, out: Path, progress: Progress
-    ) -> None: ...
+    ) -> list[Billing] | None:
+        """Write the clip to ``out``; a paid backend returns what it was billed."""
+        ...
 
 
 @runtime_checkable
@@ -105,7 +141,13 @@ class Storage(Protocol):
 
     name: str
 
-    def url_for(self, key: str) -> str: ...
+    def url_for(self, key: str) -> str:
+        """The object's stable address (which may not be openable: s3://bucket/key)."""
+        ...
+
+    def share_url(self, key: str, expires_s: int | None = None) -> tuple[str, float | None]:
+        """A URL a viewer can open, and when it stops working (Unix time; None: never)."""
+        ...
 
     def exists(self, key: str, sha256: str) -> bool:
         """True if ``key`` is already stored with this content."""

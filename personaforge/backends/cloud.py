@@ -216,3 +216,93 @@ def require_key(env: Mapping[str, str], name: str, *, what: str) -> str:
             f"{what} needs {name}", hint=f"export {name}=... or add it to the project's .env"
         )
     return value
+
+
+def fault_for_status(status: int, message: str, *, key_name: str | None = None) -> Fault:
+    """The usual meaning of an HTTP status from a cloud API: busy and server errors are worth
+    retrying; a refused key, a bad request or an unpaid bill are not."""
+    if status in (408, 425, 429) or status >= 500:
+        return Fault(FaultKind.RETRY, f"HTTP {status}: {message}")
+    if status in (401, 403) and key_name:
+        return Fault(FaultKind.FATAL, f"HTTP {status}: {message}", hint=f"check {key_name}")
+    return Fault(FaultKind.FATAL, f"HTTP {status}: {message}")
+
+
+def _http_fault(exc: BaseException) -> Fault | None:
+    import urllib.error
+
+    if isinstance(exc, urllib.error.HTTPError):
+        # Never the URL: a presigned URL's query string is a credential.
+        return fault_for_status(exc.code, str(exc.reason))
+    if isinstance(exc, (urllib.error.URLError, TimeoutError, ConnectionError)):
+        reason = getattr(exc, "reason", exc)
+        return Fault(FaultKind.RETRY, f"network error: {reason}")
+    return None
+
+
+def download(url: str, out: Path, *, what: str, policy: RetryPolicy | None = None) -> None:
+    """Fetch ``url`` into ``out`` (a temporary name, then renamed), retrying transient faults."""
+    import shutil
+    import urllib.request
+
+    from personaforge.fsutil import atomic_path
+
+    def fetch() -> None:
+        with (
+            urllib.request.urlopen(url, timeout=120) as resp,
+            atomic_path(out) as tmp,
+            tmp.open("wb") as fh,
+        ):
+            shutil.copyfileobj(resp, fh, 1 << 20)
+
+    call_with_retries(fetch, _http_fault, what=what, policy=policy)
+
+
+def upload(
+    url: str, local: Path, *, content_type: str, what: str, policy: RetryPolicy | None = None
+) -> None:
+    """PUT ``local`` to a (presigned) ``url``, retrying transient faults."""
+    import urllib.request
+
+    def put() -> None:
+        data = local.read_bytes()
+        request = urllib.request.Request(
+            url, data=data, method="PUT", headers={"Content-Type": content_type}
+        )
+        with urllib.request.urlopen(request, timeout=300) as resp:
+            resp.read()
+
+    call_with_retries(put, _http_fault, what=what, policy=policy)
+
+
+def concurrency(env: Mapping[str, str], default: int = 4) -> int:
+    """How many remote jobs may run at once (``PERSONAFORGE_CLOUD_CONCURRENCY``, at least 1):
+    accounts cap concurrent jobs, and a long video should not queue its shots one by one."""
+    raw = env.get("PERSONAFORGE_CLOUD_CONCURRENCY", "").strip()
+    try:
+        value = int(raw) if raw else default
+    except ValueError:
+        raise PersonaForgeError(
+            f"PERSONAFORGE_CLOUD_CONCURRENCY must be a whole number, got {raw!r}"
+        ) from None
+    return max(1, value)
+
+
+def run_bounded(tasks: list[Callable[[], T]], limit: int) -> list[T]:
+    """Run ``tasks`` with at most ``limit`` at a time; results in order. On a failure no new
+    task starts, the running ones finish (their jobs are journalled either way), and the
+    first failure is raised."""
+    from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+
+    if limit <= 1 or len(tasks) <= 1:
+        return [task() for task in tasks]
+    with ThreadPoolExecutor(max_workers=limit, thread_name_prefix="pf-cloud") as pool:
+        futures = [pool.submit(task) for task in tasks]
+        done, pending = wait(futures, return_when=FIRST_EXCEPTION)
+        failed = [f for f in futures if f in done and f.exception() is not None]
+        if failed:
+            for f in pending:
+                f.cancel()
+            wait(pending)
+            raise failed[0].exception()  # type: ignore[misc]
+        return [f.result() for f in futures]

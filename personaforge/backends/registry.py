@@ -37,11 +37,30 @@ REGISTRY: dict[Kind, dict[str, Entry]] = {
             "personaforge.backends.tts.piper:PiperTTS",
             "offline neural voice (piper-tts, en_US joe) with phoneme alignments",
         ),
+        "elevenlabs": Entry(
+            "personaforge.backends.tts.elevenlabs:ElevenLabsTTS",
+            "ElevenLabs voices with character timestamps (ELEVENLABS_API_KEY)",
+            extra="elevenlabs",
+        ),
     },
     "lipsync": {
         "avatar": Entry(
             "personaforge.backends.lipsync.avatar:AvatarLipsync",
             "offline 2D illustrated avatar drawn per viseme",
+        ),
+        "photo": Entry(
+            "personaforge.backends.lipsync.photo:PhotoLipsync",
+            "offline photo animator: the persona's portrait (look.photo) warped per viseme",
+        ),
+        "sadtalker": Entry(
+            "personaforge.backends.lipsync.sadtalker:SadTalkerLipsync",
+            "SadTalker on Replicate: the portrait lip-synced in the cloud",
+            extra="replicate",
+        ),
+        "latentsync": Entry(
+            "personaforge.backends.lipsync.latentsync:LatentSyncLipsync",
+            "LatentSync on a RunPod serverless endpoint (our worker, deploy/runpod)",
+            extra="runpod",
         ),
     },
 }

@@ -30,7 +30,7 @@ app = typer.Typer(
     name="personaforge",
     help="Turn a persona and a script into a captioned talking-persona video, and publish it.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
@@ -54,6 +54,16 @@ ProjectArg = Annotated[
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Redo the work even if it is up to date.")]
+NoWaitOpt = Annotated[
+    bool,
+    typer.Option("--no-wait", help="If another run holds the project, exit 1 at once (naming it)."),
+]
+ExpiresOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "--expires", help="How long presigned links to private S3/R2 objects live: 7d, 12h, 30m."
+    ),
+]
 
 
 def _version(value: bool) -> None:
@@ -119,16 +129,30 @@ def _project(arg: str, stage: str | None = None) -> Any:
         raise exc.with_stage(stage) if stage else exc from None
 
 
-def _run_stage(stage: str, project_arg: str, force: bool, as_json: bool) -> None:
+def _run_stage(
+    stage: str,
+    project_arg: str,
+    force: bool,
+    as_json: bool,
+    no_wait: bool = False,
+    expires: str | None = None,
+) -> None:
+    from personaforge.cli.scale import parse_duration
+    from personaforge.lock import project_lock
     from personaforge.stages.common import Context
     from personaforge.stages.pipeline import run_stage
 
     project = _project(project_arg, stage)
-    with _progress() as progress:
+    expires_s = parse_duration(expires, "--expires")
+    with (
+        _progress() as progress,
+        project_lock(project.root, wait=not no_wait, command=stage, on_wait=_info),
+    ):
         try:
             ctx = Context.load(project, progress=progress, force=force)
         except PersonaForgeError as exc:
             raise exc.with_stage(stage) from None
+        ctx.url_expires_s = expires_s
         result = run_stage(stage, ctx)
     _info(f"{stage}: {'ran' if result.ran else 'skipped'} ({result.reason})")
     if as_json:
@@ -138,33 +162,82 @@ def _run_stage(stage: str, project_arg: str, force: bool, as_json: bool) -> None
 
 
 @app.command()
-def plan(project: ProjectArg = ".", force: ForceOpt = False, as_json: JsonOpt = False) -> None:
+def plan(
+    project: ProjectArg = ".", force: ForceOpt = False, as_json: JsonOpt = False,
+    no_wait: NoWaitOpt = False,
+) -> None:  # fmt: skip
     """Turn the script into shots; writes build/plan.yaml."""
-    _run_stage("plan", project, force, as_json)
+    _run_stage("plan", project, force, as_json, no_wait)
 
 
 @app.command()
-def speak(project: ProjectArg = ".", force: ForceOpt = False, as_json: JsonOpt = False) -> None:
-    """Text to speech per shot with word timings and visemes; writes build/speech.yaml."""
-    _run_stage("speak", project, force, as_json)
+def speak(
+    project: ProjectArg = ".",
+    force: ForceOpt = False,
+    as_json: JsonOpt = False,
+    text: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help="Speak this text without a project ('-' reads stdin); needs -o."),
+    ] = None,
+    text_file: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(help="Speak this file without a project ('-' reads stdin); needs -o."),
+    ] = None,
+    out: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--out", "-o", help="With --text: the WAV to write; timings go to .json."),
+    ] = None,
+    persona: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(help="With --text: the persona.yaml to speak as."),
+    ] = None,
+    archetype: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help="With --text: speak as this archetype (default narrator)."),
+    ] = None,
+    backend: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help="With --text --archetype: piper or elevenlabs."),
+    ] = None,
+    no_wait: NoWaitOpt = False,
+) -> None:
+    """Text to speech per shot with word timings and visemes; writes build/speech.yaml.
+
+    With --text or --text-file: speak text without a project into -o FILE.wav, with word
+    timings in FILE.json."""
+    if text is not None or text_file is not None:
+        from personaforge.cli.voices import speak_standalone
+
+        speak_standalone(text, text_file, out, persona, archetype, backend, as_json)
+        return
+    _run_stage("speak", project, force, as_json, no_wait)
 
 
 @app.command()
-def lipsync(project: ProjectArg = ".", force: ForceOpt = False, as_json: JsonOpt = False) -> None:
+def lipsync(
+    project: ProjectArg = ".", force: ForceOpt = False, as_json: JsonOpt = False,
+    no_wait: NoWaitOpt = False,
+) -> None:  # fmt: skip
     """A talking-head clip per shot (title cards for headings); writes build/lipsync.yaml."""
-    _run_stage("lipsync", project, force, as_json)
+    _run_stage("lipsync", project, force, as_json, no_wait)
 
 
 @app.command()
-def render(project: ProjectArg = ".", force: ForceOpt = False, as_json: JsonOpt = False) -> None:
+def render(
+    project: ProjectArg = ".", force: ForceOpt = False, as_json: JsonOpt = False,
+    no_wait: NoWaitOpt = False,
+) -> None:  # fmt: skip
     """Compose the video with burned captions and music; writes build/render.yaml."""
-    _run_stage("render", project, force, as_json)
+    _run_stage("render", project, force, as_json, no_wait)
 
 
 @app.command()
-def publish(project: ProjectArg = ".", force: ForceOpt = False, as_json: JsonOpt = False) -> None:
+def publish(
+    project: ProjectArg = ".", force: ForceOpt = False, as_json: JsonOpt = False,
+    no_wait: NoWaitOpt = False, expires: ExpiresOpt = None,
+) -> None:  # fmt: skip
     """Publish the video and captions (local folder or S3/R2); writes build/publish.yaml."""
-    _run_stage("publish", project, force, as_json)
+    _run_stage("publish", project, force, as_json, no_wait, expires)
 
 
 @app.command("make-video")
@@ -184,8 +257,15 @@ def make_video(
         Optional[float],  # noqa: UP045
         typer.Option("--max-cost", min=0, help="Refuse to start if the estimate is above USD."),
     ] = None,
+    no_wait: NoWaitOpt = False,
+    cache: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--cache", help="Shared shot cache s3://bucket/prefix (over video.yaml's)."),
+    ] = None,
+    expires: ExpiresOpt = None,
 ) -> None:
     """Run every stage that is out of date and print the video's path."""
+    from personaforge.cli.scale import parse_duration
     from personaforge.core.models import FORMAT_SIZES
     from personaforge.stages.pipeline import make_video as run
 
@@ -201,6 +281,7 @@ def make_video(
         result = run(
             _project(project), fmt=fmt, force=force, do_publish=not no_publish, progress=progress,
             max_cost=max_cost,
+            wait=not no_wait, cache=cache, expires_s=parse_duration(expires, "--expires"),
         )  # fmt: skip
     for s in result.stages:
         extra = f", {s.reused}/{s.shots} shots reused" if s.ran and s.reused else ""
@@ -220,14 +301,34 @@ def status(
     as_json: JsonOpt = False,
 ) -> None:
     """Say, per stage, whether it is up to date or why it would re-run."""
+    from personaforge.stages.pipeline import recorded_cost
     from personaforge.stages.pipeline import status as get_status
 
-    rows = get_status(_project(project))
+    proj = _project(project)
+    rows = get_status(proj)
+    cost = recorded_cost(proj)
     if as_json:
-        print(json.dumps({r.stage: {"up_to_date": r.up_to_date, "reason": r.reason} for r in rows}))
+        out: dict[str, object] = {
+            r.stage: {
+                "up_to_date": r.up_to_date,
+                "reason": r.reason,
+                **({"cost": r.cost} if r.cost else {}),
+            }
+            for r in rows
+        }
+        if cost["units"]:  # only projects that used a paid backend have a cost
+            out["cost"] = cost
+        print(json.dumps(out))
         return
     for r in rows:
-        print(f"{r.stage:<8} {'up to date' if r.up_to_date else 'would run: ' + r.reason}")
+        spent = f" (billed ${r.cost['usd']})" if r.cost else ""
+        print(f"{r.stage:<8} {'up to date' if r.up_to_date else 'would run: ' + r.reason}{spent}")
+    units = cost["units"]
+    if isinstance(units, dict) and units:
+        spent = ", ".join(
+            f"{q:g} {k.split(':')[-1]}s ({k.split(':')[0]})" for k, q in units.items()
+        )
+        print(f"{'cost':<8} {spent}: about ${cost['usd']} (prices as of {cost['prices_as_of']})")
 
 
 @app.command()
@@ -274,9 +375,17 @@ def wizard(
     ] = Path("."),
     name: Annotated[Optional[str], typer.Option(help="Persona name.")] = None,  # noqa: UP045
     archetype: Annotated[
-        str | None, typer.Option(help="narrator, teacher, host, coach, scientist or explorer.")
+        str | None, typer.Option(help="An archetype (see `personaforge archetypes`).")
     ] = None,
-    voice: Annotated[Optional[str], typer.Option(help="Voice id (piper: joe).")] = None,  # noqa: UP045
+    voice: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            help="Voice (piper: joe; elevenlabs: an id or name; default the archetype's)."
+        ),
+    ] = None,
+    backend: Annotated[
+        str, typer.Option(help="Voice backend: piper (offline) or elevenlabs.")
+    ] = "piper",
     look: Annotated[
         Optional[list[str]],  # noqa: UP045
         typer.Option(help="Look override KEY=VALUE, e.g. --look shirt=#ff0000 (repeatable)."),
@@ -315,13 +424,15 @@ def wizard(
             )
         from rich.prompt import Prompt
 
-        name = Prompt.ask("Name", default=name or "Ava", console=err)
-        for key, (desc, _, _) in ARCHETYPES.items():
-            err.print(f"  [bold]{key}[/bold]: {desc}")
+        name = Prompt.ask("Name", default=name or "Max", console=err)
+        for key, arch in ARCHETYPES.items():
+            err.print(f"  [bold]{key}[/bold]: {arch.description}")
         archetype = Prompt.ask(
             "Archetype", choices=list(ARCHETYPES), default=archetype or "narrator", console=err
         )
-        voice = Prompt.ask("Voice", default=voice or "joe", console=err)
+        preset = ARCHETYPES[archetype]
+        default = "joe" if backend == "piper" else preset.elevenlabs_voice
+        voice = Prompt.ask("Voice", default=voice or default, console=err)
         for key in ("shirt", "background"):
             answer = "?"
             while answer and not re.fullmatch(r"#[0-9a-fA-F]{6}", answer):
@@ -334,7 +445,7 @@ def wizard(
                 overrides[key] = answer
     if not name:
         raise typer.BadParameter("is required with --yes", param_hint="--name")
-    persona = make_persona(name, archetype or "narrator", voice or "joe", overrides)
+    persona = make_persona(name, archetype or "narrator", voice, overrides, backend=backend)
     path = write_persona(project, persona, overwrite=force)
     _info(f"persona {persona.name!r} ({persona.archetype}) written")
     print(path)
@@ -374,6 +485,10 @@ def schema(
         path = out / f"{name.removesuffix('.yaml')}.schema.json"
         atomic_write_text(path, json.dumps(doc, indent=2) + "\n")
         print(path)
+
+
+import personaforge.cli.voices  # noqa: E402, F401  (registers voices, archetypes)
+from personaforge.cli import scale as _scale  # noqa: E402, F401 - registers batch, queue, cache
 
 
 def _crash_log(exc: BaseException) -> Path:

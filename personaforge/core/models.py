@@ -4,9 +4,19 @@ from __future__ import annotations
 
 import re
 from pathlib import PurePosixPath
-from typing import Annotated, Final, Literal
+from typing import Annotated, Any, Final, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationInfo,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from personaforge.costs import Billing
 
@@ -21,6 +31,7 @@ FORMAT_SIZES: dict[str, tuple[int, int]] = {
 FPS = 30
 
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
+PHOTO_SUFFIXES: Final = (".jpg", ".jpeg", ".png", ".webp")
 
 
 def _inside_project(v: str) -> str:
@@ -47,10 +58,49 @@ def _color(v: str) -> str:
 # ---------------------------------------------------------------- what the user writes
 
 
+# Settings only one voice backend understands; elsewhere they are errors, not silently ignored.
+ELEVENLABS_ONLY = ("model", "stability", "similarity_boost", "style", "use_speaker_boost", "seed")
+PIPER_ONLY = ("variation",)
+ELEVENLABS_SPEED = (0.7, 1.2)  # the range the API accepts
+ELEVENLABS_DEFAULT_VOICE = "21m00Tcm4TlvDq8ikWAM"  # "Rachel", a premade voice every account has
+
+
 class Voice(Strict):
     backend: str = "piper"
-    voice: str = "joe"
+    voice: str = Field(
+        default="joe",
+        description="piper: a bundled voice (joe); elevenlabs: a voice id, or a voice name "
+        "resolved once through the voices API.",
+    )
     speed: float = Field(default=1.0, ge=0.5, le=2.0, description="Speaking rate, 1.0 is normal.")
+    # piper
+    variation: float | None = Field(
+        default=None, ge=0.0, le=1.0, description="piper: how much the delivery varies (0..1)."
+    )
+    # elevenlabs
+    model: str | None = Field(default=None, description="elevenlabs: eleven_multilingual_v2.")
+    stability: float | None = Field(default=None, ge=0.0, le=1.0)
+    similarity_boost: float | None = Field(default=None, ge=0.0, le=1.0)
+    style: float | None = Field(default=None, ge=0.0, le=1.0)
+    use_speaker_boost: bool | None = None
+    seed: int | None = Field(default=None, ge=0, le=4294967295)
+
+    @field_validator(*ELEVENLABS_ONLY, *PIPER_ONLY)
+    @classmethod
+    def _for_backend(cls, v: object, info: ValidationInfo) -> object:
+        backend = info.data.get("backend", "piper")
+        owner = "elevenlabs" if info.field_name in ELEVENLABS_ONLY else "piper"
+        if v is not None and backend != owner:
+            raise ValueError(f"only for backend: {owner} (this voice uses {backend})")
+        return v
+
+    @field_validator("speed")
+    @classmethod
+    def _speed(cls, v: float, info: ValidationInfo) -> float:
+        lo, hi = ELEVENLABS_SPEED
+        if info.data.get("backend") == "elevenlabs" and not lo <= v <= hi:
+            raise ValueError(f"elevenlabs accepts a speed from {lo} to {hi}")
+        return v
 
 
 class Look(Strict):
@@ -62,8 +112,29 @@ class Look(Strict):
     background: str = "#1d2b3a"
     accent: str = "#f5b700"
     glasses: bool = False
+    photo: RelPath | None = Field(
+        default=None,
+        description="A portrait (JPEG, PNG or WebP, inside the project) to animate instead of "
+        "the drawn avatar; the colours above still style title cards.",
+    )
 
     _check = field_validator("skin", "hair", "eyes", "shirt", "background", "accent")(_color)
+
+    @field_validator("photo")
+    @classmethod
+    def _photo(cls, v: str | None) -> str | None:
+        if v is not None and PurePosixPath(v).suffix.lower() not in PHOTO_SUFFIXES:
+            raise ValueError(f"{v!r} is not a JPEG, PNG or WebP file")
+        return v
+
+    @model_serializer(mode="wrap")
+    def _without_absent_photo(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # A drawn look dumps (and hashes) exactly as it did before photos existed: no
+        # `photo: null` in written persona.yaml files, no cache invalidated.
+        data: dict[str, Any] = handler(self)
+        if data.get("photo") is None:
+            data.pop("photo", None)
+        return data
 
 
 class Persona(Strict):
@@ -80,12 +151,28 @@ class Persona(Strict):
         description="How this persona thinks and talks; shapes the Claude director and writer "
         "(default: the archetype's).",
     )
+    pronunciations: dict[str, str] | None = Field(
+        default=None,
+        description="Say a word differently, e.g. {SQL: sequel}; captions keep the written form.",
+    )
+
+    @field_validator("pronunciations")
+    @classmethod
+    def _pronunciations(cls, v: dict[str, str] | None) -> dict[str, str] | None:
+        for word, say in (v or {}).items():
+            if not word.strip() or len(word.split()) != 1:
+                raise ValueError(f"{word!r}: a key must be one written word")
+            if not say.strip():
+                raise ValueError(f"{word!r}: say it somehow (the value is empty)")
+        return v
 
 
 class Backends(Strict):
     plan: str = "offline"
     speak: str | None = Field(default=None, description="Defaults to the persona's voice backend.")
-    lipsync: str = "avatar"
+    lipsync: str = Field(
+        default="avatar", description="Default: 'photo' when the persona's look is a photo."
+    )
 
 
 class Music(Strict):
@@ -111,6 +198,12 @@ class Publish(Strict):
         if v in ("local", "r2", "s3://") or re.match(r"^s3://[a-z0-9][a-z0-9.\-]{1,62}(/.*)?$", v):
             return v
         raise ValueError("must be 'local', 's3://bucket/prefix', or 'r2' (bucket from R2_BUCKET)")
+
+
+def _s3_url(v: str | None) -> str | None:
+    if v is None or re.match(r"^s3://[a-z0-9][a-z0-9.\-]{1,62}(/.*)?$", v):
+        return v
+    raise ValueError("must be 's3://bucket/prefix'")
 
 
 class Director(Strict):
@@ -142,6 +235,14 @@ class VideoSpec(Strict):
     music: Music | None = None
     captions: Captions = Field(default_factory=Captions)
     publish: Publish = Field(default_factory=Publish)
+    max_concurrency: int = Field(
+        default=2, ge=1, le=16, description="Shots voiced at once by a cloud voice (the plan's)."
+    )
+    cache: Annotated[str | None, AfterValidator(_s3_url)] = Field(
+        default=None,
+        description="Shared shot cache, 's3://bucket/prefix': speech and clips made on any "
+        "machine are fetched from there instead of being made (and paid for) again.",
+    )
     recipe: str | None = Field(
         default=None,
         description="The recipe whose prompts the Claude director and writer use "
@@ -239,6 +340,12 @@ class VisemeKey(Strict):
     v: str
 
 
+class EmotionPoint(Strict):
+    t: float
+    emotion: str
+    intensity: float = Field(ge=0.0, le=1.0)
+
+
 class SpokenShot(PlannedShot):
     """A planned shot with its speech; ``key`` hashes what made the audio (text, voice)."""
 
@@ -252,6 +359,15 @@ class SpokenShot(PlannedShot):
     visemes: list[VisemeKey]
     billing: list[Billing] = Field(
         default_factory=list, description="What making this shot's audio was billed, if paid."
+    )
+    emotion_curve: list[EmotionPoint] = Field(
+        default_factory=list, description="The VoiceDirector's emotion over the shot's time."
+    )
+    delivery: dict[str, float | bool | str] = Field(
+        default_factory=dict, description="How the VoiceDirector asked the voice to speak."
+    )
+    context: str | None = Field(
+        default=None, description="Hash of the neighbouring text sent for prosody, if any."
     )
 
     def media(self) -> list[tuple[str, str]]:
@@ -317,7 +433,13 @@ class RenderManifest(Recorded):
 class PublishedFile(Strict):
     name: str
     sha256: str
-    url: str
+    url: str = Field(description="What a viewer opens: a public or presigned URL, or file://.")
+    location: str | None = Field(
+        default=None, description="The object's stable address (s3://bucket/key)."
+    )
+    expires_at: float | None = Field(
+        default=None, description="When a presigned url stops working (Unix time)."
+    )
 
 
 class PublishManifest(Recorded):

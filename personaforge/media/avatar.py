@@ -6,7 +6,7 @@ import math
 import random
 from bisect import bisect_right
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 
 import numpy as np
 from numpy.typing import NDArray
@@ -74,6 +74,17 @@ _EMOTIONS: dict[str, _Emotion] = {
         smile=0.2, brow_raise=0.006, brow_tilt=0.004, brow_asym=0.03, eye_open=1.05
     ),
 }
+
+
+def _lerp_emotion(a: _Emotion, b: _Emotion, k: float) -> _Emotion:
+    return _Emotion(*(x + (y - x) * k for x, y in zip(astuple(a), astuple(b), strict=True)))
+
+
+def _scaled(emotion: str, intensity: float) -> _Emotion:
+    """An emotion at an intensity (0..1): 0.75 is the preset, 1 a little beyond it."""
+    preset = _EMOTIONS.get(emotion.strip().lower(), _EMOTIONS["neutral"])
+    return _lerp_emotion(_EMOTIONS["neutral"], preset, 0.4 + 0.8 * max(0.0, min(1.0, intensity)))
+
 
 _SCLERA: Color = (250, 248, 244)
 _MOUTH_DARK: Color = (58, 16, 26)
@@ -301,6 +312,7 @@ class AvatarAnimator:
         emotion: str = "neutral",
         camera: str = "static",
         seed: int = 0,
+        emotion_curve: Sequence[tuple[float, str, float]] = (),
     ) -> None:
         if width < 16 or height < 16 or fps <= 0:
             raise ValueError(f"unusable frame size or rate: {width}x{height} @ {fps}")
@@ -312,6 +324,10 @@ class AvatarAnimator:
         self.camera = camera if camera in CAMERA_MOVES else "static"
         self.seed = seed
         self._emo = _EMOTIONS[self.emotion]
+        # The VoiceDirector's curve: brows and eyes follow it through the shot.
+        self._curve = [(float(t), _scaled(e, i)) for t, e, i in sorted(emotion_curve)]
+        # ...and the head lifts a little as the intensity rises above where it started.
+        self._lift = [(float(t), float(i)) for t, _, i in sorted(emotion_curve)]
         self._pal = _Palette.of(look)
 
         m = min(width, height)
@@ -424,7 +440,23 @@ class AvatarAnimator:
         return (a[0] + (b[0] - a[0]) * s, a[1] + (b[1] - a[1]) * s)
 
     def _breath(self, t: float) -> float:
-        return self._bob_amp * math.sin(2 * math.pi * t / BREATH_PERIOD_S)
+        return self._bob_amp * math.sin(2 * math.pi * t / BREATH_PERIOD_S) + self._head_lift(t)
+
+    def _head_lift(self, t: float) -> float:
+        """Pixels the head rises with the emotion curve's intensity (an emphasis nods)."""
+        lift = self._lift
+        if len(lift) < 2:
+            return 0.0
+        times = [p[0] for p in lift]
+        k = bisect_right(times, t)
+        if k == 0:
+            level = lift[0][1]
+        elif k == len(lift):
+            level = lift[-1][1]
+        else:
+            (t0, a), (t1, b) = lift[k - 1], lift[k]
+            level = a + (b - a) * (_smooth((t - t0) / (t1 - t0)) if t1 > t0 else 1.0)
+        return 2.0 * self._bob_amp * max(0.0, level - lift[0][1])
 
     def _camera(self, progress: float) -> tuple[float, float]:
         """(scale, x offset px) of the drawn person for a shot ``progress`` in [0, 1]."""
@@ -578,7 +610,20 @@ class AvatarAnimator:
             self._plans[d] = plan
         return plan
 
+    def _emotion_at(self, t: float) -> _Emotion:
+        curve = self._curve
+        if not curve:
+            return _EMOTIONS[self.emotion]
+        k = bisect_right([p[0] for p in curve], t)
+        if k == 0:
+            return curve[0][1]
+        if k == len(curve):
+            return curve[-1][1]
+        (t0, a), (t1, b) = curve[k - 1], curve[k]
+        return _lerp_emotion(a, b, _smooth((t - t0) / (t1 - t0)) if t1 > t0 else 1.0)
+
     def _render(self, t: float, mouth: FloatArray, progress: float) -> Frame:
+        self._emo = self._emotion_at(t)
         buf = self._buf
         gaze = self._gaze_at(t)
         eye_open = self._openness(t)

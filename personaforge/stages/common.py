@@ -6,11 +6,11 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, TypedDict, TypeVar
+from typing import Any, Protocol, TypedDict, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from personaforge import __version__
+from personaforge import __version__, shotcache
 from personaforge.core.models import Persona, Recorded, VideoSpec
 from personaforge.core.project import Project
 from personaforge.core.yamlio import dump_model, load_model
@@ -32,6 +32,11 @@ class Context:
     env: Mapping[str, str] | None = None  # None: the process environment and the project .env
     # Manifests known to be current in this run, by stage: each is checked once.
     verified: dict[str, Recorded] = field(default_factory=dict)
+    # How long presigned publish links live (--expires); None: the storage's default.
+    url_expires_s: int | None = None
+    # The shared shot cache: --cache over video.yaml's `cache`; opened on first use.
+    cache_url: str | None = None
+    shot_cache: Any = None
 
     @classmethod
     def load(
@@ -180,9 +185,22 @@ class _ShotRecord(Protocol):
 
 def reusable_shot(ctx: Context, model: type[B], path: Path, key: str) -> B | None:
     """The finished shot recorded at ``path`` if it was made from ``key`` and its media are
-    intact; None means it must be made (again)."""
+    intact (here, or fetched from the shared shot cache); None means it must be made (again)."""
     if ctx.force:
         return None
+    found = _local_shot(ctx, model, path, key)
+    if found is None and shotcache.fetch(ctx, path, key, model.model_validate):
+        found = _local_shot(ctx, model, path, key)
+    return found
+
+
+def save_shot(ctx: Context, record: BaseModel, path: Path) -> None:
+    """Record a shot just made beside its media, and share it through the shot cache."""
+    write_shot_record(record, path)
+    shotcache.push(ctx, record, path)  # type: ignore[arg-type]
+
+
+def _local_shot(ctx: Context, model: type[B], path: Path, key: str) -> B | None:
     found = read_shot_record(model, path)
     if found is None:
         return None

@@ -18,6 +18,7 @@ KEYS = {
     "ANTHROPIC_API_KEY": "Claude planning and wizard",
     "REPLICATE_API_TOKEN": "Replicate lip-sync",
     "RUNPOD_API_KEY": "RunPod lip-sync",
+    "RUNPOD_ENDPOINT_ID": "RunPod lip-sync endpoint",
     "R2_ENDPOINT": "Cloudflare R2 publishing",
     "R2_ACCESS_KEY": "Cloudflare R2 publishing",
     "R2_SECRET_KEY": "Cloudflare R2 publishing",
@@ -74,6 +75,7 @@ def run_checks(env: Mapping[str, str] | None = None) -> list[Check]:
         checks.append(Check("alignments", False, "pip install onnx"))
     font = font_path()
     checks.append(Check("font", font.is_file(), str(font)))
+    checks.append(_face_detection())
     for key, use in KEYS.items():
         checks.append(
             Check(
@@ -89,3 +91,17 @@ def run_checks(env: Mapping[str, str] | None = None) -> list[Check]:
         except PackageNotFoundError:
             checks.append(Check(dist, False, "not installed", required=dist != "boto3"))
     return checks
+
+
+def _face_detection() -> Check:
+    """Photo personas need OpenCV's Haar cascades (opencv-python-headless < 5 ships them)."""
+    try:
+        import cv2
+    except ImportError:
+        return Check("faces", False, "pip install 'opencv-python-headless<5'", required=False)
+    folder = getattr(getattr(cv2, "data", None), "haarcascades", "")
+    ok = bool(folder) and os.path.isfile(
+        os.path.join(folder, "haarcascade_frontalface_default.xml")
+    )
+    detail = f"OpenCV {cv2.__version__}" + (" with Haar cascades" if ok else ": no Haar cascades")
+    return Check("faces", ok, detail + " (photo personas)", required=False)

@@ -12,7 +12,7 @@ from personaforge.core.archetypes import ARCHETYPES
 from personaforge.core.models import Persona, VideoSpec
 from personaforge.core.project import Project
 from personaforge.core.yamlio import dump_model, validate_data
-from personaforge.errors import PersonaForgeError
+from personaforge.errors import MissingDependencyError, PersonaForgeError
 from personaforge.fsutil import atomic_write_text, read_text
 
 DEFAULT_SCRIPT = """# Hello
@@ -25,27 +25,39 @@ Edit script.md and run make-video again to make it yours.
 def make_persona(
     name: str,
     archetype: str = "narrator",
-    voice: str = "joe",
+    voice: str | None = None,
     look: dict[str, object] | None = None,
+    *,
+    backend: str = "piper",
 ) -> Persona:
     if archetype not in ARCHETYPES:
         raise PersonaForgeError(
             f"unknown archetype {archetype!r}; choose one of {', '.join(ARCHETYPES)}",
             field="archetype",
         )
-    _, preset, speed = ARCHETYPES[archetype]
+    preset = ARCHETYPES[archetype]
+    settings: dict[str, object] = {"backend": backend}
+    if backend == "elevenlabs":
+        settings.update(preset.elevenlabs, voice=voice or preset.elevenlabs_voice)
+        settings["speed"] = min(1.2, max(0.7, preset.speed))
+    else:
+        settings.update(voice=voice or "joe", speed=preset.speed)
     data = {
         "name": name,
         "archetype": archetype,
-        "voice": {"voice": voice, "speed": speed},
-        "look": {**preset.model_dump(), **(look or {})},
+        "voice": settings,
+        "look": {**preset.look_for(backend).model_dump(), **(look or {})},
     }
     persona = validate_data(Persona, data, file=None)
-    # The voice must exist now, not when the first video is spoken.
+    # The voice must exist now, not when the first video is spoken (a cloud voice's key
+    # is checked when it speaks: a persona can be written on a machine without it).
     try:
         registry.resolve("speak", persona.voice.backend)(
             voice=persona.voice.voice, speed=persona.voice.speed
         )
+    except MissingDependencyError:
+        if persona.voice.backend == "piper":
+            raise
     except PersonaForgeError as exc:
         exc.field = "voice"
         raise
@@ -86,7 +98,7 @@ def init_project(
         raise PersonaForgeError(
             "video.yaml already exists (use --force to replace it)", file=project.video_path
         )
-    persona = persona or make_persona("Ava")
+    persona = persona or make_persona("Max")  # a name that fits the offline voice
     script_file = folder / "script.md"
     if script is not None:
         text = read_text(script)
@@ -113,7 +125,7 @@ def init_project(
         dump_model(persona, project.persona_path)
     dump_model(video, project.video_path)
     if not (folder / ".gitignore").exists():
-        atomic_write_text(folder / ".gitignore", "build/\npublished/\n.env\n")
+        atomic_write_text(folder / ".gitignore", "build/\npublished/\n.env\n.personaforge.lock\n")
     return project
 
 

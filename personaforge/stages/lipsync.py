@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from personaforge.backends import registry
 from personaforge.backends.base import AnimationRequest, LipsyncBackend
 from personaforge.core.models import FPS, Clip, LipsyncManifest, SpeechManifest, SpokenShot
+from personaforge.costs import Billing
 from personaforge.fsutil import atomic_path, canonical_hash, sha256_file
 from personaforge.media.titlecard import render_title_card
+from personaforge.stages import faces
 from personaforge.stages.common import (
     Context,
     StageResult,
     record,
     recorded_fields,
     reusable_shot,
+    save_shot,
     skip_if_current,
-    write_shot_record,
 )
 from personaforge.stages.graph import current
 
@@ -23,18 +24,17 @@ TITLE_CARD_VERSION = "2"
 
 
 def backend(ctx: Context) -> LipsyncBackend:
-    return registry.resolve("lipsync", ctx.video.backends.lipsync)()
+    return faces.backend(ctx)
 
 
 def inputs(ctx: Context) -> dict[str, str]:
     speech = current(ctx, SpeechManifest, "speak")
-    animator = backend(ctx)
     w, h = ctx.project.frame_size(ctx.video)
     return {
         "speech": speech.content_hash(),
-        "look": canonical_hash(ctx.persona.look.model_dump(mode="json")),
+        "look": faces.look_hash(ctx),
         "frame": f"{w}x{h}@{FPS}",
-        "lipsync": f"{animator.name}@{animator.version}",
+        "lipsync": faces.backend_id(ctx),
         "title_card": TITLE_CARD_VERSION,
     }
 
@@ -50,25 +50,25 @@ def run(ctx: Context) -> StageResult:
     folder = ctx.project.build / CLIP_DIR
     clips: list[Clip] = []
     reused = 0
+    keys = [_shot_key(spoken, ins) for spoken in speech.shots]
+    # A remote backend's clips are made several at a time, before the loop below collects them.
+    made = faces.prefetch(
+        ctx,
+        animator,
+        [
+            (s, folder / f"{k[:24]}.mp4", k)
+            for s, k in zip(speech.shots, keys, strict=True)
+            if s.kind == "talking"
+        ],
+        lambda spoken, key: _request(ctx, spoken, width, height, key),
+    )
     for index, spoken in enumerate(speech.shots):
-        key = canonical_hash(
-            {
-                "kind": spoken.kind,
-                "audio": spoken.audio_sha256,
-                "visemes": canonical_hash([v.model_dump() for v in spoken.visemes]),
-                "text": spoken.text,
-                "frames": spoken.frames,
-                "emotion": spoken.emotion,
-                "camera": spoken.camera,
-                "look": ins["look"],
-                "frame": ins["frame"],
-                "backend": ins["lipsync"] if spoken.kind == "talking" else ins["title_card"],
-            }
-        )
+        key = keys[index]
         out = folder / f"{key[:24]}.mp4"
         clip = reusable_shot(ctx, Clip, out.with_suffix(".json"), key)
         if clip is None:
             ctx.progress.log(f"lipsync: shot {index + 1}/{len(speech.shots)} ({spoken.kind})")
+            billing: list[Billing] = []
             with atomic_path(out) as tmp:
                 if spoken.kind == "title":
                     render_title_card(
@@ -77,7 +77,9 @@ def run(ctx: Context) -> StageResult:
                     )  # fmt: skip
                 else:
                     request = _request(ctx, spoken, width, height, key)
-                    animator.render(request, ctx.project.root / spoken.audio, tmp, ctx.progress)
+                    billing = faces.render_clip(
+                        animator, request, ctx.project.root / spoken.audio, tmp, ctx.progress
+                    )
             clip = Clip(
                 id=spoken.id,
                 key=key,
@@ -85,9 +87,10 @@ def run(ctx: Context) -> StageResult:
                 clip=ctx.project.rel(out),
                 clip_sha256=sha256_file(out),
                 frames=spoken.frames,
+                billing=billing,
             )
-            write_shot_record(clip, out.with_suffix(".json"))
-        else:
+            save_shot(ctx, clip, out.with_suffix(".json"))
+        elif key not in made:
             reused += 1
         clips.append(clip.model_copy(update={"id": spoken.id}))
     manifest = LipsyncManifest(
@@ -98,6 +101,24 @@ def run(ctx: Context) -> StageResult:
     )
     path = record(ctx, "lipsync", manifest)
     return StageResult("lipsync", path, True, reason, shots=len(clips), reused=reused)
+
+
+def _shot_key(spoken: SpokenShot, ins: dict[str, str]) -> str:
+    return canonical_hash(
+        {
+            "kind": spoken.kind,
+            "audio": spoken.audio_sha256,
+            "visemes": canonical_hash([v.model_dump() for v in spoken.visemes]),
+            "text": spoken.text,
+            "frames": spoken.frames,
+            "emotion": spoken.emotion,
+            "emotion_curve": [p.model_dump() for p in spoken.emotion_curve],
+            "camera": spoken.camera,
+            "look": ins["look"],
+            "frame": ins["frame"],
+            "backend": ins["lipsync"] if spoken.kind == "talking" else ins["title_card"],
+        }
+    )
 
 
 def _request(
@@ -113,4 +134,5 @@ def _request(
         emotion=spoken.emotion,
         camera=spoken.camera,
         seed=int(key[:8], 16),
+        emotion_curve=[(p.t, p.emotion, p.intensity) for p in spoken.emotion_curve],
     )

@@ -6,10 +6,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from personaforge import shotcache
 from personaforge.core.models import MANIFEST_MODELS, PublishManifest, RenderManifest
 from personaforge.core.project import STAGES, Project
 from personaforge.core.yamlio import line_of
+from personaforge.costs import Billing, summarize
 from personaforge.errors import PersonaForgeError
+from personaforge.lock import locked
 from personaforge.progress import Progress
 from personaforge.stages import lipsync, plan, publish, render, speak
 from personaforge.stages.common import Context, StageResult, load_recorded, why_rerun
@@ -25,6 +28,7 @@ class VideoResult:
     duration_s: float
     published: list[str]
     stages: list[StageResult] = field(default_factory=list)
+    cost: dict[str, object] | None = None
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -33,7 +37,20 @@ class VideoResult:
             "duration_s": self.duration_s,
             "published": self.published,
             "stages": {s.stage: s.as_json() for s in self.stages},
+            "cost": self.cost or summarize([]),
         }
+
+
+def recorded_billing(project: Project, stage: str) -> list[Billing]:
+    """What the shots in a stage's recorded manifest were billed (paid backends only)."""
+    manifest = load_recorded(MANIFEST_MODELS[stage], project.manifest_path(stage))
+    shots = getattr(manifest, "shots", None) or []
+    return [b for shot in shots for b in getattr(shot, "billing", [])]
+
+
+def recorded_cost(project: Project) -> dict[str, object]:
+    """The recorded cost of the video as built: its speech and its clips."""
+    return summarize(b for stage in ("speak", "lipsync") for b in recorded_billing(project, stage))
 
 
 def preflight(ctx: Context, stages: list[str]) -> None:
@@ -64,6 +81,7 @@ def preflight(ctx: Context, stages: list[str]) -> None:
             raise exc.with_stage(stage or "publish") from None
 
 
+@locked("make-video")
 def make_video(
     project: Project,
     *,
@@ -73,13 +91,18 @@ def make_video(
     progress: Progress | None = None,
     env: Mapping[str, str] | None = None,
     max_cost: float | None = None,
+    wait: bool = True,  # for the project lock (@locked): False fails at once if it is busy
+    cache: str | None = None,
+    expires_s: int | None = None,
 ) -> VideoResult:
     ctx = Context.load(project, progress=progress, force=force, env=env)
+    ctx.cache_url, ctx.url_expires_s = cache, expires_s
     if fmt is not None:
         # A one-off format: its own frame size, whatever resolution video.yaml sets.
         ctx.video = ctx.video.model_copy(update={"format": fmt, "resolution": None})
     stages = ["plan", "speak", "lipsync", "render"] + (["publish"] if do_publish else [])
     preflight(ctx, stages)
+    shotcache.for_context(ctx)  # the shared cache's keys, too, before any work
     limit = max_cost if max_cost is not None else ctx.video.budget
     if limit is not None:  # nothing is paid for before the estimate is within the budget
         from personaforge.estimate import estimate, over_budget
@@ -100,6 +123,7 @@ def make_video(
         duration_s=rendered.duration_s,
         published=published,
         stages=results,
+        cost=recorded_cost(project),
     )
 
 
@@ -108,6 +132,7 @@ class StageStatus:
     stage: str
     up_to_date: bool
     reason: str
+    cost: dict[str, object] | None = None  # what its recorded shots were billed, if anything
 
 
 def status(project: Project) -> list[StageStatus]:
@@ -130,5 +155,7 @@ def status(project: Project) -> list[StageStatus]:
             ctx.verified[stage] = previous
         else:
             stale = stage
-        out.append(StageStatus(stage, reason is None, reason or "up to date"))
+        bills = recorded_billing(project, stage) if stage in ("speak", "lipsync") else []
+        cost = summarize(bills) if bills else None
+        out.append(StageStatus(stage, reason is None, reason or "up to date", cost))
     return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -39,13 +40,24 @@ def inputs(ctx: Context) -> dict[str, str]:
     return {"render": render.content_hash(), "target": canonical_hash(ctx.video.publish.target)}
 
 
+# Presigned links are signed again when they would stop working within this time (or when
+# --expires asks for new ones).
+RESIGN_MARGIN_S = 3600
+
+
 def storage_problem(storage: Any, render: RenderManifest, manifest: PublishManifest) -> str | None:
-    """Why recorded uploads can't be trusted: gone from storage, or now at another URL."""
+    """Why recorded uploads can't be trusted: gone from storage, now at another URL, or
+    their signed links (about to) expire."""
     gone = [f.name for f in manifest.files if not storage.exists(_key(render, f.name), f.sha256)]
     if gone:
         return f"not in storage any more: {', '.join(gone)}"
-    if any(storage.url_for(_key(render, f.name)) != f.url for f in manifest.files):
+    if any(storage.url_for(_key(render, f.name)) != (f.location or f.url) for f in manifest.files):
         return "the published files' URLs changed (project moved?)"
+    if any(f.url.startswith("s3://") for f in manifest.files):
+        return "the recorded URLs cannot be opened; signing links"
+    expiring = [f.expires_at for f in manifest.files if f.expires_at is not None]
+    if expiring and min(expiring) < time.time() + RESIGN_MARGIN_S:
+        return "the signed links expire soon; signing new ones"
     return None
 
 
@@ -65,6 +77,8 @@ def run(ctx: Context) -> StageResult:
     reason = why_rerun(ctx.project, previous, ins, force=ctx.force)
     if reason is None and previous is not None:
         reason = storage_problem(storage, render, previous)
+        if reason is None and ctx.url_expires_s is not None and _signed(previous):
+            reason = "new links asked for (--expires)"
         if reason is None:
             ctx.verified["publish"] = previous
             return StageResult("publish", path, False, "up to date", shots=len(previous.files))
@@ -77,10 +91,19 @@ def run(ctx: Context) -> StageResult:
         if ctx.force or not storage.exists(key, out.sha256):
             ctx.progress.log(f"publish: uploading {name}")
             content_type = CONTENT_TYPES.get(local.suffix, "application/octet-stream")
-            url = storage.put(local, key, out.sha256, content_type)
-        else:
-            url = storage.url_for(key)
-        files.append(PublishedFile(name=name, sha256=out.sha256, url=url))
+            storage.put(local, key, out.sha256, content_type)
+        # Keys hold the content hash: unchanged files are never uploaded again, only linked.
+        url, expires_at = storage.share_url(key, ctx.url_expires_s)
+        location = storage.url_for(key)
+        files.append(
+            PublishedFile(
+                name=name,
+                sha256=out.sha256,
+                url=url,
+                location=location if location != url else None,
+                expires_at=expires_at,
+            )
+        )
     manifest = PublishManifest(
         **recorded_fields(ins, storage.name, "1"),
         target=ctx.video.publish.target,
@@ -88,6 +111,10 @@ def run(ctx: Context) -> StageResult:
     )
     path = record(ctx, "publish", manifest)
     return StageResult("publish", path, True, reason or "publishing", shots=len(files))
+
+
+def _signed(manifest: PublishManifest) -> bool:
+    return any(f.expires_at is not None for f in manifest.files)
 
 
 def _key(render: RenderManifest, name: str) -> str:

@@ -3,12 +3,33 @@
 from __future__ import annotations
 
 import math
+import threading
 import wave
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
 from pathlib import Path
 
 from personaforge.backends import registry
-from personaforge.backends.base import TTSBackend
-from personaforge.core.models import FPS, PlanManifest, SpeechManifest, SpokenShot, VisemeKey, Word
+from personaforge.backends.base import Speech, SpeechRequest, TTSBackend
+from personaforge.backends.tts import director
+from personaforge.core.archetypes import ARCHETYPES
+from personaforge.core.models import (
+    ELEVENLABS_DEFAULT_VOICE,
+    ELEVENLABS_SPEED,
+    FPS,
+    EmotionPoint,
+    Persona,
+    PlanManifest,
+    PlannedShot,
+    SpeechManifest,
+    SpokenShot,
+    VisemeKey,
+    Word,
+)
+from personaforge.core.yamlio import line_of
+from personaforge.costs import Billing
+from personaforge.errors import PersonaForgeError
 from personaforge.fsutil import atomic_path, canonical_hash, sha256_file
 from personaforge.stages.common import (
     Context,
@@ -16,19 +37,62 @@ from personaforge.stages.common import (
     record,
     recorded_fields,
     reusable_shot,
+    save_shot,
     skip_if_current,
-    write_shot_record,
 )
 from personaforge.stages.graph import current
+from personaforge.text.markup import clean
 from personaforge.text.normalize import NORMALIZE_VERSION
 
 SPEECH_DIR = "speech"
+DEFAULT_RATE = 22050  # every voice speaks at this rate (piper's joe, ElevenLabs pcm_22050)
 
 
-def backend(ctx: Context) -> TTSBackend:
-    name = ctx.video.backends.speak or ctx.persona.voice.backend
+def make_backend(
+    persona: Persona,
+    *,
+    name: str | None = None,
+    env: Mapping[str, str] | None = None,
+    state_dir: Path | None = None,
+    max_concurrency: int = 2,
+) -> TTSBackend:
+    """The persona's voice (or ``name``'s), built from its persona.yaml settings."""
+    name = name or persona.voice.backend
     cls = registry.resolve("speak", name)
-    return cls(voice=ctx.persona.voice.voice, speed=ctx.persona.voice.speed)
+    v = persona.voice
+    if name == "piper":
+        return cls(voice=v.voice, speed=v.speed)
+    voice, speed = v.voice, v.speed
+    if name == "elevenlabs" and (name != v.backend or "voice" not in v.model_fields_set):
+        # No voice named for this backend ("joe" is the offline one): the archetype's own
+        # (its ElevenLabs premade voice), so voice and look still agree.
+        preset = ARCHETYPES.get(persona.archetype)
+        voice = preset.elevenlabs_voice if preset else ELEVENLABS_DEFAULT_VOICE
+        speed = min(ELEVENLABS_SPEED[1], max(ELEVENLABS_SPEED[0], speed))
+    return cls(
+        voice=voice,
+        speed=speed,
+        options=v,
+        env=env,
+        state_dir=state_dir,
+        max_concurrency=max_concurrency,
+    )
+
+
+def backend(ctx: Context, *, check: bool = True) -> TTSBackend:
+    """The stage's voice; with ``check``, also fail now if it lacks a key (before any work)."""
+    env = ctx.env if ctx.env is not None else ctx.project.environment()
+    tts = make_backend(
+        ctx.persona,
+        name=ctx.video.backends.speak,
+        env=env,
+        state_dir=ctx.project.build / SPEECH_DIR,
+        max_concurrency=ctx.video.max_concurrency,
+    )
+    check_fn: Callable[[], None] | None = getattr(tts, "check", None)
+    if check and check_fn is not None:
+        check_fn()
+    return tts
 
 
 def voice_key(tts: TTSBackend) -> str:
@@ -40,11 +104,58 @@ def voice_key(tts: TTSBackend) -> str:
 
 def inputs(ctx: Context) -> dict[str, str]:
     plan = current(ctx, PlanManifest, "plan")
-    return {"plan": plan.content_hash(), "voice": voice_key(backend(ctx))}
+    tts = backend(ctx, check=False)
+    return {
+        "plan": plan.content_hash(),
+        "voice": voice_key(tts),
+        "director": director.DIRECTOR_VERSION,
+        "persona": canonical_hash(
+            {"archetype": ctx.persona.archetype, "pronunciations": ctx.persona.pronunciations or {}}
+        ),
+    }
 
 
 def frames_for(duration_s: float, fps: int = FPS) -> int:
     return max(1, math.ceil(duration_s * fps - 1e-6))
+
+
+@dataclass
+class ShotJob:
+    """One shot to voice: what to say, how, and where its audio goes."""
+
+    index: int
+    planned: PlannedShot
+    direction: director.Direction
+    key: str
+    wav: Path
+    previous_text: str
+    next_text: str
+
+
+def plan_jobs(ctx: Context, plan: PlanManifest, tts: TTSBackend) -> list[ShotJob]:
+    vkey = voice_key(tts)
+    folder = ctx.project.build / SPEECH_DIR
+    jobs = []
+    texts = [clean(s.text) for s in plan.shots]
+    for i, planned in enumerate(plan.shots):
+        direction = director.direct(
+            ctx.persona, planned.text, emotion=planned.emotion, kind=planned.kind, backend=tts.name
+        )
+        # The neighbours' text is sent for prosody but is not part of the key: an edit to one
+        # sentence re-voices that shot only (its neighbours keep the take they paid for).
+        key = canonical_hash({"text": planned.text, "voice": vkey, **direction.key()})
+        jobs.append(
+            ShotJob(
+                index=i,
+                planned=planned,
+                direction=direction,
+                key=key,
+                wav=folder / f"{key[:24]}.wav",
+                previous_text=texts[i - 1] if i else "",
+                next_text=texts[i + 1] if i + 1 < len(texts) else "",
+            )
+        )
+    return jobs
 
 
 def run(ctx: Context) -> StageResult:
@@ -54,24 +165,49 @@ def run(ctx: Context) -> StageResult:
         return skipped
     plan = current(ctx, PlanManifest, "plan")
     tts = backend(ctx)
-    vkey = voice_key(tts)
-    folder = ctx.project.build / SPEECH_DIR
-    shots: list[SpokenShot] = []
-    reused = 0
-    ctx.progress.start("speaking", total=len(plan.shots))
-    for planned in plan.shots:
-        key = canonical_hash({"text": planned.text, "voice": vkey})
-        wav = folder / f"{key[:24]}.wav"
-        shot = reusable_shot(ctx, SpokenShot, wav.with_suffix(".json"), key)
+    jobs = plan_jobs(ctx, plan, tts)
+    done: dict[int, SpokenShot] = {}
+    todo: list[ShotJob] = []
+    for job in jobs:
+        shot = reusable_shot(ctx, SpokenShot, job.wav.with_suffix(".json"), job.key)
         if shot is None:
-            shot = _synthesize(ctx, tts, planned.text, key, wav)
-            write_shot_record(shot, wav.with_suffix(".json"))
+            todo.append(job)
         else:
-            reused += 1
-        # Kind, emotion and camera come from this plan, whatever shot first made the audio.
-        shots.append(shot.model_copy(update=planned.model_dump()))
+            done[job.index] = shot
+    reused = len(done)
+    if todo:
+        _resolve_voice(ctx, tts)
+    ctx.progress.start("speaking", total=len(jobs))
+    for _ in range(reused):
         ctx.progress.advance()
+
+    def voice(job: ShotJob) -> SpokenShot:
+        # Recorded the moment it is made: a failed or interrupted run never pays for it again.
+        shot = _synthesize(ctx, tts, job, len(jobs))
+        save_shot(ctx, shot, job.wav.with_suffix(".json"))
+        return shot
+
+    # A sentence said twice is voiced (and paid for) once.
+    unique = list({job.key: job for job in reversed(todo)}.values())[::-1]
+    made: dict[int, SpokenShot] = {}
+    workers = max(1, min(getattr(tts, "max_concurrency", 1), len(unique)))
+    if workers == 1:
+        for job in unique:
+            made[job.index] = voice(job)
+            ctx.progress.advance()
+    else:
+        _voice_in_parallel(ctx, unique, voice, workers, made)
+    by_key = {shot.key: shot for shot in made.values()}
+    for job in todo:
+        done[job.index] = by_key[job.key]
+        if job.index not in made:
+            ctx.progress.advance()
     ctx.progress.finish()
+    shots = [
+        # Kind, emotion and camera come from this plan, whatever shot first made the audio.
+        done[job.index].model_copy(update=job.planned.model_dump())
+        for job in jobs
+    ]
     manifest = SpeechManifest(
         **recorded_fields(ins, tts.name, tts.version),
         sample_rate=_rate(ctx.project.root / shots[0].audio),
@@ -81,29 +217,196 @@ def run(ctx: Context) -> StageResult:
     return StageResult("speak", path, True, reason, shots=len(shots), reused=reused)
 
 
+class _Skipped(Exception):
+    """A shot not started because another one failed."""
+
+
+def _voice_in_parallel(
+    ctx: Context,
+    todo: list[ShotJob],
+    voice: Callable[[ShotJob], SpokenShot],
+    workers: int,
+    done: dict[int, SpokenShot],
+) -> None:
+    """Voice up to ``workers`` shots at once. The first failure stops every shot not yet
+    started at once (a bad key must not be tried on every shot) and is raised when the
+    running ones have finished and been recorded."""
+    stop = threading.Event()
+
+    def guarded(job: ShotJob) -> SpokenShot:
+        if stop.is_set():
+            raise _Skipped
+        try:
+            return voice(job)
+        except BaseException:
+            stop.set()
+            raise
+
+    error: BaseException | None = None
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="speak") as pool:
+        futures = {pool.submit(guarded, job): job for job in todo}
+        try:
+            for fut in as_completed(futures):
+                exc = fut.exception()
+                if exc is None:
+                    done[futures[fut].index] = fut.result()
+                    ctx.progress.advance()
+                elif not isinstance(exc, _Skipped) and error is None:
+                    error = exc
+        except BaseException:  # interrupted: start nothing more, let the running ones end
+            stop.set()
+            raise
+    if error is not None:
+        raise error
+
+
+def _resolve_voice(ctx: Context, tts: TTSBackend) -> None:
+    """Resolve a voice name once, before the first shot, so that an unknown voice is one
+    line pointing at persona.yaml rather than one failure per shot."""
+    resolve: Callable[[], str] | None = getattr(tts, "voice_id", None)
+    if resolve is None:
+        return
+    try:
+        resolve()
+    except PersonaForgeError as exc:
+        if exc.file is None and exc.field:
+            path = ctx.project.persona_path
+            exc.file = str(path)
+            exc.line = line_of(path, tuple(exc.field.split(".")))
+        raise
+
+
 def _rate(path: Path) -> int:
     with wave.open(str(path), "rb") as w:
         return w.getframerate()
 
 
-def _synthesize(ctx: Context, tts: TTSBackend, text: str, key: str, wav: Path) -> SpokenShot:
-    speech = tts.synthesize(text)
-    with atomic_path(wav) as tmp, wave.open(str(tmp), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(speech.sample_rate)
-        w.writeframes(speech.samples)
-    duration = len(speech.samples) / 2 / speech.sample_rate
+@dataclass
+class Voiced:
+    """A shot's speech, all pieces joined: what the stage records and `speak --text` writes."""
+
+    samples: bytes
+    sample_rate: int
+    words: list[Word]
+    visemes: list[VisemeKey]
+    spoken: str
+    billing: list[Billing]
+    emotion_curve: list[EmotionPoint]
+
+    @property
+    def duration_s(self) -> float:
+        return len(self.samples) / 2 / self.sample_rate
+
+    def write_wav(self, path: Path) -> None:
+        with atomic_path(path) as tmp, wave.open(str(tmp), "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(self.sample_rate)
+            w.writeframes(self.samples)
+
+
+def voice_text(
+    tts: TTSBackend,
+    direction: director.Direction,
+    *,
+    previous_text: str = "",
+    next_text: str = "",
+    label: str = "",
+) -> Voiced:
+    """Voice each piece of a shot (split at [pause] marks), joined with their silences."""
+    pieces = direction.pieces
+    samples = bytearray()
+    rate = 0
+    words: list[Word] = []
+    emphasised: list[bool] = []
+    visemes: list[VisemeKey] = []
+    spoken: list[str] = []
+    billing: list[Billing] = []
+    said_before = previous_text
+    for k, piece in enumerate(pieces):
+        offset = len(samples) / 2 / rate if rate else 0.0
+        if piece.tokens:
+            later = " ".join(p.text for p in pieces[k + 1 :] if p.text)
+            request = SpeechRequest(
+                tokens=piece.tokens,
+                emphasis=piece.emphasis,
+                previous_text=said_before.strip(),
+                next_text=(later + " " + next_text).strip(),
+                delivery=direction.delivery,
+                label=label,
+            )
+            speech: Speech = tts.synthesize(piece.text, request)
+            if rate and speech.sample_rate != rate:
+                raise PersonaForgeError(f"{label}: the voice changed its sample rate mid-shot")
+            rate = speech.sample_rate
+            samples += speech.samples
+            words += [Word(text=w.text, start=round(w.start + offset, 3),
+                           end=round(w.end + offset, 3)) for w in speech.words]  # fmt: skip
+            emphasised += [i in piece.emphasis for i in range(len(speech.words))]
+            for t, v in speech.visemes:
+                t = round(t + offset, 3)
+                if visemes and visemes[-1].t >= t:
+                    visemes[-1] = VisemeKey(t=visemes[-1].t, v=v)
+                elif not visemes or visemes[-1].v != v:
+                    visemes.append(VisemeKey(t=t, v=v))
+            spoken.append(speech.spoken)
+            billing += speech.billing
+            said_before = (said_before + " " + piece.text).strip()
+        if piece.pause_after_s > 0:
+            rate = rate or DEFAULT_RATE
+            if not visemes or visemes[-1].v != "sil":
+                visemes.append(VisemeKey(t=round(len(samples) / 2 / rate, 3), v="sil"))
+            samples += b"\0\0" * round(piece.pause_after_s * rate)
+    if not samples:  # a shot of nothing at all still takes a moment
+        rate = rate or DEFAULT_RATE
+        samples += b"\0\0" * int(0.3 * rate)
+    if not visemes:
+        visemes.append(VisemeKey(t=0.0, v="sil"))
+    duration = len(samples) / 2 / rate
+    curve = director.emotion_curve(direction, words, duration, emphasised)
+    return Voiced(
+        samples=bytes(samples),
+        sample_rate=rate,
+        words=words,
+        visemes=visemes,
+        spoken=" ".join(s for s in spoken if s),
+        billing=billing,
+        emotion_curve=[EmotionPoint(t=t, emotion=e, intensity=i) for t, e, i in curve],
+    )
+
+
+def _synthesize(ctx: Context, tts: TTSBackend, job: ShotJob, total: int) -> SpokenShot:
+    label = f"shot {job.index + 1}/{total} ({_excerpt(job.planned.text)})"
+    voiced = voice_text(
+        tts,
+        job.direction,
+        previous_text=job.previous_text,
+        next_text=job.next_text,
+        label=label,
+    )
+    voiced.write_wav(job.wav)
+    context = None
+    if getattr(tts, "uses_context", False) and (job.previous_text or job.next_text):
+        context = canonical_hash({"previous": job.previous_text, "next": job.next_text})
     return SpokenShot(
         id="",
         kind="talking",
-        key=key,
-        text=text,
-        spoken=speech.spoken,
-        audio=ctx.project.rel(wav),
-        audio_sha256=sha256_file(wav),
-        duration_s=round(duration, 4),
-        frames=frames_for(duration),
-        words=[Word(text=w.text, start=w.start, end=w.end) for w in speech.words],
-        visemes=[VisemeKey(t=t, v=v) for t, v in speech.visemes],
+        key=job.key,
+        text=job.planned.text,
+        spoken=voiced.spoken,
+        audio=ctx.project.rel(job.wav),
+        audio_sha256=sha256_file(job.wav),
+        duration_s=round(voiced.duration_s, 4),
+        frames=frames_for(voiced.duration_s),
+        words=voiced.words,
+        visemes=voiced.visemes,
+        billing=voiced.billing,
+        emotion_curve=voiced.emotion_curve,
+        delivery=job.direction.delivery,
+        context=context,
     )
+
+
+def _excerpt(text: str, n: int = 40) -> str:
+    text = " ".join(clean(text).split())
+    return text if len(text) <= n else text[: n - 1] + "…"

@@ -61,6 +61,12 @@ def _new_bucket(s3_client: Any) -> str:
     return name
 
 
+def _no_credential(text: str) -> str:
+    """``text`` without presigned URLs' X-Amz-Credential values: a presigned link must name
+    the access key ID (that names the key; the signature proves it). The secret never shows."""
+    return re.sub(r"X-Amz-Credential=[^&\s\"']*", "X-Amz-Credential=…", text)
+
+
 def _all_text_under(folder: Path) -> str:
     return "\n".join(
         p.read_bytes().decode("utf-8", errors="replace") for p in folder.rglob("*") if p.is_file()
@@ -103,18 +109,24 @@ def test_first_run_publishes_three_files(published: Published) -> None:
     assert result["stages"]["publish"]["reason"] == "no previous run"
     urls = result["published"]
     assert len(urls) == 3
+    manifest = yaml.safe_load((published.folder / "build" / "publish.yaml").read_text())
+    # The bucket is private (no R2_PUBLIC_URL): the URLs are presigned links that expire;
+    # the stable s3:// address is recorded beside each.
+    locations = [f["location"] for f in manifest["files"]]
     pattern = re.compile(
         rf"^s3://{re.escape(published.bucket)}/videos/{re.escape(published.slug)}"
         r"/([0-9a-f]{16})/([^/]+)$"
     )
-    matches = [pattern.match(u) for u in urls]
-    assert all(matches), urls
+    matches = [pattern.match(u) for u in locations]
+    assert all(matches), locations
+    for url, location in zip(urls, locations, strict=True):
+        assert url.startswith(published.env["R2_ENDPOINT"] + "/" + location[len("s3://") :] + "?")
+        assert "X-Amz-Signature=" in url and "X-Amz-Expires=604800" in url
     hashes = {m.group(1) for m in matches if m}
     assert hashes == {_render(published.folder)["video"]["sha256"][:16]}
     names = sorted(m.group(2) for m in matches if m)
     assert names == sorted(f"{published.slug}{ext}" for ext in (".mp4", ".srt", ".vtt"))
     # The JSON agrees with the manifest it came from.
-    manifest = yaml.safe_load((published.folder / "build" / "publish.yaml").read_text())
     assert [f["url"] for f in manifest["files"]] == urls
     assert manifest["target"] == f"s3://{published.bucket}/videos"
     assert manifest["backend"] == "s3"
@@ -138,13 +150,13 @@ def test_objects_are_byte_identical_with_content_types(
 
 
 def test_no_secret_is_written_or_printed(published: Published) -> None:
-    publish_yaml = (published.folder / "build" / "publish.yaml").read_text()
-    everything = _all_text_under(published.folder)
+    publish_yaml = _no_credential((published.folder / "build" / "publish.yaml").read_text())
+    everything = _no_credential(_all_text_under(published.folder))
     assert "publish" in publish_yaml and everything
     for secret in (SECRET_KEY, ACCESS_KEY):
         assert secret not in publish_yaml
         assert secret not in everything
-        assert secret not in published.first.stdout
+        assert secret not in _no_credential(published.first.stdout)
         assert secret not in published.first.stderr
 
 
@@ -178,7 +190,7 @@ def test_object_deleted_from_bucket_is_published_again(
     body = s3_client.get_object(Bucket=published.bucket, Key=key)["Body"].read()
     assert body == local.read_bytes()
     for secret in (SECRET_KEY, ACCESS_KEY):
-        assert secret not in proc.stdout + proc.stderr
+        assert secret not in _no_credential(proc.stdout + proc.stderr)
 
 
 def test_changed_object_in_bucket_is_published_again(published: Published, s3_client: Any) -> None:
@@ -280,8 +292,8 @@ def test_keys_from_the_project_env_file(published: Published, tmp_path: Path) ->
     env = {**published.env, "R2_ACCESS_KEY": "", "R2_SECRET_KEY": "", "R2_ENDPOINT": ""}
     result = _result(_make_video(folder, env))
     assert result["stages"]["publish"]["status"] == "ran"
-    assert all(u.startswith(f"s3://{published.bucket}/") for u in result["published"])
-    build_text = "\n".join(
-        p.read_text(errors="replace") for p in (folder / "build").rglob("*.yaml")
+    assert all(f"/{published.bucket}/" in u for u in result["published"])
+    build_text = _no_credential(
+        "\n".join(p.read_text(errors="replace") for p in (folder / "build").rglob("*.yaml"))
     )
     assert SECRET_KEY not in build_text and ACCESS_KEY not in build_text

@@ -28,7 +28,7 @@ def test_storage_backends_satisfy_the_protocol(tmp_path) -> None:  # type: ignor
 
 def test_unknown_backend_lists_the_available_ones() -> None:
     with pytest.raises(PersonaForgeError) as info:
-        registry.resolve("lipsync", "sadtalker")
+        registry.resolve("lipsync", "wav2lip")
     assert info.value.field == "backends.lipsync" and "avatar" in info.value.message
 
 

@@ -13,7 +13,7 @@ from personaforge.progress import Progress
 
 class AvatarLipsync:
     name = "avatar"
-    version = "1"
+    version = "2"  # 2: brows and eyes follow the emotion curve
 
     def frames(self, request: AnimationRequest, audio: Path) -> Iterator[bytes]:
         from personaforge.media.avatar import AvatarAnimator
@@ -26,6 +26,7 @@ class AvatarLipsync:
             emotion=request.emotion,
             camera=request.camera,
             seed=request.seed,
+            emotion_curve=request.emotion_curve,
         )
         return animator.frames(request.visemes, request.frames)
 

@@ -56,6 +56,10 @@ class LocalStorage:
     def url_for(self, key: str) -> str:
         return self._path(key).as_uri()
 
+    def share_url(self, key: str, expires_s: int | None = None) -> tuple[str, float | None]:
+        """A file:// URL never expires; ``expires_s`` only matters for signed links."""
+        return self.url_for(key), None
+
     def exists(self, key: str, sha256: str) -> bool:
         path = self._path(key)
         if not path.is_file():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -9,6 +11,7 @@ from urllib.parse import quote
 
 from personaforge.backends.storage.local import check_key
 from personaforge.errors import MissingDependencyError, PersonaForgeError
+from personaforge.fsutil import atomic_path, sha256_file
 
 _INSTALL_HINT = "pip install 'personaforge[r2]'"
 # HEAD responses carry no body, so a missing object (or bucket) shows up as a bare status code.
@@ -16,6 +19,20 @@ _NOT_FOUND = frozenset({"404", "NoSuchKey", "NotFound"})
 _CREDENTIAL_CODES = frozenset(
     {"AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "403", "Unauthorized"}
 )
+# Worth trying again later (a queue job is retried on these): the store or the network is
+# having a bad moment, the request itself was fine.
+_TRANSIENT_CODES = frozenset(
+    {"500", "502", "503", "504", "InternalError", "ServiceUnavailable", "SlowDown",
+     "RequestTimeout", "EndpointConnectionError", "ConnectTimeoutError", "ReadTimeoutError",
+     "ConnectionClosedError", "ResponseStreamingError"}
+)  # fmt: skip
+MB = 1024 * 1024
+# R2 wants every part but the last the same size (>= 5 MiB); TransferConfig cuts equal parts.
+MULTIPART_THRESHOLD = 16 * MB
+MULTIPART_CHUNK = 16 * MB
+# A SigV4 presigned URL lives at most seven days.
+MAX_EXPIRES_S = 7 * 24 * 3600
+DEFAULT_EXPIRES_S = MAX_EXPIRES_S
 
 
 def parse_target(target: str) -> tuple[str, str]:
@@ -62,6 +79,8 @@ class S3Storage:
         secret_key: str | None,
         region: str = "auto",
         public_base_url: str | None = None,
+        multipart_threshold: int = MULTIPART_THRESHOLD,
+        multipart_chunk: int = MULTIPART_CHUNK,
     ) -> None:
         if not (bucket and access_key and secret_key):
             given = {"R2_BUCKET": bucket, "R2_ACCESS_KEY": access_key, "R2_SECRET_KEY": secret_key}
@@ -75,6 +94,7 @@ class S3Storage:
         # Kept only to scrub them from error text; never shown.
         self._secrets = tuple(s for s in (access_key, secret_key) if s)
         self._client = self._make_client(access_key, secret_key)
+        self._multipart = (multipart_threshold, multipart_chunk)
 
     @classmethod
     def from_target(cls, target: str, env: Mapping[str, str]) -> S3Storage:
@@ -96,7 +116,13 @@ class S3Storage:
             endpoint_url=values["R2_ENDPOINT"],
             access_key=values["R2_ACCESS_KEY"],
             secret_key=values["R2_SECRET_KEY"],
-            public_base_url=env.get("R2_PUBLIC_BASE_URL", "").strip() or None,
+            public_base_url=(
+                env.get("R2_PUBLIC_URL", "").strip()
+                or env.get("R2_PUBLIC_BASE_URL", "").strip()
+                or None
+            ),
+            multipart_threshold=_mb(env, "PERSONAFORGE_MULTIPART_MB", MULTIPART_THRESHOLD),
+            multipart_chunk=_mb(env, "PERSONAFORGE_MULTIPART_CHUNK_MB", MULTIPART_CHUNK),
         )
 
     def __repr__(self) -> str:
@@ -113,7 +139,9 @@ class S3Storage:
             ) from exc
         options: dict[str, Any] = {
             "signature_version": "s3v4",
-            "retries": {"max_attempts": 3, "mode": "standard"},
+            # Every request, multipart parts included, is retried with backoff on throttling,
+            # 5xx and dropped connections.
+            "retries": {"max_attempts": _attempts(), "mode": "standard"},
             "connect_timeout": 10,
             "read_timeout": 60,
             # Not every S3-compatible server resolves bucket subdomains; path style works on all.
@@ -147,10 +175,41 @@ class S3Storage:
         return f"{self.prefix}/{key}" if self.prefix else key
 
     def url_for(self, key: str) -> str:
+        """The object's stable address: its public URL, or s3://bucket/key (not openable)."""
         obj = self._object_key(key)
         if self.public_base_url:
             return f"{self.public_base_url}/{quote(obj, safe='/')}"
         return f"s3://{self.bucket}/{obj}"
+
+    def share_url(self, key: str, expires_s: int | None = None) -> tuple[str, float | None]:
+        """A URL a viewer can open, and when it stops working (None: never).
+
+        A public bucket (``R2_PUBLIC_URL``) gives its plain URL; a private one, the default,
+        a presigned GET that expires after ``expires_s`` (at most seven days).
+        """
+        if self.public_base_url:
+            return self.url_for(key), None
+        expires = DEFAULT_EXPIRES_S if expires_s is None else expires_s
+        if not 1 <= expires <= MAX_EXPIRES_S:
+            raise PersonaForgeError(
+                f"links can expire after 1 s to 7 days, not {expires} s",
+                field="expires",
+                hint="use e.g. --expires 7d, or set R2_PUBLIC_URL for a public bucket",
+            )
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        obj = self._object_key(key)
+        try:
+            url = self._client.generate_presigned_url(
+                "get_object", Params={"Bucket": self.bucket, "Key": obj}, ExpiresIn=expires
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise self._error("cannot sign a link to", obj, exc) from exc
+        return str(url), time.time() + expires
+
+    @property
+    def public(self) -> bool:
+        return self.public_base_url is not None
 
     def exists(self, key: str, sha256: str) -> bool:
         from botocore.exceptions import BotoCoreError, ClientError
@@ -175,13 +234,22 @@ class S3Storage:
         local = Path(local)
         if not local.is_file():
             raise PersonaForgeError(f"cannot upload {local}: no such file", file=local)
+        from boto3.s3.transfer import TransferConfig
+
+        threshold, chunk = self._multipart
+        # Keys hold the content's hash, so an object never changes: caches may keep it.
+        cache_control = ("public" if self.public else "private") + ", max-age=31536000, immutable"
         try:
-            # upload_file switches to multipart (and parallel parts) for large files by itself.
             self._client.upload_file(
                 str(local),
                 self.bucket,
                 obj,
-                ExtraArgs={"ContentType": content_type, "Metadata": {"sha256": sha256.lower()}},
+                ExtraArgs={
+                    "ContentType": content_type,
+                    "CacheControl": cache_control,
+                    "Metadata": {"sha256": sha256.lower()},
+                },
+                Config=TransferConfig(multipart_threshold=threshold, multipart_chunksize=chunk),
             )
         except (ClientError, BotoCoreError, Boto3Error) as exc:
             raise self._error("cannot upload to", obj, exc) from exc
@@ -191,16 +259,89 @@ class S3Storage:
             ) from exc
         return self.url_for(key)
 
+    def read_bytes(self, key: str) -> bytes | None:
+        """A small object's bytes (a shot record, a bundle list), or None if there is none."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        obj = self._object_key(key)
+        try:
+            body = self._client.get_object(Bucket=self.bucket, Key=obj)["Body"]
+            data: bytes = body.read()
+            return data
+        except ClientError as exc:
+            if _error_code(exc) in _NOT_FOUND | {"NoSuchKey"}:
+                return None
+            raise self._error("cannot read", obj, exc) from exc
+        except BotoCoreError as exc:
+            raise self._error("cannot read", obj, exc) from exc
+
+    def download(self, key: str, dest: Path, sha256: str | None = None) -> bool:
+        """Fetch an object to ``dest`` (atomically; checked against ``sha256`` if given).
+        False if there is no such object."""
+        from boto3.exceptions import Boto3Error
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        obj = self._object_key(key)
+        try:
+            with atomic_path(dest) as tmp:
+                self._client.download_file(self.bucket, obj, str(tmp))
+                if sha256 is not None and sha256_file(tmp) != sha256.lower():
+                    raise PersonaForgeError(
+                        f"s3://{self.bucket}/{obj} does not hold the content it should "
+                        f"(sha256 {sha256[:12]}…)",
+                        hint="delete the object; it will be uploaded again",
+                    )
+        except ClientError as exc:
+            if _error_code(exc) in _NOT_FOUND:
+                return False
+            raise self._error("cannot download", obj, exc) from exc
+        except (BotoCoreError, Boto3Error) as exc:
+            raise self._error("cannot download", obj, exc) from exc
+        return True
+
+    def presigned_url(self, key: str, *, method: str = "get", expires_s: int = 3600) -> str:
+        """A time-limited URL to GET or PUT ``key`` without credentials (for remote workers).
+        It is itself a credential while it lasts: never log or record it."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        obj = self._object_key(key)
+        operation = {"get": "get_object", "put": "put_object"}[method]
+        try:
+            url: str = self._client.generate_presigned_url(
+                operation, Params={"Bucket": self.bucket, "Key": obj}, ExpiresIn=expires_s
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise self._error("cannot sign a URL for", obj, exc) from exc
+        return url
+
     def _error(self, doing: str, obj: str, exc: BaseException) -> PersonaForgeError:
         code, detail = _describe(exc)
         where = f"s3://{self.bucket}/{obj}"
-        message = self._scrub(f"{doing} {where}: {code}: {detail}")
-        return PersonaForgeError(" ".join(message.split()), hint=_hint_for(code))
+        message = " ".join(self._scrub(f"{doing} {where}: {code}: {detail}").split())
+        if code in _TRANSIENT_CODES:
+            from personaforge.backends.cloud import RemoteError
+
+            return RemoteError(message, hint=_hint_for(code))
+        return PersonaForgeError(message, hint=_hint_for(code))
 
     def _scrub(self, text: str) -> str:
         for secret in self._secrets:
             text = text.replace(secret, "***")
         return text
+
+
+def _attempts() -> int:
+    """Attempts per request (PERSONAFORGE_S3_ATTEMPTS, default 5); tests of failure use 1."""
+    raw = os.environ.get("PERSONAFORGE_S3_ATTEMPTS", "").strip()
+    return max(1, int(raw)) if raw.isdigit() else 5
+
+
+def _mb(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    try:
+        return max(5 * MB, int(float(raw) * MB)) if raw else default
+    except ValueError:
+        raise PersonaForgeError(f"{name} must be a number of MiB, got {raw!r}") from None
 
 
 def _error_code(exc: BaseException) -> str:

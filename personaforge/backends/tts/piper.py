@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from personaforge.backends.base import Speech, TimedWord
+from personaforge.backends.base import Speech, SpeechRequest, TimedWord
 from personaforge.backends.tts.deterministic import NOISE_VERSION, replace_random_normal
 from personaforge.errors import MissingDependencyError, PersonaForgeError
 from personaforge.text.normalize import Token, spoken_text, tokenize
@@ -145,8 +145,9 @@ def token_times(tokens: Sequence[Token], spans: Sequence[tuple[float, float]]) -
 
 class PiperTTS:
     name = "piper"
+    max_concurrency = 1  # one in-process model: shots are voiced one after another
 
-    def __init__(self, voice: str = "joe", speed: float = 1.0) -> None:
+    def __init__(self, voice: str = "joe", speed: float = 1.0, **_: object) -> None:
         if voice not in VOICES:
             raise PersonaForgeError(
                 f"unknown piper voice {voice!r}; available: {', '.join(VOICES)}",
@@ -156,6 +157,9 @@ class PiperTTS:
         self.speed = speed
         self.version = _version()
 
+    def voices(self) -> list[dict[str, str]]:
+        return list_voices()
+
     def settings_key(self) -> dict[str, object]:
         return {
             "voice": self.voice,
@@ -164,16 +168,24 @@ class PiperTTS:
             "noise": NOISE_VERSION,
         }
 
-    def synthesize(self, text: str) -> Speech:
+    def synthesize(self, text: str, request: SpeechRequest | None = None) -> Speech:
         import numpy as np
         from piper import SynthesisConfig
 
-        tokens = tokenize(text)
+        request = request or SpeechRequest()
+        tokens = list(request.tokens) if request.tokens is not None else tokenize(text)
         spoken = [w for tok in tokens for w in tok.spoken]
         say = spoken_text(tokens)
         voice = _load_voice(VOICES[self.voice])
         rate: int = voice.config.sample_rate
-        config = SynthesisConfig(length_scale=1.0 / self.speed, volume=0.9)
+        d = request.delivery
+        # The VoiceDirector's delivery, where it gave one; else the persona's speed as is.
+        config = SynthesisConfig(
+            length_scale=float(d.get("length_scale", 1.0 / self.speed)),
+            noise_scale=float(d["noise_scale"]) if "noise_scale" in d else None,
+            noise_w_scale=float(d["noise_w"]) if "noise_w" in d else None,
+            volume=0.9,
+        )
         pieces: list[Any] = []
         groups: list[tuple[float, float, int]] = []
         visemes: list[tuple[float, str]] = []
@@ -225,3 +237,8 @@ def _group(phones: list[tuple[int, int, str]], rate: int) -> tuple[float, float,
     if not sounding:
         sounding = phones
     return (sounding[0][0] / rate, sounding[-1][1] / rate, len(sounding))
+
+
+def list_voices() -> list[dict[str, str]]:
+    """The bundled offline voices."""
+    return [{"id": "joe", "name": "joe", "gender": "male", "language": "en_US", "bundled": "yes"}]

@@ -1,0 +1,73 @@
+"""The offline photo lip-sync backend: animates the persona's portrait per viseme on the CPU."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from personaforge.backends.base import AnimationRequest, LipsyncSetup
+from personaforge.errors import PersonaForgeError
+from personaforge.media import ffmpeg
+from personaforge.media.encoding import INTERMEDIATE_VIDEO_ARGS
+from personaforge.media.photo import PhotoAnimator, Portrait, load_portrait
+from personaforge.progress import Progress
+
+
+class PhotoLipsync:
+    name = "photo"
+    version = "1"
+
+    def __init__(self, setup: LipsyncSetup | None = None) -> None:
+        self.setup = setup
+
+    @classmethod
+    def from_setup(cls, setup: LipsyncSetup) -> PhotoLipsync:
+        backend = cls(setup)
+        backend.portrait()  # a bad portrait fails when the backend is chosen, before any work
+        return backend
+
+    def portrait(self, request: AnimationRequest | None = None) -> Portrait:
+        setup = self.setup
+        photo = setup.photo if setup else None
+        if photo is None and request is not None and request.look.photo:
+            photo = Path(request.look.photo)
+        if photo is None:
+            raise PersonaForgeError(
+                "the photo lip-sync needs a portrait",
+                file=setup.persona_file if setup else None,
+                field="look.photo",
+                hint="add look: {photo: portrait.jpg} to persona.yaml",
+            )
+        return load_portrait(
+            photo,
+            persona=setup.persona_file if setup else None,
+            line=setup.photo_line if setup else None,
+        )
+
+    def animator(self, request: AnimationRequest) -> PhotoAnimator:
+        return PhotoAnimator(
+            self.portrait(request),
+            request.width,
+            request.height,
+            request.fps,
+            emotion=request.emotion,
+            emotion_curve=request.emotion_curve,
+            seed=request.seed,
+        )
+
+    def frames(self, request: AnimationRequest, audio: Path) -> Iterator[bytes]:
+        return self.animator(request).frames(request.visemes, request.frames)
+
+    def render(self, request: AnimationRequest, audio: Path, out: Path, progress: Progress) -> None:
+        ffmpeg.encode_frames(
+            self.frames(request, audio),
+            width=request.width,
+            height=request.height,
+            fps=request.fps,
+            out_args=INTERMEDIATE_VIDEO_ARGS,
+            out=out,
+            n_frames=request.frames,
+            progress=progress,
+            task="animating",
+            what="encoding the photo clip failed",
+        )

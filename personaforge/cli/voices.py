@@ -1,0 +1,80 @@
+"""Voice commands: `voices`, `archetypes`, and `speak --text` (speech without a project)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from personaforge.cli.main import JsonOpt, _info, app
+from personaforge.errors import PersonaForgeError
+
+
+def speak_standalone(
+    text: str | None,
+    text_file: Path | None,
+    out: Path | None,
+    persona: Path | None,
+    archetype: str | None,
+    backend: str | None,
+    as_json: bool,
+) -> None:
+    """`speak --text`: voice text into a WAV and its timings (.json) beside it."""
+    from personaforge.stages.voices import persona_for, speak_text
+
+    if (text is None) == (text_file is None):
+        raise typer.BadParameter("give exactly one of --text or --text-file", param_hint="--text")
+    if out is None:
+        raise typer.BadParameter("is required with --text/--text-file", param_hint="--out")
+    if text == "-" or str(text_file) == "-":
+        words = sys.stdin.read()
+    elif text_file is not None:
+        try:
+            words = text_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise PersonaForgeError(f"cannot read the text: {exc}", file=text_file) from None
+    else:
+        words = text or ""
+    who = persona_for(persona, archetype, backend)
+    result = speak_text(words, out, who)
+    _info(f"speak: {result.words} words, {result.duration_s:.2f} s ({result.backend})")
+    if as_json:
+        print(json.dumps(result.as_json()))
+    else:
+        print(result.wav)
+
+
+@app.command()
+def voices(
+    backend: Annotated[str, typer.Option(help="piper (bundled) or elevenlabs.")] = "piper",
+    as_json: JsonOpt = False,
+) -> None:
+    """List the voices a backend offers (offline: the bundled ones)."""
+    from personaforge.stages.voices import list_voices
+
+    found = list_voices(backend)
+    if as_json:
+        print(json.dumps(found))
+        return
+    for v in found:
+        extra = ", ".join(f"{k}={val}" for k, val in v.items() if k not in ("id", "name") and val)
+        print(f"{v['id']:<24} {v['name']:<20} {extra}")
+
+
+@app.command()
+def archetypes(as_json: JsonOpt = False) -> None:
+    """List the archetypes: look, voices (offline and ElevenLabs) and a one-line brief."""
+    from personaforge.stages.voices import list_archetypes
+
+    found = list_archetypes()
+    if as_json:
+        print(json.dumps(found))
+        return
+    for name, a in found.items():
+        el = a["elevenlabs"]
+        assert isinstance(el, dict)
+        voice = f"elevenlabs: {el['voice_name']}"
+        print(f"{name:<12} {a['description']:<22} {voice:<22} {a['brain_prompt']}")

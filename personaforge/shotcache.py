@@ -1,0 +1,130 @@
+"""The shared shot cache: per-shot speech and clips kept in S3/R2 so that a shot made on any
+machine is fetched, never made (or paid for) again. Keys are exactly the local cache's."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path, PurePosixPath
+from typing import Any, Protocol
+
+from personaforge.errors import PersonaForgeError
+from personaforge.fsutil import atomic_write_bytes, sha256_file
+
+CONTENT_TYPES = {".wav": "audio/wav", ".mp4": "video/mp4", ".json": "application/json"}
+
+
+class _Shot(Protocol):
+    key: str
+
+    def media(self) -> list[tuple[str, str]]: ...
+
+    def model_dump_json(self, *, indent: int | None = None) -> str: ...
+
+
+class RemoteShotCache:
+    """Records and media under ``s3://bucket/prefix/<speech|clips>/<name>``, mirroring build/."""
+
+    def __init__(self, storage: Any, root: Path, url: str) -> None:
+        self.storage = storage
+        self.root = root
+        self.build = root / "build"
+        self.url = url
+
+    def _remote(self, local: Path) -> str | None:
+        """The cache key of a file under build/; None for anything outside it."""
+        try:
+            rel = Path(local).relative_to(self.build)
+        except ValueError:
+            return None
+        return PurePosixPath(*rel.parts).as_posix()
+
+    def fetch(self, record_path: Path, key: str, validate: Any) -> bool:
+        """Bring the shot recorded at ``record_path`` (made from ``key``) from the cache:
+        media first, then the record, so a local record always has its media. False: a miss."""
+        remote = self._remote(record_path)
+        if remote is None:
+            return False
+        raw = self.storage.read_bytes(remote)
+        if raw is None:
+            return False
+        try:
+            shot: _Shot = validate(json.loads(raw))
+        except ValueError:
+            return False  # a foreign or damaged record is a miss; making the shot replaces it
+        if shot.key != key:
+            return False
+        for rel, sha in shot.media():
+            local = self.root / rel
+            media_key = self._remote(local)
+            if media_key is None:
+                return False
+            if local.is_file() and sha256_file(local) == sha:
+                continue
+            if not self.storage.download(media_key, local, sha):
+                return False
+        atomic_write_bytes(record_path, raw)
+        return True
+
+    def push(self, record: _Shot, record_path: Path) -> None:
+        """Upload a shot just made: media first, the record last (it says the media are there)."""
+        remote = self._remote(record_path)
+        if remote is None:
+            return
+        for rel, sha in record.media():
+            local = self.root / rel
+            media_key = self._remote(local)
+            if media_key is None:
+                return
+            if not self.storage.exists(media_key, sha):
+                content_type = CONTENT_TYPES.get(local.suffix, "application/octet-stream")
+                self.storage.put(local, media_key, sha, content_type)
+        sha = sha256_file(record_path)
+        if not self.storage.exists(remote, sha):
+            self.storage.put(record_path, remote, sha, CONTENT_TYPES[".json"])
+
+
+def open_cache(url: str, root: Path, env: Any) -> RemoteShotCache:
+    from personaforge.backends.storage.s3 import S3Storage
+
+    try:
+        storage = S3Storage.from_target(url, env)
+    except PersonaForgeError as exc:
+        exc.field = exc.field or "cache"
+        raise
+    return RemoteShotCache(storage, root, url)
+
+
+def for_context(ctx: Any) -> RemoteShotCache | None:
+    """The run's shared cache (--cache, else video.yaml's ``cache``), opened once; None if
+    there is none. Missing keys fail here, so make-video asks before any work."""
+    if ctx.shot_cache is None:
+        url = ctx.cache_url or ctx.video.cache
+        if not url:
+            ctx.shot_cache = False
+        else:
+            env = ctx.env if ctx.env is not None else ctx.project.environment()
+            ctx.shot_cache = open_cache(url, ctx.project.root, env)
+    return ctx.shot_cache or None
+
+
+def fetch(ctx: Any, record_path: Path, key: str, validate: Any) -> bool:
+    """Look a shot up in the shared cache, if there is one; a failing cache is a miss."""
+    cache = for_context(ctx)
+    if cache is None:
+        return False
+    try:
+        return cache.fetch(record_path, key, validate)
+    except PersonaForgeError as exc:
+        ctx.progress.log(f"shot cache: {exc}; making the shot here")
+        return False
+
+
+def push(ctx: Any, record: _Shot, record_path: Path) -> None:
+    """Share a shot just made; a failing upload costs the other machines, not this run."""
+    cache = for_context(ctx)
+    if cache is None:
+        return
+    try:
+        cache.push(record, record_path)
+    except PersonaForgeError as exc:
+        ctx.progress.log(f"shot cache: cannot share {record_path.name}: {exc}")

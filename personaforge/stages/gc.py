@@ -1,0 +1,77 @@
+"""cache gc: remove the build files no recorded manifest refers to (old shots pile up)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from personaforge.core.models import LipsyncManifest, RenderManifest, SpeechManifest
+from personaforge.core.project import Project
+from personaforge.lock import project_lock
+from personaforge.stages.common import load_recorded
+
+# Folders of per-shot media and records; kept while a manifest lists the shot.
+SHOT_DIRS = ("speech", "clips")
+FINAL_SUFFIXES = (".mp4", ".vtt", ".srt")
+
+
+@dataclass
+class Collected:
+    removed: list[Path] = field(default_factory=list)
+    freed_bytes: int = 0
+    kept: int = 0
+
+
+def referenced(project: Project) -> set[Path]:
+    """Every build file a recorded manifest names (media and the records beside them)."""
+    keep: set[Path] = set()
+    speech = load_recorded(SpeechManifest, project.manifest_path("speak"))
+    clips = load_recorded(LipsyncManifest, project.manifest_path("lipsync"))
+    render = load_recorded(RenderManifest, project.manifest_path("render"))
+    for shots in (speech.shots if speech else [], clips.shots if clips else []):
+        for shot in shots:
+            for rel, _ in shot.media():
+                media = (project.root / rel).resolve()
+                keep.update({media, media.with_suffix(".json")})
+    if render is not None:
+        keep.update((project.root / rel).resolve() for rel, _ in render.outputs())
+    return keep
+
+
+def _garbage(project: Project, keep: set[Path]) -> list[Path]:
+    build = project.build
+    found: list[Path] = []
+    for name in SHOT_DIRS:
+        folder = build / name
+        if folder.is_dir():
+            for path in sorted(folder.iterdir()):
+                # A remote job's journal lets an interrupted run resume a job already paid for.
+                journal = path.name.endswith(".job.json")
+                if path.is_file() and not journal and path.resolve() not in keep:
+                    found.append(path)
+    if build.is_dir():
+        for path in sorted(build.iterdir()):
+            leftover = ".tmp" in path.name and path.name.startswith(".")
+            old_final = path.suffix in FINAL_SUFFIXES and path.resolve() not in keep
+            if path.is_file() and (leftover or old_final):
+                found.append(path)
+    return found
+
+
+def collect(project: Project, *, dry_run: bool = False, wait: bool = True) -> Collected:
+    """Remove (or with ``dry_run`` only list) unreferenced build files, under the project's
+    lock so that no running stage loses a shot it just made."""
+    out = Collected()
+    with project_lock(project.root, wait=wait, command="cache gc"):
+        keep = referenced(project)
+        for path in _garbage(project, keep):
+            try:
+                size = path.stat().st_size
+                if not dry_run:
+                    path.unlink()
+            except OSError:
+                continue
+            out.removed.append(path)
+            out.freed_bytes += size
+        out.kept = len(keep)
+    return out

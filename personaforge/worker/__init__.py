@@ -1,0 +1,1 @@
+"""Workers that run PersonaForge code on remote machines (the RunPod serverless worker)."""

@@ -1,0 +1,167 @@
+"""Cloud lip-sync through the real CLI: a photo persona made with SadTalker (Replicate) end to
+end, its cost in --json and status, no secret anywhere, and one-line errors for missing keys."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from cloudfakes import ReplicateFake, Server, serve
+from helpers import run_cli, write_project
+from lipsync_helpers import returned_clip, write_portrait
+
+pytest.importorskip("replicate")
+
+TOKEN = "r8_cli_secret_token_abcdef"
+
+
+def _photo_project(folder: Path, lipsync: str) -> Path:
+    write_project(folder, "Hello there, this is a short test.\n",
+                  extra=f"backends: {{lipsync: {lipsync}}}\n")  # fmt: skip
+    write_portrait(folder)
+    (folder / "persona.yaml").write_text(
+        "schema_version: 1\nname: Tess\narchetype: host\nlook:\n  photo: portrait.jpg\n"
+    )
+    return folder
+
+
+@pytest.fixture
+def replicate_server(tmp_path: Path) -> Iterator[tuple[ReplicateFake, Server]]:
+    api = ReplicateFake(token=TOKEN, clip=returned_clip(tmp_path / "returned.mp4"))
+    with serve(api) as server:
+        api.base = server.url
+        yield api, server
+
+
+def _one_error_line(stderr: str) -> str:
+    lines = [ln for ln in stderr.splitlines() if ln.strip()]
+    assert "Traceback" not in stderr and len(lines) == 1, stderr
+    return lines[0]
+
+
+def test_sadtalker_video_end_to_end_with_cost_and_no_secret(
+    tmp_path: Path, replicate_server: tuple[ReplicateFake, Server]
+) -> None:
+    api, server = replicate_server
+    folder = _photo_project(tmp_path / "p", "sadtalker")
+    env = {"REPLICATE_API_TOKEN": TOKEN, "REPLICATE_BASE_URL": server.url,
+           "PERSONAFORGE_RETRY_SCALE": "0.001"}  # fmt: skip
+    proc = run_cli("make-video", str(folder), "--no-publish", "--json", "--quiet", env=env)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    talking = len(api.predictions)
+    assert talking >= 1
+    assert result["cost"]["units"] == {"replicate:gpu_second": pytest.approx(4.2 * talking)}
+    assert result["cost"]["usd"] > 0 and result["cost"]["prices_as_of"]
+
+    lipsync = yaml.safe_load((folder / "build" / "lipsync.yaml").read_text())
+    assert lipsync["backend"] == "sadtalker"
+    speech = yaml.safe_load((folder / "build" / "speech.yaml").read_text())
+    for spoken, clip in zip(speech["shots"], lipsync["shots"], strict=True):
+        assert clip["frames"] == spoken["frames"]
+        if spoken["kind"] == "talking":
+            assert clip["billing"][0]["request_id"] in api.predictions
+
+    status = run_cli("status", str(folder), "--json", env=env)
+    rows = json.loads(status.stdout)
+    assert rows["lipsync"]["up_to_date"] and rows["lipsync"]["cost"]["usd"] > 0
+    assert "billed $" in run_cli("status", str(folder), env=env).stdout
+
+    # Nothing the run wrote or printed holds the token.
+    assert TOKEN not in proc.stdout + proc.stderr + status.stdout + status.stderr
+    for path in folder.rglob("*"):
+        if path.is_file():
+            assert TOKEN.encode() not in path.read_bytes(), path
+    # A second run reuses every clip: nothing is created or paid again.
+    again = run_cli("make-video", str(folder), "--no-publish", "--json", "--quiet", env=env)
+    assert again.returncode == 0 and server.count("POST", "/v1/predictions") == talking
+
+
+def test_a_missing_replicate_token_is_one_line_before_any_work(tmp_path: Path) -> None:
+    folder = _photo_project(tmp_path / "p", "sadtalker")
+    proc = run_cli("make-video", str(folder), "--no-publish")
+    assert proc.returncode == 1
+    line = _one_error_line(proc.stderr)
+    assert "[lipsync]" in line and "needs REPLICATE_API_TOKEN" in line
+    assert not (folder / "build").exists()
+    # status needs no keys: it only says what would run.
+    status = run_cli("status", str(folder), "--json")
+    assert status.returncode == 0, status.stderr
+    assert json.loads(status.stdout)["lipsync"]["reason"] == "no previous run"
+
+
+def test_a_failed_prediction_is_one_line_with_the_service_message(
+    tmp_path: Path, replicate_server: tuple[ReplicateFake, Server]
+) -> None:
+    api, server = replicate_server
+    api.outcome = "failed"
+    folder = _photo_project(tmp_path / "p", "sadtalker")
+    # The token and base URL come from the project's .env this time.
+    (folder / ".env").write_text(f"REPLICATE_API_TOKEN={TOKEN}\nREPLICATE_BASE_URL={server.url}\n")
+    env = {"PERSONAFORGE_RETRY_SCALE": "0.001"}
+    proc = run_cli("make-video", str(folder), "--no-publish", "--quiet", env=env)
+    assert proc.returncode == 1
+    line = _one_error_line(proc.stderr)
+    assert "[lipsync]" in line and "failed: CUDA out of memory" in line
+    assert TOKEN not in proc.stderr
+    assert server.count("POST", "/v1/predictions") == 1
+
+
+def test_latentsync_video_end_to_end_through_our_worker(
+    tmp_path: Path, moto_endpoint: str, bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("runpod")
+    from cloudfakes import RunPodFake
+
+    from personaforge.worker import runpod_handler
+
+    monkeypatch.setenv("LATENTSYNC_DIR", str(tmp_path / "none"))
+    api = RunPodFake(api_key="rpa_cli_secret", endpoint="ep1", handler=runpod_handler.handler)
+    folder = _photo_project(tmp_path / "p", "latentsync")
+    with serve(api) as server:
+        env = {"RUNPOD_API_KEY": "rpa_cli_secret", "RUNPOD_ENDPOINT_ID": "ep1",
+               "RUNPOD_ENDPOINT_BASE_URL": server.url + "/v2", "R2_ENDPOINT": moto_endpoint,
+               "R2_ACCESS_KEY": "moto-a", "R2_SECRET_KEY": "moto-secret-xyz",
+               "R2_BUCKET": bucket, "PERSONAFORGE_RETRY_SCALE": "0.001"}  # fmt: skip
+        proc = run_cli("make-video", str(folder), "--no-publish", "--json", "--quiet", env=env)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["cost"]["units"] == {"runpod:gpu_second": pytest.approx(3.4 * len(api.jobs))}
+    for path in folder.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            assert b"rpa_cli_secret" not in data and b"moto-secret-xyz" not in data, path
+            assert b"Signature=" not in data, path  # no presigned URL is recorded
+
+
+def test_latentsync_without_storage_is_one_line(tmp_path: Path) -> None:
+    pytest.importorskip("runpod")
+    folder = _photo_project(tmp_path / "p", "latentsync")
+    env = {"RUNPOD_API_KEY": "rpa_x", "RUNPOD_ENDPOINT_ID": "ep1"}
+    proc = run_cli("make-video", str(folder), "--no-publish", "--quiet", env=env)
+    assert proc.returncode == 1
+    line = _one_error_line(proc.stderr)
+    assert "[lipsync]" in line and "needs S3/R2 storage" in line and "rpa_x" not in line
+
+
+def test_cloud_clips_are_made_several_at_a_time(
+    tmp_path: Path, replicate_server: tuple[ReplicateFake, Server]
+) -> None:
+    api, server = replicate_server
+    api.min_created = 3  # no prediction finishes until all three exist: sequential would stall
+    folder = _photo_project(tmp_path / "p", "sadtalker")
+    (folder / "script.md").write_text(
+        "Hello there, this is the first sentence.\nHere comes the second one now.\n"
+        "And this third sentence ends the test.\n"
+    )
+    env = {"REPLICATE_API_TOKEN": TOKEN, "REPLICATE_BASE_URL": server.url,
+           "PERSONAFORGE_RETRY_SCALE": "0.001", "PERSONAFORGE_CLOUD_CONCURRENCY": "3",
+           "PERSONAFORGE_JOB_TIMEOUT_S": "60"}  # fmt: skip
+    proc = run_cli("make-video", str(folder), "--no-publish", "--json", "--quiet", env=env)
+    assert proc.returncode == 0, proc.stderr
+    stage = json.loads(proc.stdout)["stages"]["lipsync"]
+    assert stage["status"] == "ran" and stage["reused_shots"] == 0
+    assert len(api.predictions) == 3

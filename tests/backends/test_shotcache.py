@@ -1,0 +1,87 @@
+"""The shared shot cache on a real moto_server: a fresh clone with the same cache makes no
+speech and no clip; a damaged cached file is made again, not trusted."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import run_cli, write_project
+
+from personaforge.fsutil import sha256_file
+
+pytestmark = pytest.mark.slow
+
+MOTO_REGION = "eu-west-1"
+SCRIPT = "# Shared\n\nMade once, anywhere.\nThen fetched by every other machine.\n"
+
+
+def _env(moto: str, home: Path) -> dict[str, str]:
+    return {
+        "HOME": str(home), "XDG_CACHE_HOME": str(home / "cache"),
+        "R2_ENDPOINT": moto, "R2_ACCESS_KEY": "pf-cache-a", "R2_SECRET_KEY": "pf-cache-s",
+        "R2_BUCKET": "",
+    }  # fmt: skip
+
+
+def _run(folder: Path, env: dict[str, str], *extra: str) -> dict[str, Any]:
+    proc = run_cli("make-video", str(folder), "--json", "--no-publish", *extra, env=env)
+    assert proc.returncode == 0, proc.stderr
+    data: dict[str, Any] = json.loads(proc.stdout)
+    return data
+
+
+def test_fresh_clone_with_the_same_cache_makes_nothing(
+    tmp_path: Path, moto_endpoint: str, s3_client: Any
+) -> None:
+    bucket = f"pf-cache-{uuid.uuid4().hex[:12]}"
+    s3_client.create_bucket(
+        Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": MOTO_REGION}
+    )
+    first = write_project(tmp_path / "m1" / "proj", SCRIPT, extra=f"cache: s3://{bucket}/shots\n")
+    made = _run(first, _env(moto_endpoint, tmp_path / "m1"))
+    shots = made["stages"]["speak"]["shots"]
+    assert shots >= 2
+    assert made["stages"]["speak"]["reused_shots"] == 0
+    listed = s3_client.list_objects_v2(Bucket=bucket, Prefix="shots/")
+    keys = sorted(o["Key"] for o in listed["Contents"])
+    assert len([k for k in keys if k.startswith("shots/speech/") and k.endswith(".wav")]) == shots
+    assert len([k for k in keys if k.startswith("shots/clips/") and k.endswith(".mp4")]) == shots
+    assert len([k for k in keys if k.endswith(".json")]) == 2 * shots
+
+    # Another machine: a clone of the inputs only, the cache named on the command line.
+    second = write_project(tmp_path / "m2" / "proj", SCRIPT)
+    again = _run(second, _env(moto_endpoint, tmp_path / "m2"), "--cache", f"s3://{bucket}/shots")
+    assert again["stages"]["speak"]["status"] == "ran"
+    assert again["stages"]["speak"]["reused_shots"] == shots
+    assert again["stages"]["lipsync"]["reused_shots"] == shots
+    assert sha256_file(Path(again["video"])) == sha256_file(Path(made["video"]))
+
+    # A cached file damaged in the bucket is not trusted: that shot is made again.
+    wav = next(k for k in keys if k.endswith(".wav"))
+    s3_client.put_object(Bucket=bucket, Key=wav, Body=b"not audio")
+    third = write_project(tmp_path / "m3" / "proj", SCRIPT, extra=f"cache: s3://{bucket}/shots\n")
+    proc = run_cli("make-video", str(third), "--json", "--no-publish",
+                   env=_env(moto_endpoint, tmp_path / "m3"))  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["stages"]["speak"]["reused_shots"] == shots - 1
+    assert "does not hold the content" in proc.stderr
+    assert sha256_file(Path(result["video"])) == sha256_file(Path(made["video"]))
+    # ... and shared again, whole.
+    body = s3_client.get_object(Bucket=bucket, Key=wav)["Body"].read()
+    assert body == (third / "build" / "speech" / Path(wav).name).read_bytes()
+
+
+def test_cache_without_keys_fails_before_any_work(tmp_path: Path) -> None:
+    folder = write_project(tmp_path / "p", extra="cache: s3://some-bucket/shots\n")
+    proc = run_cli("make-video", str(folder), "--no-publish")
+    assert proc.returncode == 1
+    assert "R2_ACCESS_KEY" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (folder / "build").exists()
+    bad = write_project(tmp_path / "q", extra="cache: http://nope\n")
+    proc = run_cli("make-video", str(bad), "--no-publish")
+    assert proc.returncode == 1 and "cache" in proc.stderr and "s3://" in proc.stderr
