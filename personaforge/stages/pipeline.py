@@ -42,15 +42,18 @@ class VideoResult:
 
 
 def recorded_billing(project: Project, stage: str) -> list[Billing]:
-    """What the shots in a stage's recorded manifest were billed (paid backends only)."""
+    """What a stage's recorded manifest was billed (paid backends only): per shot, and for
+    the stage as a whole (the Claude director's request)."""
     manifest = load_recorded(MANIFEST_MODELS[stage], project.manifest_path(stage))
     shots = getattr(manifest, "shots", None) or []
-    return [b for shot in shots for b in getattr(shot, "billing", [])]
+    whole: list[Billing] = list(getattr(manifest, "billing", None) or [])
+    return whole + [b for shot in shots for b in getattr(shot, "billing", [])]
 
 
 def recorded_cost(project: Project) -> dict[str, object]:
-    """The recorded cost of the video as built: its speech and its clips."""
-    return summarize(b for stage in ("speak", "lipsync") for b in recorded_billing(project, stage))
+    """The recorded cost of the video as built: its plan, its speech and its clips."""
+    stages = ("plan", "speak", "lipsync")
+    return summarize(b for stage in stages for b in recorded_billing(project, stage))
 
 
 def preflight(ctx: Context, stages: list[str]) -> None:

@@ -338,6 +338,9 @@ def test_cli_key_and_base_url_from_the_project_env_file(folder: Path, fake: Fake
     assert len(fake.requests) == 1
     proc = run_cli("plan", str(folder), "--json")
     assert json.loads(proc.stdout)["status"] == "skipped" and len(fake.requests) == 1
+    # The director's tokens are part of the project's recorded cost.
+    status = json.loads(run_cli("status", str(folder), "--json").stdout)
+    assert status["cost"]["units"]["anthropic:input_token"] == 1200
 
 
 def test_missing_key_is_a_clear_error_before_any_request(folder: Path, fake: FakeAnthropic) -> None:
