@@ -90,8 +90,24 @@ class Music(Strict):
 
 class Captions(Strict):
     burn: bool = True
+    style: Literal["karaoke", "clean", "bold-pop", "boxed"] = Field(
+        default="karaoke",
+        description="karaoke: the spoken word lights up; clean: plain; bold-pop: one to three "
+        "big words at a time in the centre (Shorts); boxed: on a background box.",
+    )
     max_lines: int = Field(default=2, ge=1, le=2)
     max_chars_per_line: int | None = Field(default=None, ge=10, le=80)
+
+
+class Loudness(Strict):
+    """Two-pass loudness normalisation of the final mix (EBU R128)."""
+
+    target_lufs: float = Field(
+        default=-14.0, ge=-40.0, le=-5.0, description="Integrated loudness; -14 for streaming."
+    )
+    true_peak_db: float = Field(
+        default=-1.0, ge=-9.0, le=0.0, description="Ceiling for the true peak, in dBTP."
+    )
 
 
 class Publish(Strict):
@@ -126,6 +142,7 @@ class VideoSpec(Strict):
     backends: Backends = Field(default_factory=Backends)
     music: Music | None = None
     captions: Captions = Field(default_factory=Captions)
+    loudness: Loudness = Field(default_factory=Loudness)
     publish: Publish = Field(default_factory=Publish)
 
     @field_validator("resolution")

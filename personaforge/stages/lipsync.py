@@ -1,12 +1,20 @@
-"""lipsync: a silent clip per shot (a talking head, or a title card), cached per shot."""
+"""lipsync: each shot's picture (a talking head, or a title card) with its captions, encoded
+once in final quality as a segment that render joins by stream copy; cached per shot."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 from personaforge.backends import registry
-from personaforge.backends.base import AnimationRequest, LipsyncBackend
+from personaforge.backends.base import AnimationRequest, FrameSource, LipsyncBackend
 from personaforge.core.models import FPS, Clip, LipsyncManifest, SpeechManifest, SpokenShot
-from personaforge.fsutil import atomic_path, canonical_hash, sha256_file
-from personaforge.media.titlecard import render_title_card
+from personaforge.costs import Billing
+from personaforge.fsutil import atomic_path, atomic_write_text, canonical_hash, sha256_file
+from personaforge.media import ffmpeg
+from personaforge.media.encoding import segment_settings_key
+from personaforge.media.filtergraph import ClipFile, FramePipe
+from personaforge.stages import segments
 from personaforge.stages.common import (
     Context,
     StageResult,
@@ -19,7 +27,10 @@ from personaforge.stages.common import (
 from personaforge.stages.graph import current
 
 CLIP_DIR = "clips"
-TITLE_CARD_VERSION = "2"
+# What a clip-returning backend made, before captions: kept apart so a caption change
+# re-encodes the segment without paying the backend again.
+SOURCE_DIR = "clips/source"
+TITLE_CARD_VERSION = "3"
 
 
 def backend(ctx: Context) -> LipsyncBackend:
@@ -36,6 +47,9 @@ def inputs(ctx: Context) -> dict[str, str]:
         "frame": f"{w}x{h}@{FPS}",
         "lipsync": f"{animator.name}@{animator.version}",
         "title_card": TITLE_CARD_VERSION,
+        "captions": canonical_hash(ctx.video.captions.model_dump(mode="json")),
+        "segment": segment_settings_key(),
+        "ffmpeg": ffmpeg.ffmpeg_exe().rsplit("/", 1)[-1],
     }
 
 
@@ -51,7 +65,7 @@ def run(ctx: Context) -> StageResult:
     clips: list[Clip] = []
     reused = 0
     for index, spoken in enumerate(speech.shots):
-        key = canonical_hash(
+        picture = canonical_hash(
             {
                 "kind": spoken.kind,
                 "audio": spoken.audio_sha256,
@@ -65,19 +79,27 @@ def run(ctx: Context) -> StageResult:
                 "backend": ins["lipsync"] if spoken.kind == "talking" else ins["title_card"],
             }
         )
+        cues = segments.cues_for(spoken, FPS, ctx.video.captions, width, height)
+        ass = segments.ass_for(cues, ctx.video.captions, width, height)
+        # Everything that changes the segment's pixels: its picture, the captions burned into
+        # it (text, timing, style, size) and how segments are encoded.
+        key = canonical_hash(
+            {
+                "picture": picture,
+                "ass": ass or "",
+                "encoder": ins["segment"],
+                "ffmpeg": ins["ffmpeg"],
+            }
+        )
         out = folder / f"{key[:24]}.mp4"
         clip = reusable_shot(ctx, Clip, out.with_suffix(".json"), key)
         if clip is None:
             ctx.progress.log(f"lipsync: shot {index + 1}/{len(speech.shots)} ({spoken.kind})")
-            with atomic_path(out) as tmp:
-                if spoken.kind == "title":
-                    render_title_card(
-                        spoken.text, ctx.persona.look, width=width, height=height, fps=FPS,
-                        frames=spoken.frames, out=tmp, progress=ctx.progress,
-                    )  # fmt: skip
-                else:
-                    request = _request(ctx, spoken, width, height, key)
-                    animator.render(request, ctx.project.root / spoken.audio, tmp, ctx.progress)
+            ass_path = None
+            if ass is not None:
+                ass_path = out.with_suffix(".ass")
+                atomic_write_text(ass_path, ass)
+            billing = _encode_segment(ctx, animator, spoken, picture, width, height, ass_path, out)
             clip = Clip(
                 id=spoken.id,
                 key=key,
@@ -85,6 +107,7 @@ def run(ctx: Context) -> StageResult:
                 clip=ctx.project.rel(out),
                 clip_sha256=sha256_file(out),
                 frames=spoken.frames,
+                billing=billing,
             )
             write_shot_record(clip, out.with_suffix(".json"))
         else:
@@ -98,6 +121,67 @@ def run(ctx: Context) -> StageResult:
     )
     path = record(ctx, "lipsync", manifest)
     return StageResult("lipsync", path, True, reason, shots=len(clips), reused=reused)
+
+
+def _encode_segment(
+    ctx: Context,
+    animator: LipsyncBackend,
+    spoken: SpokenShot,
+    picture: str,
+    width: int,
+    height: int,
+    ass: Path | None,
+    out: Path,
+) -> list[Billing]:
+    """Encode the shot's segment once: a frame source is piped straight into it, a title card
+    drawn into it, and a clip-returning backend's clip (cached apart) decoded into it."""
+    size: dict[str, Any] = {"width": width, "height": height, "fps": FPS, "frames": spoken.frames}
+    with atomic_path(out) as tmp:
+        if spoken.kind == "title":
+            segments.encode_title(
+                spoken.text, ctx.persona.look, **size, ass=ass, out=tmp, progress=ctx.progress
+            )
+            return []
+        request = _request(ctx, spoken, width, height, picture)
+        audio = ctx.project.root / spoken.audio
+        if isinstance(animator, FrameSource):
+            segments.encode(
+                FramePipe(), **size, ass=ass, out=tmp, progress=ctx.progress,
+                pixels=animator.frames(request, audio),
+            )  # fmt: skip
+            return []
+        source = _source_clip(ctx, animator, spoken, request, picture)
+        segments.encode(
+            ClipFile(ctx.project.root / source.clip), **size, ass=ass, out=tmp,
+            progress=ctx.progress,
+        )  # fmt: skip
+        return source.billing
+
+
+def _source_clip(
+    ctx: Context,
+    animator: LipsyncBackend,
+    spoken: SpokenShot,
+    request: AnimationRequest,
+    picture: str,
+) -> Clip:
+    """A clip-returning backend's clip for the shot, made (and paid for) once per picture."""
+    out = ctx.project.build / SOURCE_DIR / f"{picture[:24]}.mp4"
+    found = reusable_shot(ctx, Clip, out.with_suffix(".json"), picture)
+    if found is not None:
+        return found
+    with atomic_path(out) as tmp:
+        animator.render(request, ctx.project.root / spoken.audio, tmp, ctx.progress)
+    clip = Clip(
+        id=spoken.id,
+        key=picture,
+        kind=spoken.kind,
+        clip=ctx.project.rel(out),
+        clip_sha256=sha256_file(out),
+        frames=spoken.frames,
+    )
+    write_shot_record(clip, out.with_suffix(".json"))
+    return clip
 
 
 def _request(

@@ -1,15 +1,13 @@
-"""render: one ffmpeg composition of the clips, the narration, music and burned captions."""
+"""render: join the shots' segments by stream copy, and encode the narration and music
+under them, loudness-normalised in two passes; write the .vtt/.srt from the same cues."""
 
 from __future__ import annotations
 
-import dataclasses
 import wave
 from pathlib import Path
 
-from personaforge.assets import FONT_NAME, fonts_dir
-from personaforge.captions import CaptionWord, Cue, build_cues, to_ass, to_srt, to_vtt
+from personaforge.captions import Cue, shift, to_srt, to_vtt
 from personaforge.core.models import (
-    FPS,
     LipsyncManifest,
     Output,
     PlanManifest,
@@ -19,8 +17,8 @@ from personaforge.core.models import (
 from personaforge.core.project import Project
 from personaforge.errors import PersonaForgeError
 from personaforge.fsutil import atomic_path, atomic_write_text, canonical_hash, sha256_file
-from personaforge.media import ffmpeg
-from personaforge.media.encoding import FINAL_AUDIO_ARGS, FINAL_VIDEO_ARGS, LOUDNESS_TARGET_LUFS
+from personaforge.media import ffmpeg, filtergraph
+from personaforge.media.filtergraph import LoudnessTarget, MusicBed
 from personaforge.stages.common import (
     Context,
     StageResult,
@@ -29,8 +27,9 @@ from personaforge.stages.common import (
     skip_if_current,
 )
 from personaforge.stages.graph import current
+from personaforge.stages.segments import cues_for
 
-RENDER_VERSION = "3"
+RENDER_VERSION = "4"
 WORK_DIR = "render"
 
 
@@ -55,23 +54,10 @@ def inputs(ctx: Context) -> dict[str, str]:
         "title": canonical_hash(ctx.video.title),
         "captions": canonical_hash(ctx.video.captions.model_dump(mode="json")),
         "music": music_hash(ctx),
+        "loudness": canonical_hash(ctx.video.loudness.model_dump(mode="json")),
         "render": RENDER_VERSION,
         "ffmpeg": ffmpeg.ffmpeg_exe().rsplit("/", 1)[-1],
     }
-
-
-def chars_per_line(width: int, height: int, override: int | None) -> int:
-    if override:
-        return override
-    if width >= height * 1.3:
-        return 42
-    return 32 if width >= height else 26
-
-
-def caption_margin(width: int, height: int) -> int | None:
-    """Portrait players (Shorts, Reels, TikTok) cover the bottom fifth with their own buttons
-    and text, so portrait captions sit above it; others keep the title-safe default."""
-    return int(height * 0.22) if height > width else None
 
 
 def run(ctx: Context) -> StageResult:
@@ -96,25 +82,39 @@ def run(ctx: Context) -> StageResult:
     _write_narration(project, speech, work / "narration.wav")
 
     width, height = lipsync.width, lipsync.height
-    cues = _cues(ctx, speech, chars_per_line(width, height, ctx.video.captions.max_chars_per_line))
-    ass = to_ass(
-        cues, width=width, height=height, font_name=FONT_NAME,
-        margin_v=caption_margin(width, height),
-    )  # fmt: skip
-    atomic_write_text(work / "captions.ass", ass)
-    lines = ["ffconcat version 1.0"]
-    lines += [f"file '../{clip.clip.removeprefix('build/')}'" for clip in lipsync.shots]
-    atomic_write_text(work / "clips.txt", "\n".join(lines) + "\n")
+    cues = _cues(ctx, speech, width, height)
+    listing = [f"../{clip.clip.removeprefix('build/')}" for clip in lipsync.shots]
+    atomic_write_text(work / "segments.txt", filtergraph.concat_list(listing))
 
     video = project.build / f"{slug}.mp4"
+    music = _music(ctx)
+    loudness = ctx.video.loudness
+    target = LoudnessTarget(loudness.target_lufs, loudness.true_peak_db)
+    narration = work / "narration.wav"
+    # Measure the mix, then the mix with its peaks limited for the gain it needs, then apply
+    # one gain to all of it (linear loudnorm with the measured values).
+    first = _measure(ctx, narration, music, duration, target, None)
+    ceiling = target.ceiling(first["input_i"])
+    measured = (
+        first if ceiling is None else _measure(ctx, narration, music, duration, target, ceiling)
+    )
     with atomic_path(video) as tmp:
         ffmpeg.run(
-            _composition_args(ctx, duration, bool(cues), tmp),
+            filtergraph.assembly_args(
+                work / "segments.txt",
+                narration,
+                music,
+                duration,
+                target,
+                measured,
+                tmp,
+                ceiling_db=ceiling,
+            ),
             cwd=work,
             duration_s=duration,
             progress=ctx.progress,
-            task="rendering",
-            what="rendering the video failed",
+            task="assembling",
+            what="assembling the video failed",
         )
     # The sidecars are written once the video exists, so a failed render leaves the old
     # video and captions together.
@@ -137,22 +137,41 @@ def run(ctx: Context) -> StageResult:
     return StageResult("render", path, True, reason, shots=len(lipsync.shots))
 
 
-def _cues(ctx: Context, speech: SpeechManifest, per_line: int) -> list[Cue]:
-    """Cues built shot by shot and kept inside their shot, so a caption never crosses a cut."""
+def _cues(ctx: Context, speech: SpeechManifest, width: int, height: int) -> list[Cue]:
+    """Every shot's cues (the very ones burned into its segment), placed where it starts."""
     cues: list[Cue] = []
     frame_offset = 0
     for shot in speech.shots:
-        start = frame_offset / speech.fps
+        own = cues_for(shot, speech.fps, ctx.video.captions, width, height)
+        cues += shift(own, frame_offset / speech.fps)
         frame_offset += shot.frames
-        end = frame_offset / speech.fps
-        words = [CaptionWord(w.text, w.start + start, w.end + start) for w in shot.words]
-        if not words:
-            continue
-        built = build_cues(
-            words, max_chars_per_line=per_line, max_lines=ctx.video.captions.max_lines
-        )
-        cues += [dataclasses.replace(c, end=min(c.end, end)) for c in built]
     return cues
+
+
+def _measure(
+    ctx: Context,
+    narration: Path,
+    music: MusicBed | None,
+    duration: float,
+    target: LoudnessTarget,
+    ceiling: float | None,
+) -> dict[str, float]:
+    report = ffmpeg.run(
+        filtergraph.loudness_measure_args(narration, music, duration, target, ceiling),
+        duration_s=duration,
+        progress=ctx.progress,
+        task="measuring loudness",
+        what="measuring the loudness failed",
+        report=True,
+    )
+    return filtergraph.parse_loudnorm(report)
+
+
+def _music(ctx: Context) -> MusicBed | None:
+    music = ctx.video.music
+    if music is None:
+        return None
+    return MusicBed(ctx.project.path(music.file).resolve(), music.volume, music.duck)
 
 
 def _write_narration(project: Project, speech: SpeechManifest, out: Path) -> None:
@@ -184,36 +203,3 @@ def _write_narration(project: Project, speech: SpeechManifest, out: Path) -> Non
             pcm = pcm[: want * 2] + b"\0\0" * max(0, want - len(pcm) // 2)
             dst.writeframes(pcm)
             samples_done = boundary
-
-
-def _composition_args(ctx: Context, duration: float, has_cues: bool, out: Path) -> list[str]:
-    from personaforge.text.escape import filter_value
-
-    args = ["-f", "concat", "-safe", "0", "-i", "clips.txt", "-i", "narration.wav"]
-    music = ctx.video.music
-    if music is not None:
-        music_path = ctx.project.path(music.file)
-        args += ["-stream_loop", "-1", "-i", str(music_path.resolve())]
-    vf = f"[0:v]fps={FPS},setsar=1"
-    if has_cues and ctx.video.captions.burn:
-        vf += f",subtitles=filename=captions.ass:fontsdir={filter_value(str(fonts_dir()))}"
-    vf += ",format=yuv420p[v]"
-    fmt = "aformat=sample_fmts=fltp:sample_rates=48000:channel_layouts=stereo"
-    loud = f"loudnorm=I={LOUDNESS_TARGET_LUFS}:TP=-1.5:LRA=11,{fmt}"
-    if music is None:
-        af = f"[1:a]{fmt},{loud}[a]"
-    else:
-        af = f"[1:a]{fmt},asplit[voice][key];[2:a]{fmt},volume={music.volume}[music];"
-        if music.duck:
-            af += "[music][key]sidechaincompress=threshold=0.02:ratio=8:attack=20:release=400[bed];"
-        else:
-            af += "[key]anullsink;[music]anull[bed];"
-        af += f"[voice][bed]amix=inputs=2:duration=first:normalize=0,{loud}[a]"
-    args += [
-        "-filter_complex", f"{vf};{af}",
-        "-map", "[v]", "-map", "[a]",
-        *FINAL_VIDEO_ARGS, *FINAL_AUDIO_ARGS,
-        "-r", str(FPS), "-t", f"{duration:.3f}",
-        "-movflags", "+faststart", "-f", "mp4", str(out.resolve()),
-    ]  # fmt: skip
-    return args

@@ -1,0 +1,256 @@
+"""Every ffmpeg filter graph PersonaForge runs, built with ffmpeg-python: the nodes, their
+labels and the escaping of option values live here and nowhere else."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import ffmpeg as fp  # ffmpeg-python: builds argument lists only; media/ffmpeg.py runs them
+from ffmpeg._utils import escape_chars
+
+from personaforge.errors import PersonaForgeError
+from personaforge.media.encoding import AAC_PEAK_MARGIN_DB, FINAL_AUDIO, SEGMENT_VIDEO
+
+# ffmpeg-python has no type hints: its streams are opaque values here.
+Stream = Any
+
+# The characters ffmpeg-python escapes in a filter's option value, then in the graph.
+_VALUE_SPECIAL = "\\'=:"
+_GRAPH_SPECIAL = "\\'[],;"
+_AUDIO_FORMAT = {"sample_fmts": "fltp", "sample_rates": 48000, "channel_layouts": "stereo"}
+
+
+def lavfi(name: str, **options: object) -> str:
+    """A lavfi source (``color=c=...:s=...``) as an input "file", escaped at both levels
+    (option value, then filtergraph) as ffmpeg-python escapes filters inside a graph."""
+    if not options:
+        return name
+    pairs = ":".join(f"{k}={escape_chars(v, _VALUE_SPECIAL)}" for k, v in options.items())
+    return str(escape_chars(f"{name}={pairs}", _GRAPH_SPECIAL))
+
+
+def hex_colour(colour: str) -> str:
+    """'#rrggbb' (a validated model colour) as ffmpeg's 0xrrggbb."""
+    return "0x" + colour.lstrip("#")
+
+
+# ------------------------------------------------------------------ where a shot's frames come from
+
+
+@dataclass(frozen=True)
+class FramePipe:
+    """rgb24 frames streamed into ffmpeg's stdin by an in-process animator."""
+
+
+@dataclass(frozen=True)
+class ClipFile:
+    """A clip already conformed to the shot's frames, fps and size (a cloud lip-sync result)."""
+
+    path: Path
+
+
+@dataclass(frozen=True)
+class TitleCard:
+    """A heading on a coloured card; the text is read from a file so it needs no escaping."""
+
+    text_file: Path
+    font_file: Path
+    font_size: int
+    background: str
+    accent: str
+    text_colour: str = "#ffffff"
+
+
+Source = FramePipe | ClipFile | TitleCard
+
+
+def _source(source: Source, width: int, height: int, fps: int) -> Stream:
+    if isinstance(source, FramePipe):
+        return fp.input("pipe:0", f="rawvideo", pix_fmt="rgb24", s=f"{width}x{height}", r=fps).video
+    if isinstance(source, ClipFile):
+        clip = fp.input(str(source.path)).video
+        return clip.filter("scale", width, height).filter("fps", fps)
+    card = fp.input(
+        lavfi("color", c=hex_colour(source.background), s=f"{width}x{height}", r=fps), f="lavfi"
+    ).video
+    bar_h = max(2, height // 90)
+    size = source.font_size
+    return card.filter(
+        "drawbox", x="(iw-iw*0.3)/2", y="ih*0.68", w="iw*0.3", h=bar_h,
+        color=hex_colour(source.accent), t="fill",
+    ).filter(
+        "drawtext", fontfile=str(source.font_file), textfile=str(source.text_file),
+        fontsize=size, fontcolor=hex_colour(source.text_colour), line_spacing=size // 4,
+        text_align="C", x="(w-text_w)/2", y="(h-text_h)/2", expansion="none",
+        shadowcolor="black@0.5", shadowx=2, shadowy=2,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SegmentSpec:
+    """One shot's segment: its source, exact length, and the captions burned in the same pass."""
+
+    source: Source
+    width: int
+    height: int
+    fps: int
+    frames: int
+    captions: Path | None = None  # an ASS file timed from the segment's first frame
+    fonts_dir: Path | None = None
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+def segment_args(spec: SegmentSpec, out: Path) -> list[str]:
+    """ffmpeg arguments that encode ``spec`` once, in final quality, into ``out`` (mp4)."""
+    video = _source(spec.source, spec.width, spec.height, spec.fps).filter("setsar", 1)
+    if spec.captions is not None:
+        options: dict[str, str] = {"filename": str(spec.captions)}
+        if spec.fonts_dir is not None:
+            options["fontsdir"] = str(spec.fonts_dir)
+        video = video.filter("subtitles", **options)
+    video = video.filter("format", "yuv420p")
+    output = fp.output(
+        video, str(out), **SEGMENT_VIDEO, **{"frames:v": spec.frames}, r=spec.fps, f="mp4"
+    )
+    return list(output.get_args())
+
+
+# ------------------------------------------------------------------ the final mix
+
+
+@dataclass(frozen=True)
+class MusicBed:
+    path: Path
+    volume: float
+    duck: bool
+
+
+@dataclass(frozen=True)
+class LoudnessTarget:
+    lufs: float
+    true_peak_db: float
+    lra: float = 11.0
+
+    @property
+    def limiter_peak_db(self) -> float:
+        """loudnorm's ceiling: below the requested one by what AAC adds back."""
+        return self.true_peak_db - AAC_PEAK_MARGIN_DB
+
+    def ceiling(self, measured_i: float) -> float | None:
+        """The peak (dBFS, before the gain) a limiter holds the mix to, so that linear
+        normalisation to the target keeps true peaks under the ceiling; None: no limiting.
+
+        Speech peaks some 18 dB over its loudness, more than -14 LUFS with a -1 dBTP
+        ceiling allows, and loudnorm falls back to its dynamic mode, which misses the target
+        on short videos. Limiting the few peaks first keeps it linear and on target; the
+        headroom leaves room for the loudness the limiting itself takes away."""
+        if not math.isfinite(measured_i):
+            return None
+        ceiling = self.limiter_peak_db - LIMITER_HEADROOM_DB - (self.lufs - measured_i)
+        return None if ceiling >= 0 else max(ceiling, -24.0)
+
+
+LIMITER_HEADROOM_DB = 1.0
+
+
+def _mix(narration: Path, music: MusicBed | None, duration_s: float) -> Stream:
+    """The narration (and the looped, optionally ducked music) as one stereo stream of exactly
+    ``duration_s``: padded or cut, so the audio ends with the last frame."""
+    voice = fp.input(str(narration)).audio.filter("aformat", **_AUDIO_FORMAT)
+    if music is not None:
+        bed = (
+            fp.input(str(music.path), stream_loop=-1)
+            .audio.filter("aformat", **_AUDIO_FORMAT)
+            .filter("volume", music.volume)
+        )
+        if music.duck:
+            # The voice keys a compressor on the music: the bed dips while someone speaks.
+            split = voice.filter_multi_output("asplit")
+            voice = split[0]
+            bed = fp.filter(
+                [bed, split[1]], "sidechaincompress",
+                threshold=0.02, ratio=8, attack=20, release=400,
+            )  # fmt: skip
+        voice = fp.filter([voice, bed], "amix", inputs=2, duration="first", normalize=0)
+    return voice.filter("apad").filter("atrim", end=f"{duration_s:.6f}")
+
+
+def _limited(mix: Stream, ceiling_db: float | None) -> Stream:
+    if ceiling_db is None:
+        return mix
+    # At 192 kHz the sample peaks the limiter sees are the true (inter-sample) peaks.
+    return mix.filter("aresample", 192000).filter(
+        "alimiter", limit=f"{10 ** (ceiling_db / 20):.6f}", attack=5, release=50, level="false"
+    )
+
+
+def loudness_measure_args(
+    narration: Path,
+    music: MusicBed | None,
+    duration_s: float,
+    target: LoudnessTarget,
+    ceiling_db: float | None = None,
+) -> list[str]:
+    """Measure the mix's loudness (loudnorm prints it as JSON), after the peak limiter when
+    ``ceiling_db`` is given."""
+    mix = _limited(_mix(narration, music, duration_s), ceiling_db).filter(
+        "loudnorm", I=target.lufs, TP=target.limiter_peak_db, LRA=target.lra,
+        print_format="json",
+    )  # fmt: skip
+    return list(fp.output(mix, "-", f="null").get_args())
+
+
+def parse_loudnorm(log: str) -> dict[str, float]:
+    """The measured values loudnorm printed (input_i, input_tp, ...), as numbers."""
+    found = re.findall(r"\{[^{}]*\"input_i\"[^{}]*\}", log)
+    if not found:
+        raise PersonaForgeError("measuring the loudness failed: loudnorm printed no report")
+    raw = json.loads(found[-1])
+    try:
+        return {k: float(v) for k, v in raw.items() if k.startswith(("input_", "target_"))}
+    except ValueError:
+        raise PersonaForgeError(f"loudnorm printed an unreadable report: {raw}") from None
+
+
+def assembly_args(
+    segments: Path,
+    narration: Path,
+    music: MusicBed | None,
+    duration_s: float,
+    target: LoudnessTarget,
+    measured: dict[str, float] | None,
+    out: Path,
+    ceiling_db: float | None = None,
+) -> list[str]:
+    """Join the segments by stream copy, and encode the (limited) mix normalised with the
+    values measured on it (linear: one gain for the whole video, so speech keeps its
+    dynamics)."""
+    video = fp.input(str(segments), f="concat", safe=0).video
+    audio = _limited(_mix(narration, music, duration_s), ceiling_db)
+    if measured is not None and all(math.isfinite(v) for v in measured.values()):
+        audio = audio.filter(
+            "loudnorm", I=target.lufs, TP=target.limiter_peak_db, LRA=target.lra,
+            measured_I=measured["input_i"], measured_TP=measured["input_tp"],
+            measured_LRA=measured["input_lra"], measured_thresh=measured["input_thresh"],
+            offset=measured.get("target_offset", 0.0), linear="true",
+        )  # fmt: skip
+    # loudnorm works at 192 kHz; the AAC track is 48 kHz stereo.
+    audio = audio.filter("aresample", 48000).filter("aformat", **_AUDIO_FORMAT)
+    output = fp.output(
+        video, audio, str(out), **{"c:v": "copy"}, **FINAL_AUDIO, movflags="+faststart", f="mp4"
+    )
+    return list(output.get_args())
+
+
+def concat_list(paths: Sequence[str]) -> str:
+    """An ffconcat script naming ``paths`` (relative to the script's folder, or absolute),
+    quoted as the concat demuxer reads them."""
+    lines = ["ffconcat version 1.0"]
+    lines += ["file '" + p.replace("'", "'\\''") + "'" for p in paths]
+    return "\n".join(lines) + "\n"
