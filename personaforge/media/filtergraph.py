@@ -3,7 +3,6 @@ labels and the escaping of option values live here and nowhere else."""
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Sequence
@@ -132,28 +131,53 @@ class MusicBed:
 
 
 @dataclass(frozen=True)
+class Loudness:
+    integrated_lufs: float
+    true_peak_db: float
+
+
+@dataclass(frozen=True)
 class LoudnessTarget:
+    """Where the mix should land: integrated loudness, and a true-peak ceiling."""
+
     lufs: float
     true_peak_db: float
-    lra: float = 11.0
 
     @property
-    def limiter_peak_db(self) -> float:
-        """loudnorm's ceiling: below the requested one by what AAC adds back."""
+    def peak_limit_db(self) -> float:
+        """The ceiling aimed at: below the requested one by what AAC's encoding adds back."""
         return self.true_peak_db - AAC_PEAK_MARGIN_DB
 
-    def ceiling(self, measured_i: float) -> float | None:
-        """The peak (dBFS, before the gain) a limiter holds the mix to, so that linear
-        normalisation to the target keeps true peaks under the ceiling; None: no limiting.
+    def ceiling(self, measured: Loudness) -> float | None:
+        """The true peak (dBFS, before the gain) a limiter holds the mix to, so that one
+        gain to the target keeps the peaks under the limit; None: no limiting needed.
 
-        Speech peaks some 18 dB over its loudness, more than -14 LUFS with a -1 dBTP
-        ceiling allows, and loudnorm falls back to its dynamic mode, which misses the target
-        on short videos. Limiting the few peaks first keeps it linear and on target; the
-        headroom leaves room for the loudness the limiting itself takes away."""
-        if not math.isfinite(measured_i):
+        Speech peaks some 18 dB over its loudness, more than -14 LUFS under a -1 dBTP
+        ceiling allows; limiting those few peaks first is what lets a single, linear gain
+        reach the target (loudnorm would fall back to its dynamic mode and miss it on short
+        videos). The headroom covers the loudness the limiting itself takes away."""
+        if not math.isfinite(measured.integrated_lufs):
             return None
-        ceiling = self.limiter_peak_db - LIMITER_HEADROOM_DB - (self.lufs - measured_i)
-        return None if ceiling >= 0 else max(ceiling, -24.0)
+        ceiling = self.peak_limit_db - LIMITER_HEADROOM_DB - (self.lufs - measured.integrated_lufs)
+        if measured.true_peak_db <= ceiling:
+            return None
+        return max(ceiling, -24.0)  # alimiter's floor
+
+    def shortfall_db(self, measured: Loudness) -> float:
+        """How far below the target the peak limit holds the loudness of ``measured``."""
+        if not math.isfinite(measured.integrated_lufs):
+            return 0.0
+        return self.lufs - measured.integrated_lufs - self.gain_db(measured)
+
+    def gain_db(self, measured: Loudness) -> float:
+        """The one gain that brings ``measured`` to the target without passing the peak
+        limit (loudness gives way to the peak ceiling, as in loudnorm's linear mode)."""
+        if not math.isfinite(measured.integrated_lufs):
+            return 0.0  # silence: nothing to normalise
+        gain = self.lufs - measured.integrated_lufs
+        if math.isfinite(measured.true_peak_db):
+            gain = min(gain, self.peak_limit_db - measured.true_peak_db)
+        return gain
 
 
 LIMITER_HEADROOM_DB = 1.0
@@ -191,31 +215,25 @@ def _limited(mix: Stream, ceiling_db: float | None) -> Stream:
 
 
 def loudness_measure_args(
-    narration: Path,
-    music: MusicBed | None,
-    duration_s: float,
-    target: LoudnessTarget,
-    ceiling_db: float | None = None,
+    narration: Path, music: MusicBed | None, duration_s: float, ceiling_db: float | None = None
 ) -> list[str]:
-    """Measure the mix's loudness (loudnorm prints it as JSON), after the peak limiter when
-    ``ceiling_db`` is given."""
+    """Measure the mix (EBU R128 loudness and true peak), after the peak limiter when
+    ``ceiling_db`` is given; parse_loudness reads the result from ffmpeg's log."""
     mix = _limited(_mix(narration, music, duration_s), ceiling_db).filter(
-        "loudnorm", I=target.lufs, TP=target.limiter_peak_db, LRA=target.lra,
-        print_format="json",
-    )  # fmt: skip
+        "ebur128", peak="true", framelog="quiet"
+    )
     return list(fp.output(mix, "-", f="null").get_args())
 
 
-def parse_loudnorm(log: str) -> dict[str, float]:
-    """The measured values loudnorm printed (input_i, input_tp, ...), as numbers."""
-    found = re.findall(r"\{[^{}]*\"input_i\"[^{}]*\}", log)
-    if not found:
-        raise PersonaForgeError("measuring the loudness failed: loudnorm printed no report")
-    raw = json.loads(found[-1])
-    try:
-        return {k: float(v) for k, v in raw.items() if k.startswith(("input_", "target_"))}
-    except ValueError:
-        raise PersonaForgeError(f"loudnorm printed an unreadable report: {raw}") from None
+def parse_loudness(log: str) -> Loudness:
+    """ebur128's summary (the last in ``log``): integrated loudness and true peak."""
+    start = log.rfind("Summary:")
+    summary = log[start:] if start >= 0 else ""
+    loud = re.search(r"I:\s+(-?[\d.]+|-inf|nan) LUFS", summary)
+    peak = re.search(r"Peak:\s+(-?[\d.]+|-inf|nan) dBFS", summary)
+    if loud is None or peak is None:
+        raise PersonaForgeError("measuring the loudness failed: ebur128 printed no summary")
+    return Loudness(float(loud[1]), float(peak[1]))
 
 
 def assembly_args(
@@ -223,24 +241,16 @@ def assembly_args(
     narration: Path,
     music: MusicBed | None,
     duration_s: float,
-    target: LoudnessTarget,
-    measured: dict[str, float] | None,
+    gain_db: float,
     out: Path,
     ceiling_db: float | None = None,
 ) -> list[str]:
-    """Join the segments by stream copy, and encode the (limited) mix normalised with the
-    values measured on it (linear: one gain for the whole video, so speech keeps its
-    dynamics)."""
+    """Join the segments by stream copy, and encode the (limited) mix under them with one
+    gain for the whole video (linear normalisation: speech keeps its dynamics)."""
     video = fp.input(str(segments), f="concat", safe=0).video
     audio = _limited(_mix(narration, music, duration_s), ceiling_db)
-    if measured is not None and all(math.isfinite(v) for v in measured.values()):
-        audio = audio.filter(
-            "loudnorm", I=target.lufs, TP=target.limiter_peak_db, LRA=target.lra,
-            measured_I=measured["input_i"], measured_TP=measured["input_tp"],
-            measured_LRA=measured["input_lra"], measured_thresh=measured["input_thresh"],
-            offset=measured.get("target_offset", 0.0), linear="true",
-        )  # fmt: skip
-    # loudnorm works at 192 kHz; the AAC track is 48 kHz stereo.
+    audio = audio.filter("volume", f"{gain_db:.3f}dB")
+    # The limiter works at 192 kHz; the AAC track is 48 kHz stereo.
     audio = audio.filter("aresample", 48000).filter("aformat", **_AUDIO_FORMAT)
     output = fp.output(
         video, audio, str(out), **{"c:v": "copy"}, **FINAL_AUDIO, movflags="+faststart", f="mp4"
@@ -248,9 +258,12 @@ def assembly_args(
     return list(output.get_args())
 
 
-def concat_list(paths: Sequence[str]) -> str:
-    """An ffconcat script naming ``paths`` (relative to the script's folder, or absolute),
-    quoted as the concat demuxer reads them."""
+def concat_list(entries: Sequence[tuple[str, float]]) -> str:
+    """An ffconcat script of (path, duration in seconds) entries, paths relative to the
+    script's folder or absolute. Each segment's exact duration is written out because the
+    concat demuxer otherwise takes it from the container, rounded to milliseconds, and the
+    next segment's timestamps would start a fraction of a frame early."""
     lines = ["ffconcat version 1.0"]
-    lines += ["file '" + p.replace("'", "'\\''") + "'" for p in paths]
+    for path, duration in entries:
+        lines += ["file '" + path.replace("'", "'\\''") + "'", f"duration {duration:.9f}"]
     return "\n".join(lines) + "\n"

@@ -18,7 +18,7 @@ from personaforge.core.project import Project
 from personaforge.errors import PersonaForgeError
 from personaforge.fsutil import atomic_path, atomic_write_text, canonical_hash, sha256_file
 from personaforge.media import ffmpeg, filtergraph
-from personaforge.media.filtergraph import LoudnessTarget, MusicBed
+from personaforge.media.filtergraph import Loudness, LoudnessTarget, MusicBed
 from personaforge.stages.common import (
     Context,
     StageResult,
@@ -30,6 +30,7 @@ from personaforge.stages.graph import current
 from personaforge.stages.segments import cues_for
 
 RENDER_VERSION = "4"
+LIMITER_PASSES = 3
 WORK_DIR = "render"
 
 
@@ -83,7 +84,7 @@ def run(ctx: Context) -> StageResult:
 
     width, height = lipsync.width, lipsync.height
     cues = _cues(ctx, speech, width, height)
-    listing = [f"../{clip.clip.removeprefix('build/')}" for clip in lipsync.shots]
+    listing = [(f"../{c.clip.removeprefix('build/')}", c.frames / fps) for c in lipsync.shots]
     atomic_write_text(work / "segments.txt", filtergraph.concat_list(listing))
 
     video = project.build / f"{slug}.mp4"
@@ -91,13 +92,20 @@ def run(ctx: Context) -> StageResult:
     loudness = ctx.video.loudness
     target = LoudnessTarget(loudness.target_lufs, loudness.true_peak_db)
     narration = work / "narration.wav"
-    # Measure the mix, then the mix with its peaks limited for the gain it needs, then apply
-    # one gain to all of it (linear loudnorm with the measured values).
-    first = _measure(ctx, narration, music, duration, target, None)
-    ceiling = target.ceiling(first["input_i"])
-    measured = (
-        first if ceiling is None else _measure(ctx, narration, music, duration, target, ceiling)
-    )
+    # Two passes: measure the mix, then encode it with one gain to the target. Where the
+    # peaks would pass the ceiling they are limited first; limiting takes some loudness
+    # with it, so the limited mix is measured (and the limit lowered by what is still
+    # missing, a pass or two more: audio passes are cheap beside the video).
+    measured = _measure(ctx, narration, music, duration, None)
+    ceiling = target.ceiling(measured)
+    attempt = 0
+    while ceiling is not None:
+        attempt += 1
+        measured = _measure(ctx, narration, music, duration, ceiling)
+        missing = target.shortfall_db(measured)
+        if missing < 0.2 or ceiling <= -24.0 or attempt == LIMITER_PASSES:
+            break
+        ceiling = max(ceiling - missing, -24.0)
     with atomic_path(video) as tmp:
         ffmpeg.run(
             filtergraph.assembly_args(
@@ -105,8 +113,7 @@ def run(ctx: Context) -> StageResult:
                 narration,
                 music,
                 duration,
-                target,
-                measured,
+                target.gain_db(measured),
                 tmp,
                 ceiling_db=ceiling,
             ),
@@ -153,18 +160,17 @@ def _measure(
     narration: Path,
     music: MusicBed | None,
     duration: float,
-    target: LoudnessTarget,
     ceiling: float | None,
-) -> dict[str, float]:
+) -> Loudness:
     report = ffmpeg.run(
-        filtergraph.loudness_measure_args(narration, music, duration, target, ceiling),
+        filtergraph.loudness_measure_args(narration, music, duration, ceiling),
         duration_s=duration,
         progress=ctx.progress,
         task="measuring loudness",
         what="measuring the loudness failed",
         report=True,
     )
-    return filtergraph.parse_loudnorm(report)
+    return filtergraph.parse_loudness(report)
 
 
 def _music(ctx: Context) -> MusicBed | None:
