@@ -471,10 +471,16 @@ def caption_font_size(width: int, height: int, chars_per_line: int, style: str) 
     no other segment. A line that would not fit at this size is shrunk on its own cue."""
     margin_lr = math.ceil(width * 0.05)
     if style == "bold-pop":
-        fit = (width - 2 * margin_lr) / (POP_MAX_CHARS * _FALLBACK_UNITS_PER_CHAR + 1 / 8)
+        fit = (width - 2 * margin_lr) / (POP_MAX_CHARS * _FALLBACK_UNITS_PER_CHAR + _edge(style))
         return max(1, math.floor(min(height / 9, fit)))
-    fit = (width - 2 * margin_lr) / (chars_per_line * _TYPICAL_UNITS_PER_CHAR + 1 / 8)
+    fit = (width - 2 * margin_lr) / (chars_per_line * _TYPICAL_UNITS_PER_CHAR + _edge(style))
     return max(1, math.floor(min(height / 18, fit)))
+
+
+def _edge(style: str) -> float:
+    """What a line's outline (size/16 each side) or box padding (size/5 each side) adds to
+    its width, per unit of font size: it must stay inside the safe area too."""
+    return 0.4 if style == "boxed" else 1 / 8
 
 
 # DejaVu Sans Bold averages about 0.52 px per unit of size on English text; a little more
@@ -568,7 +574,7 @@ def to_ass(
         )
         cap = height / 9 if style == "bold-pop" else height / 18
         # The outline (size/16 each side) counts too: it must stay inside the safe area.
-        fit = (width - 2 * margin_lr) / (max(widest, _MIN_DESIGN_UNITS) + 1 / 8)
+        fit = (width - 2 * margin_lr) / (max(widest, _MIN_DESIGN_UNITS) + _edge(style))
         font_size = max(1, math.floor(min(cap, fit)))
     outline = max(1.0, round(font_size / 16, 1))  # keep in step with the fit above
     shadow = max(0.5, round(font_size / 30, 1))
@@ -578,7 +584,7 @@ def to_ass(
     karaoke = highlight and style == "karaoke"
     if style == "boxed":
         # libass draws BorderStyle 3's box in OutlineColour, ``outline`` pixels of padding.
-        border_style, outline, shadow = 3, max(2.0, round(font_size / 5, 1)), 0.0
+        border_style, outline, shadow = 3, max(1.0, round(font_size / 5, 1)), 0.0
         outline_colour = _ass_color(box_colour, 0x40)
     elif style == "bold-pop":
         # \k (not \kf) flips each word to the accent the moment it is said.
@@ -618,8 +624,8 @@ def to_ass(
         else:
             text = _ass_dialogue_text(cue, s, e, karaoke, font_name)
         widest = max((_line_units(line, font_name) for line in cue.lines), default=0.0)
-        if (widest + 1 / 8) * font_size > room:
-            text = f"{{\\fs{max(1, math.floor(room / (widest + 1 / 8)))}}}" + text
+        if (widest + _edge(style)) * font_size > room:
+            text = f"{{\\fs{max(1, math.floor(room / (widest + _edge(style))))}}}" + text
         events.append(f"Dialogue: 0,{_ass_clock(s)},{_ass_clock(e)},Default,,0,0,0,,{text}\n")
     return head + "".join(events)
 
