@@ -642,3 +642,47 @@ def _pop_text(cue: Cue, start_cs: int, end_cs: int, font_name: str) -> str:
         for t, w in zip(tags, words, strict=True)
     ]
     return pop + " ".join(parts) + tail
+
+
+def add_lower_third(
+    ass: str,
+    name: str,
+    role: str | None,
+    *,
+    width: int,
+    height: int,
+    end: float,
+    above: int,
+    font_name: str = "DejaVu Sans",
+    accent_colour: int = 0xFFD400,
+    text_colour: int = 0xFFFFFF,
+    box_colour: int = 0x000000,
+) -> str:
+    """``ass`` (a script from to_ass) with a name strap: the name in bold over the role,
+    on a box with an accent edge, bottom left inside the title-safe area, ``above`` pixels
+    from the bottom (clear of the captions); it fades in after a moment and out after a few
+    seconds, or with the shot."""
+    size = max(8, round(height / 22))
+    margin_lr = math.ceil(width * 0.05)
+    fit = (width * 0.6) / (max(_line_units(name, font_name), 1.0) + 0.4)
+    size = max(6, min(size, math.floor(fit)))
+    role_size = max(6, round(size * 0.7))
+    styles = [
+        _style_line(
+            font_name=font_name, font_size=size, primary=_ass_color(text_colour),
+            secondary=_ass_color(text_colour), outline_colour=_ass_color(box_colour, 0x30),
+            back=_ass_color(accent_colour), border_style=3, outline=round(size / 4, 1),
+            shadow=0, alignment=1, margin_lr=margin_lr, margin_v=above,
+        ).replace("Default", "LowerThird", 1)
+    ]  # fmt: skip
+    start_cs = min(30, _cs(end) // 4)
+    end_cs = max(start_cs + 4, min(_cs(end), 500))
+    fade = "{\\fad(200,200)}"
+    accent = _ass_color(accent_colour).replace("&H00", "&H", 1)
+    text = fade + ass_text(drawable(name, font_name))
+    if role:
+        text += f"\\N{{\\fs{role_size}\\b0\\c{accent}&}}" + ass_text(drawable(role, font_name))
+    event = f"Dialogue: 1,{_ass_clock(start_cs)},{_ass_clock(end_cs)},LowerThird,,0,0,0,,{text}\n"
+    head, _, events = ass.partition("\n[Events]\n")
+    head = head.rstrip("\n") + "\n" + "\n".join(f"Style: {s}" for s in styles) + "\n"
+    return head + "\n[Events]\n" + events + event

@@ -195,7 +195,10 @@ class Recorded(Strict):
         return canonical_hash(self.model_dump(mode="json", exclude=_HEADER_FIELDS))
 
 
-ShotKind = Literal["talking", "title"]
+# talking: the persona speaks; title: a heading card; broll: a still (slow Ken Burns move) or
+# video from the project, voice over; pip: b-roll full frame with the persona in a corner;
+# lower_third: the talking head with a name and role strap; quote: the quote on a card.
+ShotKind = Literal["talking", "title", "broll", "pip", "lower_third", "quote"]
 
 
 class PlannedShot(Strict):
@@ -204,6 +207,13 @@ class PlannedShot(Strict):
     text: str
     emotion: str = "neutral"
     camera: str = "static"
+    broll: RelPath | None = Field(
+        default=None, description="broll/pip: the image or video file, relative to the project."
+    )
+    name: str | None = Field(
+        default=None, max_length=80, description="lower_third: the name; quote: who said it."
+    )
+    role: str | None = Field(default=None, max_length=80, description="lower_third: the role.")
 
 
 class PlanManifest(Recorded):

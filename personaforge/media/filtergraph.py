@@ -64,6 +64,7 @@ class TitleCard:
     background: str
     accent: str
     text_colour: str = "#ffffff"
+    bar: bool = True  # the accent bar under a heading
 
 
 Source = FramePipe | ClipFile | TitleCard
@@ -80,10 +81,12 @@ def _source(source: Source, width: int, height: int, fps: int) -> Stream:
     ).video
     bar_h = max(2, height // 90)
     size = source.font_size
+    if source.bar:
+        card = card.filter(
+            "drawbox", x="(iw-iw*0.3)/2", y="ih*0.68", w="iw*0.3", h=bar_h,
+            color=hex_colour(source.accent), t="fill",
+        )  # fmt: skip
     return card.filter(
-        "drawbox", x="(iw-iw*0.3)/2", y="ih*0.68", w="iw*0.3", h=bar_h,
-        color=hex_colour(source.accent), t="fill",
-    ).filter(
         "drawtext", fontfile=str(source.font_file), textfile=str(source.text_file),
         fontsize=size, fontcolor=hex_colour(source.text_colour), line_spacing=size // 4,
         text_align="C", x="(w-text_w)/2", y="(h-text_h)/2", expansion="none",
@@ -181,12 +184,18 @@ class LoudnessTarget:
 
 
 LIMITER_HEADROOM_DB = 1.0
+MONO_TO_STEREO_DB = 20 * math.log10(2**0.5)
 
 
 def _mix(narration: Path, music: MusicBed | None, duration_s: float) -> Stream:
-    """The narration (and the looped, optionally ducked music) as one stereo stream of exactly
-    ``duration_s``: padded or cut, so the audio ends with the last frame."""
-    voice = fp.input(str(narration)).audio.filter("aformat", **_AUDIO_FORMAT)
+    """The narration (and the looped, optionally ducked music) as one stream of exactly
+    ``duration_s``: padded or cut, so the audio ends with the last frame. Narration alone
+    stays mono until the end (half the work for the limiter and the meter; ebur128 measures
+    it as the dual mono it becomes), with music the mix is stereo."""
+    mono = {**_AUDIO_FORMAT, "channel_layouts": "mono"}
+    voice = fp.input(str(narration)).audio.filter(
+        "aformat", **(_AUDIO_FORMAT if music is not None else mono)
+    )
     if music is not None:
         bed = (
             fp.input(str(music.path), stream_loop=-1)
@@ -219,8 +228,11 @@ def loudness_measure_args(
 ) -> list[str]:
     """Measure the mix (EBU R128 loudness and true peak), after the peak limiter when
     ``ceiling_db`` is given; parse_loudness reads the result from ffmpeg's log."""
-    mix = _limited(_mix(narration, music, duration_s), ceiling_db).filter(
-        "ebur128", peak="true", framelog="quiet"
+    mix = _limited(_mix(narration, music, duration_s), ceiling_db)
+    # Metered at 48 kHz, as it will be encoded (ebur128 oversamples 4x for the true peak
+    # itself, and its filters cost four times as much at 192 kHz).
+    mix = mix.filter("aresample", 48000).filter(
+        "ebur128", peak="true", framelog="quiet", dualmono="true"
     )
     return list(fp.output(mix, "-", f="null").get_args())
 
@@ -249,6 +261,11 @@ def assembly_args(
     gain for the whole video (linear normalisation: speech keeps its dynamics)."""
     video = fp.input(str(segments), f="concat", safe=0).video
     audio = _limited(_mix(narration, music, duration_s), ceiling_db)
+    if music is None:
+        # Mono narration reaches both channels at -3 dB (swresample's centre mix level);
+        # made up here, each channel carries the narration at full level, the dual mono
+        # that ebur128 measured.
+        gain_db += MONO_TO_STEREO_DB
     audio = audio.filter("volume", f"{gain_db:.3f}dB")
     # The limiter works at 192 kHz; the AAC track is 48 kHz stereo.
     audio = audio.filter("aresample", 48000).filter("aformat", **_AUDIO_FORMAT)

@@ -3,6 +3,7 @@ once in final quality as a segment that render joins by stream copy; cached per 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -10,8 +11,9 @@ from personaforge.backends import registry
 from personaforge.backends.base import AnimationRequest, FrameSource, LipsyncBackend
 from personaforge.core.models import FPS, Clip, LipsyncManifest, SpeechManifest, SpokenShot
 from personaforge.costs import Billing
+from personaforge.errors import PersonaForgeError
 from personaforge.fsutil import atomic_path, atomic_write_text, canonical_hash, sha256_file
-from personaforge.media import ffmpeg
+from personaforge.media import compose, ffmpeg
 from personaforge.media.encoding import segment_settings_key
 from personaforge.media.filtergraph import ClipFile, FramePipe
 from personaforge.stages import segments
@@ -31,6 +33,10 @@ CLIP_DIR = "clips"
 # re-encodes the segment without paying the backend again.
 SOURCE_DIR = "clips/source"
 TITLE_CARD_VERSION = "3"
+# Bump when b-roll, picture-in-picture or quote cards are drawn differently.
+KINDS_VERSION = "1"
+# Kinds with the persona on screen, made by the lip-sync backend; the others are drawn here.
+PERSONA_KINDS = frozenset({"talking", "lower_third", "pip"})
 
 
 def backend(ctx: Context) -> LipsyncBackend:
@@ -47,6 +53,7 @@ def inputs(ctx: Context) -> dict[str, str]:
         "frame": f"{w}x{h}@{FPS}",
         "lipsync": f"{animator.name}@{animator.version}",
         "title_card": TITLE_CARD_VERSION,
+        "broll": _broll_hash(ctx, speech),
         "captions": canonical_hash(ctx.video.captions.model_dump(mode="json")),
         "segment": segment_settings_key(),
         "ffmpeg": ffmpeg.ffmpeg_exe().rsplit("/", 1)[-1],
@@ -76,11 +83,17 @@ def run(ctx: Context) -> StageResult:
                 "camera": spoken.camera,
                 "look": ins["look"],
                 "frame": ins["frame"],
-                "backend": ins["lipsync"] if spoken.kind == "talking" else ins["title_card"],
+                "backend": _drawn_by(spoken.kind, ins),
+                "broll": _broll_sha(ctx, spoken),
+                "strap": [spoken.name, spoken.role],
+                "kinds": KINDS_VERSION,
             }
         )
         cues = segments.cues_for(spoken, FPS, ctx.video.captions, width, height)
-        ass = segments.ass_for(cues, ctx.video.captions, width, height)
+        strap = (spoken.name or "", spoken.role) if spoken.kind == "lower_third" else None
+        ass = segments.ass_for(
+            cues, ctx.video.captions, width, height, strap=strap, end=spoken.frames / FPS
+        )
         # Everything that changes the segment's pixels: its picture, the captions burned into
         # it (text, timing, style, size) and how segments are encoded.
         key = canonical_hash(
@@ -137,11 +150,35 @@ def _encode_segment(
     drawn into it, and a clip-returning backend's clip (cached apart) decoded into it."""
     size: dict[str, Any] = {"width": width, "height": height, "fps": FPS, "frames": spoken.frames}
     with atomic_path(out) as tmp:
-        if spoken.kind == "title":
+        if spoken.kind in ("title", "quote"):
+            quote = (spoken.name or "") if spoken.kind == "quote" else None
             segments.encode_title(
-                spoken.text, ctx.persona.look, **size, ass=ass, out=tmp, progress=ctx.progress
+                spoken.text, ctx.persona.look, quote=quote, **size, ass=ass, out=tmp,
+                progress=ctx.progress,
+            )  # fmt: skip
+            return []
+        if spoken.kind == "broll":
+            pixels = compose.broll_frames(
+                _broll_path(ctx, spoken), width, height, spoken.frames, FPS
+            )
+            segments.encode(
+                FramePipe(), **size, ass=ass, out=tmp, progress=ctx.progress, pixels=pixels
             )
             return []
+        if spoken.kind == "pip":
+            inset_w, inset_h = compose.inset_size(width, height)
+            persona, billing = _persona_frames(ctx, animator, spoken, picture, inset_w, inset_h)
+            background = compose.broll_frames(
+                _broll_path(ctx, spoken), width, height, spoken.frames, FPS
+            )
+            pixels = compose.picture_in_picture(
+                background, persona, width=width, height=height, inset_w=inset_w,
+                inset_h=inset_h, border=_rgb(ctx.persona.look.accent),
+            )  # fmt: skip
+            segments.encode(
+                FramePipe(), **size, ass=ass, out=tmp, progress=ctx.progress, pixels=pixels
+            )
+            return billing
         request = _request(ctx, spoken, width, height, picture)
         audio = ctx.project.root / spoken.audio
         if isinstance(animator, FrameSource):
@@ -156,6 +193,60 @@ def _encode_segment(
             progress=ctx.progress,
         )  # fmt: skip
         return source.billing
+
+
+def _persona_frames(
+    ctx: Context,
+    animator: LipsyncBackend,
+    spoken: SpokenShot,
+    picture: str,
+    width: int,
+    height: int,
+) -> tuple[Iterator[bytes], list[Billing]]:
+    """The persona's frames at ``width`` x ``height`` (the picture-in-picture inset)."""
+    request = _request(ctx, spoken, width, height, picture)
+    audio = ctx.project.root / spoken.audio
+    if isinstance(animator, FrameSource):
+        return animator.frames(request, audio), []
+    source = _source_clip(ctx, animator, spoken, request, picture)
+    clip = ctx.project.root / source.clip
+    return compose.video_frames(clip, width, height, spoken.frames, FPS), source.billing
+
+
+def _drawn_by(kind: str, ins: dict[str, str]) -> str:
+    if kind in PERSONA_KINDS:
+        return ins["lipsync"]
+    return ins["title_card"]
+
+
+def _broll_path(ctx: Context, spoken: SpokenShot) -> Path:
+    if spoken.broll is None:
+        raise PersonaForgeError(f"{spoken.id}: a {spoken.kind} shot needs a b-roll file")
+    path = ctx.project.path(spoken.broll)
+    if not path.is_file():
+        raise PersonaForgeError(
+            f"b-roll file {spoken.broll!r} not found (shot {spoken.id})",
+            file=ctx.project.root / (ctx.video.script or "video.yaml"),
+            hint="put the image or video in the project folder, at the path the script names",
+        )
+    return path
+
+
+def _broll_sha(ctx: Context, spoken: SpokenShot) -> str:
+    if spoken.kind not in ("broll", "pip"):
+        return ""
+    return sha256_file(_broll_path(ctx, spoken))
+
+
+def _broll_hash(ctx: Context, speech: SpeechManifest) -> str:
+    """Every b-roll file's content: a changed photo re-renders its shot. Checked before any
+    work, so a missing file stops the run at once."""
+    return canonical_hash([_broll_sha(ctx, s) for s in speech.shots])
+
+
+def _rgb(colour: str) -> tuple[int, int, int]:
+    value = int(colour.lstrip("#"), 16)
+    return (value >> 16) & 0xFF, (value >> 8) & 0xFF, value & 0xFF
 
 
 def _source_clip(

@@ -12,6 +12,7 @@ from personaforge.assets import FONT_NAME, font_path, fonts_dir
 from personaforge.captions import (
     CaptionWord,
     Cue,
+    add_lower_third,
     caption_font_size,
     drawable,
     shot_cues,
@@ -53,21 +54,43 @@ def cues_for(
     )
 
 
-def ass_for(cues: list[Cue], captions: Captions, width: int, height: int) -> str | None:
-    """The ASS script burned into a segment, or None when nothing is burned. Its size and
-    placement come from the frame and settings only, so every segment looks alike."""
-    if not captions.burn or not cues:
+def ass_for(
+    cues: list[Cue],
+    captions: Captions,
+    width: int,
+    height: int,
+    *,
+    strap: tuple[str, str | None] | None = None,
+    end: float = 0.0,
+) -> str | None:
+    """The ASS script burned into a segment (its captions, and a lower third's ``strap``
+    of name and role shown until ``end``), or None when nothing is burned. Sizes and places
+    come from the frame and settings only, so every segment looks alike."""
+    if not captions.burn:
+        cues = []
+    if not cues and strap is None:
         return None
     per_line = chars_per_line(width, height, captions.max_chars_per_line)
-    return to_ass(
+    font_size = caption_font_size(width, height, per_line, captions.style)
+    margin_v = caption_margin(width, height)
+    ass = to_ass(
         cues,
         width=width,
         height=height,
         font_name=FONT_NAME,
-        font_size=caption_font_size(width, height, per_line, captions.style),
-        margin_v=caption_margin(width, height),
+        font_size=font_size,
+        margin_v=margin_v,
         style=captions.style,
     )
+    if strap is not None:
+        bottom = margin_v if margin_v is not None else round(height * 0.08)
+        # Above two caption lines (bold-pop's sit in the centre, so just above its margin).
+        above = bottom + (0 if captions.style == "bold-pop" else round(font_size * 2.6))
+        ass = add_lower_third(
+            ass, strap[0], strap[1], width=width, height=height, end=end, above=above,
+            font_name=FONT_NAME,
+        )  # fmt: skip
+    return ass
 
 
 def title_font_size(width: int, height: int) -> int:
@@ -106,6 +129,7 @@ def encode_title(
     text: str,
     look: Look,
     *,
+    quote: str | None = None,
     width: int,
     height: int,
     fps: int,
@@ -114,16 +138,24 @@ def encode_title(
     out: Path,
     progress: Progress,
 ) -> None:
-    """A title card (the heading on the persona's colours) straight into its segment."""
+    """A title card (the heading on the persona's colours) straight into its segment; with
+    ``quote`` (who said it, or "") a quote card: the words in quotes, smaller, credited."""
     font_size = title_font_size(width, height)
+    if quote is not None:
+        font_size = max(10, round(font_size * 0.7))
+        text = f"\u201c{text}\u201d"
     chars = max(8, int(width * 0.8 / (font_size * 0.6)))
     shown = drawable(text)  # leave out what the bundled font would draw as boxes
     wrapped = "\n".join(textwrap.wrap(shown, chars, break_long_words=True)) or " "
+    if quote:
+        wrapped += "\n\n\u2014 " + drawable(quote)
     with tempfile.TemporaryDirectory(prefix="personaforge-title-") as tmp:
         # drawtext reads the heading from a file, so no character of it needs escaping.
         text_file = Path(tmp) / "title.txt"
         atomic_write_text(text_file, wrapped)
-        card = TitleCard(text_file, font_path(), font_size, look.background, look.accent)
+        card = TitleCard(
+            text_file, font_path(), font_size, look.background, look.accent, bar=quote is None
+        )
         encode(
             card, width=width, height=height, fps=fps, frames=frames, ass=ass, out=out,
             progress=progress,
