@@ -120,7 +120,7 @@ def picture_in_picture(
 ) -> Iterator[bytes]:
     """``inset`` frames over ``background`` frames, in the bottom-right corner inside the
     title-safe area, with a thin border; the captions keep the bottom centre."""
-    pad = max(1, min(width, height) // 200)
+    pad = max(2, round(min(width, height) / 120))
     x = width - round(width * 0.05) - inset_w - 2 * pad
     y = round(height * 0.05)  # the top: clear of the captions below
     framed = Image.new("RGB", (inset_w + 2 * pad, inset_h + 2 * pad), border)
