@@ -99,6 +99,16 @@ class Captions(Strict):
     max_chars_per_line: int | None = Field(default=None, ge=10, le=80)
 
 
+class Transitions(Strict):
+    """How shots follow each other, unless the script says otherwise at a cut."""
+
+    style: Literal["cut", "crossfade", "dip"] = "cut"
+    duration_s: float = Field(default=0.5, ge=0.1, le=2.0)
+    colour: str = Field(default="#000000", description="dip: the colour passed through.")
+
+    _check = field_validator("colour")(_color)
+
+
 class Loudness(Strict):
     """Two-pass loudness normalisation of the final mix (EBU R128)."""
 
@@ -143,6 +153,7 @@ class VideoSpec(Strict):
     music: Music | None = None
     captions: Captions = Field(default_factory=Captions)
     loudness: Loudness = Field(default_factory=Loudness)
+    transitions: Transitions = Field(default_factory=Transitions)
     publish: Publish = Field(default_factory=Publish)
 
     @field_validator("resolution")
@@ -214,6 +225,9 @@ class PlannedShot(Strict):
         default=None, max_length=80, description="lower_third: the name; quote: who said it."
     )
     role: str | None = Field(default=None, max_length=80, description="lower_third: the role.")
+    transition: Literal["cut", "crossfade", "dip"] | None = Field(
+        default=None, description="How this shot follows the one before; None: video.yaml's."
+    )
 
 
 class PlanManifest(Recorded):
@@ -273,9 +287,25 @@ class Clip(Strict):
     billing: list[Billing] = Field(
         default_factory=list, description="What making this clip was billed, if paid."
     )
+    pieces: dict[str, str] = Field(
+        default_factory=dict,
+        description="Files made with the clip (the frames a transition blends): path -> sha256.",
+    )
 
     def media(self) -> list[tuple[str, str]]:
-        return [(self.clip, self.clip_sha256)]
+        return [(self.clip, self.clip_sha256), *self.pieces.items()]
+
+
+class Segment(Strict):
+    """One piece of the final video, in playback order: a shot's segment or a transition."""
+
+    key: str = ""
+    path: RelPath
+    sha256: str
+    frames: int
+
+    def media(self) -> list[tuple[str, str]]:
+        return [(self.path, self.sha256)]
 
 
 class LipsyncManifest(Recorded):
@@ -284,9 +314,15 @@ class LipsyncManifest(Recorded):
     height: int
     fps: int = FPS
     shots: list[Clip]
+    segments: list[Segment] = Field(
+        default_factory=list,
+        description="What render joins, in order: each shot's segment, transitions between.",
+    )
 
     def outputs(self) -> list[tuple[str, str]]:
-        return [m for c in self.shots for m in c.media()]
+        return [m for c in self.shots for m in c.media()] + [
+            m for s in self.segments for m in s.media()
+        ]
 
 
 class Output(Strict):

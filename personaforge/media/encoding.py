@@ -26,6 +26,16 @@ SEGMENT_VIDEO: dict[str, str | int | None] = {
     "video_track_timescale": 15360,
 }
 
+# The few frames on either side of a transition, kept (captions burned) for it to blend:
+# lossless, so the transition's own encode is their only lossy one.
+LOSSLESS_VIDEO: dict[str, str | int | None] = {
+    "c:v": "libx264",
+    "preset": "ultrafast",
+    "qp": 0,
+    "pix_fmt": "yuv420p",
+    "an": None,
+}
+
 # Kept for tools that encode a whole video in one go (the bench's bare baseline).
 FINAL_VIDEO_ARGS = (
     "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p",

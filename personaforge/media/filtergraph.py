@@ -14,7 +14,12 @@ import ffmpeg as fp  # ffmpeg-python: builds argument lists only; media/ffmpeg.p
 from ffmpeg._utils import escape_chars
 
 from personaforge.errors import PersonaForgeError
-from personaforge.media.encoding import AAC_PEAK_MARGIN_DB, FINAL_AUDIO, SEGMENT_VIDEO
+from personaforge.media.encoding import (
+    AAC_PEAK_MARGIN_DB,
+    FINAL_AUDIO,
+    LOSSLESS_VIDEO,
+    SEGMENT_VIDEO,
+)
 
 # ffmpeg-python has no type hints: its streams are opaque values here.
 Stream = Any
@@ -108,8 +113,18 @@ class SegmentSpec:
     extra: dict[str, object] = field(default_factory=dict)
 
 
-def segment_args(spec: SegmentSpec, out: Path) -> list[str]:
-    """ffmpeg arguments that encode ``spec`` once, in final quality, into ``out`` (mp4)."""
+def segment_args(
+    spec: SegmentSpec,
+    out: Path,
+    *,
+    head: tuple[int, Path] | None = None,
+    tail: tuple[int, Path] | None = None,
+) -> list[str]:
+    """ffmpeg arguments that encode ``spec`` once, in final quality, into ``out`` (mp4).
+
+    With ``head``/``tail`` (frames, path) the shot's first/last frames, captions burned, go
+    losslessly to their own files instead, for the transitions into and out of the shot
+    to blend; ``out`` holds the frames between."""
     video = _source(spec.source, spec.width, spec.height, spec.fps).filter("setsar", 1)
     if spec.captions is not None:
         options: dict[str, str] = {"filename": str(spec.captions)}
@@ -117,9 +132,66 @@ def segment_args(spec: SegmentSpec, out: Path) -> list[str]:
             options["fontsdir"] = str(spec.fonts_dir)
         video = video.filter("subtitles", **options)
     video = video.filter("format", "yuv420p")
-    output = fp.output(
-        video, str(out), **SEGMENT_VIDEO, **{"frames:v": spec.frames}, r=spec.fps, f="mp4"
-    )
+    first = head[0] if head else 0
+    last = spec.frames - (tail[0] if tail else 0)
+    common = {"r": spec.fps, "f": "mp4"}
+    if head is None and tail is None:
+        return list(
+            fp.output(
+                video, str(out), **SEGMENT_VIDEO, **{"frames:v": spec.frames}, **common
+            ).get_args()
+        )
+    parts = video.filter_multi_output("split")
+    outputs = []
+    for index, (start, end, path, settings) in enumerate(
+        [
+            (first, last, out, SEGMENT_VIDEO),
+            *([(0, first, head[1], LOSSLESS_VIDEO)] if head else []),
+            *([(last, spec.frames, tail[1], LOSSLESS_VIDEO)] if tail else []),
+        ]
+    ):
+        piece = parts[index].trim(start_frame=start, end_frame=end).setpts("PTS-STARTPTS")
+        outputs.append(
+            fp.output(piece, str(path), **settings, **{"frames:v": end - start}, **common)
+        )
+    return list(fp.merge_outputs(*outputs).get_args())
+
+
+def transition_args(
+    kind: str,
+    tail: Path,
+    head: Path,
+    *,
+    frames_out: int,
+    frames_in: int,
+    fps: int,
+    colour: str,
+    out: Path,
+) -> list[str]:
+    """A transition's own segment, spanning the cut: the outgoing shot's last ``frames_out``
+    frames and the incoming one's first ``frames_in``. ``dip`` fades the one out to ``colour``
+    and the other in from it; ``crossfade`` dissolves across the whole span (each side held
+    on its frame at the cut while the other plays)."""
+    a = fp.input(str(tail)).video.filter("settb", "AVTB")
+    b = fp.input(str(head)).video.filter("settb", "AVTB")
+    total = frames_out + frames_in
+    if kind == "dip":
+        a = a.filter(
+            "fade", type="out", start_frame=0, nb_frames=frames_out, color=hex_colour(colour)
+        )
+        b = b.filter(
+            "fade", type="in", start_frame=0, nb_frames=frames_in, color=hex_colour(colour)
+        )
+        video = fp.concat(a, b, v=1, a=0)
+    else:
+        a = a.filter("tpad", stop_mode="clone", stop=frames_in)
+        # One frame more than the span: xfade ends the blend a frame early otherwise.
+        b = b.filter("tpad", start_mode="clone", start=frames_out, stop_mode="clone", stop=1)
+        video = fp.filter(
+            [a, b], "xfade", transition="fade", duration=f"{total / fps:.6f}", offset=0
+        )
+    video = video.filter("fps", fps).filter("format", "yuv420p")
+    output = fp.output(video, str(out), **SEGMENT_VIDEO, **{"frames:v": total}, r=fps, f="mp4")
     return list(output.get_args())
 
 

@@ -3,17 +3,26 @@ once in final quality as a segment that render joins by stream copy; cached per 
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from personaforge.backends import registry
 from personaforge.backends.base import AnimationRequest, FrameSource, LipsyncBackend
-from personaforge.core.models import FPS, Clip, LipsyncManifest, SpeechManifest, SpokenShot
+from personaforge.core.models import (
+    FPS,
+    Clip,
+    LipsyncManifest,
+    Segment,
+    SpeechManifest,
+    SpokenShot,
+)
 from personaforge.costs import Billing
 from personaforge.errors import PersonaForgeError
 from personaforge.fsutil import atomic_path, atomic_write_text, canonical_hash, sha256_file
-from personaforge.media import compose, ffmpeg
+from personaforge.media import compose, ffmpeg, filtergraph
 from personaforge.media.encoding import segment_settings_key
 from personaforge.media.filtergraph import ClipFile, FramePipe
 from personaforge.stages import segments
@@ -71,7 +80,11 @@ def run(ctx: Context) -> StageResult:
     folder = ctx.project.build / CLIP_DIR
     clips: list[Clip] = []
     reused = 0
+    cuts = transition_plan(ctx, speech.shots)
     for index, spoken in enumerate(speech.shots):
+        # Frames kept apart for the transitions into and out of this shot.
+        keep_in = cuts[index][1]
+        keep_out = cuts[index + 1][1] if index + 1 < len(cuts) else 0
         picture = canonical_hash(
             {
                 "kind": spoken.kind,
@@ -102,6 +115,7 @@ def run(ctx: Context) -> StageResult:
                 "ass": ass or "",
                 "encoder": ins["segment"],
                 "ffmpeg": ins["ffmpeg"],
+                "keep": [keep_in, keep_out],
             }
         )
         out = folder / f"{key[:24]}.mp4"
@@ -112,7 +126,21 @@ def run(ctx: Context) -> StageResult:
             if ass is not None:
                 ass_path = out.with_suffix(".ass")
                 atomic_write_text(ass_path, ass)
-            billing = _encode_segment(ctx, animator, spoken, picture, width, height, ass_path, out)
+            pieces = {
+                path: frames
+                for path, frames in (
+                    (_piece(out, "head"), keep_in),
+                    (_piece(out, "tail"), keep_out),
+                )
+                if frames
+            }
+            with contextlib.ExitStack() as stack:
+                tmp = {path: stack.enter_context(atomic_path(path)) for path in pieces}
+                head = (keep_in, tmp[_piece(out, "head")]) if keep_in else None
+                tail = (keep_out, tmp[_piece(out, "tail")]) if keep_out else None
+                billing = _encode_segment(
+                    ctx, animator, spoken, picture, width, height, ass_path, out, head, tail
+                )
             clip = Clip(
                 id=spoken.id,
                 key=key,
@@ -121,16 +149,19 @@ def run(ctx: Context) -> StageResult:
                 clip_sha256=sha256_file(out),
                 frames=spoken.frames,
                 billing=billing,
+                pieces={ctx.project.rel(p): sha256_file(p) for p in pieces},
             )
             write_shot_record(clip, out.with_suffix(".json"))
         else:
             reused += 1
         clips.append(clip.model_copy(update={"id": spoken.id}))
+    joined = _join(ctx, clips, cuts, ins)
     manifest = LipsyncManifest(
         **recorded_fields(ins, animator.name, animator.version),
         width=width,
         height=height,
         shots=clips,
+        segments=joined,
     )
     path = record(ctx, "lipsync", manifest)
     return StageResult("lipsync", path, True, reason, shots=len(clips), reused=reused)
@@ -145,10 +176,15 @@ def _encode_segment(
     height: int,
     ass: Path | None,
     out: Path,
+    head: tuple[int, Path] | None = None,
+    tail: tuple[int, Path] | None = None,
 ) -> list[Billing]:
     """Encode the shot's segment once: a frame source is piped straight into it, a title card
     drawn into it, and a clip-returning backend's clip (cached apart) decoded into it."""
-    size: dict[str, Any] = {"width": width, "height": height, "fps": FPS, "frames": spoken.frames}
+    size: dict[str, Any] = {
+        "width": width, "height": height, "fps": FPS, "frames": spoken.frames,
+        "head": head, "tail": tail,
+    }  # fmt: skip
     with atomic_path(out) as tmp:
         if spoken.kind in ("title", "quote"):
             quote = (spoken.name or "") if spoken.kind == "quote" else None
@@ -193,6 +229,70 @@ def _encode_segment(
             progress=ctx.progress,
         )  # fmt: skip
         return source.billing
+
+
+def transition_plan(ctx: Context, shots: list[SpokenShot]) -> list[tuple[str, int]]:
+    """For each shot, how it follows the one before: (style, frames taken from each side
+    of the cut); ("cut", 0) for the first shot and plain cuts. A transition never takes
+    more than a third of either shot."""
+    settings = ctx.video.transitions
+    plan: list[tuple[str, int]] = [("cut", 0)]
+    for before, shot in itertools.pairwise(shots):
+        style = shot.transition or settings.style
+        half = min(round(settings.duration_s * FPS / 2), before.frames // 3, shot.frames // 3)
+        plan.append((style, half) if style != "cut" and half >= 1 else ("cut", 0))
+    return plan
+
+
+def _piece(out: Path, part: str) -> Path:
+    return out.with_name(f"{out.stem}.{part}.mp4")
+
+
+def _join(
+    ctx: Context, clips: list[Clip], cuts: list[tuple[str, int]], ins: dict[str, str]
+) -> list[Segment]:
+    """What render joins, in order: each shot's segment, and the transitions between them,
+    each encoded once (and cached) from the frames its two shots kept for it."""
+    folder = ctx.project.build / CLIP_DIR
+    colour = ctx.video.transitions.colour
+    joined: list[Segment] = []
+    for index, clip in enumerate(clips):
+        style, half = cuts[index]
+        if half:
+            before = clips[index - 1]
+            tail = ctx.project.root / _piece(ctx.project.root / before.clip, "tail")
+            head = ctx.project.root / _piece(ctx.project.root / clip.clip, "head")
+            key = canonical_hash(
+                {"style": style, "colour": colour if style == "dip" else "", "frames": half,
+                 "tail": before.pieces[ctx.project.rel(tail)],
+                 "head": clip.pieces[ctx.project.rel(head)], "encoder": ins["segment"]}
+            )  # fmt: skip
+            out = folder / f"{key[:24]}.mp4"
+            segment = reusable_shot(ctx, Segment, out.with_suffix(".json"), key)
+            if segment is None:
+                ctx.progress.log(f"lipsync: {style} into shot {index + 1}")
+                with atomic_path(out) as tmp:
+                    ffmpeg.run(
+                        filtergraph.transition_args(
+                            style, tail, head, frames_out=half, frames_in=half, fps=FPS,
+                            colour=colour, out=tmp,
+                        ),
+                        duration_s=2 * half / FPS, progress=ctx.progress, task=style,
+                        what=f"encoding the {style} failed",
+                    )  # fmt: skip
+                segment = Segment(
+                    key=key, path=ctx.project.rel(out), sha256=sha256_file(out), frames=2 * half
+                )
+                write_shot_record(segment, out.with_suffix(".json"))
+            joined.append(segment)
+        keep_out = cuts[index + 1][1] if index + 1 < len(cuts) else 0
+        joined.append(
+            Segment(
+                key=clip.key, path=clip.clip, sha256=clip.clip_sha256,
+                frames=clip.frames - half - keep_out,
+            )
+        )  # fmt: skip
+    return joined
 
 
 def _persona_frames(

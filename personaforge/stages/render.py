@@ -12,6 +12,7 @@ from personaforge.core.models import (
     Output,
     PlanManifest,
     RenderManifest,
+    Segment,
     SpeechManifest,
 )
 from personaforge.core.project import Project
@@ -84,7 +85,10 @@ def run(ctx: Context) -> StageResult:
 
     width, height = lipsync.width, lipsync.height
     cues = _cues(ctx, speech, width, height)
-    listing = [(f"../{c.clip.removeprefix('build/')}", c.frames / fps) for c in lipsync.shots]
+    pieces = lipsync.segments or [
+        Segment(path=c.clip, sha256=c.clip_sha256, frames=c.frames) for c in lipsync.shots
+    ]
+    listing = [(f"../{s.path.removeprefix('build/')}", s.frames / fps) for s in pieces]
     atomic_write_text(work / "segments.txt", filtergraph.concat_list(listing))
 
     video = project.build / f"{slug}.mp4"

@@ -108,10 +108,13 @@ def encode(
     out: Path,
     progress: Progress,
     pixels: Iterator[bytes] | None = None,
+    head: tuple[int, Path] | None = None,
+    tail: tuple[int, Path] | None = None,
 ) -> None:
-    """Encode one segment; ``pixels`` feeds a FramePipe source, one frame at a time."""
+    """Encode one segment; ``pixels`` feeds a FramePipe source, one frame at a time; the
+    ``head``/``tail`` frames (count, file) go to their own files for transitions."""
     spec = SegmentSpec(source, width, height, fps, frames, ass, fonts_dir() if ass else None)
-    args = filtergraph.segment_args(spec, out)
+    args = filtergraph.segment_args(spec, out, head=head, tail=tail)
     if isinstance(source, FramePipe):
         assert pixels is not None, "a FramePipe needs its frames"
         ffmpeg.pipe_frames(
@@ -137,6 +140,8 @@ def encode_title(
     ass: Path | None,
     out: Path,
     progress: Progress,
+    head: tuple[int, Path] | None = None,
+    tail: tuple[int, Path] | None = None,
 ) -> None:
     """A title card (the heading on the persona's colours) straight into its segment; with
     ``quote`` (who said it, or "") a quote card: the words in quotes, smaller, credited."""
@@ -158,5 +163,5 @@ def encode_title(
         )
         encode(
             card, width=width, height=height, fps=fps, frames=frames, ass=ass, out=out,
-            progress=progress,
+            progress=progress, head=head, tail=tail,
         )  # fmt: skip

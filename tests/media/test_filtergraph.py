@@ -119,3 +119,44 @@ def test_parse_loudness_reads_the_last_summary() -> None:
     assert filtergraph.parse_loudness(log) == Loudness(-20.5, -2.5)
     with pytest.raises(PersonaForgeError, match="no summary"):
         filtergraph.parse_loudness("nothing here")
+
+
+@pytest.mark.parametrize("kind", ["crossfade", "dip"])
+def test_a_transition_is_its_own_segment_spanning_the_cut(tmp_path: Path, kind: str) -> None:
+    """Shot A (red, 30 frames) keeps 4 tail frames, shot B (blue, 30) 4 head frames; the
+    transition blends them: the frame count over the cut stays 60."""
+    outs = {}
+    for name, shade, head, tail in (("a", 250, None, 4), ("b", 0, 4, None)):
+        main = tmp_path / f"{name}.mp4"
+        args = filtergraph.segment_args(
+            SegmentSpec(FramePipe(), W, H, FPS, 30), main,
+            head=(head, tmp_path / f"{name}.head.mp4") if head else None,
+            tail=(tail, tmp_path / f"{name}.tail.mp4") if tail else None,
+        )  # fmt: skip
+        ffmpeg.pipe_frames(_frames(30, shade), args, n_frames=30)
+        outs[name] = main
+    t = tmp_path / "t.mp4"
+    ffmpeg.run(
+        filtergraph.transition_args(
+            kind, tmp_path / "a.tail.mp4", tmp_path / "b.head.mp4", frames_out=4, frames_in=4,
+            fps=FPS, colour="#00ff00", out=t,
+        )
+    )  # fmt: skip
+
+    def decoded(path: Path) -> list[np.ndarray]:
+        with av.open(str(path)) as container:
+            return [f.to_ndarray(format="rgb24").astype(int) for f in container.decode(video=0)]
+
+    assert len(decoded(outs["a"])) == 26 and len(decoded(outs["b"])) == 26
+    frames = decoded(t)
+    assert len(frames) == 8
+    red = [f[..., 0].mean() for f in frames]
+    blue = [f[..., 2].mean() for f in frames]
+    assert red[0] > 150 and blue[-1] > 150  # from A ...to B
+    if kind == "dip":
+        # Through the colour at the cut: green, neither red nor blue.
+        mid = frames[3][..., 1].mean(), red[3], blue[3]
+        assert mid[0] > 150 and mid[1] < 100 and mid[2] < 100
+    else:
+        # Both shots at once, half way.
+        assert 60 < red[4] < 200 and 60 < blue[4] < 200

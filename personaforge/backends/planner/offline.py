@@ -21,8 +21,10 @@ _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 #   ![pip](broll/city.jpg)   ... with the persona in a corner
 #   <!-- lower-third: Ada Lovelace | Mathematician -->   the next shot shows a name strap
 #   > A quoted line.         a quote card (a last line "> — Name" credits it)
+#   <!-- transition: crossfade -->   how the next shot follows (cut, crossfade, dip)
 _IMAGE = re.compile(r"^\s*!\[([^\]]*)\]\(\s*<?([^)>\s]+)>?(?:\s+\"[^\"]*\")?\s*\)\s*$")
 _LOWER_THIRD = re.compile(r"^\s*<!--\s*lower[- ]third\s*(?::\s*(.*?))?\s*-->\s*$", re.I)
+_TRANSITION = re.compile(r"^\s*<!--\s*transition\s*:\s*(cut|crossfade|dip)\s*-->\s*$", re.I)
 _QUOTE = re.compile(r"^\s{0,3}>\s?(.*)$")
 _CREDIT = re.compile(r"^(?:—|–|--|-)\s*(.+)$")
 _LIST = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
@@ -78,6 +80,7 @@ class Block:
     media: str | None = None
     name: str | None = None
     role: str | None = None
+    transition: str | None = None
 
 
 def paragraphs(script: str) -> list[tuple[str, str]]:
@@ -91,6 +94,12 @@ def blocks(script: str) -> list[Block]:
     buf: list[str] = []
     quote: list[str] = []
     pending: dict[str, str | None] = {}
+    transition: list[str] = []  # how the next block follows the one before
+
+    def add(block: Block) -> None:
+        if transition:
+            block.transition = transition.pop()
+        out.append(block)
 
     def flush() -> None:
         if buf:
@@ -104,30 +113,34 @@ def blocks(script: str) -> list[Block]:
                     pending.pop("lower_third")
                     block.name, block.role = pending.pop("name", None), pending.pop("role", None)
                     block.kind = "lower_third" if kind == "talking" else kind
-                out.append(block)
+                add(block)
             buf.clear()
         if quote:
             lines = [ln for ln in quote if ln]
             credit = _CREDIT.match(lines[-1]) if len(lines) > 1 else None
             text = " ".join(lines[:-1] if credit else lines).strip()
             if text:
-                out.append(Block("quote", text, name=credit.group(1).strip() if credit else None))
+                add(Block("quote", text, name=credit.group(1).strip() if credit else None))
             quote.clear()
 
     for raw in script.splitlines():
         heading = _HEADING.match(raw)
         image = _IMAGE.match(raw)
         strap = _LOWER_THIRD.match(raw)
+        cut = _TRANSITION.match(raw)
         quoted = _QUOTE.match(raw)
         if heading:
             flush()
             text = _clean(heading.group(2))
             if text:
-                out.append(Block("title", text))
+                add(Block("title", text))
         elif image:
             flush()
             pending["media"] = image.group(2)
             pending["pip"] = "pip" if image.group(1).strip().lower() == "pip" else None
+        elif cut:
+            flush()
+            transition[:] = [cut.group(1).lower()]
         elif strap:
             flush()
             name, _, role = (strap.group(1) or "").partition("|")
@@ -188,35 +201,38 @@ class OfflinePlanner:
     def plan(self, script: str, persona: Persona) -> list[PlannedShot]:
         shots: list[PlannedShot] = []
         for block in blocks(script):
-            if block.kind in ("title", "quote"):
-                shots += [
-                    PlannedShot(
-                        id="", kind=block.kind, text=piece, camera="static", name=block.name
-                    )
-                    for piece in split_long(block.text)
-                ]
-                continue
-            made: list[PlannedShot] = []
-            pending = ""
-            for sentence in split_sentences(block.text):
-                pending = f"{pending} {sentence}".strip()
-                if len(pending.split()) >= MIN_WORDS:
-                    made += [self._talking(piece) for piece in split_long(pending)]
-                    pending = ""
-            if pending:
-                made += [self._talking(piece) for piece in split_long(pending)]
-            for i, shot in enumerate(made):
-                if block.kind in ("broll", "pip"):
-                    shot.kind, shot.broll = block.kind, block.media
-                elif block.kind == "lower_third" and i == 0:
-                    # The strap introduces the speaker once, on the paragraph's first shot.
-                    shot.kind = "lower_third"
-                    shot.name = block.name or persona.name
-                    shot.role = block.role if block.name else (block.role or persona.archetype)
+            made = self._shots(block, persona)
+            if block.transition and made:
+                made[0].transition = block.transition  # type: ignore[assignment]
             shots += made
         for i, shot in enumerate(shots, start=1):
             shot.id = f"shot-{i:03d}"
         return shots
+
+    def _shots(self, block: Block, persona: Persona) -> list[PlannedShot]:
+        if block.kind in ("title", "quote"):
+            return [
+                PlannedShot(id="", kind=block.kind, text=piece, camera="static", name=block.name)
+                for piece in split_long(block.text)
+            ]
+        made: list[PlannedShot] = []
+        pending = ""
+        for sentence in split_sentences(block.text):
+            pending = f"{pending} {sentence}".strip()
+            if len(pending.split()) >= MIN_WORDS:
+                made += [self._talking(piece) for piece in split_long(pending)]
+                pending = ""
+        if pending:
+            made += [self._talking(piece) for piece in split_long(pending)]
+        for i, shot in enumerate(made):
+            if block.kind in ("broll", "pip"):
+                shot.kind, shot.broll = block.kind, block.media
+            elif block.kind == "lower_third" and i == 0:
+                # The strap introduces the speaker once, on the paragraph's first shot.
+                shot.kind = "lower_third"
+                shot.name = block.name or persona.name
+                shot.role = block.role if block.name else (block.role or persona.archetype)
+        return made
 
     @staticmethod
     def _talking(text: str) -> PlannedShot:
