@@ -109,6 +109,48 @@ class Transitions(Strict):
     _check = field_validator("colour")(_color)
 
 
+Corner = Literal["top-left", "top-right", "bottom-left", "bottom-right"]
+
+
+class Logo(Strict):
+    file: RelPath = Field(description="An image (PNG with transparency works best).")
+    corner: Corner = "top-left"
+    size: float = Field(default=0.12, gt=0.0, le=0.5, description="Width, of the frame's.")
+    opacity: float = Field(default=0.9, ge=0.0, le=1.0)
+
+
+class Bumper(Strict):
+    """An intro or outro: a card with a line of text, or a clip from the project."""
+
+    card: str | None = Field(default=None, min_length=1, max_length=120)
+    clip: RelPath | None = None
+    duration_s: float = Field(default=2.0, ge=0.5, le=10.0, description="A card's length.")
+
+    @model_validator(mode="after")
+    def _one(self) -> Bumper:
+        if (self.card is None) == (self.clip is None):
+            raise ValueError("give exactly one of 'card' (text) or 'clip' (a video file)")
+        return self
+
+
+class Brand(Strict):
+    """brand.yaml, or a brand: block in video.yaml: the look every shot kind shares."""
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    background: str | None = Field(default=None, description="Cards; default: the persona's.")
+    accent: str | None = Field(default=None, description="Bars, highlights, the inset's frame.")
+    text: str = "#ffffff"
+    font: RelPath | None = Field(default=None, description="A .ttf/.otf font file.")
+    logo: Logo | None = None
+    intro: Bumper | None = None
+    outro: Bumper | None = None
+
+    @field_validator("background", "accent", "text")
+    @classmethod
+    def _colours(cls, v: str | None) -> str | None:
+        return None if v is None else _color(v)
+
+
 class Loudness(Strict):
     """Two-pass loudness normalisation of the final mix (EBU R128)."""
 
@@ -154,6 +196,7 @@ class VideoSpec(Strict):
     captions: Captions = Field(default_factory=Captions)
     loudness: Loudness = Field(default_factory=Loudness)
     transitions: Transitions = Field(default_factory=Transitions)
+    brand: Brand | None = Field(default=None, description="Or a brand.yaml beside video.yaml.")
     publish: Publish = Field(default_factory=Publish)
 
     @field_validator("resolution")
@@ -318,6 +361,7 @@ class LipsyncManifest(Recorded):
         default_factory=list,
         description="What render joins, in order: each shot's segment, transitions between.",
     )
+    intro_frames: int = Field(default=0, description="Frames of the brand's intro, if any.")
 
     def outputs(self) -> list[tuple[str, str]]:
         return [m for c in self.shots for m in c.media()] + [

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -79,8 +79,13 @@ def _source(source: Source, width: int, height: int, fps: int) -> Stream:
     if isinstance(source, FramePipe):
         return fp.input("pipe:0", f="rawvideo", pix_fmt="rgb24", s=f"{width}x{height}", r=fps).video
     if isinstance(source, ClipFile):
+        # Cover the frame, centre-cropped: a conformed clip is already this size.
         clip = fp.input(str(source.path)).video
-        return clip.filter("scale", width, height).filter("fps", fps)
+        return (
+            clip.filter("scale", width, height, force_original_aspect_ratio="increase")
+            .filter("crop", width, height)
+            .filter("fps", fps)
+        )
     card = fp.input(
         lavfi("color", c=hex_colour(source.background), s=f"{width}x{height}", r=fps), f="lavfi"
     ).video
@@ -100,6 +105,30 @@ def _source(source: Source, width: int, height: int, fps: int) -> Stream:
 
 
 @dataclass(frozen=True)
+class LogoOverlay:
+    """The brand's logo, in a corner inside the title-safe area."""
+
+    path: Path
+    corner: str  # top-left, top-right, bottom-left, bottom-right
+    size: float  # width, as a fraction of the frame's
+    opacity: float
+
+
+def _with_logo(video: Stream, logo: LogoOverlay, width: int, fps: int) -> Stream:
+    w = max(2, round(width * logo.size / 2) * 2)
+    image = (
+        fp.input(str(logo.path), loop=1, framerate=fps)
+        .video.filter("scale", w, -2)
+        .filter("format", "rgba")
+        .filter("colorchannelmixer", aa=f"{logo.opacity:.3f}")
+    )
+    left, top = logo.corner.endswith("left"), logo.corner.startswith("top")
+    x = "main_w*0.05" if left else "main_w-overlay_w-main_w*0.05"
+    y = "main_h*0.05" if top else "main_h-overlay_h-main_h*0.05"
+    return fp.overlay(video, image, x=x, y=y, eof_action="pass", shortest=1)
+
+
+@dataclass(frozen=True)
 class SegmentSpec:
     """One shot's segment: its source, exact length, and the captions burned in the same pass."""
 
@@ -110,7 +139,7 @@ class SegmentSpec:
     frames: int
     captions: Path | None = None  # an ASS file timed from the segment's first frame
     fonts_dir: Path | None = None
-    extra: dict[str, object] = field(default_factory=dict)
+    logo: LogoOverlay | None = None
 
 
 def segment_args(
@@ -126,6 +155,8 @@ def segment_args(
     losslessly to their own files instead, for the transitions into and out of the shot
     to blend; ``out`` holds the frames between."""
     video = _source(spec.source, spec.width, spec.height, spec.fps).filter("setsar", 1)
+    if spec.logo is not None:
+        video = _with_logo(video, spec.logo, spec.width, spec.fps)
     if spec.captions is not None:
         options: dict[str, str] = {"filename": str(spec.captions)}
         if spec.fonts_dir is not None:

@@ -25,7 +25,8 @@ from personaforge.fsutil import atomic_path, atomic_write_text, canonical_hash, 
 from personaforge.media import compose, ffmpeg, filtergraph
 from personaforge.media.encoding import segment_settings_key
 from personaforge.media.filtergraph import ClipFile, FramePipe
-from personaforge.stages import segments
+from personaforge.media.probe import probe
+from personaforge.stages import brandkit, segments
 from personaforge.stages.common import (
     Context,
     StageResult,
@@ -44,6 +45,7 @@ SOURCE_DIR = "clips/source"
 TITLE_CARD_VERSION = "3"
 # Bump when b-roll, picture-in-picture or quote cards are drawn differently.
 KINDS_VERSION = "1"
+MAX_BUMPER_S = 10.0
 # Kinds with the persona on screen, made by the lip-sync backend; the others are drawn here.
 PERSONA_KINDS = frozenset({"talking", "lower_third", "pip"})
 
@@ -63,6 +65,7 @@ def inputs(ctx: Context) -> dict[str, str]:
         "lipsync": f"{animator.name}@{animator.version}",
         "title_card": TITLE_CARD_VERSION,
         "broll": _broll_hash(ctx, speech),
+        "brand": _brand_key(brandkit.load(ctx), ctx),
         "captions": canonical_hash(ctx.video.captions.model_dump(mode="json")),
         "segment": segment_settings_key(),
         "ffmpeg": ffmpeg.ffmpeg_exe().rsplit("/", 1)[-1],
@@ -81,6 +84,7 @@ def run(ctx: Context) -> StageResult:
     clips: list[Clip] = []
     reused = 0
     cuts = transition_plan(ctx, speech.shots)
+    kit = brandkit.load(ctx)
     for index, spoken in enumerate(speech.shots):
         # Frames kept apart for the transitions into and out of this shot.
         keep_in = cuts[index][1]
@@ -100,13 +104,15 @@ def run(ctx: Context) -> StageResult:
                 "broll": _broll_sha(ctx, spoken),
                 "strap": [spoken.name, spoken.role],
                 "kinds": KINDS_VERSION,
+                "brand": kit.look_key(),
             }
         )
         cues = segments.cues_for(spoken, FPS, ctx.video.captions, width, height)
         strap = (spoken.name or "", spoken.role) if spoken.kind == "lower_third" else None
         ass = segments.ass_for(
-            cues, ctx.video.captions, width, height, strap=strap, end=spoken.frames / FPS
-        )
+            cues, ctx.video.captions, width, height, strap=strap, end=spoken.frames / FPS,
+            kit=kit,
+        )  # fmt: skip
         # Everything that changes the segment's pixels: its picture, the captions burned into
         # it (text, timing, style, size) and how segments are encoded.
         key = canonical_hash(
@@ -156,12 +162,15 @@ def run(ctx: Context) -> StageResult:
             reused += 1
         clips.append(clip.model_copy(update={"id": spoken.id}))
     joined = _join(ctx, clips, cuts, ins)
+    intro = _bumper(ctx, kit, "intro", width, height, ins)
+    outro = _bumper(ctx, kit, "outro", width, height, ins)
     manifest = LipsyncManifest(
         **recorded_fields(ins, animator.name, animator.version),
         width=width,
         height=height,
         shots=clips,
-        segments=joined,
+        segments=[*intro, *joined, *outro],
+        intro_frames=sum(s.frames for s in intro),
     )
     path = record(ctx, "lipsync", manifest)
     return StageResult("lipsync", path, True, reason, shots=len(clips), reused=reused)
@@ -183,7 +192,7 @@ def _encode_segment(
     drawn into it, and a clip-returning backend's clip (cached apart) decoded into it."""
     size: dict[str, Any] = {
         "width": width, "height": height, "fps": FPS, "frames": spoken.frames,
-        "head": head, "tail": tail,
+        "head": head, "tail": tail, "kit": brandkit.load(ctx),
     }  # fmt: skip
     with atomic_path(out) as tmp:
         if spoken.kind in ("title", "quote"):
@@ -209,7 +218,7 @@ def _encode_segment(
             )
             pixels = compose.picture_in_picture(
                 background, persona, width=width, height=height, inset_w=inset_w,
-                inset_h=inset_h, border=_rgb(ctx.persona.look.accent),
+                inset_h=inset_h, border=_rgb(size["kit"].accent),
             )  # fmt: skip
             segments.encode(
                 FramePipe(), **size, ass=ass, out=tmp, progress=ctx.progress, pixels=pixels
@@ -293,6 +302,54 @@ def _join(
             )
         )  # fmt: skip
     return joined
+
+
+def _brand_key(kit: brandkit.BrandKit, ctx: Context) -> str:
+    bumpers = [kit.bumper_key(b, brandkit.clip_path(ctx, b)) for b in (kit.intro, kit.outro) if b]
+    return canonical_hash({"look": kit.look_key(), "bumpers": bumpers})
+
+
+def _bumper(
+    ctx: Context,
+    kit: brandkit.BrandKit,
+    which: str,
+    width: int,
+    height: int,
+    ins: dict[str, str],
+) -> list[Segment]:
+    """The brand's intro or outro as a segment of its own (silent, uncaptioned), or none."""
+    bumper = kit.intro if which == "intro" else kit.outro
+    if bumper is None:
+        return []
+    clip = brandkit.clip_path(ctx, bumper)
+    if clip is not None:
+        seconds = min(probe(clip).duration_s, MAX_BUMPER_S)
+        if seconds <= 0:
+            raise PersonaForgeError(f"the brand's {which} clip has no duration", file=clip)
+    else:
+        seconds = bumper.duration_s
+    frames = max(1, round(seconds * FPS))
+    key = canonical_hash(
+        {"bumper": kit.bumper_key(bumper, clip), "frames": frames, "frame": ins["frame"],
+         "encoder": ins["segment"], "ffmpeg": ins["ffmpeg"]}
+    )  # fmt: skip
+    out = ctx.project.build / CLIP_DIR / f"{key[:24]}.mp4"
+    found = reusable_shot(ctx, Segment, out.with_suffix(".json"), key)
+    if found is not None:
+        return [found]
+    ctx.progress.log(f"lipsync: {which}")
+    size: dict[str, Any] = {"width": width, "height": height, "fps": FPS, "frames": frames}
+    with atomic_path(out) as tmp:
+        if clip is not None:
+            segments.encode(ClipFile(clip), **size, ass=None, out=tmp, progress=ctx.progress)
+        else:
+            segments.encode_title(
+                bumper.card or "", ctx.persona.look, **size, ass=None, out=tmp,
+                progress=ctx.progress, kit=kit, logo=False,
+            )  # fmt: skip
+    segment = Segment(key=key, path=ctx.project.rel(out), sha256=sha256_file(out), frames=frames)
+    write_shot_record(segment, out.with_suffix(".json"))
+    return [segment]
 
 
 def _persona_frames(

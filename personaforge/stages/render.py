@@ -80,11 +80,14 @@ def run(ctx: Context) -> StageResult:
     work = project.build / WORK_DIR
     work.mkdir(parents=True, exist_ok=True)
     fps = lipsync.fps
-    duration = sum(s.frames for s in speech.shots) / fps
-    _write_narration(project, speech, work / "narration.wav")
+    # The brand's intro and outro (if any) are silent segments before and after the shots;
+    # the mix pads the narration to the end.
+    frames = sum(s.frames for s in lipsync.segments) or sum(s.frames for s in speech.shots)
+    duration = frames / fps
+    _write_narration(project, speech, work / "narration.wav", lipsync.intro_frames)
 
     width, height = lipsync.width, lipsync.height
-    cues = _cues(ctx, speech, width, height)
+    cues = _cues(ctx, speech, width, height, lipsync.intro_frames)
     pieces = lipsync.segments or [
         Segment(path=c.clip, sha256=c.clip_sha256, frames=c.frames) for c in lipsync.shots
     ]
@@ -148,10 +151,12 @@ def run(ctx: Context) -> StageResult:
     return StageResult("render", path, True, reason, shots=len(lipsync.shots))
 
 
-def _cues(ctx: Context, speech: SpeechManifest, width: int, height: int) -> list[Cue]:
+def _cues(
+    ctx: Context, speech: SpeechManifest, width: int, height: int, intro_frames: int = 0
+) -> list[Cue]:
     """Every shot's cues (the very ones burned into its segment), placed where it starts."""
     cues: list[Cue] = []
-    frame_offset = 0
+    frame_offset = intro_frames
     for shot in speech.shots:
         own = cues_for(shot, speech.fps, ctx.video.captions, width, height)
         cues += shift(own, frame_offset / speech.fps)
@@ -184,17 +189,21 @@ def _music(ctx: Context) -> MusicBed | None:
     return MusicBed(ctx.project.path(music.file).resolve(), music.volume, music.duck)
 
 
-def _write_narration(project: Project, speech: SpeechManifest, out: Path) -> None:
+def _write_narration(
+    project: Project, speech: SpeechManifest, out: Path, intro_frames: int = 0
+) -> None:
     """Concatenate the shots' audio, each padded with silence to a whole number of frames,
-    so every shot's audio starts exactly where its clip starts and captions never drift."""
+    so every shot's audio starts exactly where its clip starts and captions never drift;
+    silence first for the ``intro_frames`` of a brand intro."""
     rate = speech.sample_rate
     fps = speech.fps
     with atomic_path(out) as tmp, wave.open(str(tmp), "wb") as dst:
         dst.setnchannels(1)
         dst.setsampwidth(2)
         dst.setframerate(rate)
-        frames_done = 0
-        samples_done = 0
+        frames_done = intro_frames
+        samples_done = round(intro_frames * rate / fps)
+        dst.writeframes(b"\0\0" * samples_done)
         for shot in speech.shots:
             source = project.root / shot.audio
             try:

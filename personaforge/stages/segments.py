@@ -23,6 +23,7 @@ from personaforge.fsutil import atomic_write_text
 from personaforge.media import ffmpeg, filtergraph
 from personaforge.media.filtergraph import FramePipe, SegmentSpec, Source, TitleCard
 from personaforge.progress import Progress
+from personaforge.stages.brandkit import BrandKit
 
 
 def chars_per_line(width: int, height: int, override: int | None) -> int:
@@ -62,6 +63,7 @@ def ass_for(
     *,
     strap: tuple[str, str | None] | None = None,
     end: float = 0.0,
+    kit: BrandKit | None = None,
 ) -> str | None:
     """The ASS script burned into a segment (its captions, and a lower third's ``strap``
     of name and role shown until ``end``), or None when nothing is burned. Sizes and places
@@ -73,14 +75,19 @@ def ass_for(
     per_line = chars_per_line(width, height, captions.max_chars_per_line)
     font_size = caption_font_size(width, height, per_line, captions.style)
     margin_v = caption_margin(width, height)
+    font_name = kit.font_name if kit else FONT_NAME
+    text_colour = _rgb(kit.text) if kit else 0xFFFFFF
+    accent_colour = _rgb(kit.accent) if kit else 0xFFD400
     ass = to_ass(
         cues,
         width=width,
         height=height,
-        font_name=FONT_NAME,
+        font_name=font_name,
         font_size=font_size,
         margin_v=margin_v,
         style=captions.style,
+        text_colour=text_colour,
+        accent_colour=accent_colour,
     )
     if strap is not None:
         bottom = margin_v if margin_v is not None else round(height * 0.08)
@@ -88,9 +95,13 @@ def ass_for(
         above = bottom + (0 if captions.style == "bold-pop" else round(font_size * 2.6))
         ass = add_lower_third(
             ass, strap[0], strap[1], width=width, height=height, end=end, above=above,
-            font_name=FONT_NAME,
+            font_name=font_name, accent_colour=accent_colour, text_colour=text_colour,
         )  # fmt: skip
     return ass
+
+
+def _rgb(colour: str) -> int:
+    return int(colour.lstrip("#"), 16)
 
 
 def title_font_size(width: int, height: int) -> int:
@@ -110,10 +121,14 @@ def encode(
     pixels: Iterator[bytes] | None = None,
     head: tuple[int, Path] | None = None,
     tail: tuple[int, Path] | None = None,
+    kit: BrandKit | None = None,
 ) -> None:
     """Encode one segment; ``pixels`` feeds a FramePipe source, one frame at a time; the
-    ``head``/``tail`` frames (count, file) go to their own files for transitions."""
-    spec = SegmentSpec(source, width, height, fps, frames, ass, fonts_dir() if ass else None)
+    ``head``/``tail`` frames (count, file) go to their own files for transitions; the
+    brand ``kit`` gives the captions' font and the logo."""
+    fonts = (kit.fonts_dir if kit else fonts_dir()) if ass else None
+    logo = kit.logo_overlay() if kit else None
+    spec = SegmentSpec(source, width, height, fps, frames, ass, fonts, logo)
     args = filtergraph.segment_args(spec, out, head=head, tail=tail)
     if isinstance(source, FramePipe):
         assert pixels is not None, "a FramePipe needs its frames"
@@ -142,6 +157,8 @@ def encode_title(
     progress: Progress,
     head: tuple[int, Path] | None = None,
     tail: tuple[int, Path] | None = None,
+    kit: BrandKit | None = None,
+    logo: bool = True,
 ) -> None:
     """A title card (the heading on the persona's colours) straight into its segment; with
     ``quote`` (who said it, or "") a quote card: the words in quotes, smaller, credited."""
@@ -158,10 +175,17 @@ def encode_title(
         # drawtext reads the heading from a file, so no character of it needs escaping.
         text_file = Path(tmp) / "title.txt"
         atomic_write_text(text_file, wrapped)
-        card = TitleCard(
-            text_file, font_path(), font_size, look.background, look.accent, bar=quote is None
-        )
+        if kit is None:
+            card = TitleCard(
+                text_file, font_path(), font_size, look.background, look.accent,
+                bar=quote is None,
+            )  # fmt: skip
+        else:
+            card = TitleCard(
+                text_file, kit.font_file, font_size, kit.background, kit.accent, kit.text,
+                bar=quote is None,
+            )  # fmt: skip
         encode(
             card, width=width, height=height, fps=fps, frames=frames, ass=ass, out=out,
-            progress=progress, head=head, tail=tail,
+            progress=progress, head=head, tail=tail, kit=kit if logo else None,
         )  # fmt: skip
