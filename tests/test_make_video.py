@@ -112,9 +112,12 @@ def test_json_reports_stages_and_publish(rendered: tuple[Path, dict]) -> None:
     ] == ["ran"] * 5
     assert result["stages"]["plan"]["shots"] == 3
     urls = result["published"]
-    assert len(urls) == 3 and all(u.startswith("file://") for u in urls)
+    assert len(urls) == 5 and all(u.startswith("file://") for u in urls)
     published = sorted(p.name for p in (folder / "published").rglob("*") if p.is_file())
-    assert published == ["tiny-test.mp4", "tiny-test.srt", "tiny-test.vtt"]
+    assert published == [
+        "tiny-test.chapters.txt", "tiny-test.jpg", "tiny-test.mp4", "tiny-test.srt",
+        "tiny-test.vtt",
+    ]  # fmt: skip
 
 
 def test_second_run_redoes_nothing(rendered: tuple[Path, dict]) -> None:

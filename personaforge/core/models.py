@@ -384,9 +384,18 @@ class RenderManifest(Recorded):
     height: int
     fps: int
     duration_s: float
+    thumbnail: Output | None = Field(default=None, description="<slug>.jpg, for the platform.")
+    chapters: Output | None = Field(
+        default=None, description="<slug>.chapters.txt: YouTube's '0:00 Title' lines."
+    )
+
+    def deliverables(self) -> list[Output]:
+        """Every file a publisher uploads: the video, its captions, thumbnail and chapters."""
+        extra = [o for o in (self.thumbnail, self.chapters) if o is not None]
+        return [self.video, self.captions_vtt, self.captions_srt, *extra]
 
     def outputs(self) -> list[tuple[str, str]]:
-        return [(o.path, o.sha256) for o in (self.video, self.captions_vtt, self.captions_srt)]
+        return [(o.path, o.sha256) for o in self.deliverables()]
 
 
 class PublishedFile(Strict):

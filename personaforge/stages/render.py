@@ -7,6 +7,7 @@ import wave
 from pathlib import Path
 
 from personaforge.captions import Cue, shift, to_srt, to_vtt
+from personaforge.chapters import chapters_text
 from personaforge.core.models import (
     LipsyncManifest,
     Output,
@@ -20,6 +21,8 @@ from personaforge.errors import PersonaForgeError
 from personaforge.fsutil import atomic_path, atomic_write_text, canonical_hash, sha256_file
 from personaforge.media import ffmpeg, filtergraph
 from personaforge.media.filtergraph import Loudness, LoudnessTarget, MusicBed
+from personaforge.media.thumbnail import THUMBNAIL_SIZES, make_thumbnail, persona_frame
+from personaforge.stages import brandkit
 from personaforge.stages.common import (
     Context,
     StageResult,
@@ -32,6 +35,7 @@ from personaforge.stages.segments import cues_for
 
 RENDER_VERSION = "4"
 LIMITER_PASSES = 3
+EXTRAS_VERSION = "1"  # the thumbnail and chapters
 WORK_DIR = "render"
 
 
@@ -57,6 +61,8 @@ def inputs(ctx: Context) -> dict[str, str]:
         "captions": canonical_hash(ctx.video.captions.model_dump(mode="json")),
         "music": music_hash(ctx),
         "loudness": canonical_hash(ctx.video.loudness.model_dump(mode="json")),
+        "format": ctx.video.format,
+        "extras": EXTRAS_VERSION,
         "render": RENDER_VERSION,
         "ffmpeg": ffmpeg.ffmpeg_exe().rsplit("/", 1)[-1],
     }
@@ -136,6 +142,8 @@ def run(ctx: Context) -> StageResult:
     srt = project.build / f"{slug}.srt"
     atomic_write_text(vtt, to_vtt(cues))
     atomic_write_text(srt, to_srt(cues))
+    thumbnail = _thumbnail(ctx, lipsync, slug)
+    chapters = _chapters(ctx, speech, lipsync.intro_frames, slug)
     manifest = RenderManifest(
         **recorded_fields(ins, "ffmpeg", ffmpeg.ffmpeg_version()),
         slug=slug,
@@ -146,6 +154,10 @@ def run(ctx: Context) -> StageResult:
         height=height,
         fps=fps,
         duration_s=round(duration, 4),
+        thumbnail=Output(path=project.rel(thumbnail), sha256=sha256_file(thumbnail)),
+        chapters=(
+            Output(path=project.rel(chapters), sha256=sha256_file(chapters)) if chapters else None
+        ),
     )
     path = record(ctx, "render", manifest)
     return StageResult("render", path, True, reason, shots=len(lipsync.shots))
@@ -162,6 +174,36 @@ def _cues(
         cues += shift(own, frame_offset / speech.fps)
         frame_offset += shot.frames
     return cues
+
+
+def _thumbnail(ctx: Context, lipsync: LipsyncManifest, slug: str) -> Path:
+    """<slug>.jpg at the platform's size: the persona's first frame on screen and the title."""
+    shot = next((c for c in lipsync.shots if c.kind in ("talking", "lower_third")), None)
+    shot = shot or next((c for c in lipsync.shots if c.kind == "pip"), lipsync.shots[0])
+    frame = persona_frame(ctx.project.root / shot.clip)
+    kit = brandkit.load(ctx)
+    image = make_thumbnail(
+        frame, ctx.video.title, THUMBNAIL_SIZES[ctx.video.format], font_file=kit.font_file,
+        background=kit.background, accent=kit.accent, text=kit.text,
+    )  # fmt: skip
+    out = ctx.project.build / f"{slug}.jpg"
+    with atomic_path(out) as tmp:
+        image.save(tmp, format="JPEG", quality=90, optimize=True)
+    return out
+
+
+def _chapters(ctx: Context, speech: SpeechManifest, intro_frames: int, slug: str) -> Path | None:
+    """<slug>.chapters.txt from the headings (title cards), if the script has any."""
+    headings, frame = [], intro_frames
+    for shot in speech.shots:
+        if shot.kind == "title":
+            headings.append((frame / speech.fps, shot.text))
+        frame += shot.frames
+    if not headings:
+        return None
+    out = ctx.project.build / f"{slug}.chapters.txt"
+    atomic_write_text(out, chapters_text(headings, ctx.video.title))
+    return out
 
 
 def _measure(
