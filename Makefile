@@ -37,4 +37,4 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/render_bench.py
 
 clean:
-	rm -rf $(VENV) .tools examples/hello/build examples/hello/published
+	rm -rf $(VENV) .tools examples/*/build examples/*/published

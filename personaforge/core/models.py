@@ -271,6 +271,9 @@ class PlannedShot(Strict):
     transition: Literal["cut", "crossfade", "dip"] | None = Field(
         default=None, description="How this shot follows the one before; None: video.yaml's."
     )
+    captions: Literal["karaoke", "clean", "bold-pop", "boxed"] | None = Field(
+        default=None, description="This shot's caption style; None: video.yaml's."
+    )
 
 
 class PlanManifest(Recorded):

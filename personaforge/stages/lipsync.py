@@ -109,8 +109,11 @@ def run(ctx: Context) -> StageResult:
         )
         cues = segments.cues_for(spoken, FPS, ctx.video.captions, width, height)
         strap = (spoken.name or "", spoken.role) if spoken.kind == "lower_third" else None
+        looks = ctx.video.captions
+        if spoken.captions is not None:
+            looks = looks.model_copy(update={"style": spoken.captions})
         ass = segments.ass_for(
-            cues, ctx.video.captions, width, height, strap=strap, end=spoken.frames / FPS,
+            cues, looks, width, height, strap=strap, end=spoken.frames / FPS,
             kit=kit,
         )  # fmt: skip
         # Everything that changes the segment's pixels: its picture, the captions burned into
@@ -269,8 +272,8 @@ def _join(
         style, half = cuts[index]
         if half:
             before = clips[index - 1]
-            tail = ctx.project.root / _piece(ctx.project.root / before.clip, "tail")
-            head = ctx.project.root / _piece(ctx.project.root / clip.clip, "head")
+            tail = _piece(ctx.project.root / before.clip, "tail")
+            head = _piece(ctx.project.root / clip.clip, "head")
             key = canonical_hash(
                 {"style": style, "colour": colour if style == "dip" else "", "frames": half,
                  "tail": before.pieces[ctx.project.rel(tail)],

@@ -104,7 +104,7 @@ def run(ctx: Context) -> StageResult:
     music = _music(ctx)
     loudness = ctx.video.loudness
     target = LoudnessTarget(loudness.target_lufs, loudness.true_peak_db)
-    narration = work / "narration.wav"
+    narration = (work / "narration.wav").resolve()  # ffmpeg runs in work/ (see below)
     # Two passes: measure the mix, then encode it with one gain to the target. Where the
     # peaks would pass the ceiling they are limited first; limiting takes some loudness
     # with it, so the limited mix is measured (and the limit lowered by what is still
@@ -122,14 +122,15 @@ def run(ctx: Context) -> StageResult:
     with atomic_path(video) as tmp:
         ffmpeg.run(
             filtergraph.assembly_args(
-                work / "segments.txt",
+                (work / "segments.txt").resolve(),
                 narration,
                 music,
                 duration,
                 target.gain_db(measured),
-                tmp,
+                tmp.resolve(),
                 ceiling_db=ceiling,
             ),
+            # In work/, where the segment list's relative paths start.
             cwd=work,
             duration_s=duration,
             progress=ctx.progress,

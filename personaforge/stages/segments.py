@@ -49,7 +49,7 @@ def cues_for(
     return shot_cues(
         words,
         spoken.frames / fps,
-        style=captions.style,
+        style=spoken.captions or captions.style,
         max_chars_per_line=chars_per_line(width, height, captions.max_chars_per_line),
         max_lines=captions.max_lines,
     )

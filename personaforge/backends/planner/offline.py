@@ -22,8 +22,10 @@ _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 #   <!-- lower-third: Ada Lovelace | Mathematician -->   the next shot shows a name strap
 #   > A quoted line.         a quote card (a last line "> — Name" credits it)
 #   <!-- transition: crossfade -->   how the next shot follows (cut, crossfade, dip)
+#   <!-- captions: bold-pop -->      the next paragraph's caption style
 _IMAGE = re.compile(r"^\s*!\[([^\]]*)\]\(\s*<?([^)>\s]+)>?(?:\s+\"[^\"]*\")?\s*\)\s*$")
 _LOWER_THIRD = re.compile(r"^\s*<!--\s*lower[- ]third\s*(?::\s*(.*?))?\s*-->\s*$", re.I)
+_CAPTIONS = re.compile(r"^\s*<!--\s*captions\s*:\s*(karaoke|clean|bold-pop|boxed)\s*-->\s*$", re.I)
 _TRANSITION = re.compile(r"^\s*<!--\s*transition\s*:\s*(cut|crossfade|dip)\s*-->\s*$", re.I)
 _QUOTE = re.compile(r"^\s{0,3}>\s?(.*)$")
 _CREDIT = re.compile(r"^(?:—|–|--|-)\s*(.+)$")
@@ -81,6 +83,7 @@ class Block:
     name: str | None = None
     role: str | None = None
     transition: str | None = None
+    captions: str | None = None
 
 
 def paragraphs(script: str) -> list[tuple[str, str]]:
@@ -96,9 +99,13 @@ def blocks(script: str) -> list[Block]:
     pending: dict[str, str | None] = {}
     transition: list[str] = []  # how the next block follows the one before
 
+    style: list[str] = []  # the next block's caption style
+
     def add(block: Block) -> None:
         if transition:
             block.transition = transition.pop()
+        if style:
+            block.captions = style.pop()
         out.append(block)
 
     def flush() -> None:
@@ -128,6 +135,7 @@ def blocks(script: str) -> list[Block]:
         image = _IMAGE.match(raw)
         strap = _LOWER_THIRD.match(raw)
         cut = _TRANSITION.match(raw)
+        looks = _CAPTIONS.match(raw)
         quoted = _QUOTE.match(raw)
         if heading:
             flush()
@@ -138,6 +146,9 @@ def blocks(script: str) -> list[Block]:
             flush()
             pending["media"] = image.group(2)
             pending["pip"] = "pip" if image.group(1).strip().lower() == "pip" else None
+        elif looks:
+            flush()
+            style[:] = [looks.group(1).lower()]
         elif cut:
             flush()
             transition[:] = [cut.group(1).lower()]
@@ -204,6 +215,8 @@ class OfflinePlanner:
             made = self._shots(block, persona)
             if block.transition and made:
                 made[0].transition = block.transition  # type: ignore[assignment]
+            for shot in made if block.captions else []:
+                shot.captions = block.captions  # type: ignore[assignment]
             shots += made
         for i, shot in enumerate(shots, start=1):
             shot.id = f"shot-{i:03d}"
