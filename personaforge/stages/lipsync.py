@@ -243,6 +243,20 @@ def _encode_segment(
         return source.billing
 
 
+def check_media(ctx: Context) -> None:
+    """The brand's files, and the b-roll the script names, exist: checked before any work."""
+    from personaforge.backends.planner.offline import blocks
+
+    brandkit.load(ctx)
+    for block in blocks(ctx.project.script_text(ctx.video)):
+        if block.media is not None and not ctx.project.path(block.media).is_file():
+            raise PersonaForgeError(
+                f"b-roll file {block.media!r} not found",
+                file=ctx.project.root / (ctx.video.script or ctx.project.video_path.name),
+                hint="put the image or video in the project folder, at the path the script names",
+            )
+
+
 def transition_plan(ctx: Context, shots: list[SpokenShot]) -> list[tuple[str, int]]:
     """For each shot, how it follows the one before: (style, frames taken from each side
     of the cut); ("cut", 0) for the first shot and plain cuts. A transition never takes
