@@ -75,7 +75,7 @@ class TitleCard:
 Source = FramePipe | ClipFile | TitleCard
 
 
-def _source(source: Source, width: int, height: int, fps: int) -> Stream:
+def _source(source: Source, width: int, height: int, fps: int, frames: int) -> Stream:
     if isinstance(source, FramePipe):
         return fp.input("pipe:0", f="rawvideo", pix_fmt="rgb24", s=f"{width}x{height}", r=fps).video
     if isinstance(source, ClipFile):
@@ -85,6 +85,8 @@ def _source(source: Source, width: int, height: int, fps: int) -> Stream:
             clip.filter("scale", width, height, force_original_aspect_ratio="increase")
             .filter("crop", width, height)
             .filter("fps", fps)
+            # A clip a frame or two short holds its last frame: the shot keeps its length.
+            .filter("tpad", stop_mode="clone", stop=frames)
         )
     card = fp.input(
         lavfi("color", c=hex_colour(source.background), s=f"{width}x{height}", r=fps), f="lavfi"
@@ -154,7 +156,8 @@ def segment_args(
     With ``head``/``tail`` (frames, path) the shot's first/last frames, captions burned, go
     losslessly to their own files instead, for the transitions into and out of the shot
     to blend; ``out`` holds the frames between."""
-    video = _source(spec.source, spec.width, spec.height, spec.fps).filter("setsar", 1)
+    video = _source(spec.source, spec.width, spec.height, spec.fps, spec.frames)
+    video = video.filter("setsar", 1)
     if spec.logo is not None:
         video = _with_logo(video, spec.logo, spec.width, spec.fps)
     if spec.captions is not None:

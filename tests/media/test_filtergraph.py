@@ -77,8 +77,10 @@ def test_a_clip_and_a_title_card_become_segments_of_exact_length(tmp_path: Path)
     clip = _segment(tmp_path / "clip.mp4", 40, 10)
     text = tmp_path / "it's: a [title], ok; 100%.txt"
     text.write_text("A title: with, odd [chars]; 100% \\ 'quoted'")
+    short = _segment(tmp_path / "short.mp4", 10, 90)  # a clip shorter than its shot
     sources = [
         ClipFile(clip),
+        ClipFile(short),
         TitleCard(text, font_path(), 12, "#112233", "#ffcc00"),
     ]
     for i, source in enumerate(sources):
