@@ -290,6 +290,7 @@ class LoudnessTarget:
 
 
 LIMITER_HEADROOM_DB = 1.0
+LIMITER_RATE = 96000
 MONO_TO_STEREO_DB = 20 * math.log10(2**0.5)
 
 
@@ -323,8 +324,9 @@ def _mix(narration: Path, music: MusicBed | None, duration_s: float) -> Stream:
 def _limited(mix: Stream, ceiling_db: float | None) -> Stream:
     if ceiling_db is None:
         return mix
-    # At 192 kHz the sample peaks the limiter sees are the true (inter-sample) peaks.
-    return mix.filter("aresample", 192000).filter(
+    # Oversampled twice, the limiter sees most of the inter-sample peaks too; ebur128 then
+    # measures the true peak (4x) of what it let through, and the gain never passes it.
+    return mix.filter("aresample", LIMITER_RATE).filter(
         "alimiter", limit=f"{10 ** (ceiling_db / 20):.6f}", attack=5, release=50, level="false"
     )
 
@@ -336,7 +338,7 @@ def loudness_measure_args(
     ``ceiling_db`` is given; parse_loudness reads the result from ffmpeg's log."""
     mix = _limited(_mix(narration, music, duration_s), ceiling_db)
     # Metered at 48 kHz, as it will be encoded (ebur128 oversamples 4x for the true peak
-    # itself, and its filters cost four times as much at 192 kHz).
+    # itself, and its filters cost more at the limiter's rate).
     mix = mix.filter("aresample", 48000).filter(
         "ebur128", peak="true", framelog="quiet", dualmono="true"
     )
@@ -373,7 +375,7 @@ def assembly_args(
         # that ebur128 measured.
         gain_db += MONO_TO_STEREO_DB
     audio = audio.filter("volume", f"{gain_db:.3f}dB")
-    # The limiter works at 192 kHz; the AAC track is 48 kHz stereo.
+    # The limiter works oversampled; the AAC track is 48 kHz stereo.
     audio = audio.filter("aresample", 48000).filter("aformat", **_AUDIO_FORMAT)
     output = fp.output(
         video, audio, str(out), **{"c:v": "copy"}, **FINAL_AUDIO, movflags="+faststart", f="mp4"
