@@ -89,7 +89,9 @@ def run(ctx: Context) -> StageResult:
         # Frames kept apart for the transitions into and out of this shot.
         keep_in = cuts[index][1]
         keep_out = cuts[index + 1][1] if index + 1 < len(cuts) else 0
-        picture = canonical_hash(
+        # What the animator (a paid cloud backend, maybe) is asked for: nothing of the brand,
+        # the b-roll or the captions, so changing those never pays for the persona again.
+        animation = canonical_hash(
             {
                 "kind": spoken.kind,
                 "audio": spoken.audio_sha256,
@@ -101,6 +103,11 @@ def run(ctx: Context) -> StageResult:
                 "look": ins["look"],
                 "frame": ins["frame"],
                 "backend": _drawn_by(spoken.kind, ins),
+            }
+        )
+        picture = canonical_hash(
+            {
+                "animation": animation,
                 "broll": _broll_sha(ctx, spoken),
                 "strap": [spoken.name, spoken.role],
                 "kinds": KINDS_VERSION,
@@ -148,7 +155,7 @@ def run(ctx: Context) -> StageResult:
                 head = (keep_in, tmp[_piece(out, "head")]) if keep_in else None
                 tail = (keep_out, tmp[_piece(out, "tail")]) if keep_out else None
                 billing = _encode_segment(
-                    ctx, animator, spoken, picture, width, height, ass_path, out, head, tail
+                    ctx, animator, spoken, animation, width, height, ass_path, out, head, tail
                 )
             clip = Clip(
                 id=spoken.id,
@@ -183,7 +190,7 @@ def _encode_segment(
     ctx: Context,
     animator: LipsyncBackend,
     spoken: SpokenShot,
-    picture: str,
+    animation: str,
     width: int,
     height: int,
     ass: Path | None,
@@ -215,7 +222,7 @@ def _encode_segment(
             return []
         if spoken.kind == "pip":
             inset_w, inset_h = compose.inset_size(width, height)
-            persona, billing = _persona_frames(ctx, animator, spoken, picture, inset_w, inset_h)
+            persona, billing = _persona_frames(ctx, animator, spoken, animation, inset_w, inset_h)
             background = compose.broll_frames(
                 _broll_path(ctx, spoken), width, height, spoken.frames, FPS
             )
@@ -227,7 +234,7 @@ def _encode_segment(
                 FramePipe(), **size, ass=ass, out=tmp, progress=ctx.progress, pixels=pixels
             )
             return billing
-        request = _request(ctx, spoken, width, height, picture)
+        request = _request(ctx, spoken, width, height, animation)
         audio = ctx.project.root / spoken.audio
         if isinstance(animator, FrameSource):
             segments.encode(
@@ -235,7 +242,7 @@ def _encode_segment(
                 pixels=animator.frames(request, audio),
             )  # fmt: skip
             return []
-        source = _source_clip(ctx, animator, spoken, request, picture)
+        source = _source_clip(ctx, animator, spoken, request, animation)
         segments.encode(
             ClipFile(ctx.project.root / source.clip), **size, ass=ass, out=tmp,
             progress=ctx.progress,
@@ -373,16 +380,16 @@ def _persona_frames(
     ctx: Context,
     animator: LipsyncBackend,
     spoken: SpokenShot,
-    picture: str,
+    animation: str,
     width: int,
     height: int,
 ) -> tuple[Iterator[bytes], list[Billing]]:
     """The persona's frames at ``width`` x ``height`` (the picture-in-picture inset)."""
-    request = _request(ctx, spoken, width, height, picture)
+    request = _request(ctx, spoken, width, height, animation)
     audio = ctx.project.root / spoken.audio
     if isinstance(animator, FrameSource):
         return animator.frames(request, audio), []
-    source = _source_clip(ctx, animator, spoken, request, picture)
+    source = _source_clip(ctx, animator, spoken, request, animation)
     clip = ctx.project.root / source.clip
     return compose.video_frames(clip, width, height, spoken.frames, FPS), source.billing
 
@@ -428,18 +435,20 @@ def _source_clip(
     animator: LipsyncBackend,
     spoken: SpokenShot,
     request: AnimationRequest,
-    picture: str,
+    animation: str,
 ) -> Clip:
-    """A clip-returning backend's clip for the shot, made (and paid for) once per picture."""
-    out = ctx.project.build / SOURCE_DIR / f"{picture[:24]}.mp4"
-    found = reusable_shot(ctx, Clip, out.with_suffix(".json"), picture)
+    """A clip-returning backend's clip for the shot, made (and paid for) once per animation
+    and size (a picture-in-picture inset is asked for at its own size)."""
+    key = canonical_hash({"animation": animation, "size": [request.width, request.height]})
+    out = ctx.project.build / SOURCE_DIR / f"{key[:24]}.mp4"
+    found = reusable_shot(ctx, Clip, out.with_suffix(".json"), key)
     if found is not None:
         return found
     with atomic_path(out) as tmp:
         animator.render(request, ctx.project.root / spoken.audio, tmp, ctx.progress)
     clip = Clip(
         id=spoken.id,
-        key=picture,
+        key=key,
         kind=spoken.kind,
         clip=ctx.project.rel(out),
         clip_sha256=sha256_file(out),
