@@ -100,6 +100,17 @@ def _measure(args: list[str]) -> dict[str, float]:
     if proc.returncode != 0:
         sys.exit(f"benchmark job failed: {args[:2]}\n{proc.stderr[-2000:]}")
     result: dict[str, float] = json.loads(proc.stderr.strip().splitlines()[-1])
+    if args[0] == "make-video":
+        stages = json.loads(proc.stdout)["stages"]
+        print(
+            "  "
+            + ", ".join(
+                f"{name}: {v['status']}"
+                + (f" ({v['reused_shots']}/{v['shots']} shots reused)" if v["shots"] else "")
+                for name, v in stages.items()
+            ),
+            file=sys.stderr,
+        )
     return result
 
 
