@@ -255,7 +255,11 @@ def check_media(ctx: Context) -> None:
     from personaforge.backends.planner.offline import blocks
 
     brandkit.load(ctx)
-    for block in blocks(ctx.project.script_text(ctx.video)):
+    try:
+        script = ctx.project.script_text(ctx.video)
+    except PersonaForgeError:
+        return  # plan reports a missing or unreadable script, as the first stage to read it
+    for block in blocks(script):
         if block.media is not None and not ctx.project.path(block.media).is_file():
             raise PersonaForgeError(
                 f"b-roll file {block.media!r} not found",
