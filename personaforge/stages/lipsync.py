@@ -4,7 +4,6 @@ once in final quality as a segment that render joins by stream copy; cached per 
 from __future__ import annotations
 
 import contextlib
-import itertools
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,18 +14,16 @@ from personaforge.core.models import (
     FPS,
     Clip,
     LipsyncManifest,
-    Segment,
     SpeechManifest,
     SpokenShot,
 )
 from personaforge.costs import Billing
 from personaforge.errors import PersonaForgeError
 from personaforge.fsutil import atomic_path, atomic_write_text, canonical_hash, sha256_file
-from personaforge.media import compose, ffmpeg, filtergraph
+from personaforge.media import compose, ffmpeg
 from personaforge.media.encoding import segment_settings_key
 from personaforge.media.filtergraph import ClipFile, FramePipe
-from personaforge.media.probe import probe
-from personaforge.stages import brandkit, segments
+from personaforge.stages import brandkit, joins, segments
 from personaforge.stages.common import (
     Context,
     StageResult,
@@ -38,14 +35,13 @@ from personaforge.stages.common import (
 )
 from personaforge.stages.graph import current
 
-CLIP_DIR = "clips"
+CLIP_DIR = segments.CLIP_DIR
 # What a clip-returning backend made, before captions: kept apart so a caption change
 # re-encodes the segment without paying the backend again.
 SOURCE_DIR = "clips/source"
 TITLE_CARD_VERSION = "3"
 # Bump when b-roll, picture-in-picture or quote cards are drawn differently.
 KINDS_VERSION = "1"
-MAX_BUMPER_S = 10.0
 # Kinds with the persona on screen, made by the lip-sync backend; the others are drawn here.
 PERSONA_KINDS = frozenset({"talking", "lower_third", "pip"})
 
@@ -65,7 +61,7 @@ def inputs(ctx: Context) -> dict[str, str]:
         "lipsync": f"{animator.name}@{animator.version}",
         "title_card": TITLE_CARD_VERSION,
         "broll": _broll_hash(ctx, speech),
-        "brand": _brand_key(brandkit.load(ctx), ctx),
+        "brand": joins.brand_key(brandkit.load(ctx), ctx),
         "captions": canonical_hash(ctx.video.captions.model_dump(mode="json")),
         "segment": segment_settings_key(),
         "ffmpeg": ffmpeg.ffmpeg_exe().rsplit("/", 1)[-1],
@@ -83,7 +79,7 @@ def run(ctx: Context) -> StageResult:
     folder = ctx.project.build / CLIP_DIR
     clips: list[Clip] = []
     reused = 0
-    cuts = transition_plan(ctx, speech.shots)
+    cuts = joins.transition_plan(ctx, speech.shots)
     kit = brandkit.load(ctx)
     for index, spoken in enumerate(speech.shots):
         # Frames kept apart for the transitions into and out of this shot.
@@ -145,15 +141,15 @@ def run(ctx: Context) -> StageResult:
             pieces = {
                 path: frames
                 for path, frames in (
-                    (_piece(out, "head"), keep_in),
-                    (_piece(out, "tail"), keep_out),
+                    (joins.piece(out, "head"), keep_in),
+                    (joins.piece(out, "tail"), keep_out),
                 )
                 if frames
             }
             with contextlib.ExitStack() as stack:
                 tmp = {path: stack.enter_context(atomic_path(path)) for path in pieces}
-                head = (keep_in, tmp[_piece(out, "head")]) if keep_in else None
-                tail = (keep_out, tmp[_piece(out, "tail")]) if keep_out else None
+                head = (keep_in, tmp[joins.piece(out, "head")]) if keep_in else None
+                tail = (keep_out, tmp[joins.piece(out, "tail")]) if keep_out else None
                 billing = _encode_segment(
                     ctx, animator, spoken, animation, width, height, ass_path, out, head, tail
                 )
@@ -171,9 +167,9 @@ def run(ctx: Context) -> StageResult:
         else:
             reused += 1
         clips.append(clip.model_copy(update={"id": spoken.id}))
-    joined = _join(ctx, clips, cuts, ins)
-    intro = _bumper(ctx, kit, "intro", width, height, ins)
-    outro = _bumper(ctx, kit, "outro", width, height, ins)
+    joined = joins.join(ctx, clips, cuts, ins)
+    intro = joins.bumper(ctx, kit, "intro", width, height, ins)
+    outro = joins.bumper(ctx, kit, "outro", width, height, ins)
     manifest = LipsyncManifest(
         **recorded_fields(ins, animator.name, animator.version),
         width=width,
@@ -266,118 +262,6 @@ def check_media(ctx: Context) -> None:
                 file=ctx.project.root / (ctx.video.script or ctx.project.video_path.name),
                 hint="put the image or video in the project folder, at the path the script names",
             )
-
-
-def transition_plan(ctx: Context, shots: list[SpokenShot]) -> list[tuple[str, int]]:
-    """For each shot, how it follows the one before: (style, frames taken from each side
-    of the cut); ("cut", 0) for the first shot and plain cuts. A transition never takes
-    more than a third of either shot."""
-    settings = ctx.video.transitions
-    plan: list[tuple[str, int]] = [("cut", 0)]
-    for before, shot in itertools.pairwise(shots):
-        style = shot.transition or settings.style
-        half = min(round(settings.duration_s * FPS / 2), before.frames // 3, shot.frames // 3)
-        plan.append((style, half) if style != "cut" and half >= 1 else ("cut", 0))
-    return plan
-
-
-def _piece(out: Path, part: str) -> Path:
-    return out.with_name(f"{out.stem}.{part}.mp4")
-
-
-def _join(
-    ctx: Context, clips: list[Clip], cuts: list[tuple[str, int]], ins: dict[str, str]
-) -> list[Segment]:
-    """What render joins, in order: each shot's segment, and the transitions between them,
-    each encoded once (and cached) from the frames its two shots kept for it."""
-    folder = ctx.project.build / CLIP_DIR
-    colour = ctx.video.transitions.colour
-    joined: list[Segment] = []
-    for index, clip in enumerate(clips):
-        style, half = cuts[index]
-        if half:
-            before = clips[index - 1]
-            tail = _piece(ctx.project.root / before.clip, "tail")
-            head = _piece(ctx.project.root / clip.clip, "head")
-            key = canonical_hash(
-                {"style": style, "colour": colour if style == "dip" else "", "frames": half,
-                 "tail": before.pieces[ctx.project.rel(tail)],
-                 "head": clip.pieces[ctx.project.rel(head)], "encoder": ins["segment"]}
-            )  # fmt: skip
-            out = folder / f"{key[:24]}.mp4"
-            segment = reusable_shot(ctx, Segment, out.with_suffix(".json"), key)
-            if segment is None:
-                ctx.progress.log(f"lipsync: {style} into shot {index + 1}")
-                with atomic_path(out) as tmp:
-                    ffmpeg.run(
-                        filtergraph.transition_args(
-                            style, tail, head, frames_out=half, frames_in=half, fps=FPS,
-                            colour=colour, out=tmp,
-                        ),
-                        duration_s=2 * half / FPS, progress=ctx.progress, task=style,
-                        what=f"encoding the {style} failed",
-                    )  # fmt: skip
-                segment = Segment(
-                    key=key, path=ctx.project.rel(out), sha256=sha256_file(out), frames=2 * half
-                )
-                write_shot_record(segment, out.with_suffix(".json"))
-            joined.append(segment)
-        keep_out = cuts[index + 1][1] if index + 1 < len(cuts) else 0
-        joined.append(
-            Segment(
-                key=clip.key, path=clip.clip, sha256=clip.clip_sha256,
-                frames=clip.frames - half - keep_out,
-            )
-        )  # fmt: skip
-    return joined
-
-
-def _brand_key(kit: brandkit.BrandKit, ctx: Context) -> str:
-    bumpers = [kit.bumper_key(b, brandkit.clip_path(ctx, b)) for b in (kit.intro, kit.outro) if b]
-    return canonical_hash({"look": kit.look_key(), "bumpers": bumpers})
-
-
-def _bumper(
-    ctx: Context,
-    kit: brandkit.BrandKit,
-    which: str,
-    width: int,
-    height: int,
-    ins: dict[str, str],
-) -> list[Segment]:
-    """The brand's intro or outro as a segment of its own (silent, uncaptioned), or none."""
-    bumper = kit.intro if which == "intro" else kit.outro
-    if bumper is None:
-        return []
-    clip = brandkit.clip_path(ctx, bumper)
-    if clip is not None:
-        seconds = min(probe(clip).duration_s, MAX_BUMPER_S)
-        if seconds <= 0:
-            raise PersonaForgeError(f"the brand's {which} clip has no duration", file=clip)
-    else:
-        seconds = bumper.duration_s
-    frames = max(1, round(seconds * FPS))
-    key = canonical_hash(
-        {"bumper": kit.bumper_key(bumper, clip), "frames": frames, "frame": ins["frame"],
-         "encoder": ins["segment"], "ffmpeg": ins["ffmpeg"]}
-    )  # fmt: skip
-    out = ctx.project.build / CLIP_DIR / f"{key[:24]}.mp4"
-    found = reusable_shot(ctx, Segment, out.with_suffix(".json"), key)
-    if found is not None:
-        return [found]
-    ctx.progress.log(f"lipsync: {which}")
-    size: dict[str, Any] = {"width": width, "height": height, "fps": FPS, "frames": frames}
-    with atomic_path(out) as tmp:
-        if clip is not None:
-            segments.encode(ClipFile(clip), **size, ass=None, out=tmp, progress=ctx.progress)
-        else:
-            segments.encode_title(
-                bumper.card or "", ctx.persona.look, **size, ass=None, out=tmp,
-                progress=ctx.progress, kit=kit, logo=False,
-            )  # fmt: skip
-    segment = Segment(key=key, path=ctx.project.rel(out), sha256=sha256_file(out), frames=frames)
-    write_shot_record(segment, out.with_suffix(".json"))
-    return [segment]
 
 
 def _persona_frames(

@@ -25,6 +25,8 @@ from personaforge.media.filtergraph import FramePipe, SegmentSpec, Source, Title
 from personaforge.progress import Progress
 from personaforge.stages.brandkit import BrandKit
 
+CLIP_DIR = "clips"  # under build/: the segments, and what they were made from
+
 
 def chars_per_line(width: int, height: int, override: int | None) -> int:
     if override:
