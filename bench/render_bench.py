@@ -1,9 +1,19 @@
-"""Benchmark: render examples/hello at 1080p against a bare ffmpeg encode of a still image with
-the same audio, duration and burned captions, measured in the same run. Prints both times,
-their ratio and the peak memory of each (Python process and its ffmpeg children)."""
+"""Benchmark the render, side by side with a bare ffmpeg encode on the same machine.
+
+For a video of ``--seconds`` (default 60) at ``--size`` (default 1920x1080) it prints:
+- a full run (`make-video`, every stage, from scratch) against a bare encode of one still
+  frame with the same narration, duration and burned captions: both times and their ratio;
+- a one-sentence edit and re-run, as a percentage of the full run;
+- a run of ``--long`` seconds (default 600; 0 skips it) against the first: the time ratio,
+  and the peak memory of both (the Python process and its ffmpeg children).
+
+Each measured job runs in a fresh process. `make bench` runs the defaults, which take a
+while on a small machine; `--size 640x360 --seconds 20 --long 60` is a quick sanity check.
+"""
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import resource
@@ -16,6 +26,18 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+# Spoken at about 2.6 words a second by the packaged voice.
+WORDS_PER_SECOND = 2.6
+_SENTENCES = [
+    "Every video starts with a script, and every script starts with an idea worth sharing.",
+    "The planner splits the text into shots, one sentence or two at a time.",
+    "A voice reads each shot aloud, and the words are timed as they are spoken.",
+    "The avatar moves its lips with every sound, and blinks now and then.",
+    "Captions follow the voice, one line or two, inside the safe area of the frame.",
+    "Each shot is encoded once, and the finished video is joined without encoding it again.",
+    "Change one sentence and only that shot is made again, which keeps edits quick.",
+    "Music can play underneath, quietly, and it dips whenever someone speaks.",
+]
 
 
 class _ChildPeak:
@@ -78,54 +100,130 @@ def _measure(args: list[str]) -> dict[str, float]:
     if proc.returncode != 0:
         sys.exit(f"benchmark job failed: {args[:2]}\n{proc.stderr[-2000:]}")
     result: dict[str, float] = json.loads(proc.stderr.strip().splitlines()[-1])
+    if args[0] == "make-video":
+        stages = json.loads(proc.stdout)["stages"]
+        print(
+            "  "
+            + ", ".join(
+                f"{name}: {v['status']}"
+                + (f" ({v['reused_shots']}/{v['shots']} shots reused)" if v["shots"] else "")
+                for name, v in stages.items()
+            ),
+            file=sys.stderr,
+        )
     return result
 
 
-def main() -> None:
+def script_for(seconds: float) -> str:
+    """A Markdown script of about ``seconds`` of speech: a heading every ten sentences."""
+    want = int(seconds * WORDS_PER_SECOND)
+    lines, words, n = ["# Benchmark"], 0, 0
+    while words < want:
+        sentence = _SENTENCES[n % len(_SENTENCES)].replace("idea", f"idea number {n}", 1)
+        sentence = f"Part {n}: {sentence}"
+        if n and n % 10 == 0:
+            lines += ["", f"## Chapter {n // 10}", ""]
+        lines.append(sentence)
+        words += len(sentence.split())
+        n += 1
+    return "\n".join(lines) + "\n"
+
+
+def _project(folder: Path, seconds: float, size: str) -> Path:
+    folder.mkdir(parents=True)
+    (folder / "script.md").write_text(script_for(seconds), encoding="utf-8")
+    shutil.copy(REPO / "examples" / "hello" / "persona.yaml", folder / "persona.yaml")
+    (folder / "video.yaml").write_text(
+        "schema_version: 1\ntitle: Benchmark\nscript: script.md\nformat: youtube\n"
+        f"resolution: '{size}'\npublish: {{target: local}}\n",
+        encoding="utf-8",
+    )
+    return folder
+
+
+def _bare_encode(project: Path) -> tuple[dict[str, float], float]:
+    """A bare encode of one still frame with the project's narration, duration and captions."""
+    import yaml
     from PIL import Image
 
     from personaforge.assets import fonts_dir
+    from personaforge.captions import Cue, to_ass
     from personaforge.media.ffmpeg import ffmpeg_exe
-    from personaforge.media.probe import probe
 
+    render = yaml.safe_load((project / "build/render.yaml").read_text())
+    width, height, duration = render["width"], render["height"], render["duration_s"]
+    work = project / "build" / "bench"
+    work.mkdir(exist_ok=True)
+    Image.new("RGB", (width, height), (27, 31, 59)).save(work / "still.png")
+    cues = []
+    for block in (project / render["captions_vtt"]["path"]).read_text().split("\n\n")[1:]:
+        lines = block.strip().splitlines()
+        start, _, end = lines[1].partition(" --> ")
+        cues.append(Cue(_seconds(start), _seconds(end), tuple(lines[2:]), ()))
+    ass = work / "captions.ass"
+    ass.write_text(to_ass(cues, width=width, height=height), encoding="utf-8")
+    narration = project / "build" / "render" / "narration.wav"
+    figures = _measure([
+        ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-loglevel", "error",
+        "-loop", "1", "-framerate", "30", "-i", str(work / "still.png"), "-i", str(narration),
+        "-vf", f"subtitles=filename={ass}:fontsdir={fonts_dir()},format=yuv420p",
+        "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-c:a", "aac", "-ar", "48000",
+        "-t", f"{duration:.3f}", "-movflags", "+faststart", str(work / "baseline.mp4"),
+    ])  # fmt: skip
+    return figures, duration
+
+
+def _seconds(stamp: str) -> float:
+    h, m, s = stamp.split(":")
+    return int(h) * 3600 + int(m) * 60 + float(s)
+
+
+def _edit_one_sentence(project: Path) -> None:
+    """Reword the sentence in the middle of the script."""
+    script = project / "script.md"
+    lines = script.read_text(encoding="utf-8").splitlines()
+    spoken = [i for i, line in enumerate(lines) if line.startswith("Part ")]
+    middle = spoken[len(spoken) // 2]
+    lines[middle] = lines[middle].replace(":", ", edited for the benchmark:", 1)
+    script.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _mem(figures: dict[str, float]) -> str:
+    return f"peak python {figures['python_mb']:.0f} MB, peak ffmpeg {figures['children_mb']:.0f} MB"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--size", default="1920x1080")
+    parser.add_argument("--long", type=float, default=600.0, help="0 skips the long run")
+    opts = parser.parse_args()
+    cores = len(os.sched_getaffinity(0))
     with tempfile.TemporaryDirectory() as tmp:
-        project = Path(tmp) / "hello"
-        shutil.copytree(
-            REPO / "examples" / "hello",
-            project,
-            ignore=shutil.ignore_patterns("build", "published"),
-        )
-        ours = _measure(["make-video", str(project)])
-        render = json.loads(
-            json.dumps(__import__("yaml").safe_load((project / "build/render.yaml").read_text()))
-        )
-        video = project / render["video"]["path"]
-        info = probe(video)
-        work = project / "build" / "render"
-        Image.new("RGB", (info.width or 1920, info.height or 1080), (27, 31, 59)).save(
-            work / "still.png"
-        )
-        still, narration, ass = work / "still.png", work / "narration.wav", work / "captions.ass"
-        base = _measure([
-            ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-loglevel", "error",
-            "-loop", "1", "-framerate", "30", "-i", str(still), "-i", str(narration),
-            "-vf", f"subtitles=filename={ass}:fontsdir={fonts_dir()},format=yuv420p",
-            "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-c:a", "aac", "-ar", "48000",
-            "-t", f"{info.duration_s:.3f}", "-movflags", "+faststart", str(work / "baseline.mp4"),
-        ])  # fmt: skip
-        print(f"video: {info.width}x{info.height}, {info.duration_s:.2f}s")
+        project = _project(Path(tmp) / "short", opts.seconds, opts.size)
+        full = _measure(["make-video", str(project)])
+        bare, duration = _bare_encode(project)
+        print(f"machine: {cores} cores; video: {opts.size}, {duration:.1f} s")
+        print(f"full run (make-video, all stages): {full['seconds']:7.2f} s  {_mem(full)}")
+        print(f"bare encode (still + captions):    {bare['seconds']:7.2f} s  {_mem(bare)}")
+        print(f"ratio full / bare:                 {full['seconds'] / bare['seconds']:7.2f}x")
+        _edit_one_sentence(project)
+        edit = _measure(["make-video", str(project)])
         print(
-            f"personaforge make-video (all stages): {ours['seconds']:.2f}s, "
-            f"peak python {ours['python_mb']:.1f} MB, peak ffmpeg {ours['children_mb']:.1f} MB"
+            f"one-sentence edit:                 {edit['seconds']:7.2f} s  "
+            f"= {100 * edit['seconds'] / full['seconds']:.1f}% of the full run"
         )
-        print(
-            f"baseline still-image encode:         {base['seconds']:.2f}s, "
-            f"peak ffmpeg {base['children_mb']:.0f} MB"
-        )
-        print(f"ratio (ours / baseline): {ours['seconds'] / base['seconds']:.1f}x")
-        print(
-            f"realtime factor (ours): {ours['seconds'] / info.duration_s:.2f}x the video's length"
-        )
+        if opts.long > 0:
+            long_project = _project(Path(tmp) / "long", opts.long, opts.size)
+            long = _measure(["make-video", str(long_project)])
+            print(
+                f"long run ({opts.long:.0f} s of script):      {long['seconds']:7.2f} s  "
+                f"{_mem(long)}"
+            )
+            print(
+                f"time ratio long / short:           {long['seconds'] / full['seconds']:7.2f}x "
+                f"for {opts.long / opts.seconds:.1f}x the script"
+            )
 
 
 if __name__ == "__main__":

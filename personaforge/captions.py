@@ -7,12 +7,18 @@ import math
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Literal, get_args
 
 from PIL import ImageFont
 
 from personaforge.assets import FONT_NAME, font_path
 from personaforge.text.escape import ass_text, srt_text, vtt_text
+
+# karaoke: the spoken word is swept white; clean: no highlight; bold-pop: one to three big
+# words at a time in the centre (the Shorts look); boxed: lines on a dark background box.
+CaptionStyle = Literal["karaoke", "clean", "bold-pop", "boxed"]
+CAPTION_STYLES: tuple[str, ...] = get_args(CaptionStyle)
 
 
 @dataclass(frozen=True)
@@ -243,6 +249,80 @@ def build_cues(
     return cues
 
 
+POP_MAX_WORDS = 3
+POP_MAX_CHARS = 18
+
+
+def pop_cues(words: Sequence[CaptionWord], *, min_duration: float = 0.3) -> list[Cue]:
+    """One to three words per cue, one line, breaking after a sentence or clause end: the
+    rapid, punchy captions of short-form video. Each cue lasts until the next one starts."""
+    clean = _sanitise(words)
+    groups: list[list[CaptionWord]] = []
+    for w in clean:
+        group = groups[-1] if groups else None
+        if (
+            group is None
+            or len(group) >= POP_MAX_WORDS
+            or _is_sentence_end(group[-1].text)
+            or _is_clause_end(group[-1].text)
+            or _width(" ".join(x.text for x in [*group, w])) > POP_MAX_CHARS
+        ):
+            groups.append([w])
+        else:
+            group.append(w)
+    cues: list[Cue] = []
+    prev_end = 0
+    firsts = [round(g[0].start * 1000) for g in groups]
+    for k, group in enumerate(groups):
+        start = max(firsts[k], prev_end)
+        # Held a little past the last word (bridging short gaps), never over the next cue.
+        end = max(round(group[-1].end * 1000) + 400, start + round(min_duration * 1000))
+        if k + 1 < len(groups):
+            end = min(end, firsts[k + 1])
+        end = max(end, start + _MIN_CUE_MS)
+        text = " ".join(w.text for w in group)
+        cues.append(Cue(start / 1000, end / 1000, (text,), tuple(group)))
+        prev_end = end
+    return cues
+
+
+def shot_cues(
+    words: Sequence[CaptionWord],
+    shot_end: float,
+    *,
+    style: str = "karaoke",
+    max_chars_per_line: int = 42,
+    max_lines: int = 2,
+) -> list[Cue]:
+    """One shot's cues, timed from the shot's first frame and ending by ``shot_end``: the
+    same list is burned into the shot's segment and, shifted, written to the .vtt/.srt."""
+    if not words:
+        return []
+    if style == "bold-pop":
+        built = pop_cues(words)
+    else:
+        built = build_cues(words, max_chars_per_line=max_chars_per_line, max_lines=max_lines)
+    out: list[Cue] = []
+    for cue in built:
+        if cue.start >= shot_end:
+            break  # a word spoken after the shot's last frame (never, with padded audio)
+        out.append(replace(cue, end=min(cue.end, shot_end)))
+    return out
+
+
+def shift(cues: Sequence[Cue], offset: float) -> list[Cue]:
+    """``cues`` moved ``offset`` seconds later (a shot's cues placed in the whole video)."""
+    return [
+        Cue(
+            c.start + offset,
+            c.end + offset,
+            c.lines,
+            tuple(CaptionWord(w.text, w.start + offset, w.end + offset) for w in c.words),
+        )
+        for c in cues
+    ]
+
+
 def _check(cues: Sequence[Cue]) -> None:
     prev_end = 0.0
     for i, cue in enumerate(cues):
@@ -385,6 +465,73 @@ def _ass_dialogue_text(
     return "\\N".join(out) + tail
 
 
+def caption_font_size(width: int, height: int, chars_per_line: int, style: str) -> int:
+    """The font size for a video's captions, from its frame and line length alone (never from
+    its words), so every shot's segment draws captions alike and editing one sentence changes
+    no other segment. A line that would not fit at this size is shrunk on its own cue."""
+    margin_lr = math.ceil(width * 0.05)
+    if style == "bold-pop":
+        fit = (width - 2 * margin_lr) / (POP_MAX_CHARS * _FALLBACK_UNITS_PER_CHAR + _edge(style))
+        return max(1, math.floor(min(height / 9, fit)))
+    fit = (width - 2 * margin_lr) / (chars_per_line * _TYPICAL_UNITS_PER_CHAR + _edge(style))
+    return max(1, math.floor(min(height / 18, fit)))
+
+
+def _edge(style: str) -> float:
+    """What a line's outline (size/16 each side) or box padding (size/5 each side) adds to
+    its width, per unit of font size: it must stay inside the safe area too."""
+    return 0.4 if style == "boxed" else 1 / 8
+
+
+# DejaVu Sans Bold averages about 0.52 px per unit of size on English text; a little more
+# leaves room for wide words before a line needs shrinking.
+_TYPICAL_UNITS_PER_CHAR = 0.55
+
+
+def _style_line(
+    *,
+    font_name: str,
+    font_size: int,
+    primary: str,
+    secondary: str,
+    outline_colour: str,
+    back: str,
+    border_style: int,
+    outline: float,
+    shadow: float,
+    alignment: int,
+    margin_lr: int,
+    margin_v: int,
+) -> str:
+    return ",".join(
+        [
+            "Default",
+            font_name.replace(",", " "),
+            str(font_size),
+            primary,  # PrimaryColour: spoken / all text
+            secondary,  # SecondaryColour: not yet spoken (karaoke)
+            outline_colour,  # OutlineColour (the box, with BorderStyle 3)
+            back,  # BackColour: the shadow
+            "-1",  # Bold
+            "0",
+            "0",
+            "0",
+            "100",
+            "100",
+            "0",
+            "0",
+            str(border_style),  # 1: outline + drop shadow; 3: opaque box
+            f"{outline:g}",
+            f"{shadow:g}",
+            str(alignment),  # 2: bottom centre; 5: middle centre
+            str(margin_lr),
+            str(margin_lr),
+            str(margin_v),
+            "1",
+        ]
+    )
+
+
 def to_ass(
     cues: Sequence[Cue],
     *,
@@ -394,18 +541,29 @@ def to_ass(
     font_size: int | None = None,
     margin_v: int | None = None,
     highlight: bool = True,
+    style: str = "karaoke",
+    text_colour: int = 0xFFFFFF,
+    accent_colour: int = 0xFFD400,
+    box_colour: int = 0x000000,
 ) -> str:
-    r"""A complete ASS script for libass: bold white bottom-centre captions in the title-safe area.
+    r"""A complete ASS script for libass: bold captions inside the title-safe area.
 
     Side margins are 5% of the width and ``margin_v`` defaults to 8% of the height. The
     default font size is height/18, shrunk so the widest line, outline included, fits in the
     90% safe width (measured with the bundled font's metrics when ``font_name`` is that
-    font). ``WrapStyle: 2`` stops libass re-wrapping our lines. With ``highlight`` each word
-    is swept from grey (SecondaryColour) to white (PrimaryColour) while it is spoken, by
-    ``\k``/``\kf`` karaoke tags whose centiseconds add up to the cue length.
+    font); with an explicit ``font_size`` a cue whose widest line would not fit is shrunk on
+    its own. ``WrapStyle: 2`` stops libass re-wrapping our lines.
+
+    Styles: ``karaoke`` (with ``highlight``) sweeps each word from grey (SecondaryColour) to
+    ``text_colour`` while it is spoken, by ``\k``/``\kf`` karaoke tags whose centiseconds add
+    up to the cue length; ``clean`` is the same without highlight; ``boxed`` sets the lines
+    on a translucent ``box_colour`` box; ``bold-pop`` shows big centred words that pop in
+    and turn ``accent_colour`` as they are said.
     """
     if width < 1 or height < 1:
         raise ValueError("width and height must be positive")
+    if style not in CAPTION_STYLES:
+        raise ValueError(f"unknown caption style {style!r}")
     _check(cues)
     margin_lr = math.ceil(width * 0.05)
     if margin_v is None:
@@ -414,38 +572,30 @@ def to_ass(
         widest = max(
             (_line_units(line, font_name) for cue in cues for line in cue.lines), default=0.0
         )
+        cap = height / 9 if style == "bold-pop" else height / 18
         # The outline (size/16 each side) counts too: it must stay inside the safe area.
-        fit = (width - 2 * margin_lr) / (max(widest, _MIN_DESIGN_UNITS) + 1 / 8)
-        font_size = max(1, math.floor(min(height / 18, fit)))
+        fit = (width - 2 * margin_lr) / (max(widest, _MIN_DESIGN_UNITS) + _edge(style))
+        font_size = max(1, math.floor(min(cap, fit)))
     outline = max(1.0, round(font_size / 16, 1))  # keep in step with the fit above
     shadow = max(0.5, round(font_size / 30, 1))
-    style = ",".join(
-        [
-            "Default",
-            font_name.replace(",", " "),
-            str(font_size),
-            _ass_color(0xFFFFFF),  # PrimaryColour: spoken / all text
-            _ass_color(0xA8A8A8),  # SecondaryColour: not yet spoken (karaoke)
-            _ass_color(0x101010),  # OutlineColour
-            _ass_color(0x000000, 0x60),  # BackColour: the shadow
-            "-1",  # Bold
-            "0",
-            "0",
-            "0",
-            "100",
-            "100",
-            "0",
-            "0",
-            "1",  # BorderStyle: outline + drop shadow
-            f"{outline:g}",
-            f"{shadow:g}",
-            "2",  # Alignment: bottom centre
-            str(margin_lr),
-            str(margin_lr),
-            str(margin_v),
-            "1",
-        ]
-    )
+    primary, secondary = _ass_color(text_colour), _ass_color(0xA8A8A8)
+    outline_colour, back = _ass_color(0x101010), _ass_color(0x000000, 0x60)
+    border_style, alignment = 1, 2
+    karaoke = highlight and style == "karaoke"
+    if style == "boxed":
+        # libass draws BorderStyle 3's box in OutlineColour, ``outline`` pixels of padding.
+        border_style, outline, shadow = 3, max(1.0, round(font_size / 5, 1)), 0.0
+        outline_colour = _ass_color(box_colour, 0x40)
+    elif style == "bold-pop":
+        # \k (not \kf) flips each word to the accent the moment it is said.
+        primary, secondary = _ass_color(accent_colour), _ass_color(text_colour)
+        outline = max(1.0, round(font_size / 12, 1))
+        outline_colour, alignment = _ass_color(0x000000), 5
+    style_line = _style_line(
+        font_name=font_name, font_size=font_size, primary=primary, secondary=secondary,
+        outline_colour=outline_colour, back=back, border_style=border_style, outline=outline,
+        shadow=shadow, alignment=alignment, margin_lr=margin_lr, margin_v=margin_v,
+    )  # fmt: skip
     head = (
         "[Script Info]\n"
         "; Written by PersonaForge\n"
@@ -460,14 +610,79 @@ def to_ass(
         "Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, "
         "BackColour, Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, "
         "BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, MarginV, Encoding\n"
-        f"Style: {style}\n"
+        f"Style: {style_line}\n"
         "\n"
         "[Events]\n"
         "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n"
     )
+    room = width - 2 * margin_lr
     events = []
     for cue in cues:
         s, e = _cs(cue.start), _cs(cue.end)
-        text = _ass_dialogue_text(cue, s, e, highlight, font_name)
+        if style == "bold-pop":
+            text = _pop_text(cue, s, e, font_name)
+        else:
+            text = _ass_dialogue_text(cue, s, e, karaoke, font_name)
+        widest = max((_line_units(line, font_name) for line in cue.lines), default=0.0)
+        if (widest + _edge(style)) * font_size > room:
+            text = f"{{\\fs{max(1, math.floor(room / (widest + _edge(style))))}}}" + text
         events.append(f"Dialogue: 0,{_ass_clock(s)},{_ass_clock(e)},Default,,0,0,0,,{text}\n")
     return head + "".join(events)
+
+
+def _pop_text(cue: Cue, start_cs: int, end_cs: int, font_name: str) -> str:
+    """Words that pop in (a quick scale from 80%) and flip colour as each is said."""
+    words = [w.text for w in cue.words]
+    pop = "{\\fscx80\\fscy80\\t(0,90,\\fscx100\\fscy100)}"
+    if " ".join(words) != " ".join(cue.lines):
+        return pop + "\\N".join(ass_text(drawable(line, font_name)) for line in cue.lines)
+    tags, tail = _karaoke(cue, start_cs, end_cs)
+    parts = [
+        t.replace("\\kf", "\\k") + ass_text(drawable(w, font_name))
+        for t, w in zip(tags, words, strict=True)
+    ]
+    return pop + " ".join(parts) + tail
+
+
+def add_lower_third(
+    ass: str,
+    name: str,
+    role: str | None,
+    *,
+    width: int,
+    height: int,
+    end: float,
+    above: int,
+    font_name: str = "DejaVu Sans",
+    accent_colour: int = 0xFFD400,
+    text_colour: int = 0xFFFFFF,
+    box_colour: int = 0x000000,
+) -> str:
+    """``ass`` (a script from to_ass) with a name strap: the name in bold over the role,
+    on a box with an accent edge, bottom left inside the title-safe area, ``above`` pixels
+    from the bottom (clear of the captions); it fades in after a moment and out after a few
+    seconds, or with the shot."""
+    size = max(8, round(height / 22))
+    margin_lr = math.ceil(width * 0.05)
+    fit = (width * 0.6) / (max(_line_units(name, font_name), 1.0) + 0.4)
+    size = max(6, min(size, math.floor(fit)))
+    role_size = max(6, round(size * 0.7))
+    styles = [
+        _style_line(
+            font_name=font_name, font_size=size, primary=_ass_color(text_colour),
+            secondary=_ass_color(text_colour), outline_colour=_ass_color(box_colour, 0x30),
+            back=_ass_color(accent_colour), border_style=3, outline=round(size / 4, 1),
+            shadow=0, alignment=1, margin_lr=margin_lr, margin_v=above,
+        ).replace("Default", "LowerThird", 1)
+    ]  # fmt: skip
+    start_cs = min(30, _cs(end) // 4)
+    end_cs = max(start_cs + 4, min(_cs(end), 500))
+    fade = "{\\fad(200,200)}"
+    accent = _ass_color(accent_colour).replace("&H00", "&H", 1)
+    text = fade + ass_text(drawable(name, font_name))
+    if role:
+        text += f"\\N{{\\fs{role_size}\\b0\\c{accent}&}}" + ass_text(drawable(role, font_name))
+    event = f"Dialogue: 1,{_ass_clock(start_cs)},{_ass_clock(end_cs)},LowerThird,,0,0,0,,{text}\n"
+    head, _, events = ass.partition("\n[Events]\n")
+    head = head.rstrip("\n") + "\n" + "\n".join(f"Style: {s}" for s in styles) + "\n"
+    return head + "\n[Events]\n" + events + event

@@ -227,7 +227,12 @@ def _lipsync_reusable(ctx: Context, spoken: dict[int, SpokenShot]) -> set[int]:
     from personaforge.core.models import FPS, Clip
     from personaforge.stages import faces, lipsync
 
-    if ctx.force or not spoken:
+    shot_key: Callable[[SpokenShot, dict[str, str]], str] | None = getattr(
+        lipsync, "_shot_key", None
+    )
+    if ctx.force or not spoken or shot_key is None:
+        # Without the stage's own key function a clip cannot be proven made: count it as
+        # to be made (high, never low).
         return set()
     w, h = ctx.project.frame_size(ctx.video)
     try:
@@ -241,7 +246,7 @@ def _lipsync_reusable(ctx: Context, spoken: dict[int, SpokenShot]) -> set[int]:
         return set()
     found: set[int] = set()
     for i, done in spoken.items():
-        key = lipsync._shot_key(done, ins)
+        key = shot_key(done, ins)
         path = ctx.project.build / lipsync.CLIP_DIR / f"{key[:24]}.json"
         if reusable_shot(ctx, Clip, path, key) is not None:
             found.add(i)

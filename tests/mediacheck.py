@@ -36,6 +36,20 @@ def integrated_loudness(path: Path) -> float:
     return float(values[-1])
 
 
+def loudness_and_true_peak(path: Path) -> tuple[float, float]:
+    """Integrated loudness (LUFS) and true peak (dBTP) of the audio, by ffmpeg's ebur128."""
+    proc = subprocess.run(
+        [ffmpeg_exe(), "-hide_banner", "-nostats", "-i", str(path), "-map", "0:a",
+         "-af", "ebur128=peak=true", "-f", "null", "-"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    summary = proc.stderr[proc.stderr.rfind("Summary:") :]
+    loud = re.search(r"I:\s+(-?[\d.]+) LUFS", summary)
+    peak = re.search(r"True peak:\s+Peak:\s+(-?[\d.]+|-inf) dBFS", summary)
+    assert loud and peak, proc.stderr[-800:]
+    return float(loud[1]), float(peak[1])
+
+
 def moov_before_mdat(path: Path) -> bool:
     """True if the file is 'faststart': its index comes before the media data."""
     with open(path, "rb") as fh:

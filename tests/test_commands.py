@@ -342,8 +342,9 @@ def test_schema_prints_every_file_schema() -> None:
     proc = run_cli("schema")
     assert proc.returncode == 0, proc.stderr
     docs = json.loads(proc.stdout)
-    assert {"persona.yaml", "video.yaml"} <= set(docs)
+    assert {"persona.yaml", "video.yaml", "brand.yaml"} <= set(docs)
     assert {"name", "look"} <= set(docs["persona.yaml"]["properties"])
+    assert {"logo", "font", "intro", "outro"} <= set(docs["brand.yaml"]["properties"])
     assert {"title", "format"} <= set(docs["video.yaml"]["properties"])
     assert "name" in docs["persona.yaml"]["required"]
     assert "title" in docs["video.yaml"]["required"]

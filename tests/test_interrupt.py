@@ -14,8 +14,10 @@ from helpers import CLI, run_cli, write_project
 
 pytestmark = pytest.mark.slow
 
+# Enough shots that lipsync is still at work when the signal lands: each shot is encoded
+# only once now, so a short script could finish lipsync before a loaded machine polls.
 SCRIPT = "\n".join(
-    f"This is sentence number {n}, spoken so that the run takes a little while." for n in range(8)
+    f"This is sentence number {n}, spoken so that the run takes a little while." for n in range(16)
 )
 
 

@@ -11,7 +11,7 @@ import pytest
 import webvtt
 import yaml
 from helpers import run_cli, write_project
-from mediacheck import frame_at, integrated_loudness, moov_before_mdat
+from mediacheck import frame_at, loudness_and_true_peak, moov_before_mdat
 
 from personaforge.media.probe import probe
 
@@ -75,21 +75,22 @@ def test_caption_cues_follow_the_voice(rendered: tuple[Path, dict]) -> None:
         assert abs(_seconds(cue.start) - starts[idx][1]) < 0.05
 
 
-def test_captions_are_burned_into_the_frames(rendered: tuple[Path, dict]) -> None:
+def test_captions_are_burned_into_the_frames(rendered: tuple[Path, dict], tmp_path: Path) -> None:
+    import shutil
+
     folder, result = rendered
     cues = list(webvtt.read(result["captions"]))
     mid = (_seconds(cues[1].start) + _seconds(cues[1].end)) / 2
     final = frame_at(Path(result["video"]), mid).astype(int)
-    lipsync = yaml.safe_load((folder / "build/lipsync.yaml").read_text())
-    # The same moment in the un-captioned clip: captions are the difference.
-    t, clip = mid, None
-    for shot in lipsync["shots"]:
-        if t < shot["frames"] / 30:
-            clip = folder / shot["clip"]
-            break
-        t -= shot["frames"] / 30
-    assert clip is not None
-    raw = frame_at(clip, t).astype(int)
+    # The same project rendered without burned captions: captions are the difference.
+    bare = tmp_path / "bare"
+    shutil.copytree(folder, bare, ignore=shutil.ignore_patterns("published"))
+    spec = bare / "video.yaml"
+    spec.write_text(spec.read_text() + "captions: {burn: false}\n")
+    proc = run_cli("make-video", str(bare), "--no-publish", "--json", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["stages"]["speak"]["status"] == "skipped"
+    raw = frame_at(Path(json.loads(proc.stdout)["video"]), mid).astype(int)
     diff = np.abs(final - raw).sum(axis=2) > 120
     h = diff.shape[0]
     assert diff[int(h * 0.6) :].mean() > 0.01, "no caption pixels in the lower part"
@@ -98,7 +99,9 @@ def test_captions_are_burned_into_the_frames(rendered: tuple[Path, dict]) -> Non
 
 def test_audio_is_loudness_normalised(rendered: tuple[Path, dict]) -> None:
     _, result = rendered
-    assert integrated_loudness(Path(result["video"])) == pytest.approx(-16.0, abs=2.0)
+    loudness, peak = loudness_and_true_peak(Path(result["video"]))
+    assert loudness == pytest.approx(-14.0, abs=1.0)
+    assert peak <= -1.0
 
 
 def test_json_reports_stages_and_publish(rendered: tuple[Path, dict]) -> None:
@@ -109,9 +112,12 @@ def test_json_reports_stages_and_publish(rendered: tuple[Path, dict]) -> None:
     ] == ["ran"] * 5
     assert result["stages"]["plan"]["shots"] == 3
     urls = result["published"]
-    assert len(urls) == 3 and all(u.startswith("file://") for u in urls)
+    assert len(urls) == 5 and all(u.startswith("file://") for u in urls)
     published = sorted(p.name for p in (folder / "published").rglob("*") if p.is_file())
-    assert published == ["tiny-test.mp4", "tiny-test.srt", "tiny-test.vtt"]
+    assert published == [
+        "tiny-test.chapters.txt", "tiny-test.jpg", "tiny-test.mp4", "tiny-test.srt",
+        "tiny-test.vtt",
+    ]  # fmt: skip
 
 
 def test_second_run_redoes_nothing(rendered: tuple[Path, dict]) -> None:
@@ -186,11 +192,8 @@ def test_formats_pick_the_frame_size(tmp_path: Path, fmt: str, size: tuple[int, 
     assert proc.returncode == 0, proc.stderr
     info = probe(Path(json.loads(proc.stdout)["video"]))
     assert (info.width, info.height) == size
-    style = next(
-        ln
-        for ln in (folder / "build/render/captions.ass").read_text().splitlines()
-        if ln.startswith("Style:")
-    )
+    burned = next((folder / "build/clips").glob("*.ass"))  # beside its shot's segment
+    style = next(ln for ln in burned.read_text().splitlines() if ln.startswith("Style:"))
     margin_v = int(style.split(",")[-2])
     # Portrait captions clear the bottom fifth, where Shorts/Reels draw their own buttons.
     assert margin_v >= (0.2 * size[1] if fmt == "shorts" else 0.05 * size[1])

@@ -183,8 +183,76 @@ class Music(Strict):
 
 class Captions(Strict):
     burn: bool = True
+    style: Literal["karaoke", "clean", "bold-pop", "boxed"] = Field(
+        default="karaoke",
+        description="karaoke: the spoken word lights up; clean: plain; bold-pop: one to three "
+        "big words at a time in the centre (Shorts); boxed: on a background box.",
+    )
     max_lines: int = Field(default=2, ge=1, le=2)
     max_chars_per_line: int | None = Field(default=None, ge=10, le=80)
+
+
+class Transitions(Strict):
+    """How shots follow each other, unless the script says otherwise at a cut."""
+
+    style: Literal["cut", "crossfade", "dip"] = "cut"
+    duration_s: float = Field(default=0.5, ge=0.1, le=2.0)
+    colour: str = Field(default="#000000", description="dip: the colour passed through.")
+
+    _check = field_validator("colour")(_color)
+
+
+Corner = Literal["top-left", "top-right", "bottom-left", "bottom-right"]
+
+
+class Logo(Strict):
+    file: RelPath = Field(description="An image (PNG with transparency works best).")
+    corner: Corner = "top-left"
+    size: float = Field(default=0.12, gt=0.0, le=0.5, description="Width, of the frame's.")
+    opacity: float = Field(default=0.9, ge=0.0, le=1.0)
+
+
+class Bumper(Strict):
+    """An intro or outro: a card with a line of text, or a clip from the project."""
+
+    card: str | None = Field(default=None, min_length=1, max_length=120)
+    clip: RelPath | None = None
+    duration_s: float = Field(default=2.0, ge=0.5, le=10.0, description="A card's length.")
+
+    @model_validator(mode="after")
+    def _one(self) -> Bumper:
+        if (self.card is None) == (self.clip is None):
+            raise ValueError("give exactly one of 'card' (text) or 'clip' (a video file)")
+        return self
+
+
+class Brand(Strict):
+    """brand.yaml, or a brand: block in video.yaml: the look every shot kind shares."""
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    background: str | None = Field(default=None, description="Cards; default: the persona's.")
+    accent: str | None = Field(default=None, description="Bars, highlights, the inset's frame.")
+    text: str = "#ffffff"
+    font: RelPath | None = Field(default=None, description="A .ttf/.otf font file.")
+    logo: Logo | None = None
+    intro: Bumper | None = None
+    outro: Bumper | None = None
+
+    @field_validator("background", "accent", "text")
+    @classmethod
+    def _colours(cls, v: str | None) -> str | None:
+        return None if v is None else _color(v)
+
+
+class Loudness(Strict):
+    """Two-pass loudness normalisation of the final mix (EBU R128)."""
+
+    target_lufs: float = Field(
+        default=-14.0, ge=-40.0, le=-5.0, description="Integrated loudness; -14 for streaming."
+    )
+    true_peak_db: float = Field(
+        default=-1.0, ge=-9.0, le=0.0, description="Ceiling for the true peak, in dBTP."
+    )
 
 
 class Publish(Strict):
@@ -234,6 +302,9 @@ class VideoSpec(Strict):
     backends: Backends = Field(default_factory=Backends)
     music: Music | None = None
     captions: Captions = Field(default_factory=Captions)
+    loudness: Loudness = Field(default_factory=Loudness)
+    transitions: Transitions = Field(default_factory=Transitions)
+    brand: Brand | None = Field(default=None, description="Or a brand.yaml beside video.yaml.")
     publish: Publish = Field(default_factory=Publish)
     max_concurrency: int = Field(
         default=2, ge=1, le=16, description="Shots voiced at once by a cloud voice (the plan's)."
@@ -305,7 +376,10 @@ class Recorded(Strict):
         return canonical_hash(self.model_dump(mode="json", exclude=_HEADER_FIELDS))
 
 
-ShotKind = Literal["talking", "title"]
+# talking: the persona speaks; title: a heading card; broll: a still (slow Ken Burns move) or
+# video from the project, voice over; pip: b-roll full frame with the persona in a corner;
+# lower_third: the talking head with a name and role strap; quote: the quote on a card.
+ShotKind = Literal["talking", "title", "broll", "pip", "lower_third", "quote"]
 
 
 class PlannedShot(Strict):
@@ -316,6 +390,19 @@ class PlannedShot(Strict):
     camera: str = "static"
     on_screen_text: str | None = Field(
         default=None, description="Short text the director wants shown on screen with the shot."
+    )
+    broll: RelPath | None = Field(
+        default=None, description="broll/pip: the image or video file, relative to the project."
+    )
+    name: str | None = Field(
+        default=None, max_length=80, description="lower_third: the name; quote: who said it."
+    )
+    role: str | None = Field(default=None, max_length=80, description="lower_third: the role.")
+    transition: Literal["cut", "crossfade", "dip"] | None = Field(
+        default=None, description="How this shot follows the one before; None: video.yaml's."
+    )
+    captions: Literal["karaoke", "clean", "bold-pop", "boxed"] | None = Field(
+        default=None, description="This shot's caption style; None: video.yaml's."
     )
 
 
@@ -394,9 +481,25 @@ class Clip(Strict):
     billing: list[Billing] = Field(
         default_factory=list, description="What making this clip was billed, if paid."
     )
+    pieces: dict[str, str] = Field(
+        default_factory=dict,
+        description="Files made with the clip (the frames a transition blends): path -> sha256.",
+    )
 
     def media(self) -> list[tuple[str, str]]:
-        return [(self.clip, self.clip_sha256)]
+        return [(self.clip, self.clip_sha256), *self.pieces.items()]
+
+
+class Segment(Strict):
+    """One piece of the final video, in playback order: a shot's segment or a transition."""
+
+    key: str = ""
+    path: RelPath
+    sha256: str
+    frames: int
+
+    def media(self) -> list[tuple[str, str]]:
+        return [(self.path, self.sha256)]
 
 
 class LipsyncManifest(Recorded):
@@ -405,9 +508,16 @@ class LipsyncManifest(Recorded):
     height: int
     fps: int = FPS
     shots: list[Clip]
+    segments: list[Segment] = Field(
+        default_factory=list,
+        description="What render joins, in order: each shot's segment, transitions between.",
+    )
+    intro_frames: int = Field(default=0, description="Frames of the brand's intro, if any.")
 
     def outputs(self) -> list[tuple[str, str]]:
-        return [m for c in self.shots for m in c.media()]
+        return [m for c in self.shots for m in c.media()] + [
+            m for s in self.segments for m in s.media()
+        ]
 
 
 class Output(Strict):
@@ -425,9 +535,18 @@ class RenderManifest(Recorded):
     height: int
     fps: int
     duration_s: float
+    thumbnail: Output | None = Field(default=None, description="<slug>.jpg, for the platform.")
+    chapters: Output | None = Field(
+        default=None, description="<slug>.chapters.txt: YouTube's '0:00 Title' lines."
+    )
+
+    def deliverables(self) -> list[Output]:
+        """Every file a publisher uploads: the video, its captions, thumbnail and chapters."""
+        extra = [o for o in (self.thumbnail, self.chapters) if o is not None]
+        return [self.video, self.captions_vtt, self.captions_srt, *extra]
 
     def outputs(self) -> list[tuple[str, str]]:
-        return [(o.path, o.sha256) for o in (self.video, self.captions_vtt, self.captions_srt)]
+        return [(o.path, o.sha256) for o in self.deliverables()]
 
 
 class PublishedFile(Strict):

@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from personaforge.core.models import (
+    Brand,
     LipsyncManifest,
     Persona,
     PlanManifest,
@@ -19,6 +20,7 @@ from personaforge.core.models import (
 MODELS: dict[str, type[BaseModel]] = {
     "persona.yaml": Persona,
     "video.yaml": VideoSpec,
+    "brand.yaml": Brand,
     "plan.yaml": PlanManifest,
     "speech.yaml": SpeechManifest,
     "lipsync.yaml": LipsyncManifest,

@@ -63,7 +63,7 @@ def ffmpeg_version() -> str:
     return out.splitlines()[0] if out else "unknown"
 
 
-def _base_args(*, stdin: bool = False) -> list[str]:
+def _base_args(*, stdin: bool = False, loglevel: str = "error") -> list[str]:
     # -nostdin stops ffmpeg from eating the terminal's keys; frame piping needs stdin.
     return [
         ffmpeg_exe(),
@@ -71,16 +71,24 @@ def _base_args(*, stdin: bool = False) -> list[str]:
         *([] if stdin else ["-nostdin"]),
         "-y",
         "-loglevel",
-        "error",
+        loglevel,
     ]
 
 
 @contextlib.contextmanager
 def _supervised(
-    cmd: list[str], *, what: str, progress: Progress, task: str, total: float | None, **popen: Any
+    cmd: list[str],
+    *,
+    what: str,
+    progress: Progress,
+    task: str,
+    total: float | None,
+    log: list[str] | None = None,
+    **popen: Any,
 ) -> Iterator[subprocess.Popen[bytes]]:
     """Start ffmpeg; on exit wait for it, kill it if the caller failed or was interrupted, and
-    turn a non-zero exit into an FFmpegError carrying its stderr."""
+    turn a non-zero exit into an FFmpegError carrying its stderr (appended to ``log`` on
+    success, for callers that read a filter's report)."""
     with tempfile.TemporaryFile() as err:
         progress.start(task, total=total)
         proc = subprocess.Popen(cmd, stderr=err, **popen)
@@ -96,6 +104,9 @@ def _supervised(
         if rc != 0:
             err.seek(0)
             raise FFmpegError(what, cmd=cmd, stderr=err.read().decode("utf-8", "replace"))
+        if log is not None:
+            err.seek(0)
+            log.append(err.read().decode("utf-8", "replace"))
 
 
 def run(
@@ -106,12 +117,19 @@ def run(
     progress: Progress | None = None,
     task: str = "ffmpeg",
     what: str = "ffmpeg failed",
-) -> None:
-    """Run ffmpeg with ``args`` (after the global options); report progress by output time."""
-    cmd = [*_base_args(), "-progress", "pipe:1", "-nostats", *args]
+    report: bool = False,
+) -> str:
+    """Run ffmpeg with ``args`` (after the global options); report progress by output time.
+
+    With ``report`` ffmpeg logs at info level and its stderr is returned (a measuring filter
+    such as loudnorm prints its findings there); otherwise "" is returned.
+    """
+    cmd = [*_base_args(loglevel="info" if report else "error"), "-progress", "pipe:1", "-nostats",
+           *args]  # fmt: skip
     progress = progress or NullProgress()
+    log: list[str] = []
     with _supervised(
-        cmd, what=what, progress=progress, task=task, total=duration_s,
+        cmd, what=what, progress=progress, task=task, total=duration_s, log=log,
         cwd=cwd, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL,
     ) as proc:  # fmt: skip
         assert proc.stdout is not None
@@ -119,6 +137,7 @@ def run(
             key, _, value = raw.decode("ascii", "replace").strip().partition("=")
             if key == "out_time_us" and value.isdigit() and duration_s:
                 progress.update(min(duration_s, int(value) / 1e6))
+    return "".join(log) if report else ""
 
 
 def encode_frames(
@@ -135,15 +154,30 @@ def encode_frames(
     what: str = "encoding frames failed",
 ) -> None:
     """Stream raw rgb24 frames into ffmpeg's stdin; never holds more than one frame."""
-    cmd = [
-        *_base_args(stdin=True),
+    args = [
         "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-r", str(fps),
         "-i", "pipe:0", *out_args, str(out),
     ]  # fmt: skip
+    pipe_frames(frames, args, n_frames=n_frames, progress=progress, task=task, what=what)
+
+
+def pipe_frames(
+    frames: Iterable[bytes],
+    args: Sequence[str],
+    *,
+    cwd: Path | None = None,
+    n_frames: int | None = None,
+    progress: Progress | None = None,
+    task: str = "encoding frames",
+    what: str = "encoding frames failed",
+) -> None:
+    """Run ffmpeg with ``args`` (whose input is ``pipe:0``) and stream ``frames`` into it,
+    one at a time, so memory stays flat however long the shot."""
+    cmd = [*_base_args(stdin=True), *args]
     progress = progress or NullProgress()
     with _supervised(
         cmd, what=what, progress=progress, task=task, total=n_frames,
-        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+        cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
     ) as proc:  # fmt: skip
         assert proc.stdin is not None
         try:

@@ -3,19 +3,16 @@ persona gets, what its look hashes to, the setup handed to backends, and conform
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from personaforge.backends import registry
 from personaforge.backends.base import AnimationRequest, FrameSource, LipsyncBackend, LipsyncSetup
-from personaforge.backends.cloud import concurrency, run_bounded
-from personaforge.core.models import Clip, SpokenShot
 from personaforge.core.yamlio import line_of
 from personaforge.costs import Billing
-from personaforge.fsutil import atomic_path, canonical_hash, sha256_file
+from personaforge.fsutil import canonical_hash, sha256_file
 from personaforge.media.conform import conform
-from personaforge.progress import NullProgress, Progress
-from personaforge.stages.common import Context, reusable_shot, write_shot_record
+from personaforge.progress import Progress
+from personaforge.stages.common import Context
 
 JOBS_DIR = "jobs"
 
@@ -88,50 +85,3 @@ def render_clip(
     finally:
         raw.unlink(missing_ok=True)
     return billing
-
-
-def prefetch(
-    ctx: Context,
-    animator: LipsyncBackend,
-    shots: Sequence[tuple[SpokenShot, Path, str]],
-    request_for: Callable[[SpokenShot, str], AnimationRequest],
-) -> set[str]:
-    """Make the missing clips of a remote backend (not a frame source) several at a time, each
-    recorded as it finishes; the keys made. The stage's own loop then finds them done."""
-    if isinstance(animator, FrameSource):
-        return set()
-    todo = [
-        (spoken, out, key)
-        for spoken, out, key in shots
-        if reusable_shot(ctx, Clip, out.with_suffix(".json"), key) is None
-    ]
-    env = ctx.env if ctx.env is not None else ctx.project.environment()
-    limit = concurrency(env)
-    if len(todo) < 2 or limit < 2:
-        return set()
-    ctx.progress.log(f"lipsync: {len(todo)} clips from {animator.name}, up to {limit} at a time")
-
-    def make(spoken: SpokenShot, out: Path, key: str) -> str:
-        with atomic_path(out) as tmp:
-            # Progress bars are not shared between threads: each job reports nothing.
-            audio = ctx.project.root / spoken.audio
-            request = request_for(spoken, key)
-            billing = render_clip(animator, request, audio, tmp, NullProgress())
-        clip = Clip(
-            id=spoken.id,
-            key=key,
-            kind=spoken.kind,
-            clip=ctx.project.rel(out),
-            clip_sha256=sha256_file(out),
-            frames=spoken.frames,
-            billing=billing,
-        )
-        write_shot_record(clip, out.with_suffix(".json"))
-        return key
-
-    return set(
-        run_bounded(
-            [lambda s=s, o=o, k=k: make(s, o, k) for s, o, k in todo],  # type: ignore[misc]
-            limit,
-        )
-    )

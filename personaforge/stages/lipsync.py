@@ -1,13 +1,30 @@
-"""lipsync: a silent clip per shot (a talking head, or a title card), cached per shot."""
+"""lipsync: each shot's picture (a talking head, or a title card) with its captions, encoded
+once in final quality as a segment that render joins by stream copy; cached per shot."""
 
 from __future__ import annotations
 
-from personaforge.backends.base import AnimationRequest, LipsyncBackend
-from personaforge.core.models import FPS, Clip, LipsyncManifest, SpeechManifest, SpokenShot
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from personaforge.backends.base import AnimationRequest, FrameSource, LipsyncBackend
+from personaforge.backends.cloud import concurrency, run_bounded
+from personaforge.core.models import (
+    FPS,
+    Clip,
+    LipsyncManifest,
+    SpeechManifest,
+    SpokenShot,
+)
 from personaforge.costs import Billing
-from personaforge.fsutil import atomic_path, canonical_hash, sha256_file
-from personaforge.media.titlecard import render_title_card
-from personaforge.stages import faces
+from personaforge.errors import PersonaForgeError
+from personaforge.fsutil import atomic_path, atomic_write_text, canonical_hash, sha256_file
+from personaforge.media import compose, ffmpeg
+from personaforge.media.encoding import segment_settings_key
+from personaforge.media.filtergraph import ClipFile, FramePipe
+from personaforge.progress import NullProgress, Progress
+from personaforge.stages import brandkit, faces, joins, segments
 from personaforge.stages.common import (
     Context,
     StageResult,
@@ -19,8 +36,15 @@ from personaforge.stages.common import (
 )
 from personaforge.stages.graph import current
 
-CLIP_DIR = "clips"
-TITLE_CARD_VERSION = "2"
+CLIP_DIR = segments.CLIP_DIR
+# What a clip-returning backend made, before captions: kept apart so a caption change
+# re-encodes the segment without paying the backend again.
+SOURCE_DIR = "clips/source"
+TITLE_CARD_VERSION = "3"
+# Bump when b-roll, picture-in-picture or quote cards are drawn differently.
+KINDS_VERSION = "1"
+# Kinds with the persona on screen, made by the lip-sync backend; the others are drawn here.
+PERSONA_KINDS = frozenset({"talking", "lower_third", "pip"})
 
 
 def backend(ctx: Context) -> LipsyncBackend:
@@ -34,8 +58,14 @@ def inputs(ctx: Context) -> dict[str, str]:
         "speech": speech.content_hash(),
         "look": faces.look_hash(ctx),
         "frame": f"{w}x{h}@{FPS}",
+        # Named without building the backend, so `status` needs no cloud key.
         "lipsync": faces.backend_id(ctx),
         "title_card": TITLE_CARD_VERSION,
+        "broll": _broll_hash(ctx, speech),
+        "brand": joins.brand_key(brandkit.load(ctx), ctx),
+        "captions": canonical_hash(ctx.video.captions.model_dump(mode="json")),
+        "segment": segment_settings_key(),
+        "ffmpeg": ffmpeg.ffmpeg_exe().rsplit("/", 1)[-1],
     }
 
 
@@ -50,36 +80,37 @@ def run(ctx: Context) -> StageResult:
     folder = ctx.project.build / CLIP_DIR
     clips: list[Clip] = []
     reused = 0
-    keys = [_shot_key(spoken, ins) for spoken in speech.shots]
-    # A remote backend's clips are made several at a time, before the loop below collects them.
-    made = faces.prefetch(
-        ctx,
-        animator,
-        [
-            (s, folder / f"{k[:24]}.mp4", k)
-            for s, k in zip(speech.shots, keys, strict=True)
-            if s.kind == "talking"
-        ],
-        lambda spoken, key: _request(ctx, spoken, width, height, key),
-    )
-    for index, spoken in enumerate(speech.shots):
-        key = keys[index]
+    cuts = joins.transition_plan(ctx, speech.shots)
+    kit = brandkit.load(ctx)
+    plans = [
+        _plan_shot(ctx, ins, kit, cuts, index, spoken, width, height)
+        for index, spoken in enumerate(speech.shots)
+    ]
+    _prefetch_sources(ctx, animator, plans, width, height)
+    for index, (spoken, animation, ass, key, (keep_in, keep_out)) in enumerate(plans):
         out = folder / f"{key[:24]}.mp4"
         clip = reusable_shot(ctx, Clip, out.with_suffix(".json"), key)
         if clip is None:
             ctx.progress.log(f"lipsync: shot {index + 1}/{len(speech.shots)} ({spoken.kind})")
-            billing: list[Billing] = []
-            with atomic_path(out) as tmp:
-                if spoken.kind == "title":
-                    render_title_card(
-                        spoken.text, ctx.persona.look, width=width, height=height, fps=FPS,
-                        frames=spoken.frames, out=tmp, progress=ctx.progress,
-                    )  # fmt: skip
-                else:
-                    request = _request(ctx, spoken, width, height, key)
-                    billing = faces.render_clip(
-                        animator, request, ctx.project.root / spoken.audio, tmp, ctx.progress
-                    )
+            ass_path = None
+            if ass is not None:
+                ass_path = out.with_suffix(".ass")
+                atomic_write_text(ass_path, ass)
+            pieces = {
+                path: frames
+                for path, frames in (
+                    (joins.piece(out, "head"), keep_in),
+                    (joins.piece(out, "tail"), keep_out),
+                )
+                if frames
+            }
+            with contextlib.ExitStack() as stack:
+                tmp = {path: stack.enter_context(atomic_path(path)) for path in pieces}
+                head = (keep_in, tmp[joins.piece(out, "head")]) if keep_in else None
+                tail = (keep_out, tmp[joins.piece(out, "tail")]) if keep_out else None
+                billing = _encode_segment(
+                    ctx, animator, spoken, animation, width, height, ass_path, out, head, tail
+                )
             clip = Clip(
                 id=spoken.id,
                 key=key,
@@ -88,23 +119,51 @@ def run(ctx: Context) -> StageResult:
                 clip_sha256=sha256_file(out),
                 frames=spoken.frames,
                 billing=billing,
+                pieces={ctx.project.rel(p): sha256_file(p) for p in pieces},
             )
             save_shot(ctx, clip, out.with_suffix(".json"))
-        elif key not in made:
+        else:
             reused += 1
         clips.append(clip.model_copy(update={"id": spoken.id}))
+    joined = joins.join(ctx, clips, cuts, ins)
+    intro = joins.bumper(ctx, kit, "intro", width, height, ins)
+    outro = joins.bumper(ctx, kit, "outro", width, height, ins)
     manifest = LipsyncManifest(
         **recorded_fields(ins, animator.name, animator.version),
         width=width,
         height=height,
         shots=clips,
+        segments=[*intro, *joined, *outro],
+        intro_frames=sum(s.frames for s in intro),
     )
     path = record(ctx, "lipsync", manifest)
     return StageResult("lipsync", path, True, reason, shots=len(clips), reused=reused)
 
 
-def _shot_key(spoken: SpokenShot, ins: dict[str, str]) -> str:
-    return canonical_hash(
+class _ShotPlan(NamedTuple):
+    spoken: SpokenShot
+    animation: str  # what the animator is asked for
+    ass: str | None  # the captions burned into the segment
+    key: str  # the segment's key
+    keep: tuple[int, int]  # frames kept apart for the transitions in and out
+
+
+def _plan_shot(
+    ctx: Context,
+    ins: dict[str, str],
+    kit: brandkit.BrandKit,
+    cuts: list[tuple[str, int]],
+    index: int,
+    spoken: SpokenShot,
+    width: int,
+    height: int,
+) -> _ShotPlan:
+    # Frames kept apart for the transitions into and out of this shot.
+    keep_in = cuts[index][1]
+    keep_out = cuts[index + 1][1] if index + 1 < len(cuts) else 0
+    # What the animator (a paid cloud backend, maybe) is asked for: nothing of the brand,
+    # the b-roll or the captions, so changing those never pays for the persona again.
+    animation = canonical_hash(
         {
             "kind": spoken.kind,
             "audio": spoken.audio_sha256,
@@ -116,9 +175,236 @@ def _shot_key(spoken: SpokenShot, ins: dict[str, str]) -> str:
             "camera": spoken.camera,
             "look": ins["look"],
             "frame": ins["frame"],
-            "backend": ins["lipsync"] if spoken.kind == "talking" else ins["title_card"],
+            "backend": _drawn_by(spoken.kind, ins),
         }
     )
+    picture = canonical_hash(
+        {
+            "animation": animation,
+            "broll": _broll_sha(ctx, spoken),
+            "strap": [spoken.name, spoken.role],
+            "kinds": KINDS_VERSION,
+            "brand": kit.look_key(),
+        }
+    )
+    cues = segments.cues_for(spoken, FPS, ctx.video.captions, width, height)
+    strap = (spoken.name or "", spoken.role) if spoken.kind == "lower_third" else None
+    looks = ctx.video.captions
+    if spoken.captions is not None:
+        looks = looks.model_copy(update={"style": spoken.captions})
+    ass = segments.ass_for(
+        cues, looks, width, height, strap=strap, end=spoken.frames / FPS,
+        kit=kit,
+    )  # fmt: skip
+    # Everything that changes the segment's pixels: its picture, the captions burned into
+    # it (text, timing, style, size) and how segments are encoded.
+    key = canonical_hash(
+        {
+            "picture": picture,
+            "ass": ass or "",
+            "encoder": ins["segment"],
+            "ffmpeg": ins["ffmpeg"],
+            "keep": [keep_in, keep_out],
+        }
+    )
+    return _ShotPlan(spoken, animation, ass, key, (keep_in, keep_out))
+
+
+def _prefetch_sources(
+    ctx: Context, animator: LipsyncBackend, plans: list[_ShotPlan], width: int, height: int
+) -> None:
+    """A remote backend's clips for the segments still to make, several at a time (each
+    recorded as it arrives), so the loop that encodes the segments finds them made."""
+    if isinstance(animator, FrameSource):
+        return
+    folder = ctx.project.build / CLIP_DIR
+    todo = [
+        p
+        for p in plans
+        if p.spoken.kind in PERSONA_KINDS
+        and reusable_shot(ctx, Clip, (folder / f"{p.key[:24]}.json"), p.key) is None
+    ]
+    env = ctx.env if ctx.env is not None else ctx.project.environment()
+    limit = concurrency(env)
+    if len(todo) < 2 or limit < 2:
+        return
+    ctx.progress.log(f"lipsync: {len(todo)} clips from {animator.name}, up to {limit} at a time")
+
+    def make(p: _ShotPlan) -> Clip:
+        w, h = compose.inset_size(width, height) if p.spoken.kind == "pip" else (width, height)
+        request = _request(ctx, p.spoken, w, h, p.animation)
+        # Progress bars are not shared between threads: each job reports nothing.
+        return _source_clip(ctx, animator, p.spoken, request, p.animation, NullProgress())
+
+    run_bounded([lambda p=p: make(p) for p in todo], limit)  # type: ignore[misc]
+
+
+def _encode_segment(
+    ctx: Context,
+    animator: LipsyncBackend,
+    spoken: SpokenShot,
+    animation: str,
+    width: int,
+    height: int,
+    ass: Path | None,
+    out: Path,
+    head: tuple[int, Path] | None = None,
+    tail: tuple[int, Path] | None = None,
+) -> list[Billing]:
+    """Encode the shot's segment once: a frame source is piped straight into it, a title card
+    drawn into it, and a clip-returning backend's clip (cached apart) decoded into it."""
+    size: dict[str, Any] = {
+        "width": width, "height": height, "fps": FPS, "frames": spoken.frames,
+        "head": head, "tail": tail, "kit": brandkit.load(ctx),
+    }  # fmt: skip
+    with atomic_path(out) as tmp:
+        if spoken.kind in ("title", "quote"):
+            quote = (spoken.name or "") if spoken.kind == "quote" else None
+            segments.encode_title(
+                spoken.text, ctx.persona.look, quote=quote, **size, ass=ass, out=tmp,
+                progress=ctx.progress,
+            )  # fmt: skip
+            return []
+        if spoken.kind == "broll":
+            pixels = compose.broll_frames(
+                _broll_path(ctx, spoken), width, height, spoken.frames, FPS
+            )
+            segments.encode(
+                FramePipe(), **size, ass=ass, out=tmp, progress=ctx.progress, pixels=pixels
+            )
+            return []
+        if spoken.kind == "pip":
+            inset_w, inset_h = compose.inset_size(width, height)
+            persona, billing = _persona_frames(ctx, animator, spoken, animation, inset_w, inset_h)
+            background = compose.broll_frames(
+                _broll_path(ctx, spoken), width, height, spoken.frames, FPS
+            )
+            pixels = compose.picture_in_picture(
+                background, persona, width=width, height=height, inset_w=inset_w,
+                inset_h=inset_h, border=_rgb(size["kit"].accent),
+            )  # fmt: skip
+            segments.encode(
+                FramePipe(), **size, ass=ass, out=tmp, progress=ctx.progress, pixels=pixels
+            )
+            return billing
+        request = _request(ctx, spoken, width, height, animation)
+        audio = ctx.project.root / spoken.audio
+        if isinstance(animator, FrameSource):
+            segments.encode(
+                FramePipe(), **size, ass=ass, out=tmp, progress=ctx.progress,
+                pixels=animator.frames(request, audio),
+            )  # fmt: skip
+            return []
+        source = _source_clip(ctx, animator, spoken, request, animation)
+        segments.encode(
+            ClipFile(ctx.project.root / source.clip), **size, ass=ass, out=tmp,
+            progress=ctx.progress,
+        )  # fmt: skip
+        return source.billing
+
+
+def check_media(ctx: Context) -> None:
+    """The brand's files, and the b-roll the script names, exist: checked before any work."""
+    from personaforge.backends.planner.offline import blocks
+
+    brandkit.load(ctx)
+    try:
+        script = ctx.project.script_text(ctx.video)
+    except PersonaForgeError:
+        return  # plan reports a missing or unreadable script, as the first stage to read it
+    for block in blocks(script):
+        if block.media is not None and not ctx.project.path(block.media).is_file():
+            raise PersonaForgeError(
+                f"b-roll file {block.media!r} not found",
+                file=ctx.project.root / (ctx.video.script or ctx.project.video_path.name),
+                hint="put the image or video in the project folder, at the path the script names",
+            )
+
+
+def _persona_frames(
+    ctx: Context,
+    animator: LipsyncBackend,
+    spoken: SpokenShot,
+    animation: str,
+    width: int,
+    height: int,
+) -> tuple[Iterator[bytes], list[Billing]]:
+    """The persona's frames at ``width`` x ``height`` (the picture-in-picture inset)."""
+    request = _request(ctx, spoken, width, height, animation)
+    audio = ctx.project.root / spoken.audio
+    if isinstance(animator, FrameSource):
+        return animator.frames(request, audio), []
+    source = _source_clip(ctx, animator, spoken, request, animation)
+    clip = ctx.project.root / source.clip
+    return compose.video_frames(clip, width, height, spoken.frames, FPS), source.billing
+
+
+def _drawn_by(kind: str, ins: dict[str, str]) -> str:
+    if kind in PERSONA_KINDS:
+        return ins["lipsync"]
+    return ins["title_card"]
+
+
+def _broll_path(ctx: Context, spoken: SpokenShot) -> Path:
+    if spoken.broll is None:
+        raise PersonaForgeError(f"{spoken.id}: a {spoken.kind} shot needs a b-roll file")
+    path = ctx.project.path(spoken.broll)
+    if not path.is_file():
+        raise PersonaForgeError(
+            f"b-roll file {spoken.broll!r} not found (shot {spoken.id})",
+            file=ctx.project.root / (ctx.video.script or "video.yaml"),
+            hint="put the image or video in the project folder, at the path the script names",
+        )
+    return path
+
+
+def _broll_sha(ctx: Context, spoken: SpokenShot) -> str:
+    if spoken.kind not in ("broll", "pip"):
+        return ""
+    return sha256_file(_broll_path(ctx, spoken))
+
+
+def _broll_hash(ctx: Context, speech: SpeechManifest) -> str:
+    """Every b-roll file's content: a changed photo re-renders its shot. Checked before any
+    work, so a missing file stops the run at once."""
+    return canonical_hash([_broll_sha(ctx, s) for s in speech.shots])
+
+
+def _rgb(colour: str) -> tuple[int, int, int]:
+    value = int(colour.lstrip("#"), 16)
+    return (value >> 16) & 0xFF, (value >> 8) & 0xFF, value & 0xFF
+
+
+def _source_clip(
+    ctx: Context,
+    animator: LipsyncBackend,
+    spoken: SpokenShot,
+    request: AnimationRequest,
+    animation: str,
+    progress: Progress | None = None,
+) -> Clip:
+    """A clip-returning backend's clip for the shot, made (and paid for) once per animation
+    and size (a picture-in-picture inset is asked for at its own size)."""
+    key = canonical_hash({"animation": animation, "size": [request.width, request.height]})
+    out = ctx.project.build / SOURCE_DIR / f"{key[:24]}.mp4"
+    found = reusable_shot(ctx, Clip, out.with_suffix(".json"), key)
+    if found is not None:
+        return found
+    with atomic_path(out) as tmp:
+        # Conformed to the shot's exact frames, size and rate, silent, whatever came back.
+        audio = ctx.project.root / spoken.audio
+        billing = faces.render_clip(animator, request, audio, tmp, progress or ctx.progress)
+    clip = Clip(
+        id=spoken.id,
+        key=key,
+        kind=spoken.kind,
+        clip=ctx.project.rel(out),
+        clip_sha256=sha256_file(out),
+        frames=spoken.frames,
+        billing=billing,
+    )
+    save_shot(ctx, clip, out.with_suffix(".json"))
+    return clip
 
 
 def _request(

@@ -70,6 +70,7 @@ def preflight(ctx: Context, stages: list[str]) -> None:
         ),
         (lambda: lipsync.backend(ctx), video, ("backends", "lipsync")),
         (lambda: render.music_hash(ctx), video, ("music", "file")),
+        (lambda: lipsync.check_media(ctx), video, ("brand",)),
     ]
     if "publish" in stages:
         checks.append((lambda: publish.storage_for(ctx), video, ("publish", "target")))
@@ -77,7 +78,8 @@ def preflight(ctx: Context, stages: list[str]) -> None:
         try:
             check()
         except PersonaForgeError as exc:
-            stage = {"backends": loc[-1], "voice": "speak", "music": "render"}.get(loc[0])
+            stage = {"backends": loc[-1], "voice": "speak", "music": "render",
+                     "brand": "lipsync"}.get(loc[0])  # fmt: skip
             if exc.file is None:
                 exc.file = str(path)
                 exc.line = line_of(path, tuple(exc.field.split(".")) if exc.field else loc)

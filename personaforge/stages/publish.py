@@ -18,7 +18,13 @@ from personaforge.stages.common import (
 )
 from personaforge.stages.graph import current
 
-CONTENT_TYPES = {".mp4": "video/mp4", ".vtt": "text/vtt", ".srt": "application/x-subrip"}
+CONTENT_TYPES = {
+    ".mp4": "video/mp4",
+    ".vtt": "text/vtt",
+    ".srt": "application/x-subrip",
+    ".jpg": "image/jpeg",
+    ".txt": "text/plain; charset=utf-8",
+}
 LOCAL_DIR = "published"
 
 
@@ -84,7 +90,7 @@ def run(ctx: Context) -> StageResult:
             return StageResult("publish", path, False, "up to date", shots=len(previous.files))
 
     files: list[PublishedFile] = []
-    for out in (render.video, render.captions_vtt, render.captions_srt):
+    for out in render.deliverables():
         local = ctx.project.root / out.path
         name = Path(out.path).name
         key = _key(render, name)

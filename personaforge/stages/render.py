@@ -1,26 +1,28 @@
-"""render: one ffmpeg composition of the clips, the narration, music and burned captions."""
+"""render: join the shots' segments by stream copy, and encode the narration and music
+under them, loudness-normalised in two passes; write the .vtt/.srt from the same cues."""
 
 from __future__ import annotations
 
-import dataclasses
 import wave
 from pathlib import Path
 
-from personaforge.assets import FONT_NAME, fonts_dir
-from personaforge.captions import CaptionWord, Cue, build_cues, to_ass, to_srt, to_vtt
+from personaforge.captions import Cue, shift, to_srt, to_vtt
+from personaforge.chapters import chapters_text
 from personaforge.core.models import (
-    FPS,
     LipsyncManifest,
     Output,
     PlanManifest,
     RenderManifest,
+    Segment,
     SpeechManifest,
 )
 from personaforge.core.project import Project
 from personaforge.errors import PersonaForgeError
 from personaforge.fsutil import atomic_path, atomic_write_text, canonical_hash, sha256_file
-from personaforge.media import ffmpeg
-from personaforge.media.encoding import FINAL_AUDIO_ARGS, FINAL_VIDEO_ARGS, LOUDNESS_TARGET_LUFS
+from personaforge.media import ffmpeg, filtergraph
+from personaforge.media.filtergraph import Loudness, LoudnessTarget, MusicBed
+from personaforge.media.thumbnail import THUMBNAIL_SIZES, make_thumbnail, persona_frame
+from personaforge.stages import brandkit
 from personaforge.stages.common import (
     Context,
     StageResult,
@@ -29,8 +31,11 @@ from personaforge.stages.common import (
     skip_if_current,
 )
 from personaforge.stages.graph import current
+from personaforge.stages.segments import cues_for
 
-RENDER_VERSION = "3"
+RENDER_VERSION = "4"
+LIMITER_PASSES = 3
+EXTRAS_VERSION = "1"  # the thumbnail and chapters
 WORK_DIR = "render"
 
 
@@ -55,23 +60,12 @@ def inputs(ctx: Context) -> dict[str, str]:
         "title": canonical_hash(ctx.video.title),
         "captions": canonical_hash(ctx.video.captions.model_dump(mode="json")),
         "music": music_hash(ctx),
+        "loudness": canonical_hash(ctx.video.loudness.model_dump(mode="json")),
+        "format": ctx.video.format,
+        "extras": EXTRAS_VERSION,
         "render": RENDER_VERSION,
         "ffmpeg": ffmpeg.ffmpeg_exe().rsplit("/", 1)[-1],
     }
-
-
-def chars_per_line(width: int, height: int, override: int | None) -> int:
-    if override:
-        return override
-    if width >= height * 1.3:
-        return 42
-    return 32 if width >= height else 26
-
-
-def caption_margin(width: int, height: int) -> int | None:
-    """Portrait players (Shorts, Reels, TikTok) cover the bottom fifth with their own buttons
-    and text, so portrait captions sit above it; others keep the title-safe default."""
-    return int(height * 0.22) if height > width else None
 
 
 def run(ctx: Context) -> StageResult:
@@ -92,29 +86,56 @@ def run(ctx: Context) -> StageResult:
     work = project.build / WORK_DIR
     work.mkdir(parents=True, exist_ok=True)
     fps = lipsync.fps
-    duration = sum(s.frames for s in speech.shots) / fps
-    _write_narration(project, speech, work / "narration.wav")
+    # The brand's intro and outro (if any) are silent segments before and after the shots;
+    # the mix pads the narration to the end.
+    frames = sum(s.frames for s in lipsync.segments) or sum(s.frames for s in speech.shots)
+    duration = frames / fps
+    _write_narration(project, speech, work / "narration.wav", lipsync.intro_frames)
 
     width, height = lipsync.width, lipsync.height
-    cues = _cues(ctx, speech, chars_per_line(width, height, ctx.video.captions.max_chars_per_line))
-    ass = to_ass(
-        cues, width=width, height=height, font_name=FONT_NAME,
-        margin_v=caption_margin(width, height),
-    )  # fmt: skip
-    atomic_write_text(work / "captions.ass", ass)
-    lines = ["ffconcat version 1.0"]
-    lines += [f"file '../{clip.clip.removeprefix('build/')}'" for clip in lipsync.shots]
-    atomic_write_text(work / "clips.txt", "\n".join(lines) + "\n")
+    cues = _cues(ctx, speech, width, height, lipsync.intro_frames)
+    pieces = lipsync.segments or [
+        Segment(path=c.clip, sha256=c.clip_sha256, frames=c.frames) for c in lipsync.shots
+    ]
+    listing = [(f"../{s.path.removeprefix('build/')}", s.frames / fps) for s in pieces]
+    atomic_write_text(work / "segments.txt", filtergraph.concat_list(listing))
 
     video = project.build / f"{slug}.mp4"
+    music = _music(ctx)
+    loudness = ctx.video.loudness
+    target = LoudnessTarget(loudness.target_lufs, loudness.true_peak_db)
+    narration = (work / "narration.wav").resolve()  # ffmpeg runs in work/ (see below)
+    # Two passes: measure the mix, then encode it with one gain to the target. Where the
+    # peaks would pass the ceiling they are limited first; limiting takes some loudness
+    # with it, so the limited mix is measured (and the limit lowered by what is still
+    # missing, a pass or two more: audio passes are cheap beside the video).
+    measured = _measure(ctx, narration, music, duration, None)
+    ceiling = target.ceiling(measured)
+    attempt = 0
+    while ceiling is not None:
+        attempt += 1
+        measured = _measure(ctx, narration, music, duration, ceiling)
+        missing = target.shortfall_db(measured)
+        if missing < 0.2 or ceiling <= -24.0 or attempt == LIMITER_PASSES:
+            break
+        ceiling = max(ceiling - missing, -24.0)
     with atomic_path(video) as tmp:
         ffmpeg.run(
-            _composition_args(ctx, duration, bool(cues), tmp),
+            filtergraph.assembly_args(
+                (work / "segments.txt").resolve(),
+                narration,
+                music,
+                duration,
+                target.gain_db(measured),
+                tmp.resolve(),
+                ceiling_db=ceiling,
+            ),
+            # In work/, where the segment list's relative paths start.
             cwd=work,
             duration_s=duration,
             progress=ctx.progress,
-            task="rendering",
-            what="rendering the video failed",
+            task="assembling",
+            what="assembling the video failed",
         )
     # The sidecars are written once the video exists, so a failed render leaves the old
     # video and captions together.
@@ -122,6 +143,8 @@ def run(ctx: Context) -> StageResult:
     srt = project.build / f"{slug}.srt"
     atomic_write_text(vtt, to_vtt(cues))
     atomic_write_text(srt, to_srt(cues))
+    thumbnail = _thumbnail(ctx, lipsync, slug)
+    chapters = _chapters(ctx, speech, lipsync.intro_frames, slug)
     manifest = RenderManifest(
         **recorded_fields(ins, "ffmpeg", ffmpeg.ffmpeg_version()),
         slug=slug,
@@ -132,40 +155,98 @@ def run(ctx: Context) -> StageResult:
         height=height,
         fps=fps,
         duration_s=round(duration, 4),
+        thumbnail=Output(path=project.rel(thumbnail), sha256=sha256_file(thumbnail)),
+        chapters=(
+            Output(path=project.rel(chapters), sha256=sha256_file(chapters)) if chapters else None
+        ),
     )
     path = record(ctx, "render", manifest)
     return StageResult("render", path, True, reason, shots=len(lipsync.shots))
 
 
-def _cues(ctx: Context, speech: SpeechManifest, per_line: int) -> list[Cue]:
-    """Cues built shot by shot and kept inside their shot, so a caption never crosses a cut."""
+def _cues(
+    ctx: Context, speech: SpeechManifest, width: int, height: int, intro_frames: int = 0
+) -> list[Cue]:
+    """Every shot's cues (the very ones burned into its segment), placed where it starts."""
     cues: list[Cue] = []
-    frame_offset = 0
+    frame_offset = intro_frames
     for shot in speech.shots:
-        start = frame_offset / speech.fps
+        own = cues_for(shot, speech.fps, ctx.video.captions, width, height)
+        cues += shift(own, frame_offset / speech.fps)
         frame_offset += shot.frames
-        end = frame_offset / speech.fps
-        words = [CaptionWord(w.text, w.start + start, w.end + start) for w in shot.words]
-        if not words:
-            continue
-        built = build_cues(
-            words, max_chars_per_line=per_line, max_lines=ctx.video.captions.max_lines
-        )
-        cues += [dataclasses.replace(c, end=min(c.end, end)) for c in built]
     return cues
 
 
-def _write_narration(project: Project, speech: SpeechManifest, out: Path) -> None:
+def _thumbnail(ctx: Context, lipsync: LipsyncManifest, slug: str) -> Path:
+    """<slug>.jpg at the platform's size: the persona's first frame on screen and the title."""
+    shot = next((c for c in lipsync.shots if c.kind in ("talking", "lower_third")), None)
+    shot = shot or next((c for c in lipsync.shots if c.kind == "pip"), lipsync.shots[0])
+    frame = persona_frame(ctx.project.root / shot.clip)
+    kit = brandkit.load(ctx)
+    image = make_thumbnail(
+        frame, ctx.video.title, THUMBNAIL_SIZES[ctx.video.format], font_file=kit.font_file,
+        background=kit.background, accent=kit.accent, text=kit.text,
+    )  # fmt: skip
+    out = ctx.project.build / f"{slug}.jpg"
+    with atomic_path(out) as tmp:
+        image.save(tmp, format="JPEG", quality=90, optimize=True)
+    return out
+
+
+def _chapters(ctx: Context, speech: SpeechManifest, intro_frames: int, slug: str) -> Path | None:
+    """<slug>.chapters.txt from the headings (title cards), if the script has any."""
+    headings, frame = [], intro_frames
+    for shot in speech.shots:
+        if shot.kind == "title":
+            headings.append((frame / speech.fps, shot.text))
+        frame += shot.frames
+    if not headings:
+        return None
+    out = ctx.project.build / f"{slug}.chapters.txt"
+    atomic_write_text(out, chapters_text(headings, ctx.video.title))
+    return out
+
+
+def _measure(
+    ctx: Context,
+    narration: Path,
+    music: MusicBed | None,
+    duration: float,
+    ceiling: float | None,
+) -> Loudness:
+    report = ffmpeg.run(
+        filtergraph.loudness_measure_args(narration, music, duration, ceiling),
+        duration_s=duration,
+        progress=ctx.progress,
+        task="measuring loudness",
+        what="measuring the loudness failed",
+        report=True,
+    )
+    return filtergraph.parse_loudness(report)
+
+
+def _music(ctx: Context) -> MusicBed | None:
+    music = ctx.video.music
+    if music is None:
+        return None
+    return MusicBed(ctx.project.path(music.file).resolve(), music.volume, music.duck)
+
+
+def _write_narration(
+    project: Project, speech: SpeechManifest, out: Path, intro_frames: int = 0
+) -> None:
     """Concatenate the shots' audio, each padded with silence to a whole number of frames,
-    so every shot's audio starts exactly where its clip starts and captions never drift."""
+    so every shot's audio starts exactly where its clip starts and captions never drift;
+    silence first for the ``intro_frames`` of a brand intro."""
     rate = speech.sample_rate
     fps = speech.fps
     with atomic_path(out) as tmp, wave.open(str(tmp), "wb") as dst:
         dst.setnchannels(1)
         dst.setsampwidth(2)
         dst.setframerate(rate)
-        frames_done = 0
-        samples_done = 0
+        frames_done = intro_frames
+        samples_done = round(intro_frames * rate / fps)
+        dst.writeframes(b"\0\0" * samples_done)
         for shot in speech.shots:
             source = project.root / shot.audio
             try:
@@ -184,36 +265,3 @@ def _write_narration(project: Project, speech: SpeechManifest, out: Path) -> Non
             pcm = pcm[: want * 2] + b"\0\0" * max(0, want - len(pcm) // 2)
             dst.writeframes(pcm)
             samples_done = boundary
-
-
-def _composition_args(ctx: Context, duration: float, has_cues: bool, out: Path) -> list[str]:
-    from personaforge.text.escape import filter_value
-
-    args = ["-f", "concat", "-safe", "0", "-i", "clips.txt", "-i", "narration.wav"]
-    music = ctx.video.music
-    if music is not None:
-        music_path = ctx.project.path(music.file)
-        args += ["-stream_loop", "-1", "-i", str(music_path.resolve())]
-    vf = f"[0:v]fps={FPS},setsar=1"
-    if has_cues and ctx.video.captions.burn:
-        vf += f",subtitles=filename=captions.ass:fontsdir={filter_value(str(fonts_dir()))}"
-    vf += ",format=yuv420p[v]"
-    fmt = "aformat=sample_fmts=fltp:sample_rates=48000:channel_layouts=stereo"
-    loud = f"loudnorm=I={LOUDNESS_TARGET_LUFS}:TP=-1.5:LRA=11,{fmt}"
-    if music is None:
-        af = f"[1:a]{fmt},{loud}[a]"
-    else:
-        af = f"[1:a]{fmt},asplit[voice][key];[2:a]{fmt},volume={music.volume}[music];"
-        if music.duck:
-            af += "[music][key]sidechaincompress=threshold=0.02:ratio=8:attack=20:release=400[bed];"
-        else:
-            af += "[key]anullsink;[music]anull[bed];"
-        af += f"[voice][bed]amix=inputs=2:duration=first:normalize=0,{loud}[a]"
-    args += [
-        "-filter_complex", f"{vf};{af}",
-        "-map", "[v]", "-map", "[a]",
-        *FINAL_VIDEO_ARGS, *FINAL_AUDIO_ARGS,
-        "-r", str(FPS), "-t", f"{duration:.3f}",
-        "-movflags", "+faststart", "-f", "mp4", str(out.resolve()),
-    ]  # fmt: skip
-    return args

@@ -7,6 +7,7 @@ import pytest
 from personaforge.backends.planner.offline import MAX_WORDS
 from personaforge.backends.planner.shots import (
     KINDS,
+    NEEDS_MEDIA,
     AnswerError,
     answer_schema,
     build_shots,
@@ -24,7 +25,8 @@ def shot(*numbers: int, **kw: str) -> dict[str, object]:
 def test_kinds_come_from_the_shot_kind_type() -> None:
     from typing import get_args
 
-    assert get_args(ShotKind) == KINDS
+    assert tuple(k for k in get_args(ShotKind) if k not in NEEDS_MEDIA) == KINDS
+    assert {"talking", "title"} <= set(KINDS)
     kind_enum = answer_schema()["properties"]["shots"]["items"]["properties"]["kind"]["enum"]
     assert kind_enum == list(KINDS)
 
@@ -90,3 +92,24 @@ def test_without_the_sdk_choosing_claude_says_how_to_install_it(
         registry.resolve("plan", "claude")
     assert info.value.hint == "pip install 'personaforge[claude]'"
     assert "anthropic" in info.value.message
+
+
+def test_the_creators_markup_wins_over_the_directors_kind() -> None:
+    script = (
+        "Plain talk comes first here.\n\n"
+        "![broll](media/city.jpg)\n"
+        "The city wakes up slowly. Lights come on one by one.\n\n"
+        "> Stay hungry, stay foolish.\n"
+        "> — Steve\n"
+    )
+    blocks = numbered(script)
+    assert [b.kind for b in blocks] == ["sentence", "sentence", "sentence", "title"]
+    answer = validate_answer({"shots": [shot(1, 2, 3, emotion="happy")]}, blocks)
+    shots = build_shots(blocks, answer, "Tess", "host")
+    assert [(s.kind, s.text) for s in shots] == [
+        ("talking", "Plain talk comes first here."),
+        ("broll", "The city wakes up slowly. Lights come on one by one."),
+        ("quote", "Stay hungry, stay foolish."),
+    ]
+    assert shots[1].broll == "media/city.jpg" and shots[1].emotion == "happy"
+    assert shots[2].name == "Steve"

@@ -20,7 +20,15 @@ MOTO_REGION = "eu-west-1"  # where the buckets are made (see conftest.py)
 # Distinctive values, so the tests can prove neither is ever written or printed.
 ACCESS_KEY = "pf-e2e-access-7c1d0a"
 SECRET_KEY = "pf-e2e-secret-must-never-leak-4b9e"
-CONTENT_TYPES = {".mp4": "video/mp4", ".vtt": "text/vtt", ".srt": "application/x-subrip"}
+CONTENT_TYPES = {
+    ".mp4": "video/mp4",
+    ".vtt": "text/vtt",
+    ".srt": "application/x-subrip",
+    ".jpg": "image/jpeg",
+    ".txt": "text/plain; charset=utf-8",
+}
+# The video, its captions, its thumbnail and (the script has a heading) its chapters.
+PUBLISHED = (".mp4", ".vtt", ".srt", ".jpg", ".chapters.txt")
 
 
 def _env(endpoint: str, home: Path, **overrides: str) -> dict[str, str]:
@@ -103,12 +111,12 @@ def published(
     return Published(folder, bucket, env, proc)
 
 
-def test_first_run_publishes_three_files(published: Published) -> None:
+def test_first_run_publishes_five_files(published: Published) -> None:
     result = _result(published.first)
     assert result["stages"]["publish"]["status"] == "ran"
     assert result["stages"]["publish"]["reason"] == "no previous run"
     urls = result["published"]
-    assert len(urls) == 3
+    assert len(urls) == len(PUBLISHED)
     manifest = yaml.safe_load((published.folder / "build" / "publish.yaml").read_text())
     # The bucket is private (no R2_PUBLIC_URL): the URLs are presigned links that expire;
     # the stable s3:// address is recorded beside each.
@@ -125,7 +133,7 @@ def test_first_run_publishes_three_files(published: Published) -> None:
     hashes = {m.group(1) for m in matches if m}
     assert hashes == {_render(published.folder)["video"]["sha256"][:16]}
     names = sorted(m.group(2) for m in matches if m)
-    assert names == sorted(f"{published.slug}{ext}" for ext in (".mp4", ".srt", ".vtt"))
+    assert names == sorted(f"{published.slug}{ext}" for ext in PUBLISHED)
     # The JSON agrees with the manifest it came from.
     assert [f["url"] for f in manifest["files"]] == urls
     assert manifest["target"] == f"s3://{published.bucket}/videos"
@@ -136,7 +144,8 @@ def test_objects_are_byte_identical_with_content_types(
     published: Published, s3_client: Any
 ) -> None:
     render = _render(published.folder)
-    for out in (render["video"], render["captions_vtt"], render["captions_srt"]):
+    files = ("video", "captions_vtt", "captions_srt", "thumbnail", "chapters")
+    for out in (render[name] for name in files):
         local = published.folder / out["path"]
         key = published.object_key(local.name)
         obj = s3_client.get_object(Bucket=published.bucket, Key=key)
@@ -145,7 +154,7 @@ def test_objects_are_byte_identical_with_content_types(
         assert obj["Metadata"].get("sha256") == out["sha256"], key
     listed = s3_client.list_objects_v2(Bucket=published.bucket)
     assert sorted(o["Key"] for o in listed.get("Contents", [])) == sorted(
-        published.object_key(f"{published.slug}{ext}") for ext in (".mp4", ".vtt", ".srt")
+        published.object_key(f"{published.slug}{ext}") for ext in PUBLISHED
     )
 
 

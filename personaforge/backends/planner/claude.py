@@ -60,7 +60,9 @@ class ClaudePlanner:
         blocks = numbered(script)
         self.billing = []
         if not any(b.kind == "sentence" for b in blocks):
-            return build_shots(blocks, DirectorAnswer.model_construct(shots=[]))
+            return build_shots(
+                blocks, DirectorAnswer.model_construct(shots=[]), persona.name, persona.archetype
+            )
         client = Claude(
             self.config.env,
             model=self.config.model,
@@ -74,7 +76,7 @@ class ClaudePlanner:
             parse=lambda data: validate_answer(data, blocks),
         )
         self.billing = answer.billing
-        return build_shots(blocks, answer.value)
+        return build_shots(blocks, answer.value, persona.name, persona.archetype)
 
 
 def _user_message(blocks: list[Block]) -> str:

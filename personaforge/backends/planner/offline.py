@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import dataclass
 
-from personaforge.core.models import Persona, PlannedShot
+from personaforge.core.models import Persona, PlannedShot, ShotKind
 
 # Abbreviations whose period does not end a sentence.
 _ABBREV = {
@@ -15,6 +16,19 @@ _ABBREV = {
 }  # fmt: skip
 _SENT_END = re.compile(r"[.!?…]+[\"'”’)\]]*$")
 _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
+# Shot syntax (see README, "Shot kinds in the script"):
+#   ![](broll/city.jpg)      the next paragraph is b-roll with voice over
+#   ![pip](broll/city.jpg)   ... with the persona in a corner
+#   <!-- lower-third: Ada Lovelace | Mathematician -->   the next shot shows a name strap
+#   > A quoted line.         a quote card (a last line "> — Name" credits it)
+#   <!-- transition: crossfade -->   how the next shot follows (cut, crossfade, dip)
+#   <!-- captions: bold-pop -->      the next paragraph's caption style
+_IMAGE = re.compile(r"^\s*!\[([^\]]*)\]\(\s*<?([^)>\s]+)>?(?:\s+\"[^\"]*\")?\s*\)\s*$")
+_LOWER_THIRD = re.compile(r"^\s*<!--\s*lower[- ]third\s*(?::\s*(.*?))?\s*-->\s*$", re.I)
+_CAPTIONS = re.compile(r"^\s*<!--\s*captions\s*:\s*(karaoke|clean|bold-pop|boxed)\s*-->\s*$", re.I)
+_TRANSITION = re.compile(r"^\s*<!--\s*transition\s*:\s*(cut|crossfade|dip)\s*-->\s*$", re.I)
+_QUOTE = re.compile(r"^\s{0,3}>\s?(.*)$")
+_CREDIT = re.compile(r"^(?:—|–|--|-)\s*(.+)$")
 _LIST = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 _LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
 _EMPH = re.compile(r"(\*\*|__|`)")
@@ -59,35 +73,105 @@ def split_sentences(paragraph: str) -> list[str]:
     return sentences
 
 
+@dataclass
+class Block:
+    """A run of script that becomes one or more shots of one kind."""
+
+    kind: ShotKind
+    text: str
+    media: str | None = None
+    name: str | None = None
+    role: str | None = None
+    transition: str | None = None
+    captions: str | None = None
+
+
 def paragraphs(script: str) -> list[tuple[str, str]]:
     """(kind, text) blocks: headings become ('title', text), prose ('talking', paragraph)."""
-    blocks: list[tuple[str, str]] = []
+    return [(b.kind, b.text) for b in blocks(script)]
+
+
+def blocks(script: str) -> list[Block]:
+    """The script's blocks: headings, prose paragraphs, and the shot syntax applied to them."""
+    out: list[Block] = []
     buf: list[str] = []
+    quote: list[str] = []
+    pending: dict[str, str | None] = {}
+    transition: list[str] = []  # how the next block follows the one before
+
+    style: list[str] = []  # the next block's caption style
+
+    def add(block: Block) -> None:
+        if transition:
+            block.transition = transition.pop()
+        if style:
+            block.captions = style.pop()
+        out.append(block)
 
     def flush() -> None:
         if buf:
             text = " ".join(buf).strip()
             if text:
-                blocks.append(("talking", text))
+                media = pending.pop("media", None)
+                pip = pending.pop("pip", None)
+                kind: ShotKind = ("pip" if pip else "broll") if media else "talking"
+                block = Block(kind, text, media=media)
+                if "lower_third" in pending:
+                    pending.pop("lower_third")
+                    block.name, block.role = pending.pop("name", None), pending.pop("role", None)
+                    block.kind = "lower_third" if kind == "talking" else kind
+                add(block)
             buf.clear()
+        if quote:
+            lines = [ln for ln in quote if ln]
+            credit = _CREDIT.match(lines[-1]) if len(lines) > 1 else None
+            text = " ".join(lines[:-1] if credit else lines).strip()
+            if text:
+                add(Block("quote", text, name=credit.group(1).strip() if credit else None))
+            quote.clear()
 
     for raw in script.splitlines():
         heading = _HEADING.match(raw)
+        image = _IMAGE.match(raw)
+        strap = _LOWER_THIRD.match(raw)
+        cut = _TRANSITION.match(raw)
+        looks = _CAPTIONS.match(raw)
+        quoted = _QUOTE.match(raw)
         if heading:
             flush()
             text = _clean(heading.group(2))
             if text:
-                blocks.append(("title", text))
+                add(Block("title", text))
+        elif image:
+            flush()
+            pending["media"] = image.group(2)
+            pending["pip"] = "pip" if image.group(1).strip().lower() == "pip" else None
+        elif looks:
+            flush()
+            style[:] = [looks.group(1).lower()]
+        elif cut:
+            flush()
+            transition[:] = [cut.group(1).lower()]
+        elif strap:
+            flush()
+            name, _, role = (strap.group(1) or "").partition("|")
+            pending.update(lower_third="1", name=name.strip() or None, role=role.strip() or None)
+        elif quoted:
+            if buf:
+                flush()
+            quote.append(_clean(quoted.group(1)))
         elif not raw.strip():
             flush()
         else:
+            if quote:
+                flush()
             if _LIST.match(raw):
                 flush()
             cleaned = _clean(raw)
             if cleaned:
                 buf.append(cleaned)
     flush()
-    return blocks
+    return out
 
 
 def split_long(text: str, limit: int = MAX_WORDS) -> list[str]:
@@ -127,24 +211,41 @@ class OfflinePlanner:
 
     def plan(self, script: str, persona: Persona) -> list[PlannedShot]:
         shots: list[PlannedShot] = []
-        for kind, text in paragraphs(script):
-            if kind == "title":
-                shots += [
-                    PlannedShot(id="", kind="title", text=piece, camera="static")
-                    for piece in split_long(text)
-                ]
-                continue
-            pending = ""
-            for sentence in split_sentences(text):
-                pending = f"{pending} {sentence}".strip()
-                if len(pending.split()) >= MIN_WORDS:
-                    shots += [self._talking(piece) for piece in split_long(pending)]
-                    pending = ""
-            if pending:
-                shots += [self._talking(piece) for piece in split_long(pending)]
+        for block in blocks(script):
+            made = self._shots(block, persona)
+            if block.transition and made:
+                made[0].transition = block.transition  # type: ignore[assignment]
+            for shot in made if block.captions else []:
+                shot.captions = block.captions  # type: ignore[assignment]
+            shots += made
         for i, shot in enumerate(shots, start=1):
             shot.id = f"shot-{i:03d}"
         return shots
+
+    def _shots(self, block: Block, persona: Persona) -> list[PlannedShot]:
+        if block.kind in ("title", "quote"):
+            return [
+                PlannedShot(id="", kind=block.kind, text=piece, camera="static", name=block.name)
+                for piece in split_long(block.text)
+            ]
+        made: list[PlannedShot] = []
+        pending = ""
+        for sentence in split_sentences(block.text):
+            pending = f"{pending} {sentence}".strip()
+            if len(pending.split()) >= MIN_WORDS:
+                made += [self._talking(piece) for piece in split_long(pending)]
+                pending = ""
+        if pending:
+            made += [self._talking(piece) for piece in split_long(pending)]
+        for i, shot in enumerate(made):
+            if block.kind in ("broll", "pip"):
+                shot.kind, shot.broll = block.kind, block.media
+            elif block.kind == "lower_third" and i == 0:
+                # The strap introduces the speaker once, on the paragraph's first shot.
+                shot.kind = "lower_third"
+                shot.name = block.name or persona.name
+                shot.role = block.role if block.name else (block.role or persona.archetype)
+        return made
 
     @staticmethod
     def _talking(text: str) -> PlannedShot:

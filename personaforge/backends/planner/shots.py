@@ -9,12 +9,17 @@ from typing import Any, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from personaforge.backends.planner.offline import paragraphs, split_long, split_sentences
+from personaforge.backends.planner import offline
+from personaforge.backends.planner.offline import split_long, split_sentences
 from personaforge.core.models import PlannedShot, ShotKind
 from personaforge.media.avatar import CAMERA_MOVES, EMOTIONS
 
-# From the type, so kinds the render learns (b-roll, quote cards, ...) are offered at once.
-KINDS: tuple[str, ...] = tuple(get_args(ShotKind))
+# Kinds that need a file only the creator can name (script markup: ![broll](file)).
+NEEDS_MEDIA = frozenset({"broll", "pip"})
+# From the type, so kinds the render learns are offered at once.
+KINDS: tuple[str, ...] = tuple(k for k in get_args(ShotKind) if k not in NEEDS_MEDIA)
+# Blocks the creator made a card of (headings, quotes): shots as they are, not numbered.
+FIXED = ("title", "quote")
 ON_SCREEN_MAX = 80
 
 
@@ -22,25 +27,25 @@ ON_SCREEN_MAX = 80
 class Block:
     """A heading (a title card, not numbered) or a sentence numbered from 1."""
 
-    kind: str  # "title" or "sentence"
+    kind: str  # "title" (a fixed card: heading or quote) or "sentence"
     text: str
     number: int = 0
-    section: int = 0  # sentences under different headings never share a shot
+    section: int = 0  # the script block it is in: sentences of two blocks never share a shot
+    source: offline.Block | None = None  # that block, with the creator's shot markup
 
 
 def numbered(script: str) -> list[Block]:
-    """The script as headings and numbered sentences, split as the offline director does."""
-    blocks: list[Block] = []
-    number = section = 0
-    for kind, text in paragraphs(script):
-        if kind == "title":
-            section += 1
-            blocks.append(Block("title", text, section=section))
+    """The script as fixed cards and numbered sentences, split as the offline director does."""
+    out: list[Block] = []
+    number = 0
+    for section, block in enumerate(offline.blocks(script), start=1):
+        if block.kind in FIXED:
+            out.append(Block("title", block.text, section=section, source=block))
             continue
-        for sentence in split_sentences(text):
+        for sentence in split_sentences(block.text):
             number += 1
-            blocks.append(Block("sentence", sentence, number, section))
-    return blocks
+            out.append(Block("sentence", sentence, number, section, block))
+    return out
 
 
 def prompt_text(blocks: list[Block]) -> str:
@@ -168,47 +173,82 @@ def validate_answer(data: object, blocks: list[Block]) -> DirectorAnswer:
     return answer
 
 
-def build_shots(blocks: list[Block], answer: DirectorAnswer) -> list[PlannedShot]:
-    """Planned shots in script order: headings as title cards, sentences grouped as directed.
+def build_shots(
+    blocks: list[Block], answer: DirectorAnswer, persona_name: str = "", role: str = ""
+) -> list[PlannedShot]:
+    """Planned shots in script order: cards as the creator wrote them, sentences grouped as
+    directed.
 
     The text of each shot is the script's sentences joined, never the director's words. A
-    shot that spans a heading is cut at it, and an over-long one at a clause end, keeping its
-    annotations.
+    shot that spans two script blocks is cut between them, an over-long one at a clause end,
+    keeping its annotations; the creator's markup (b-roll, a lower third, transitions, caption
+    styles) wins over the director's kind.
     """
-    by_number = {b.number: b for b in blocks if b.kind == "sentence"}
     owner = {n: shot for shot in answer.shots for n in shot.sentences}
     shots: list[PlannedShot] = []
     group: list[Block] = []
+    started: set[int] = set()  # blocks whose first shot is made
+
+    def first_of(block: Block, made: list[PlannedShot]) -> None:
+        src = block.source
+        if src is None or not made:
+            return
+        if block.section not in started:
+            started.add(block.section)
+            if src.transition:
+                made[0].transition = src.transition  # type: ignore[assignment]
+            if src.kind == "lower_third":
+                made[0].kind = "lower_third"
+                made[0].name = src.name or persona_name or None
+                made[0].role = src.role if src.name else (src.role or role or None)
+        for shot in made:
+            if src.captions:
+                shot.captions = src.captions  # type: ignore[assignment]
+            if src.kind in NEEDS_MEDIA:
+                shot.kind, shot.broll = src.kind, src.media  # type: ignore[assignment]
 
     def flush() -> None:
         if not group:
             return
         directed = owner[group[0].number]
         text = " ".join(b.text for b in group)
-        for piece in split_long(text):
-            shots.append(
-                PlannedShot(
-                    id="",
-                    kind=directed.kind,  # type: ignore[arg-type]  # checked against ShotKind
-                    text=piece,
-                    emotion=directed.emotion,
-                    camera=directed.camera,
-                    on_screen_text=directed.on_screen_text,
-                )
+        made = [
+            PlannedShot(
+                id="",
+                kind=directed.kind,  # type: ignore[arg-type]  # checked against ShotKind
+                text=piece,
+                emotion=directed.emotion,
+                camera=directed.camera,
+                on_screen_text=directed.on_screen_text,
             )
+            for piece in split_long(text)
+        ]
+        if directed.kind == "lower_third":
+            for shot in made:
+                shot.name, shot.role = persona_name or None, role or None
+        first_of(group[0], made)
+        shots.extend(made)
         group.clear()
 
     for block in blocks:
         if block.kind == "title":
             flush()
-            shots += [
-                PlannedShot(id="", kind="title", text=piece, camera="static")
+            src = block.source
+            made = [
+                PlannedShot(
+                    id="", kind=src.kind if src else "title", text=piece, camera="static",
+                    name=src.name if src else None,
+                )
                 for piece in split_long(block.text)
-            ]
+            ]  # fmt: skip
+            first_of(block, made)
+            shots += made
             continue
-        if group and (owner[block.number] is not owner[group[0].number]):
+        if group and (
+            owner[block.number] is not owner[group[0].number] or block.section != group[0].section
+        ):
             flush()
-        group.append(by_number[block.number])
+        group.append(block)
     flush()
     for i, shot in enumerate(shots, start=1):
         shot.id = f"shot-{i:03d}"
