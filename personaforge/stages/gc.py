@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from personaforge.core.models import LipsyncManifest, RenderManifest, SpeechManifest
 from personaforge.core.project import Project
@@ -12,7 +13,8 @@ from personaforge.stages.common import load_recorded
 
 # Folders of per-shot media and records; kept while a manifest lists the shot.
 SHOT_DIRS = ("speech", "clips")
-FINAL_SUFFIXES = (".mp4", ".vtt", ".srt")
+# The video, its captions, thumbnail and chapters (``<slug>.chapters.txt``).
+FINAL_SUFFIXES = (".mp4", ".vtt", ".srt", ".jpg", ".txt")
 
 
 @dataclass
@@ -28,11 +30,18 @@ def referenced(project: Project) -> set[Path]:
     speech = load_recorded(SpeechManifest, project.manifest_path("speak"))
     clips = load_recorded(LipsyncManifest, project.manifest_path("lipsync"))
     render = load_recorded(RenderManifest, project.manifest_path("render"))
-    for shots in (speech.shots if speech else [], clips.shots if clips else []):
+    segments = clips.segments if clips else []
+    shots_and_segments: tuple[list[Any], ...] = (
+        speech.shots if speech else [],
+        clips.shots if clips else [],
+        segments,
+    )
+    for shots in shots_and_segments:
         for shot in shots:
             for rel, _ in shot.media():
                 media = (project.root / rel).resolve()
-                keep.update({media, media.with_suffix(".json")})
+                # A segment's record, and the captions burned into it, sit beside it.
+                keep.update({media, media.with_suffix(".json"), media.with_suffix(".ass")})
     if render is not None:
         keep.update((project.root / rel).resolve() for rel, _ in render.outputs())
     return keep

@@ -60,7 +60,6 @@ def join(
             out = folder / f"{key[:24]}.mp4"
             segment = reusable_shot(ctx, Segment, out.with_suffix(".json"), key)
             if segment is None:
-                ctx.progress.log(f"lipsync: {style} into shot {index + 1}")
                 with atomic_path(out) as tmp:
                     ffmpeg.run(
                         filtergraph.transition_args(
@@ -118,7 +117,6 @@ def bumper(
     found = reusable_shot(ctx, Segment, out.with_suffix(".json"), key)
     if found is not None:
         return [found]
-    ctx.progress.log(f"lipsync: {which}")
     size: dict[str, Any] = {"width": width, "height": height, "fps": FPS, "frames": frames}
     with atomic_path(out) as tmp:
         if clip is not None:

@@ -4,6 +4,7 @@ once in final quality as a segment that render joins by stream copy; cached per 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -23,7 +24,7 @@ from personaforge.fsutil import atomic_path, atomic_write_text, canonical_hash, 
 from personaforge.media import compose, ffmpeg
 from personaforge.media.encoding import segment_settings_key
 from personaforge.media.filtergraph import ClipFile, FramePipe
-from personaforge.progress import NullProgress, Progress
+from personaforge.progress import NullProgress, Progress, StageBar
 from personaforge.stages import brandkit, faces, joins, segments
 from personaforge.stages.common import (
     Context,
@@ -87,11 +88,13 @@ def run(ctx: Context) -> StageResult:
         for index, spoken in enumerate(speech.shots)
     ]
     _prefetch_sources(ctx, animator, plans, width, height)
-    for index, (spoken, animation, ass, key, (keep_in, keep_out)) in enumerate(plans):
+    # One bar for the stage; each shot's encode moves it within that shot's step.
+    bar = StageBar(ctx.progress, "lipsync", total=len(plans))
+    outer, ctx = ctx, dataclasses.replace(ctx, progress=bar)
+    for spoken, animation, ass, key, (keep_in, keep_out) in plans:
         out = folder / f"{key[:24]}.mp4"
         clip = reusable_shot(ctx, Clip, out.with_suffix(".json"), key)
         if clip is None:
-            ctx.progress.log(f"lipsync: shot {index + 1}/{len(speech.shots)} ({spoken.kind})")
             ass_path = None
             if ass is not None:
                 ass_path = out.with_suffix(".ass")
@@ -125,9 +128,15 @@ def run(ctx: Context) -> StageResult:
         else:
             reused += 1
         clips.append(clip.model_copy(update={"id": spoken.id}))
-    joined = joins.join(ctx, clips, cuts, ins)
-    intro = joins.bumper(ctx, kit, "intro", width, height, ins)
-    outro = joins.bumper(ctx, kit, "outro", width, height, ins)
+        bar.shot_done()
+    try:
+        # Transitions and bumpers finish the last step of the same bar.
+        joined = joins.join(ctx, clips, cuts, ins)
+        intro = joins.bumper(ctx, kit, "intro", width, height, ins)
+        outro = joins.bumper(ctx, kit, "outro", width, height, ins)
+    finally:
+        bar.close()
+    ctx = outer
     manifest = LipsyncManifest(
         **recorded_fields(ins, animator.name, animator.version),
         width=width,

@@ -3,6 +3,7 @@ under them, loudness-normalised in two passes; write the .vtt/.srt from the same
 
 from __future__ import annotations
 
+import dataclasses
 import wave
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from personaforge.fsutil import atomic_path, atomic_write_text, canonical_hash, 
 from personaforge.media import ffmpeg, filtergraph
 from personaforge.media.filtergraph import Loudness, LoudnessTarget, MusicBed
 from personaforge.media.thumbnail import THUMBNAIL_SIZES, make_thumbnail, persona_frame
+from personaforge.progress import StageBar
 from personaforge.stages import brandkit
 from personaforge.stages.common import (
     Context,
@@ -109,7 +111,11 @@ def run(ctx: Context) -> StageResult:
     # peaks would pass the ceiling they are limited first; limiting takes some loudness
     # with it, so the limited mix is measured (and the limit lowered by what is still
     # missing, a pass or two more: audio passes are cheap beside the video).
+    # One bar for the stage: measuring the loudness, then assembling the video.
+    bar = StageBar(ctx.progress, "render", total=2)
+    outer, ctx = ctx, dataclasses.replace(ctx, progress=bar)
     measured = _measure(ctx, narration, music, duration, None)
+    bar.shot_done()
     ceiling = target.ceiling(measured)
     attempt = 0
     while ceiling is not None:
@@ -137,6 +143,9 @@ def run(ctx: Context) -> StageResult:
             task="assembling",
             what="assembling the video failed",
         )
+    bar.shot_done()
+    bar.close()
+    ctx = outer
     # The sidecars are written once the video exists, so a failed render leaves the old
     # video and captions together.
     vtt = project.build / f"{slug}.vtt"

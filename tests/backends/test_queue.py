@@ -24,6 +24,10 @@ ACCESS_KEY = "pf-queue-access-1f2e"
 SECRET_KEY = "pf-queue-secret-never-shown-9a8b"
 
 
+# What publishing one video uploads.
+PER_VIDEO = (".mp4", ".vtt", ".srt", ".jpg", ".chapters.txt")
+
+
 def _env(moto: str, redis_url: str, home: Path, **extra: str) -> dict[str, str]:
     return {
         "HOME": str(home), "XDG_CACHE_HOME": str(home / "cache"),
@@ -168,15 +172,19 @@ def test_two_workers_one_killed_every_video_published_once(
     # It resumed: every speech shot and at least one clip came from the shared cache.
     assert killed["reused"]["speak"] >= 3 and killed["reused"]["lipsync"] >= 1, killed
 
-    # Every video published exactly once: one content-hash folder per video, three files each.
+    # Every video published exactly once: one content-hash folder per video, each with the
+    # video, its captions (vtt, srt), thumbnail and chapters.
     listed = s3_client.list_objects_v2(Bucket=bucket, Prefix="videos/")
     keys = [o["Key"] for o in listed.get("Contents", [])]
     published = [k for k in keys if not k.startswith(("videos/bundles/", "videos/shotcache/"))]
     folders = {k.rsplit("/", 1)[0] for k in published}
-    assert len(folders) == 3 and len(published) == 9, published
+    assert len(folders) == 3 and len(published) == 3 * len(PER_VIDEO), published
+    for folder in folders:
+        names = sorted(k.rsplit("/", 1)[1] for k in published if k.startswith(folder + "/"))
+        assert names == sorted(f"tiny-test{ext}" for ext in PER_VIDEO), names
     for job_id in ids:
         urls = jobs[job_id]["published"]
-        assert len(urls) == 3 and all(u.startswith("http://127.0.0.1:") for u in urls)
+        assert len(urls) == len(PER_VIDEO) and all(u.startswith("http://127.0.0.1:") for u in urls)
         mp4 = next(u for u in urls if ".mp4?" in u)
         key = urlsplit(mp4).path.split("/", 2)[2]
         body = s3_client.get_object(Bucket=bucket, Key=key)["Body"].read()
@@ -232,7 +240,7 @@ def test_a_worker_dying_on_another_machine_is_noticed_by_its_heartbeat(
     err = _stop_when_done(c)
     shown = json.loads(run_cli("jobs", job_id, "--json", env=env).stdout)
     assert shown["status"] == "finished", (shown, err)
-    assert shown["attempts"] == 2 and len(shown["published"]) == 3
+    assert shown["attempts"] == 2 and len(shown["published"]) == len(PER_VIDEO)
     assert _meta(redis_url, job_id)["reused"]["lipsync"] >= 1
 
 
