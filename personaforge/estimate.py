@@ -18,6 +18,10 @@ from personaforge.costs import PRICES_AS_OF, Billing, bill, summarize
 from personaforge.errors import PersonaForgeError
 from personaforge.stages.common import Context, load_recorded, reusable_shot, why_rerun
 
+# Shot kinds with the persona on screen, made by the lip-sync backend (the others are drawn
+# by the render itself, and bill nothing): as stages/lipsync.py's PERSONA_KINDS.
+PERSONA_KINDS: Final = frozenset({"talking", "lower_third", "pip"})
+
 WORDS_PER_SECOND: Final = 2.5  # speech at about 150 words a minute
 CHARS_PER_TOKEN: Final = 3.5  # English prose and JSON, on the high side of Claude's tokenizer
 
@@ -128,7 +132,7 @@ def _gpu(provider: str, per_shot_s: float, per_audio_s: float) -> Estimator:
     shot's length). Title cards are drawn locally and cost nothing."""
 
     def estimate(work: StageWork) -> list[Billing]:
-        talking = [s for s in work.shots if s.kind != "title"]
+        talking = [s for s in work.shots if s.kind in PERSONA_KINDS]
         gpu = sum(per_shot_s + per_audio_s * s.seconds for s in talking)
         return [bill(provider, "gpu_second", round(gpu, 1), estimated=True)] if talking else []
 
@@ -222,17 +226,12 @@ def _speak_reusable(ctx: Context, shots: list[PlannedShot]) -> dict[int, SpokenS
 
 
 def _lipsync_reusable(ctx: Context, spoken: dict[int, SpokenShot]) -> set[int]:
-    """Shots whose clip is already made, by index (only shots whose speech is known can be
-    checked), keyed as the lipsync stage keys them."""
-    from personaforge.core.models import FPS, Clip
+    """Shots whose paid clip is already made, by index (only shots whose speech is known can
+    be checked), keyed as the lipsync stage keys them."""
+    from personaforge.core.models import FPS
     from personaforge.stages import faces, lipsync
 
-    shot_key: Callable[[SpokenShot, dict[str, str]], str] | None = getattr(
-        lipsync, "_shot_key", None
-    )
-    if ctx.force or not spoken or shot_key is None:
-        # Without the stage's own key function a clip cannot be proven made: count it as
-        # to be made (high, never low).
+    if ctx.force or not spoken:
         return set()
     w, h = ctx.project.frame_size(ctx.video)
     try:
@@ -244,13 +243,7 @@ def _lipsync_reusable(ctx: Context, spoken: dict[int, SpokenShot]) -> set[int]:
         }
     except PersonaForgeError:
         return set()
-    found: set[int] = set()
-    for i, done in spoken.items():
-        key = shot_key(done, ins)
-        path = ctx.project.build / lipsync.CLIP_DIR / f"{key[:24]}.json"
-        if reusable_shot(ctx, Clip, path, key) is not None:
-            found.add(i)
-    return found
+    return {i for i, done in spoken.items() if lipsync.source_clip_made(ctx, done, ins)}
 
 
 def estimate(
@@ -310,7 +303,7 @@ def estimate(
         bills = estimator(work) if (runs and estimator) else []
         requests = 0
         if bills:  # a paid backend: one request to plan, one per shot to speak or lip-sync
-            paid = [w for w in todo if stage != "lipsync" or w.kind != "title"]
+            paid = [w for w in todo if stage != "lipsync" or w.kind in PERSONA_KINDS]
             requests = 1 if stage == "plan" else len(paid)
         out.append(
             StageEstimate(
@@ -364,8 +357,8 @@ def _time(stage: str, backend: str, runs: bool, todo: list[ShotWork], duration: 
         return PUBLISH_S
     per_shot, per_second = TIMES.get(backend, (5.0, 1.0))
     if stage == "lipsync":
-        talking = [w for w in todo if w.kind != "title"]
-        titles = [w for w in todo if w.kind == "title"]
+        talking = [w for w in todo if w.kind in PERSONA_KINDS]
+        titles = [w for w in todo if w.kind not in PERSONA_KINDS]
         drawn = sum(0.3 * w.seconds for w in titles)
         return drawn + sum(per_shot + per_second * w.seconds for w in talking)
     return sum(per_shot + per_second * w.seconds for w in todo)

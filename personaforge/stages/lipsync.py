@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -149,6 +149,39 @@ def run(ctx: Context) -> StageResult:
     return StageResult("lipsync", path, True, reason, shots=len(clips), reused=reused)
 
 
+def animation_key(spoken: SpokenShot, ins: Mapping[str, str]) -> str:
+    """What the animator is asked to make for a shot (``ins``: the stage's inputs, of which
+    ``look``, ``frame``, ``lipsync`` and ``title_card`` count)."""
+    return canonical_hash(
+        {
+            "kind": spoken.kind,
+            "audio": spoken.audio_sha256,
+            "visemes": canonical_hash([v.model_dump() for v in spoken.visemes]),
+            "text": spoken.text,
+            "frames": spoken.frames,
+            "emotion": spoken.emotion,
+            "emotion_curve": [p.model_dump() for p in spoken.emotion_curve],
+            "camera": spoken.camera,
+            "look": ins["look"],
+            "frame": ins["frame"],
+            "backend": _drawn_by(spoken.kind, ins),
+        }
+    )
+
+
+def source_clip_made(ctx: Context, spoken: SpokenShot, ins: Mapping[str, str]) -> bool:
+    """True if a clip-returning (paid) backend's clip for this shot is already made, so that
+    estimates count only the clips a run would pay for; False for a shot it never makes."""
+    if spoken.kind not in PERSONA_KINDS:
+        return False
+    width, height = (int(n) for n in ins["frame"].split("@")[0].split("x"))
+    if spoken.kind == "pip":
+        width, height = compose.inset_size(width, height)
+    key = canonical_hash({"animation": animation_key(spoken, ins), "size": [width, height]})
+    path = ctx.project.build / SOURCE_DIR / f"{key[:24]}.json"
+    return reusable_shot(ctx, Clip, path, key) is not None
+
+
 class _ShotPlan(NamedTuple):
     spoken: SpokenShot
     animation: str  # what the animator is asked for
@@ -172,21 +205,7 @@ def _plan_shot(
     keep_out = cuts[index + 1][1] if index + 1 < len(cuts) else 0
     # What the animator (a paid cloud backend, maybe) is asked for: nothing of the brand,
     # the b-roll or the captions, so changing those never pays for the persona again.
-    animation = canonical_hash(
-        {
-            "kind": spoken.kind,
-            "audio": spoken.audio_sha256,
-            "visemes": canonical_hash([v.model_dump() for v in spoken.visemes]),
-            "text": spoken.text,
-            "frames": spoken.frames,
-            "emotion": spoken.emotion,
-            "emotion_curve": [p.model_dump() for p in spoken.emotion_curve],
-            "camera": spoken.camera,
-            "look": ins["look"],
-            "frame": ins["frame"],
-            "backend": _drawn_by(spoken.kind, ins),
-        }
-    )
+    animation = animation_key(spoken, ins)
     picture = canonical_hash(
         {
             "animation": animation,
@@ -348,7 +367,7 @@ def _persona_frames(
     return compose.video_frames(clip, width, height, spoken.frames, FPS), source.billing
 
 
-def _drawn_by(kind: str, ins: dict[str, str]) -> str:
+def _drawn_by(kind: str, ins: Mapping[str, str]) -> str:
     if kind in PERSONA_KINDS:
         return ins["lipsync"]
     return ins["title_card"]

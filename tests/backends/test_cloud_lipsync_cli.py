@@ -79,6 +79,18 @@ def test_sadtalker_video_end_to_end_with_cost_and_no_secret(
     again = run_cli("make-video", str(folder), "--no-publish", "--json", "--quiet", env=env)
     assert again.returncode == 0 and server.count("POST", "/v1/predictions") == talking
 
+    # A caption change re-encodes the segments but never pays for the clips again, and the
+    # estimate says so before the run.
+    video = folder / "video.yaml"
+    video.write_text(video.read_text() + "captions: {style: boxed}\n")
+    est = json.loads(run_cli("estimate", str(folder), "--json", env=env).stdout)
+    assert est["stages"]["lipsync"]["would_run"] and est["stages"]["lipsync"]["requests"] == 0
+    assert est["stages"]["lipsync"]["usd"] == 0
+    restyled = run_cli("make-video", str(folder), "--no-publish", "--json", "--quiet", env=env)
+    assert restyled.returncode == 0, restyled.stderr
+    assert json.loads(restyled.stdout)["stages"]["lipsync"]["status"] == "ran"
+    assert server.count("POST", "/v1/predictions") == talking
+
 
 def test_a_missing_replicate_token_is_one_line_before_any_work(tmp_path: Path) -> None:
     folder = _photo_project(tmp_path / "p", "sadtalker")
