@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, overload
@@ -11,6 +12,18 @@ from personaforge.backends.base import LipsyncBackend, Planner, TTSBackend
 from personaforge.errors import MissingDependencyError, PersonaForgeError
 
 Kind = Literal["plan", "speak", "lipsync"]
+
+# The modules each optional extra installs. Backends import their SDK lazily (importing an SDK
+# can take seconds), so the registry checks these are there when a backend is chosen: a
+# missing one is an install hint before any work, never a crash halfway.
+EXTRA_MODULES: dict[str, tuple[str, ...]] = {
+    "elevenlabs": ("elevenlabs",),
+    "claude": ("anthropic",),
+    "replicate": ("replicate",),
+    "runpod": ("runpod", "boto3"),
+    "r2": ("boto3",),
+    "queue": ("rq", "redis", "boto3"),
+}
 
 
 @dataclass(frozen=True)
@@ -87,10 +100,15 @@ def resolve(kind: Kind, name: str) -> Callable[..., Any]:
             field=f"backends.{kind}",
         )
     module_name, _, attr = entry.target.partition(":")
+    hint = f"pip install 'personaforge[{entry.extra}]'" if entry.extra else None
+    for needed in EXTRA_MODULES.get(entry.extra or "", ()):
+        if importlib.util.find_spec(needed) is None:
+            raise MissingDependencyError(
+                f"the {kind} backend {name!r} needs {needed}", hint=hint
+            ) from None
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
-        hint = f"pip install 'personaforge[{entry.extra}]'" if entry.extra else None
         raise MissingDependencyError(
             f"the {kind} backend {name!r} needs {exc.name or 'a missing package'}", hint=hint
         ) from None

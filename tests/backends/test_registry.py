@@ -39,3 +39,21 @@ def test_missing_package_gives_the_install_hint(monkeypatch: pytest.MonkeyPatch)
         registry.resolve("speak", "cloudvoice")
     assert info.value.hint == "pip install 'personaforge[r2]'"
     assert "personaforge_missing_pkg" in info.value.message
+
+
+def test_an_sdk_imported_lazily_is_checked_when_the_backend_is_chosen(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The backend's own module imports fine; the SDK it imports later is what is missing.
+    entry = registry.Entry("personaforge.backends.tts.piper:PiperTTS", "a cloud voice", "cloudx")
+    monkeypatch.setitem(registry.REGISTRY["speak"], "cloudvoice", entry)
+    monkeypatch.setitem(registry.EXTRA_MODULES, "cloudx", ("personaforge_no_such_sdk",))
+    with pytest.raises(MissingDependencyError) as info:
+        registry.resolve("speak", "cloudvoice")
+    assert info.value.hint == "pip install 'personaforge[cloudx]'"
+    assert "personaforge_no_such_sdk" in info.value.message
+
+
+def test_every_extra_a_backend_names_lists_its_modules() -> None:
+    extras = {e.extra for entries in registry.REGISTRY.values() for e in entries.values()}
+    assert extras - {None} <= set(registry.EXTRA_MODULES)
