@@ -12,6 +12,7 @@ from typing import Any, Final, Generic, TypeVar
 from personaforge.backends.cloud import RemoteError, base_url, require_key
 from personaforge.core.models import Director
 from personaforge.costs import Billing, bill
+from personaforge.envnum import env_number
 from personaforge.errors import MissingDependencyError, PersonaForgeError
 
 T = TypeVar("T")
@@ -42,12 +43,7 @@ def sdk() -> Any:
 
 
 def max_retries(env: Mapping[str, str]) -> int:
-    raw = env.get(RETRIES_VAR, "").strip()
-    try:
-        value = int(raw) if raw else DEFAULT_RETRIES
-    except ValueError:
-        raise PersonaForgeError(f"{RETRIES_VAR} must be a whole number, got {raw!r}") from None
-    return max(0, min(MAX_RETRIES, value))
+    return int(env_number(env, RETRIES_VAR, DEFAULT_RETRIES, whole=True, low=0, high=MAX_RETRIES))
 
 
 class Claude:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
+from personaforge.envnum import env_number
 from personaforge.errors import PersonaForgeError
 from personaforge.fsutil import atomic_write_text
 
@@ -61,14 +62,7 @@ class RetryPolicy:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **kw: Any) -> RetryPolicy:
         env = os.environ if env is None else env
-        raw = env.get("PERSONAFORGE_RETRY_SCALE", "").strip()
-        try:
-            scale = float(raw) if raw else 1.0
-        except ValueError:
-            raise PersonaForgeError(
-                f"PERSONAFORGE_RETRY_SCALE must be a number, got {raw!r}"
-            ) from None
-        return cls(scale=max(0.0, scale), **kw)
+        return cls(scale=env_number(env, "PERSONAFORGE_RETRY_SCALE", 1.0, low=0.0), **kw)
 
     def delay(self, attempt: int) -> float:
         return self.rng.uniform(0, min(self.cap_s, self.base_s * 2**attempt)) * self.scale
@@ -278,14 +272,7 @@ def upload(
 def concurrency(env: Mapping[str, str], default: int = 4) -> int:
     """How many remote jobs may run at once (``PERSONAFORGE_CLOUD_CONCURRENCY``, at least 1):
     accounts cap concurrent jobs, and a long video should not queue its shots one by one."""
-    raw = env.get("PERSONAFORGE_CLOUD_CONCURRENCY", "").strip()
-    try:
-        value = int(raw) if raw else default
-    except ValueError:
-        raise PersonaForgeError(
-            f"PERSONAFORGE_CLOUD_CONCURRENCY must be a whole number, got {raw!r}"
-        ) from None
-    return max(1, value)
+    return int(env_number(env, "PERSONAFORGE_CLOUD_CONCURRENCY", default, whole=True, low=1))
 
 
 def run_bounded(tasks: list[Callable[[], T]], limit: int) -> list[T]:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from personaforge.backends.cloud import RemoteError
+from personaforge.envnum import env_number
 from personaforge.errors import MissingDependencyError, PersonaForgeError
 
 HOST = socket.gethostname()
@@ -122,11 +123,7 @@ def make_video_job(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def _seconds(name: str, default: float) -> float:
-    raw = os.environ.get(name, "").strip()
-    try:
-        return max(0.5, float(raw)) if raw else default
-    except ValueError:
-        raise PersonaForgeError(f"{name} must be a number of seconds, got {raw!r}") from None
+    return env_number(os.environ, name, default, unit="seconds", low=0.5)
 
 
 def _pid_alive(pid: int) -> bool:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from personaforge.backends.base import AnimationRequest, LipsyncSetup
 from personaforge.backends.cloud import FINAL_STATES, JobJournal, JobState, RetryPolicy, poll_job
+from personaforge.envnum import env_number
 from personaforge.errors import PersonaForgeError
 from personaforge.fsutil import atomic_path, canonical_hash, sha256_file
 
@@ -16,14 +17,7 @@ DEFAULT_TIMEOUT_S = 1800.0
 
 def timeout_s(env: Mapping[str, str]) -> float:
     """The most time to wait for one remote clip (``PERSONAFORGE_JOB_TIMEOUT_S``)."""
-    raw = env.get("PERSONAFORGE_JOB_TIMEOUT_S", "").strip()
-    try:
-        value = float(raw) if raw else DEFAULT_TIMEOUT_S
-    except ValueError:
-        raise PersonaForgeError(
-            f"PERSONAFORGE_JOB_TIMEOUT_S must be a number of seconds, got {raw!r}"
-        ) from None
-    return max(0.0, value)
+    return env_number(env, "PERSONAFORGE_JOB_TIMEOUT_S", DEFAULT_TIMEOUT_S, unit="seconds", low=0.0)
 
 
 def poll_interval(policy: RetryPolicy) -> float:

@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import quote
 
 from personaforge.backends.storage.local import check_key
+from personaforge.envnum import env_number
 from personaforge.errors import MissingDependencyError, PersonaForgeError
 from personaforge.fsutil import atomic_path, sha256_file
 
@@ -337,11 +338,9 @@ def _attempts() -> int:
 
 
 def _mb(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name, "").strip()
-    try:
-        return max(5 * MB, int(float(raw) * MB)) if raw else default
-    except ValueError:
-        raise PersonaForgeError(f"{name} must be a number of MiB, got {raw!r}") from None
+    if not env.get(name, "").strip():
+        return default
+    return max(5 * MB, int(env_number(env, name, 0, unit="MiB") * MB))
 
 
 def _error_code(exc: BaseException) -> str:

@@ -32,6 +32,7 @@ from personaforge.backends.cloud import (
 from personaforge.backends.tts.piper import token_times
 from personaforge.core.models import ELEVENLABS_DEFAULT_VOICE, Voice
 from personaforge.costs import bill
+from personaforge.envnum import env_number
 from personaforge.errors import PersonaForgeError
 from personaforge.fsutil import atomic_write_text
 from personaforge.text.normalize import Token, spoken_text, tokenize
@@ -309,11 +310,7 @@ class ElevenLabsTTS:
         return RetryPolicy.from_env(self.env)
 
     def _timeout(self) -> int:
-        raw = self.env.get(TIMEOUT_VAR, "").strip()
-        try:
-            return max(1, int(float(raw))) if raw else 120
-        except ValueError:
-            raise PersonaForgeError(f"{TIMEOUT_VAR} must be a number of seconds") from None
+        return max(1, int(env_number(self.env, TIMEOUT_VAR, 120, unit="seconds")))
 
     def _classify(self, exc: BaseException) -> Fault | None:
         return classify(exc, secret=self.env.get(KEY_VAR, "").strip())
