@@ -6,8 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from personaforge.backends.base import AnimationRequest
-from personaforge.media import ffmpeg
-from personaforge.media.encoding import INTERMEDIATE_VIDEO_ARGS
+from personaforge.backends.lipsync.frames import encode_clip
 from personaforge.progress import Progress
 
 
@@ -31,15 +30,4 @@ class AvatarLipsync:
         return animator.frames(request.visemes, request.frames)
 
     def render(self, request: AnimationRequest, audio: Path, out: Path, progress: Progress) -> None:
-        ffmpeg.encode_frames(
-            self.frames(request, audio),
-            width=request.width,
-            height=request.height,
-            fps=request.fps,
-            out_args=INTERMEDIATE_VIDEO_ARGS,
-            out=out,
-            n_frames=request.frames,
-            progress=progress,
-            task="animating",
-            what="encoding the avatar clip failed",
-        )
+        encode_clip(self, request, audio, out, progress)

@@ -6,9 +6,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from personaforge.backends.base import AnimationRequest, LipsyncSetup
+from personaforge.backends.lipsync.frames import encode_clip
 from personaforge.errors import PersonaForgeError
-from personaforge.media import ffmpeg
-from personaforge.media.encoding import INTERMEDIATE_VIDEO_ARGS
 from personaforge.media.photo import PhotoAnimator, Portrait, load_portrait
 from personaforge.progress import Progress
 
@@ -59,15 +58,4 @@ class PhotoLipsync:
         return self.animator(request).frames(request.visemes, request.frames)
 
     def render(self, request: AnimationRequest, audio: Path, out: Path, progress: Progress) -> None:
-        ffmpeg.encode_frames(
-            self.frames(request, audio),
-            width=request.width,
-            height=request.height,
-            fps=request.fps,
-            out_args=INTERMEDIATE_VIDEO_ARGS,
-            out=out,
-            n_frames=request.frames,
-            progress=progress,
-            task="animating",
-            what="encoding the photo clip failed",
-        )
+        encode_clip(self, request, audio, out, progress)
