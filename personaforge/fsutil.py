@@ -6,9 +6,7 @@ import contextlib
 import hashlib
 import json
 import os
-import signal
-import tempfile
-import threading
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -33,43 +31,22 @@ def _check_dir_writable(folder: Path) -> None:
         raise PersonaForgeError("folder is not writable", file=folder)
 
 
-def _hold_sigint() -> set[int | signal.Signals] | None:
-    """Block SIGINT in the main thread (where Python raises KeyboardInterrupt); the previous
-    mask, or None where there is nothing to block."""
-    if threading.current_thread() is not threading.main_thread() or not hasattr(
-        signal, "pthread_sigmask"
-    ):
-        return None
-    return signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-
-
-def _release_sigint(held: set[int | signal.Signals] | None) -> None:
-    if held is not None:
-        signal.pthread_sigmask(signal.SIG_SETMASK, held)
-
-
 @contextlib.contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
     """Yield a temp path beside ``target``; rename it into place only if the block succeeds."""
     target = Path(target)
     _check_dir_writable(target.parent)
-    # A Ctrl-C between creating the temp file and entering the cleanup below would leave the
-    # file behind: hold SIGINT back until the cleanup covers it.
-    held = _hold_sigint()
+    # The name is chosen before the file exists and the file is made inside the cleanup's
+    # reach (one call, O_EXCL), so a Ctrl-C at any moment leaves no temp file behind.
+    tmp_path = target.parent / f".{target.stem}.{secrets.token_hex(8)}.tmp{target.suffix}"
     try:
-        fd, tmp = tempfile.mkstemp(
-            prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}", dir=target.parent
-        )
-        os.close(fd)
-    except OSError as exc:
-        _release_sigint(held)
-        raise PersonaForgeError(f"cannot write: {exc.strerror}", file=target) from None
-    tmp_path = Path(tmp)
-    try:
-        _release_sigint(held)  # a Ctrl-C held back is raised here, inside the cleanup's reach
+        try:
+            os.close(os.open(tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except OSError as exc:
+            raise PersonaForgeError(f"cannot write: {exc.strerror}", file=target) from None
         yield tmp_path
         try:
-            # mkstemp makes 0600 files; the result should have the mode any new file gets.
+            # The temp file is made 0600; the result should have the mode any new file gets.
             os.chmod(tmp_path, 0o666 & ~_current_umask())
             os.replace(tmp_path, target)
         except OSError as exc:

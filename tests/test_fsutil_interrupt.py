@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import tempfile
 import threading
 from pathlib import Path
 from typing import Any
@@ -14,20 +13,20 @@ import pytest
 from personaforge.fsutil import atomic_write_text
 
 
-@pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="no signal masks here")
 def test_ctrl_c_right_after_the_temp_file_is_made_leaves_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     if threading.current_thread() is not threading.main_thread():
         pytest.skip("signals reach only the main thread")
-    real = tempfile.mkstemp
+    real = os.open
 
-    def mkstemp_then_ctrl_c(*args: Any, **kwargs: Any) -> tuple[int, str]:
-        made = real(*args, **kwargs)
-        os.kill(os.getpid(), signal.SIGINT)  # the user presses Ctrl-C just now
-        return made
+    def open_then_ctrl_c(path: Any, *args: Any, **kwargs: Any) -> int:
+        fd = real(path, *args, **kwargs)
+        if str(path).endswith(".tmp.ass"):
+            os.kill(os.getpid(), signal.SIGINT)  # the user presses Ctrl-C just now
+        return fd
 
-    monkeypatch.setattr(tempfile, "mkstemp", mkstemp_then_ctrl_c)
+    monkeypatch.setattr(os, "open", open_then_ctrl_c)
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         with pytest.raises(KeyboardInterrupt):
