@@ -60,9 +60,13 @@ def _garbage(project: Project, keep: set[Path]) -> list[Path]:
                     found.append(path)
     if build.is_dir():
         for path in sorted(build.iterdir()):
-            leftover = ".tmp" in path.name and path.name.startswith(".")
             old_final = path.suffix in FINAL_SUFFIXES and path.resolve() not in keep
-            if path.is_file() and (leftover or old_final):
+            if path.is_file() and old_final:
+                found.append(path)
+        # Temp files a killed run left anywhere in build/ (render/, clips/source/ too): under
+        # the project's lock no run is writing them.
+        for path in sorted(build.rglob(".*.tmp*")):
+            if path.is_file() and path not in found:
                 found.append(path)
     return found
 
