@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -17,8 +18,15 @@ M = TypeVar("M", bound=BaseModel)
 Loc = tuple[Any, ...]
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate keys instead of silently keeping the last."""
+# libyaml's C scanner and emitter where PyYAML was built with it (the wheels are): the recorded
+# manifests hold every word and viseme of the video, and the pure-Python parser took seconds
+# to read them. Same safe constructor and resolver either way.
+_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_SafeDumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class _UniqueKeyLoader(_SafeLoader):  # type: ignore[misc,valid-type]
+    """The safe loader, refusing duplicate keys instead of silently keeping the last."""
 
 
 def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
@@ -90,9 +98,7 @@ def _unwrap_model(ann: Any) -> Any:
 def line_of(path: Path, loc: Loc) -> int | None:
     """The line of ``loc`` (or of its deepest part that exists) in the YAML file at ``path``."""
     try:
-        lines = _line_map(
-            yaml.compose(path.read_text(encoding="utf-8-sig"), Loader=yaml.SafeLoader)
-        )
+        lines = _line_map(yaml.compose(path.read_text(encoding="utf-8-sig"), Loader=_SafeLoader))
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return None
     return next((lines[loc[:n]] for n in range(len(loc), -1, -1) if loc[:n] in lines), None)
@@ -109,14 +115,18 @@ def format_loc(loc: Loc) -> str:
 
 
 def validate_data(
-    model: type[M], data: Any, *, file: Path | None, lines: dict[Loc, int] | None = None
+    model: type[M],
+    data: Any,
+    *,
+    file: Path | None,
+    lines: dict[Loc, int] | Callable[[], dict[Loc, int]] | None = None,
 ) -> M:
     """``data`` as ``model``, or one PersonaForgeError naming the first bad field (and its
-    line, where ``lines`` maps fields to lines of ``file``)."""
-    lines = lines or {}
+    line, where ``lines`` maps fields to lines of ``file``, or makes that map on demand)."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:
+        lines = (lines() if callable(lines) else lines) or {}
         err = exc.errors()[0]
         # pydantic adds union-member names to loc; keep only the keys that exist in the file.
         loc: Loc = tuple(
@@ -154,7 +164,6 @@ def load_model(model: type[M], path: Path) -> M:
     except OSError as exc:
         raise PersonaForgeError(f"cannot read file: {exc.strerror}", file=path) from None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -167,10 +176,13 @@ def load_model(model: type[M], path: Path) -> M:
         data = {}
     if not isinstance(data, dict):
         raise PersonaForgeError("expected a mapping of keys at the top level", file=path, line=1)
-    return validate_data(model, data, file=path, lines=_line_map(node))
+    # The lines of the fields are only needed to report a bad one: parsed again then.
+    return validate_data(
+        model, data, file=path, lines=lambda: _line_map(yaml.compose(text, Loader=_SafeLoader))
+    )
 
 
 def dump_model(model: BaseModel, path: Path) -> None:
     data = model.model_dump(mode="json", exclude_none=True)
-    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+    text = yaml.dump(data, Dumper=_SafeDumper, sort_keys=False, allow_unicode=True, width=100)
     atomic_write_text(path, text)
