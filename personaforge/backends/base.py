@@ -136,6 +136,15 @@ class FrameSource(Protocol):
 
 
 @runtime_checkable
+class Yuv420Source(FrameSource, Protocol):
+    """A frame source that can also draw its frames straight as yuv420p (BT.601, limited range:
+    what ffmpeg's own rgb24 conversion gives) for an even frame size: half the bytes to pipe,
+    and no conversion left for ffmpeg."""
+
+    def frames_yuv420p(self, request: AnimationRequest, audio: Path) -> Iterator[bytes]: ...
+
+
+@runtime_checkable
 class Storage(Protocol):
     """Where published files go."""
 

@@ -8,6 +8,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import astuple, dataclass
 
+import cv2
 import numpy as np
 from numpy.typing import NDArray
 from PIL import Image, ImageDraw
@@ -93,6 +94,24 @@ _TONGUE: Color = (206, 94, 108)
 _BAYER4 = (
     (np.array([[0, 8, 2, 10], [12, 4, 14, 6], [3, 11, 1, 9], [15, 7, 13, 5]]) - 7.5) / 16
 ).astype(np.float32)
+
+
+# How many breath lifts of the still frame are kept (each one frame of memory).
+_LIFTS_KEPT = 6
+# How many drawn eyes and mouths are kept for frames that show them again (small crops).
+_FEATURES_KEPT = 48
+
+
+def _planes(
+    yuv: NDArray[np.uint8], width: int, height: int
+) -> tuple[NDArray[np.uint8], NDArray[np.uint8], NDArray[np.uint8]]:
+    """Views of a yuv420p frame's (h * 3/2, w) buffer as its Y, U and V planes."""
+    quarter = (height // 2) * (width // 2)
+    flat = yuv.reshape(-1)
+    y = flat[: width * height].reshape(height, width)
+    u = flat[width * height : width * height + quarter].reshape(height // 2, width // 2)
+    v = flat[width * height + quarter :].reshape(height // 2, width // 2)
+    return y, u, v
 
 
 def _hex(c: str) -> Color:
@@ -349,10 +368,9 @@ class AvatarAnimator:
         # The backdrop is only needed while building: afterwards at most the output buffer
         # and one cached layer (plus small face crops) stay in memory.
         bg = self._background()
-        if self.camera == "static":
-            self._build_static(bg)
-        else:
+        if self.camera != "static":
             self._build_moving(bg)
+        self._build_static(bg)
 
     # ------------------------------------------------------------------ public
 
@@ -362,6 +380,13 @@ class AvatarAnimator:
         The mouth at frame i shows the viseme active at t = i/fps, blended over a short
         co-articulation window; the output is deterministic for the same inputs and seed.
         """
+        for t, mouth, progress in self._timeline(visemes, n_frames):
+            yield self._render(t, mouth, progress).tobytes()
+
+    def _timeline(
+        self, visemes: Sequence[tuple[float, str]], n_frames: int
+    ) -> Iterator[tuple[float, FloatArray, float]]:
+        """Per frame: its time, blended mouth shape and progress through the shot."""
         keys = sorted(
             ((float(t), _BY_LOWER.get(v.lower(), "sil")) for t, v in visemes), key=lambda kv: kv[0]
         )
@@ -370,8 +395,18 @@ class AvatarAnimator:
         last = max(1, n_frames - 1)
         for i in range(n_frames):
             t = i / self.fps
-            mouth = self._blend(times, shapes, t)
-            yield self._render(t, mouth, i / last).tobytes()
+            yield t, self._blend(times, shapes, t), i / last
+
+    def frames_yuv420p(
+        self, visemes: Sequence[tuple[float, str]], n_frames: int
+    ) -> Iterator[bytes]:
+        """The frames of ``frames``, as yuv420p (BT.601, limited range, as ffmpeg converts
+        rgb24): half the bytes, and the camera moves cost half as much. Needs an even size."""
+        if self.width % 2 or self.height % 2:
+            raise ValueError(f"yuv420p needs an even frame size, not {self.width}x{self.height}")
+        self._yuv = np.empty((self.height * 3 // 2, self.width), np.uint8)
+        for t, mouth, progress in self._timeline(visemes, n_frames):
+            yield self._render_yuv(t, mouth, progress).tobytes()
 
     def frame(self, t: float, viseme: str = "sil", *, progress: float = 0.0) -> Frame:
         """One frame at time ``t`` showing ``viseme`` unblended, as an (h, w, 3) uint8 copy."""
@@ -473,8 +508,12 @@ class AvatarAnimator:
 
     # ------------------------------------------------------------------ layers
 
-    def _unit_box(self, x0: float, y0: float, x1: float, y1: float) -> tuple[int, int, int, int]:
-        s, dx = self._camera(0.0)
+    def _unit_box(
+        self, x0: float, y0: float, x1: float, y1: float, *, moved: bool = True
+    ) -> tuple[int, int, int, int]:
+        """Pixels of a box in head units: where the camera starts, or (``moved`` False) where
+        the person is drawn before any camera move."""
+        s, dx = self._camera(0.0) if moved else (1.0, 0.0)
         u = self.unit * s
         return (
             max(0, math.floor(self.cx + dx + x0 * u)),
@@ -564,12 +603,19 @@ class AvatarAnimator:
         # The features are redrawn every frame on top of cached supersampled face crops.
         self._crops: list[tuple[Image.Image, int, int]] = []
         for bx in ((-0.33, -0.215, 0.33, 0.125), (-0.21, 0.165, 0.21, 0.43)):
-            a, b, c, d = self._unit_box(*bx)
+            a, b, c, d = self._unit_box(*bx, moved=False)
             crop = big.crop(((a - x0) * ss, (b - y0) * ss, (c - x0) * ss, (d - y0) * ss))
             self._crops.append((crop, a, b))
 
         small = np.asarray(big.reduce(ss))
-        sil = np.asarray(mask.reduce(ss)) > 0
+        cover = np.asarray(mask.reduce(ss))
+        sil = cover > 0
+        if self.camera != "static":
+            # How much of each pixel the person covers, over the whole frame: a camera move
+            # warps it with the person and blends the person over the backdrop with it.
+            self._cover = np.zeros((self.height, self.width), np.uint8)
+            self._cover[y0:y1, x0:x1] = cover
+            self._cover2: NDArray[np.uint8] | None = None
         region = bg[y0:y1, x0:x1]
         region[sil] = small[sil]
         self._base = bg
@@ -583,17 +629,76 @@ class AvatarAnimator:
         spans[y0:y1, 1] = np.where(has, np.minimum(sil.shape[1], right + 1) + x0, 0)
         self._spans = spans
         self._plans: dict[int, list[tuple[int, int, int, int]]] = {}
+        self._lifts: dict[int, Frame] = {}
+        self._features: dict[object, Frame] = {}
 
     def _build_moving(self, bg: Frame) -> None:
+        """A camera move warps the static person (one affine warp a frame, not a redraw) inside
+        the box it can reach during the move, and blends it over the clean backdrop kept here.
+        Called before the person is painted into ``bg``."""
         boxes = [self._person_box(*self._camera(p)) for p in (0.0, 1.0)]
-        x0 = min(b[0] for b in boxes)
-        y0 = min(b[1] for b in boxes)
-        x1 = max(b[2] for b in boxes)
-        y1 = self.height
-        self._mbox = (x0, y0, x1, y1)
-        self._mbg = self._background_ss(bg, x0, y0, x1, y1)
-        # Outside the person's box nothing ever changes, so it is filled once.
-        np.copyto(self._buf, bg)
+        # Even corners, so the box holds whole 2x2 blocks of a yuv420p frame's chroma.
+        x0 = min(b[0] for b in boxes) // 2 * 2
+        y0 = min(b[1] for b in boxes) // 2 * 2
+        x1 = min(self.width, -(-max(b[2] for b in boxes) // 2) * 2)
+        self._mbox = (x0, y0, x1, self.height)
+        self._clean_rgb = bg[y0:, x0:x1].copy()
+        self._clean_yuv: list[NDArray[np.uint8]] = []
+        if self.width % 2 == 0 and self.height % 2 == 0:
+            yuv = np.asarray(cv2.cvtColor(bg, cv2.COLOR_RGB2YUV_I420), np.uint8)
+            y, u, v = _planes(yuv, self.width, self.height)
+            self._clean_yuv = [
+                y[y0:, x0:x1].copy(),
+                u[y0 // 2 :, x0 // 2 : x1 // 2].copy(),
+                v[y0 // 2 :, x0 // 2 : x1 // 2].copy(),
+            ]
+
+    def _move(
+        self, planes: Sequence[tuple[NDArray[np.uint8], int]], progress: float, lift: int
+    ) -> None:
+        """Apply the camera at ``progress`` to the static frame's ``planes`` (each with its
+        subsampling: 1 for rgb or luma, 2 for yuv420p chroma), in place: the person (risen by
+        ``lift`` px with the breath) scaled about the head and shifted, over the backdrop."""
+        scale, dx = self._camera(progress)
+        cleans = [self._clean_rgb] if len(planes) == 1 else self._clean_yuv
+        for (plane, sub), clean in zip(planes, cleans, strict=True):
+            x0, y0 = self._mbox[0] // sub, self._mbox[1] // sub
+            cover = self._cover if sub == 1 else self._cover_half()
+            # In luma pixels dst = scale * src + (1 - scale) * head + (dx, 0); a plane sampled
+            # every ``sub`` pixels has its samples at sub * i + (sub - 1) / 2 of those.
+            k = (sub - 1) / 2
+
+            def offset(
+                shift: float, box: int, s: float = scale, k: float = k, n: int = sub
+            ) -> float:
+                return (s * k + shift - k) / n - box
+
+            m = np.array(
+                [
+                    [scale, 0.0, offset((1 - scale) * self.cx + dx, x0)],
+                    [0.0, scale, offset((1 - scale) * self.cy, y0)],
+                ],
+                np.float64,
+            )
+            size = (clean.shape[1], clean.shape[0])
+            warped = cv2.warpAffine(
+                plane, m, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+            )
+            # The person's coverage rose with the breath: fold that into its own warp.
+            m[1, 2] -= scale * lift / sub
+            alpha = cv2.warpAffine(
+                cover, m, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+            ).astype(np.float32)
+            alpha *= np.float32(1 / 255)
+            plane[y0:, x0 : x0 + size[0]] = cv2.blendLinear(warped, clean, alpha, 1.0 - alpha)
+
+    def _cover_half(self) -> NDArray[np.uint8]:
+        """The coverage at chroma resolution: each 2x2 block's mean, as OpenCV's yuv420p has."""
+        if self._cover2 is None:
+            size = (self.width // 2, self.height // 2)
+            half = cv2.resize(self._cover, size, interpolation=cv2.INTER_AREA)
+            self._cover2 = np.asarray(half, np.uint8)
+        return self._cover2
 
     def _shift_plan(self, d: int) -> list[tuple[int, int, int, int]]:
         plan = self._plans.get(d)
@@ -623,18 +728,38 @@ class AvatarAnimator:
         return _lerp_emotion(a, b, _smooth((t - t0) / (t1 - t0)) if t1 > t0 else 1.0)
 
     def _render(self, t: float, mouth: FloatArray, progress: float) -> Frame:
+        """The rgb24 frame at ``t``, camera move applied."""
+        lift = self._render_still(t, mouth)
+        if self.camera != "static":
+            self._move([(self._buf, 1)], progress, lift)
+        return self._buf
+
+    def _render_yuv(self, t: float, mouth: FloatArray, progress: float) -> NDArray[np.uint8]:
+        """The same frame as yuv420p: the still converted once, then the camera moved in yuv
+        (half the samples of rgb to warp and blend)."""
+        lift = self._render_still(t, mouth)
+        cv2.cvtColor(self._buf, cv2.COLOR_RGB2YUV_I420, dst=self._yuv)
+        if self.camera != "static":
+            y, u, v = _planes(self._yuv, self.width, self.height)
+            self._move([(y, 1), (u, 2), (v, 2)], progress, lift)
+        return self._yuv
+
+    def _render_still(self, t: float, mouth: FloatArray) -> int:
+        """Draw the frame at ``t`` into ``_buf`` before any camera move; returns how many pixels
+        the breath lifted the person."""
         self._emo = self._emotion_at(t)
         buf = self._buf
         gaze = self._gaze_at(t)
         eye_open = self._openness(t)
-        if self.camera == "static":
-            d = round(self._breath(t))
-            np.copyto(buf, self._base)
-            if d:
-                base = self._base
-                for y, src, lo, hi in self._shift_plan(d):
-                    buf[y, lo:hi] = base[src, lo:hi]
-            for i, (crop, a, b) in enumerate(self._crops):
+        d = round(self._breath(t))
+        np.copyto(buf, self._lifted(d))
+        emo = astuple(self._emo)
+        keys = ((eye_open, gaze, emo), (mouth.tobytes(), emo))
+        for i, (crop, a, b) in enumerate(self._crops):
+            # The eyes hold still between blinks and glances, and the mouth in every pause:
+            # those frames reuse the features already drawn.
+            arr = self._features.get(keys[i])
+            if arr is None:
                 img = crop.copy()
                 pn = _Painter(
                     img, (self.cx - a) * self.ss, (self.cy - b) * self.ss, self.unit * self.ss
@@ -644,23 +769,28 @@ class AvatarAnimator:
                 else:
                     self._draw_mouth(pn, mouth)
                 arr = np.asarray(img.reduce(self.ss))
-                top = b - d
-                h = arr.shape[0]
-                lo, hi = max(0, top), min(self.height, top + h)
-                buf[lo:hi, a : a + arr.shape[1]] = arr[lo - top : hi - top]
-            return buf
+                if len(self._features) >= _FEATURES_KEPT:
+                    del self._features[next(iter(self._features))]
+                self._features[keys[i]] = arr
+            top = b - d
+            h = arr.shape[0]
+            lo, hi = max(0, top), min(self.height, top + h)
+            buf[lo:hi, a : a + arr.shape[1]] = arr[lo - top : hi - top]
+        return d
 
-        scale, dx = self._camera(progress)
-        x0, y0, x1, y1 = self._mbox
-        img = self._mbg.copy()
-        ss = self.ss
-        oy = self.cy - self._breath(t)
-        pn = _Painter(img, (self.cx + dx - x0) * ss, (oy - y0) * ss, self.unit * scale * ss)
-        self._draw_person(pn)
-        self._draw_eyes(pn, eye_open, gaze)
-        self._draw_mouth(pn, mouth)
-        buf[y0:y1, x0:x1] = np.asarray(img.reduce(ss))
-        return buf
+    def _lifted(self, d: int) -> Frame:
+        """The still person risen by ``d`` pixels over the backdrop. The breath only takes a
+        few values, so a few such frames are kept (the oldest dropped) instead of shifting the
+        person row by row every frame."""
+        frame = self._lifts.pop(d, None)
+        if frame is None:
+            frame = self._base.copy()
+            for y, src, lo, hi in self._shift_plan(d):
+                frame[y, lo:hi] = self._base[src, lo:hi]
+            if len(self._lifts) >= _LIFTS_KEPT:
+                del self._lifts[next(iter(self._lifts))]
+        self._lifts[d] = frame  # most recently used last
+        return frame
 
     # ------------------------------------------------------------------ drawing
 

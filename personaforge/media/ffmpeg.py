@@ -161,6 +161,22 @@ def encode_frames(
     pipe_frames(frames, args, n_frames=n_frames, progress=progress, task=task, what=what)
 
 
+def as_yuv420p(frames: Iterable[bytes], width: int, height: int) -> Iterator[bytes]:
+    """rgb24 frames as yuv420p (BT.601, limited range: what ffmpeg's own conversion gives),
+    converted with OpenCV: several times faster than swscale's rgb24 path, and half the bytes
+    through the pipe. Needs an even width and height."""
+    import cv2
+    import numpy as np
+
+    if width % 2 or height % 2:
+        raise ValueError(f"yuv420p needs an even frame size, not {width}x{height}")
+    out = np.empty((height * 3 // 2, width), np.uint8)
+    for frame in frames:
+        rgb = np.frombuffer(frame, np.uint8).reshape(height, width, 3)
+        cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420, dst=out)
+        yield out.tobytes()
+
+
 def pipe_frames(
     frames: Iterable[bytes],
     args: Sequence[str],

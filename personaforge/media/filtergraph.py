@@ -49,7 +49,10 @@ def hex_colour(colour: str) -> str:
 
 @dataclass(frozen=True)
 class FramePipe:
-    """rgb24 frames streamed into ffmpeg's stdin by an in-process animator."""
+    """Raw frames streamed into ffmpeg's stdin by an in-process animator: rgb24 as drawn, or
+    yuv420p when converted on the way (half the bytes, and no conversion inside ffmpeg)."""
+
+    pix_fmt: str = "rgb24"
 
 
 @dataclass(frozen=True)
@@ -77,7 +80,9 @@ Source = FramePipe | ClipFile | TitleCard
 
 def _source(source: Source, width: int, height: int, fps: int, frames: int) -> Stream:
     if isinstance(source, FramePipe):
-        return fp.input("pipe:0", f="rawvideo", pix_fmt="rgb24", s=f"{width}x{height}", r=fps).video
+        return fp.input(
+            "pipe:0", f="rawvideo", pix_fmt=source.pix_fmt, s=f"{width}x{height}", r=fps
+        ).video
     if isinstance(source, ClipFile):
         # Cover the frame, centre-cropped: a conformed clip is already this size.
         clip = fp.input(str(source.path)).video

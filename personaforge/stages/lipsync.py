@@ -9,7 +9,12 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from personaforge.backends.base import AnimationRequest, FrameSource, LipsyncBackend
+from personaforge.backends.base import (
+    AnimationRequest,
+    FrameSource,
+    LipsyncBackend,
+    Yuv420Source,
+)
 from personaforge.backends.cloud import concurrency, run_bounded
 from personaforge.core.models import (
     FPS,
@@ -317,6 +322,12 @@ def _encode_segment(
             return billing
         request = _request(ctx, spoken, width, height, animation)
         audio = ctx.project.root / spoken.audio
+        if isinstance(animator, Yuv420Source) and width % 2 == 0 and height % 2 == 0:
+            segments.encode(
+                FramePipe("yuv420p"), **size, ass=ass, out=tmp, progress=ctx.progress,
+                pixels=animator.frames_yuv420p(request, audio),
+            )  # fmt: skip
+            return []
         if isinstance(animator, FrameSource):
             segments.encode(
                 FramePipe(), **size, ass=ass, out=tmp, progress=ctx.progress,

@@ -129,6 +129,8 @@ def encode(
     ``head``/``tail`` frames (count, file) go to their own files for transitions; the
     brand ``kit`` gives the captions' font and the logo."""
     fonts = (kit.fonts_dir if kit else fonts_dir()) if ass else None
+    if source == FramePipe("rgb24") and pixels is not None and not (width % 2 or height % 2):
+        source, pixels = FramePipe("yuv420p"), ffmpeg.as_yuv420p(pixels, width, height)
     logo = kit.logo_overlay() if kit else None
     spec = SegmentSpec(source, width, height, fps, frames, ass, fonts, logo)
     args = filtergraph.segment_args(spec, out, head=head, tail=tail)

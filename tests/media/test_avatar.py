@@ -232,3 +232,32 @@ def test_rejects_unusable_sizes() -> None:
         AvatarAnimator(LOOK, 8, 8, FPS)
     with pytest.raises(ValueError):
         AvatarAnimator(LOOK, 160, 90, 0)
+
+
+@pytest.mark.parametrize("camera", CAMERA_MOVES)
+def test_yuv420p_frames_are_the_rgb_frames_converted(camera: str) -> None:
+    """The encoder is fed yuv420p drawn straight from the avatar (camera moved in yuv): it
+    must show what the rgb24 frames show, converted as ffmpeg would (BT.601, limited range)."""
+    import cv2
+
+    w, h, n = 320, 180, 24
+    visemes = [(0.0, "aa"), (0.2, "O"), (0.4, "sil"), (0.6, "E")]
+    rgb = _frames(AvatarAnimator(LOOK, w, h, FPS, camera=camera, seed=3), visemes, n)
+    yuv = list(AvatarAnimator(LOOK, w, h, FPS, camera=camera, seed=3).frames_yuv420p(visemes, n))
+    assert len(yuv) == n and all(len(f) == w * h * 3 // 2 for f in yuv)
+    moved = 0
+    for i, (a, b) in enumerate(zip(rgb, yuv, strict=True)):
+        want = cv2.cvtColor(a, cv2.COLOR_RGB2YUV_I420).reshape(-1).astype(np.int32)
+        got = np.frombuffer(b, np.uint8).astype(np.int32)
+        diff = np.abs(want - got)
+        # Warping chroma at its own resolution differs from subsampling the warped rgb only
+        # along sharp colour edges: on average by a fraction of a level.
+        assert diff[: w * h].mean() < 0.6 and diff[w * h :].mean() < 0.8, (camera, i)
+        moved += i > 0 and not np.array_equal(got, np.frombuffer(yuv[0], np.uint8))
+    assert moved  # the clip is not one still frame
+
+
+def test_yuv420p_needs_an_even_frame_size() -> None:
+    anim = AvatarAnimator(LOOK, 161, 90, FPS)
+    with pytest.raises(ValueError, match="even"):
+        next(anim.frames_yuv420p([(0.0, "sil")], 2))
