@@ -613,9 +613,13 @@ class AvatarAnimator:
         if self.camera != "static":
             # How much of each pixel the person covers, over the whole frame: a camera move
             # warps it with the person and blends the person over the backdrop with it.
-            self._cover = np.zeros((self.height, self.width), np.uint8)
-            self._cover[y0:y1, x0:x1] = cover
-            self._cover2: NDArray[np.uint8] | None = None
+            full = np.zeros((self.height, self.width), np.uint8)
+            full[y0:y1, x0:x1] = cover
+            # At half resolution (each 2x2 block's mean, as yuv420p's chroma is made).
+            small_cover = cv2.resize(
+                full, (self.width // 2, self.height // 2), interpolation=cv2.INTER_AREA
+            )
+            self._cover_half = np.asarray(small_cover, np.uint8)
         region = bg[y0:y1, x0:x1]
         region[sil] = small[sil]
         self._base = bg
@@ -656,49 +660,48 @@ class AvatarAnimator:
     def _move(
         self, planes: Sequence[tuple[NDArray[np.uint8], int]], progress: float, lift: int
     ) -> None:
-        """Apply the camera at ``progress`` to the static frame's ``planes`` (each with its
-        subsampling: 1 for rgb or luma, 2 for yuv420p chroma), in place: the person (risen by
-        ``lift`` px with the breath) scaled about the head and shifted, over the backdrop."""
+        """Apply the camera at ``progress`` to the static frame's ``planes`` (rgb, or yuv420p's
+        Y, U and V, each with its subsampling), in place: the person (risen by ``lift`` px with
+        the breath) scaled about the head and shifted, blended over the clean backdrop."""
         scale, dx = self._camera(progress)
         cleans = [self._clean_rgb] if len(planes) == 1 else self._clean_yuv
+        x0, y0 = self._mbox[:2]
+        size = (self._mbox[2] - x0, self._mbox[3] - y0)
+        # The person's coverage (risen with the breath) is warped at half resolution: where
+        # it is soft, the warped frame and the clean backdrop are the same smooth backdrop,
+        # so a softer edge cannot show, and it costs a quarter of a full-size warp.
+        half = (size[0] // 2, size[1] // 2)
+        cover = cv2.warpAffine(
+            self._cover_half, self._camera_matrix(scale, dx, 2, lift), half,
+            flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE,
+        )  # fmt: skip
+        alphas: dict[int, NDArray[np.float32]] = {}
         for (plane, sub), clean in zip(planes, cleans, strict=True):
-            x0, y0 = self._mbox[0] // sub, self._mbox[1] // sub
-            cover = self._cover if sub == 1 else self._cover_half()
-            # In luma pixels dst = scale * src + (1 - scale) * head + (dx, 0); a plane sampled
-            # every ``sub`` pixels has its samples at sub * i + (sub - 1) / 2 of those.
-            k = (sub - 1) / 2
-
-            def offset(
-                shift: float, box: int, s: float = scale, k: float = k, n: int = sub
-            ) -> float:
-                return (s * k + shift - k) / n - box
-
-            m = np.array(
-                [
-                    [scale, 0.0, offset((1 - scale) * self.cx + dx, x0)],
-                    [0.0, scale, offset((1 - scale) * self.cy, y0)],
-                ],
-                np.float64,
-            )
-            size = (clean.shape[1], clean.shape[0])
+            alpha = alphas.get(sub)
+            if alpha is None:
+                part = (
+                    cover if sub == 2 else cv2.resize(cover, size, interpolation=cv2.INTER_LINEAR)
+                )
+                alpha = alphas[sub] = part.astype(np.float32) * np.float32(1 / 255)
             warped = cv2.warpAffine(
-                plane, m, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+                plane, self._camera_matrix(scale, dx, sub), (clean.shape[1], clean.shape[0]),
+                flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE,
+            )  # fmt: skip
+            plane[y0 // sub :, x0 // sub : x0 // sub + clean.shape[1]] = cv2.blendLinear(
+                warped, clean, alpha, 1.0 - alpha
             )
-            # The person's coverage rose with the breath: fold that into its own warp.
-            m[1, 2] -= scale * lift / sub
-            alpha = cv2.warpAffine(
-                cover, m, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
-            ).astype(np.float32)
-            alpha *= np.float32(1 / 255)
-            plane[y0:, x0 : x0 + size[0]] = cv2.blendLinear(warped, clean, alpha, 1.0 - alpha)
 
-    def _cover_half(self) -> NDArray[np.uint8]:
-        """The coverage at chroma resolution: each 2x2 block's mean, as OpenCV's yuv420p has."""
-        if self._cover2 is None:
-            size = (self.width // 2, self.height // 2)
-            half = cv2.resize(self._cover, size, interpolation=cv2.INTER_AREA)
-            self._cover2 = np.asarray(half, np.uint8)
-        return self._cover2
+    def _camera_matrix(
+        self, scale: float, dx: float, sub: int, lift: int = 0
+    ) -> NDArray[np.float64]:
+        """The warp from a plane sampled every ``sub`` pixels into the move's box on it. In
+        pixels, dst = scale * src + (1 - scale) * head + (dx, -scale * lift); a plane's sample i
+        sits at sub * i + (sub - 1) / 2 of those."""
+        k = (sub - 1) / 2
+        x0, y0 = self._mbox[0] // sub, self._mbox[1] // sub
+        tx = (scale * k + (1 - scale) * self.cx + dx - k) / sub - x0
+        ty = (scale * k + (1 - scale) * self.cy - scale * lift - k) / sub - y0
+        return np.array([[scale, 0.0, tx], [0.0, scale, ty]], np.float64)
 
     def _shift_plan(self, d: int) -> list[tuple[int, int, int, int]]:
         plan = self._plans.get(d)
