@@ -133,3 +133,35 @@ def test_loudness_target_is_set_in_video_yaml(tmp_path: Path) -> None:
     loudness, peak = loudness_and_true_peak(Path(json.loads(proc.stdout)["video"]))
     assert loudness == pytest.approx(-23.0, abs=1.0)
     assert peak <= -3.0
+
+
+def test_the_soundtrack_is_made_once_and_copied_under_the_video(tmp_path: Path) -> None:
+    """make-video encodes the soundtrack while the segments are encoded; render only copies it.
+    A change that leaves the audio alone (the caption style) keeps the very same soundtrack."""
+    script = "A short line to hear.\nAnd one more line after it.\n"
+    folder = write_project(tmp_path / "p", script)
+    proc = run_cli("make-video", str(folder), "--no-publish", "--json", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    tracks = list((folder / "build/render").glob("soundtrack-*.m4a"))
+    assert len(tracks) == 1
+    made = tracks[0].stat().st_mtime_ns
+    video = Path(json.loads(proc.stdout)["video"])
+
+    def audio_packets(path: Path) -> list[bytes]:
+        with av.open(str(path)) as container:
+            return [bytes(p) for p in container.demux(container.streams.audio[0]) if p.size]
+
+    # The video's audio is the soundtrack's packets, copied.
+    assert audio_packets(video) == audio_packets(tracks[0])
+    spec = folder / "video.yaml"
+    spec.write_text(spec.read_text() + "captions: {style: boxed}\n")
+    proc = run_cli("make-video", str(folder), "--no-publish", "--json", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["stages"]["render"]["status"] == "ran"
+    assert list((folder / "build/render").glob("soundtrack-*.m4a")) == tracks
+    assert tracks[0].stat().st_mtime_ns == made
+    # A new voice line makes a new soundtrack, and the old one is removed.
+    (folder / "script.md").write_text(script.replace("one more", "a different"))
+    assert run_cli("make-video", str(folder), "--no-publish", "--quiet").returncode == 0
+    now = list((folder / "build/render").glob("soundtrack-*.m4a"))
+    assert len(now) == 1 and now != tracks

@@ -361,8 +361,7 @@ def parse_loudness(log: str) -> Loudness:
     return Loudness(float(loud[1]), float(peak[1]))
 
 
-def assembly_args(
-    segments: Path,
+def soundtrack_args(
     narration: Path,
     music: MusicBed | None,
     duration_s: float,
@@ -370,9 +369,8 @@ def assembly_args(
     out: Path,
     ceiling_db: float | None = None,
 ) -> list[str]:
-    """Join the segments by stream copy, and encode the (limited) mix under them with one
-    gain for the whole video (linear normalisation: speech keeps its dynamics)."""
-    video = fp.input(str(segments), f="concat", safe=0).video
+    """Encode the (limited) mix with one gain for the whole video (linear normalisation:
+    speech keeps its dynamics) to an AAC track in ``out`` (.m4a)."""
     audio = _limited(_mix(narration, music, duration_s), ceiling_db)
     if music is None:
         # Mono narration reaches both channels at -3 dB (swresample's centre mix level);
@@ -382,9 +380,14 @@ def assembly_args(
     audio = audio.filter("volume", f"{gain_db:.3f}dB")
     # The limiter works oversampled; the AAC track is 48 kHz stereo.
     audio = audio.filter("aresample", 48000).filter("aformat", **_AUDIO_FORMAT)
-    output = fp.output(
-        video, audio, str(out), **{"c:v": "copy"}, **FINAL_AUDIO, movflags="+faststart", f="mp4"
-    )
+    return list(fp.output(audio, str(out), **FINAL_AUDIO, f="mp4").get_args())
+
+
+def assembly_args(segments: Path, soundtrack: Path, out: Path) -> list[str]:
+    """Join the segments and lay the soundtrack under them, both by stream copy."""
+    video = fp.input(str(segments), f="concat", safe=0).video
+    audio = fp.input(str(soundtrack)).audio
+    output = fp.output(video, audio, str(out), c="copy", movflags="+faststart", f="mp4")
     return list(output.get_args())
 
 

@@ -89,6 +89,21 @@ def brand_key(kit: brandkit.BrandKit, ctx: Context) -> str:
     return canonical_hash({"look": kit.look_key(), "bumpers": bumpers})
 
 
+def bumper_frames(ctx: Context, kit: brandkit.BrandKit, which: str) -> int:
+    """How many frames the brand's intro or outro lasts (0: there is none)."""
+    bumper = kit.intro if which == "intro" else kit.outro
+    if bumper is None:
+        return 0
+    clip = brandkit.clip_path(ctx, bumper)
+    if clip is not None:
+        seconds = min(probe(clip).duration_s, MAX_BUMPER_S)
+        if seconds <= 0:
+            raise PersonaForgeError(f"the brand's {which} clip has no duration", file=clip)
+    else:
+        seconds = bumper.duration_s
+    return max(1, round(seconds * FPS))
+
+
 def bumper(
     ctx: Context,
     kit: brandkit.BrandKit,
@@ -102,13 +117,7 @@ def bumper(
     if bumper is None:
         return []
     clip = brandkit.clip_path(ctx, bumper)
-    if clip is not None:
-        seconds = min(probe(clip).duration_s, MAX_BUMPER_S)
-        if seconds <= 0:
-            raise PersonaForgeError(f"the brand's {which} clip has no duration", file=clip)
-    else:
-        seconds = bumper.duration_s
-    frames = max(1, round(seconds * FPS))
+    frames = bumper_frames(ctx, kit, which)
     key = canonical_hash(
         {"bumper": kit.bumper_key(bumper, clip), "frames": frames, "frame": ins["frame"],
          "encoder": ins["segment"], "ffmpeg": ins["ffmpeg"]}

@@ -7,14 +7,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from personaforge import shotcache
-from personaforge.core.models import MANIFEST_MODELS, PublishManifest, RenderManifest
+from personaforge.core.models import (
+    MANIFEST_MODELS,
+    PublishManifest,
+    RenderManifest,
+    SpeechManifest,
+)
 from personaforge.core.project import STAGES, Project
 from personaforge.core.yamlio import line_of
 from personaforge.costs import Billing, summarize
 from personaforge.errors import PersonaForgeError
 from personaforge.lock import locked
 from personaforge.progress import Progress
-from personaforge.stages import lipsync, plan, publish, render, speak
+from personaforge.stages import lipsync, plan, publish, render, soundtrack, speak
 from personaforge.stages.common import Context, StageResult, load_recorded, why_rerun
 from personaforge.stages.graph import current, module, run_stage
 
@@ -86,6 +91,19 @@ def preflight(ctx: Context, stages: list[str]) -> None:
             raise exc.with_stage(stage or "publish") from None
 
 
+def _soundtrack_early(ctx: Context) -> soundtrack.EarlyStart | None:
+    """Start making the soundtrack while the segments are encoded, when render will need a
+    new one: it needs only the speech, and the audio passes then cost no time of their own."""
+    speech = current(ctx, SpeechManifest, "speak")
+    try:
+        layout = soundtrack.expected_layout(ctx, speech)
+        if soundtrack.path_for(ctx, speech, layout).is_file():
+            return None
+    except PersonaForgeError:
+        return None  # render says what is wrong, in its turn
+    return soundtrack.EarlyStart(ctx, speech)
+
+
 @locked("make-video")
 def make_video(
     project: Project,
@@ -117,7 +135,18 @@ def make_video(
         refusal = over_budget(guess, limit, source=source)
         if refusal is not None:
             raise refusal
-    results = [run_stage(s, ctx) for s in stages]
+    results: list[StageResult] = []
+    early: soundtrack.EarlyStart | None = None
+    try:
+        for stage in stages:
+            if stage == "render" and early is not None:
+                early.wait()
+            results.append(run_stage(stage, ctx))
+            if stage == "speak":
+                early = _soundtrack_early(ctx)
+    finally:
+        if early is not None:
+            early.wait()  # its files are whole or gone before the run ends
     rendered = current(ctx, RenderManifest, "render")
     published: list[str] = []
     if do_publish:

@@ -4,7 +4,6 @@ under them, loudness-normalised in two passes; write the .vtt/.srt from the same
 from __future__ import annotations
 
 import dataclasses
-import wave
 from pathlib import Path
 
 from personaforge.captions import Cue, shift, to_srt, to_vtt
@@ -17,14 +16,12 @@ from personaforge.core.models import (
     Segment,
     SpeechManifest,
 )
-from personaforge.core.project import Project
 from personaforge.errors import PersonaForgeError
 from personaforge.fsutil import atomic_path, atomic_write_text, canonical_hash, sha256_file
 from personaforge.media import ffmpeg, filtergraph
-from personaforge.media.filtergraph import Loudness, LoudnessTarget, MusicBed
 from personaforge.media.thumbnail import THUMBNAIL_SIZES, make_thumbnail, persona_frame
 from personaforge.progress import StageBar
-from personaforge.stages import brandkit
+from personaforge.stages import brandkit, soundtrack
 from personaforge.stages.common import (
     Context,
     StageResult,
@@ -35,22 +32,10 @@ from personaforge.stages.common import (
 from personaforge.stages.graph import current
 from personaforge.stages.segments import cues_for
 
-RENDER_VERSION = "4"
-LIMITER_PASSES = 3
+RENDER_VERSION = "5"  # 5: the soundtrack is encoded apart and copied in
 EXTRAS_VERSION = "1"  # the thumbnail and chapters
-WORK_DIR = "render"
-
-
-def music_hash(ctx: Context) -> str:
-    music = ctx.video.music
-    if music is None:
-        return "none"
-    path = ctx.project.path(music.file, file=ctx.project.video_path, field="music.file")
-    if not path.is_file():
-        raise PersonaForgeError(
-            f"music file {music.file!r} not found", file=ctx.project.video_path, field="music.file"
-        )
-    return canonical_hash({"file": sha256_file(path), **music.model_dump(mode="json")})
+WORK_DIR = soundtrack.WORK_DIR
+music_hash = soundtrack.music_hash
 
 
 def inputs(ctx: Context) -> dict[str, str]:
@@ -88,12 +73,8 @@ def run(ctx: Context) -> StageResult:
     work = project.build / WORK_DIR
     work.mkdir(parents=True, exist_ok=True)
     fps = lipsync.fps
-    # The brand's intro and outro (if any) are silent segments before and after the shots;
-    # the mix pads the narration to the end.
-    frames = sum(s.frames for s in lipsync.segments) or sum(s.frames for s in speech.shots)
-    duration = frames / fps
-    _write_narration(project, speech, work / "narration.wav", lipsync.intro_frames)
-
+    layout = soundtrack.layout_of(lipsync, speech)
+    duration = layout.frames / fps
     width, height = lipsync.width, lipsync.height
     cues = _cues(ctx, speech, width, height, lipsync.intro_frames)
     pieces = lipsync.segments or [
@@ -101,40 +82,17 @@ def run(ctx: Context) -> StageResult:
     ]
     listing = [(f"../{s.path.removeprefix('build/')}", s.frames / fps) for s in pieces]
     atomic_write_text(work / "segments.txt", filtergraph.concat_list(listing))
-
     video = project.build / f"{slug}.mp4"
-    music = _music(ctx)
-    loudness = ctx.video.loudness
-    target = LoudnessTarget(loudness.target_lufs, loudness.true_peak_db)
-    narration = (work / "narration.wav").resolve()  # ffmpeg runs in work/ (see below)
-    # Two passes: measure the mix, then encode it with one gain to the target. Where the
-    # peaks would pass the ceiling they are limited first; limiting takes some loudness
-    # with it, so the limited mix is measured (and the limit lowered by what is still
-    # missing, a pass or two more: audio passes are cheap beside the video).
-    # One bar for the stage: measuring the loudness, then assembling the video.
+    # One bar for the stage: the soundtrack (made already, when make-video ran), then the
+    # video assembled from the segments and the soundtrack, both copied.
     bar = StageBar(ctx.progress, "render", total=2)
     outer, ctx = ctx, dataclasses.replace(ctx, progress=bar)
-    measured = _measure(ctx, narration, music, duration, None)
+    track = soundtrack.prepare(ctx, speech, layout, bar)
     bar.shot_done()
-    ceiling = target.ceiling(measured)
-    attempt = 0
-    while ceiling is not None:
-        attempt += 1
-        measured = _measure(ctx, narration, music, duration, ceiling)
-        missing = target.shortfall_db(measured)
-        if missing < 0.2 or ceiling <= -24.0 or attempt == LIMITER_PASSES:
-            break
-        ceiling = max(ceiling - missing, -24.0)
     with atomic_path(video) as tmp:
         ffmpeg.run(
             filtergraph.assembly_args(
-                (work / "segments.txt").resolve(),
-                narration,
-                music,
-                duration,
-                target.gain_db(measured),
-                tmp.resolve(),
-                ceiling_db=ceiling,
+                (work / "segments.txt").resolve(), track.resolve(), tmp.resolve()
             ),
             # In work/, where the segment list's relative paths start.
             cwd=work,
@@ -214,63 +172,3 @@ def _chapters(ctx: Context, speech: SpeechManifest, intro_frames: int, slug: str
     out = ctx.project.build / f"{slug}.chapters.txt"
     atomic_write_text(out, chapters_text(headings, ctx.video.title))
     return out
-
-
-def _measure(
-    ctx: Context,
-    narration: Path,
-    music: MusicBed | None,
-    duration: float,
-    ceiling: float | None,
-) -> Loudness:
-    report = ffmpeg.run(
-        filtergraph.loudness_measure_args(narration, music, duration, ceiling),
-        duration_s=duration,
-        progress=ctx.progress,
-        task="measuring loudness",
-        what="measuring the loudness failed",
-        report=True,
-    )
-    return filtergraph.parse_loudness(report)
-
-
-def _music(ctx: Context) -> MusicBed | None:
-    music = ctx.video.music
-    if music is None:
-        return None
-    return MusicBed(ctx.project.path(music.file).resolve(), music.volume, music.duck)
-
-
-def _write_narration(
-    project: Project, speech: SpeechManifest, out: Path, intro_frames: int = 0
-) -> None:
-    """Concatenate the shots' audio, each padded with silence to a whole number of frames,
-    so every shot's audio starts exactly where its clip starts and captions never drift;
-    silence first for the ``intro_frames`` of a brand intro."""
-    rate = speech.sample_rate
-    fps = speech.fps
-    with atomic_path(out) as tmp, wave.open(str(tmp), "wb") as dst:
-        dst.setnchannels(1)
-        dst.setsampwidth(2)
-        dst.setframerate(rate)
-        frames_done = intro_frames
-        samples_done = round(intro_frames * rate / fps)
-        dst.writeframes(b"\0\0" * samples_done)
-        for shot in speech.shots:
-            source = project.root / shot.audio
-            try:
-                with wave.open(str(source), "rb") as src:
-                    if src.getframerate() != rate or src.getnchannels() != 1:
-                        raise PersonaForgeError("audio format differs between shots", file=source)
-                    pcm = src.readframes(src.getnframes())
-            except (OSError, EOFError, wave.Error) as exc:
-                raise PersonaForgeError(
-                    f"cannot read speech audio ({exc}); run `personaforge speak --force`",
-                    file=source,
-                ) from None
-            frames_done += shot.frames
-            boundary = round(frames_done * rate / fps)
-            want = boundary - samples_done
-            pcm = pcm[: want * 2] + b"\0\0" * max(0, want - len(pcm) // 2)
-            dst.writeframes(pcm)
-            samples_done = boundary

@@ -59,8 +59,10 @@ def test_segments_of_odd_lengths_join_with_no_timestamp_gap(tmp_path: Path) -> N
     narration = tmp_path / "n.wav"
     total = sum(lengths) / FPS
     _tone(narration, total - 0.2)  # shorter than the video: padded to its end
+    track = tmp_path / "track.m4a"
+    ffmpeg.run(filtergraph.soundtrack_args(narration, None, total, 0.0, track))
     out = tmp_path / "out.mp4"
-    ffmpeg.run(filtergraph.assembly_args(listing, narration, None, total, 0.0, out), cwd=tmp_path)
+    ffmpeg.run(filtergraph.assembly_args(listing, track, out), cwd=tmp_path)
     with av.open(str(out)) as container:
         stream = container.streams.video[0]
         pts = [f.pts for f in container.decode(stream)]
