@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import json
 import math
+import tempfile
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -45,9 +46,18 @@ def _load_voice(package: str) -> Any:
     add_alignment_output(model)
     replace_random_normal(model)
     config = json.loads(Path(voice_pkg.config_path()).read_text(encoding="utf-8"))
-    session = onnxruntime.InferenceSession(
-        model.SerializeToString(), providers=["CPUExecutionProvider"]
-    )
+    options = onnxruntime.SessionOptions()
+    # ONNX Runtime plans memory for each input shape it meets and keeps the plans; every shot
+    # has its own length, so over a long video the voice kept growing (~0.3 MB a shot).
+    options.enable_mem_pattern = False
+    with tempfile.TemporaryDirectory(prefix="personaforge-voice-") as tmp:
+        # Built from a file, not from bytes: a session keeps bytes it was given (60 MB).
+        patched = Path(tmp) / "voice.onnx"
+        onnx.save(model, str(patched))
+        del model
+        session = onnxruntime.InferenceSession(
+            str(patched), sess_options=options, providers=["CPUExecutionProvider"]
+        )
     return PiperVoice(config=PiperConfig.from_dict(config), session=session)
 
 
