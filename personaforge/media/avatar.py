@@ -96,6 +96,22 @@ _BAYER4 = (
 ).astype(np.float32)
 
 
+@dataclass
+class _Still:
+    """What every shot of one look at one frame size starts from."""
+
+    clean: Frame  # the backdrop alone
+    base: Frame  # the backdrop with the person
+    crops: tuple[tuple[Image.Image, int, int], ...]  # supersampled eyes and mouth regions
+    spans: NDArray[np.int64]  # per row, the columns the person covers
+    cover_half: NDArray[np.uint8]  # the person's coverage at half resolution
+    plans: dict[int, list[tuple[int, int, int, int]]]  # how to lift the person d rows
+    lifts: dict[int, Frame]  # the still frame with the person lifted d rows
+
+
+# Stills kept for the next shots (at 1080p a few frames of memory each).
+_STILLS: dict[tuple[str, int, int], _Still] = {}
+_STILLS_KEPT = 2
 # How many breath lifts of the still frame are kept (each one frame of memory).
 _LIFTS_KEPT = 6
 # How many drawn eyes and mouths are kept for frames that show them again (small crops).
@@ -365,12 +381,19 @@ class AvatarAnimator:
         self._blink_rng = random.Random(f"blink:{seed}")
         self._gaze_rng = random.Random(f"gaze:{seed}")
 
-        # The backdrop is only needed while building: afterwards at most the output buffer
-        # and one cached layer (plus small face crops) stay in memory.
-        bg = self._background()
+        # The still picture (backdrop, person, face crops) depends on the look and the frame
+        # size only: shots after the first re-use it instead of drawing it again.
+        key = (look.model_dump_json(), width, height)
+        still = _STILLS.pop(key, None) or self._make_still()
+        _STILLS[key] = still  # most recently used last
+        while len(_STILLS) > _STILLS_KEPT:
+            del _STILLS[next(iter(_STILLS))]
+        self._still = still
+        self._base, self._crops, self._spans = still.base, still.crops, still.spans
+        self._cover_half = still.cover_half
+        self._features: dict[object, Frame] = {}
         if self.camera != "static":
-            self._build_moving(bg)
-        self._build_static(bg)
+            self._build_moving(still.clean)
 
     # ------------------------------------------------------------------ public
 
@@ -592,7 +615,9 @@ class AvatarAnimator:
             self.height,
         )
 
-    def _build_static(self, bg: Frame) -> None:
+    def _make_still(self) -> _Still:
+        bg = self._background()
+        clean = bg.copy()
         x0, y0, x1, y1 = self._person_box(1.0, 0.0)
         ss = self.ss
         big = self._background_ss(bg, x0, y0, x1, y1)
@@ -601,28 +626,23 @@ class AvatarAnimator:
         self._draw_person(pn)
 
         # The features are redrawn every frame on top of cached supersampled face crops.
-        self._crops: list[tuple[Image.Image, int, int]] = []
+        crops: list[tuple[Image.Image, int, int]] = []
         for bx in ((-0.33, -0.215, 0.33, 0.125), (-0.21, 0.165, 0.21, 0.43)):
             a, b, c, d = self._unit_box(*bx, moved=False)
             crop = big.crop(((a - x0) * ss, (b - y0) * ss, (c - x0) * ss, (d - y0) * ss))
-            self._crops.append((crop, a, b))
+            crops.append((crop, a, b))
 
         small = np.asarray(big.reduce(ss))
         cover = np.asarray(mask.reduce(ss))
         sil = cover > 0
-        if self.camera != "static":
-            # How much of each pixel the person covers, over the whole frame: a camera move
-            # warps it with the person and blends the person over the backdrop with it.
-            full = np.zeros((self.height, self.width), np.uint8)
-            full[y0:y1, x0:x1] = cover
-            # At half resolution (each 2x2 block's mean, as yuv420p's chroma is made).
-            small_cover = cv2.resize(
-                full, (self.width // 2, self.height // 2), interpolation=cv2.INTER_AREA
-            )
-            self._cover_half = np.asarray(small_cover, np.uint8)
+        # How much of each pixel the person covers, over the whole frame, at half resolution
+        # (each 2x2 block's mean, as yuv420p's chroma is made): a camera move warps it with
+        # the person and blends the person over the backdrop with it.
+        full = np.zeros((self.height, self.width), np.uint8)
+        full[y0:y1, x0:x1] = cover
+        half = cv2.resize(full, (self.width // 2, self.height // 2), interpolation=cv2.INTER_AREA)
         region = bg[y0:y1, x0:x1]
         region[sil] = small[sil]
-        self._base = bg
 
         # Per row, the columns the person covers: the bob only moves those.
         spans = np.zeros((self.height, 2), np.int64)
@@ -631,10 +651,9 @@ class AvatarAnimator:
         right = sil.shape[1] - sil[:, ::-1].argmax(axis=1)
         spans[y0:y1, 0] = np.where(has, np.maximum(0, left - 1) + x0, 0)
         spans[y0:y1, 1] = np.where(has, np.minimum(sil.shape[1], right + 1) + x0, 0)
-        self._spans = spans
-        self._plans: dict[int, list[tuple[int, int, int, int]]] = {}
-        self._lifts: dict[int, Frame] = {}
-        self._features: dict[object, Frame] = {}
+        for array in (bg, clean, spans):
+            array.setflags(write=False)  # shared by every shot's animator
+        return _Still(clean, bg, tuple(crops), spans, np.asarray(half, np.uint8), {}, {})
 
     def _build_moving(self, bg: Frame) -> None:
         """A camera move warps the static person (one affine warp a frame, not a redraw) inside
@@ -687,9 +706,8 @@ class AvatarAnimator:
                 plane, self._camera_matrix(scale, dx, sub), (clean.shape[1], clean.shape[0]),
                 flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE,
             )  # fmt: skip
-            plane[y0 // sub :, x0 // sub : x0 // sub + clean.shape[1]] = cv2.blendLinear(
-                warped, clean, alpha, 1.0 - alpha
-            )
+            box = plane[y0 // sub :, x0 // sub : x0 // sub + clean.shape[1]]
+            cv2.blendLinear(warped, clean, alpha, 1.0 - alpha, dst=box)  # in place
 
     def _camera_matrix(
         self, scale: float, dx: float, sub: int, lift: int = 0
@@ -704,7 +722,7 @@ class AvatarAnimator:
         return np.array([[scale, 0.0, tx], [0.0, scale, ty]], np.float64)
 
     def _shift_plan(self, d: int) -> list[tuple[int, int, int, int]]:
-        plan = self._plans.get(d)
+        plan = self._still.plans.get(d)
         if plan is None:
             plan = []
             h = self.height
@@ -715,7 +733,7 @@ class AvatarAnimator:
                 hi = max(sp[y, 1], sp[src, 1])
                 if hi > lo:
                     plan.append((y, src, int(lo), int(hi)))
-            self._plans[d] = plan
+            self._still.plans[d] = plan
         return plan
 
     def _emotion_at(self, t: float) -> _Emotion:
@@ -785,14 +803,16 @@ class AvatarAnimator:
         """The still person risen by ``d`` pixels over the backdrop. The breath only takes a
         few values, so a few such frames are kept (the oldest dropped) instead of shifting the
         person row by row every frame."""
-        frame = self._lifts.pop(d, None)
+        lifts = self._still.lifts
+        frame = lifts.pop(d, None)
         if frame is None:
             frame = self._base.copy()
             for y, src, lo, hi in self._shift_plan(d):
                 frame[y, lo:hi] = self._base[src, lo:hi]
-            if len(self._lifts) >= _LIFTS_KEPT:
-                del self._lifts[next(iter(self._lifts))]
-        self._lifts[d] = frame  # most recently used last
+            frame.setflags(write=False)
+            if len(lifts) >= _LIFTS_KEPT:
+                del lifts[next(iter(lifts))]
+        lifts[d] = frame  # most recently used last
         return frame
 
     # ------------------------------------------------------------------ drawing
