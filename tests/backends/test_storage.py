@@ -358,3 +358,13 @@ def test_from_target_against_moto(
     assert url == f"s3://{bucket}/site/ep/a.txt"
     assert s3_client.get_object(Bucket=bucket, Key="site/ep/a.txt")["Body"].read() == b"abc"
     assert storage.exists("ep/a.txt", sha(b"abc"))
+
+
+@pytest.mark.parametrize("value", ["three", "2.5", "-1x"])
+def test_s3_attempts_that_are_not_a_whole_number_are_refused(
+    moto_endpoint: str, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    """A mistyped PERSONAFORGE_S3_ATTEMPTS is an error naming it, not a silent default."""
+    monkeypatch.setenv("PERSONAFORGE_S3_ATTEMPTS", value)
+    with pytest.raises(PersonaForgeError, match="PERSONAFORGE_S3_ATTEMPTS must be a whole number"):
+        make_s3(moto_endpoint, "b").exists("k", "0" * 64)

@@ -333,8 +333,7 @@ class S3Storage:
 
 def _attempts() -> int:
     """Attempts per request (PERSONAFORGE_S3_ATTEMPTS, default 5); tests of failure use 1."""
-    raw = os.environ.get("PERSONAFORGE_S3_ATTEMPTS", "").strip()
-    return max(1, int(raw)) if raw.isdigit() else 5
+    return int(env_number(os.environ, "PERSONAFORGE_S3_ATTEMPTS", 5, whole=True, low=1, high=20))
 
 
 def _mb(env: Mapping[str, str], name: str, default: int) -> int:
