@@ -14,15 +14,16 @@ from helpers import CLI, run_cli, write_project
 
 pytestmark = pytest.mark.slow
 
-# Enough shots that lipsync is still at work when the signal lands: each shot is encoded
-# only once now, so a short script could finish lipsync before a loaded machine polls.
+# Enough shots, and frames large enough, that lipsync is still at work when the signal lands:
+# each shot is encoded only once and render is a copy now, so a short run at a tiny size
+# could finish before a loaded machine polls (seen once in a fresh-clone `make test`).
 SCRIPT = "\n".join(
     f"This is sentence number {n}, spoken so that the run takes a little while." for n in range(16)
 )
 
 
 def test_interrupt_exits_130_and_the_next_run_resumes(tmp_path: Path) -> None:
-    folder = write_project(tmp_path / "p", SCRIPT)
+    folder = write_project(tmp_path / "p", SCRIPT, resolution="640x360")
     proc = subprocess.Popen(
         [*CLI, "make-video", str(folder), "--no-publish"],
         stdout=subprocess.PIPE,
@@ -36,7 +37,7 @@ def test_interrupt_exits_130_and_the_next_run_resumes(tmp_path: Path) -> None:
     while time.monotonic() < deadline and proc.poll() is None:
         if clips.is_dir() and any(clips.glob("*.json")):
             break
-        time.sleep(0.05)
+        time.sleep(0.02)
     assert proc.poll() is None, "the run ended before it could be interrupted"
     proc.send_signal(signal.SIGINT)
     try:
