@@ -80,11 +80,12 @@ def test_missing_music_file_is_a_clear_error(tmp_path: Path) -> None:
 def test_failing_ffmpeg_names_the_stage_and_leaves_nothing_half_written(tmp_path: Path) -> None:
     folder = write_project(tmp_path / "p", "Hello there, world.")
     fake = tmp_path / "fake-ffmpeg"
-    # Writes junk to its output, complains like ffmpeg, and fails.
+    # Writes junk to its output file (not to "-", standard output, which a measuring pass
+    # names), complains like ffmpeg, and fails.
     fake.write_text(
         "#!/bin/sh\n"
         "for last; do :; done\n"
-        'echo junk > "$last"\n'
+        '[ "$last" = "-" ] || echo junk > "$last"\n'
         'echo "Unknown encoder libx264" >&2\n'
         "exit 1\n"
     )
