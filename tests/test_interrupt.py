@@ -30,6 +30,9 @@ def test_interrupt_exits_130_and_the_next_run_resumes(tmp_path: Path) -> None:
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        # A suite started in the background (`make test &`) ignores SIGINT, and so would the
+        # CLI it starts: Python then installs no Ctrl-C handler. This test is about Ctrl-C.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     clips = folder / "build" / "clips"
     deadline = time.monotonic() + 120
