@@ -657,8 +657,8 @@ class AvatarAnimator:
 
     def _build_moving(self, bg: Frame) -> None:
         """A camera move warps the static person (one affine warp a frame, not a redraw) inside
-        the box it can reach during the move, and blends it over the clean backdrop kept here.
-        Called before the person is painted into ``bg``."""
+        the box it can reach during the move, and blends it over the clean backdrop ``bg``
+        (the still's, without the person), of which the box is kept here."""
         boxes = [self._person_box(*self._camera(p)) for p in (0.0, 1.0)]
         # Even corners, so the box holds whole 2x2 blocks of a yuv420p frame's chroma.
         x0 = min(b[0] for b in boxes) // 2 * 2

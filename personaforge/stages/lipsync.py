@@ -322,17 +322,12 @@ def _encode_segment(
             return billing
         request = _request(ctx, spoken, width, height, animation)
         audio = ctx.project.root / spoken.audio
-        if isinstance(animator, Yuv420Source) and width % 2 == 0 and height % 2 == 0:
-            segments.encode(
-                FramePipe("yuv420p"), **size, ass=ass, out=tmp, progress=ctx.progress,
-                pixels=animator.frames_yuv420p(request, audio),
-            )  # fmt: skip
-            return []
         if isinstance(animator, FrameSource):
-            segments.encode(
-                FramePipe(), **size, ass=ass, out=tmp, progress=ctx.progress,
-                pixels=animator.frames(request, audio),
-            )  # fmt: skip
+            if isinstance(animator, Yuv420Source) and width % 2 == 0 and height % 2 == 0:
+                pipe, pixels = FramePipe("yuv420p"), animator.frames_yuv420p(request, audio)
+            else:
+                pipe, pixels = FramePipe(), animator.frames(request, audio)
+            segments.encode(pipe, **size, ass=ass, out=tmp, progress=ctx.progress, pixels=pixels)
             return []
         source = _source_clip(ctx, animator, spoken, request, animation)
         segments.encode(

@@ -101,7 +101,7 @@ def _soundtrack_early(ctx: Context) -> soundtrack.EarlyStart | None:
             return None
     except PersonaForgeError:
         return None  # render says what is wrong, in its turn
-    return soundtrack.EarlyStart(ctx, speech)
+    return soundtrack.EarlyStart(ctx, speech, layout)
 
 
 @locked("make-video")

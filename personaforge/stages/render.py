@@ -1,5 +1,6 @@
-"""render: join the shots' segments by stream copy, and encode the narration and music
-under them, loudness-normalised in two passes; write the .vtt/.srt from the same cues."""
+"""render: join the shots' segments and the soundtrack (soundtrack.py: narration and music,
+loudness-normalised in two passes) by stream copy; write the .vtt/.srt from the same cues,
+the thumbnail and the chapters."""
 
 from __future__ import annotations
 

@@ -136,17 +136,17 @@ class EarlyStart:
     """The soundtrack made in a thread while other stages run (make-video starts it once the
     speech exists). A failure here is not reported: render makes it again and says why."""
 
-    def __init__(self, ctx: Context, speech: SpeechManifest) -> None:
+    def __init__(self, ctx: Context, speech: SpeechManifest, layout: Layout) -> None:
         quiet = dataclasses.replace(ctx, progress=NullProgress())
-        self._layout = expected_layout(ctx, speech)
         self._thread = threading.Thread(
-            target=self._run, args=(quiet, speech), name="pf-soundtrack", daemon=False
+            target=self._run, args=(quiet, speech, layout), name="pf-soundtrack", daemon=False
         )
         self._thread.start()
 
-    def _run(self, ctx: Context, speech: SpeechManifest) -> None:
+    @staticmethod
+    def _run(ctx: Context, speech: SpeechManifest, layout: Layout) -> None:
         try:
-            prepare(ctx, speech, self._layout)
+            prepare(ctx, speech, layout)
         except Exception:
             return
 
