@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shlex
+import signal
 import subprocess
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
@@ -75,6 +76,26 @@ def _base_args(*, stdin: bool = False, loglevel: str = "error") -> list[str]:
     ]
 
 
+class _Popen(subprocess.Popen[bytes]):
+    """A Popen that does not leave its child running when the start itself is interrupted.
+
+    subprocess starts the child and only then waits to hear that exec worked; a Ctrl-C in
+    that moment raises out of the constructor with the child already running, and the
+    caller has no handle to stop it: an ffmpeg left like that went on to write its output
+    after the caller had removed the temp file. Here that child is killed and reaped."""
+
+    def _execute_child(self, *args: Any) -> None:  # type: ignore[override]
+        try:
+            super()._execute_child(*args)  # type: ignore[misc]
+        except BaseException:
+            if getattr(self, "_child_created", False):
+                with contextlib.suppress(OSError):
+                    os.kill(self.pid, signal.SIGKILL)
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(self.pid, 0)
+            raise
+
+
 @contextlib.contextmanager
 def _supervised(
     cmd: list[str],
@@ -91,7 +112,7 @@ def _supervised(
     success, for callers that read a filter's report)."""
     with tempfile.TemporaryFile() as err:
         progress.start(task, total=total)
-        proc = subprocess.Popen(cmd, stderr=err, **popen)
+        proc = _Popen(cmd, stderr=err, **popen)
         try:
             yield proc
             rc = proc.wait()
