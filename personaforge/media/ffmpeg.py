@@ -88,7 +88,7 @@ class _Popen(subprocess.Popen[bytes]):
         try:
             super()._execute_child(*args)  # type: ignore[misc]
         except BaseException:
-            if getattr(self, "_child_created", False):
+            if self.pid is not None:  # set the moment the child exists
                 with contextlib.suppress(OSError):
                     os.kill(self.pid, signal.SIGKILL)
                 with contextlib.suppress(ChildProcessError):
@@ -112,13 +112,15 @@ def _supervised(
     success, for callers that read a filter's report)."""
     with tempfile.TemporaryFile() as err:
         progress.start(task, total=total)
-        proc = _Popen(cmd, stderr=err, **popen)
+        proc: subprocess.Popen[bytes] | None = None
         try:
+            proc = _Popen(cmd, stderr=err, **popen)
             yield proc
             rc = proc.wait()
         except BaseException:
-            proc.kill()
-            proc.wait()
+            if proc is not None:
+                proc.kill()
+                proc.wait()
             raise
         finally:
             progress.finish()
