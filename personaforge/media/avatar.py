@@ -6,7 +6,7 @@ import math
 import random
 from bisect import bisect_right
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import astuple, dataclass
+from dataclasses import astuple, dataclass, field
 
 import cv2
 import numpy as np
@@ -107,6 +107,8 @@ class _Still:
     cover_half: NDArray[np.uint8]  # the person's coverage at half resolution
     plans: dict[int, list[tuple[int, int, int, int]]]  # how to lift the person d rows
     lifts: dict[int, Frame]  # the still frame with the person lifted d rows
+    lifts_yuv: dict[int, Frame] = field(default_factory=dict)  # the same, as yuv420p
+    clean_yuv: Frame | None = None  # the backdrop as yuv420p, once a move needs it
 
 
 # Stills kept for the next shots (at 1080p a few frames of memory each).
@@ -114,6 +116,8 @@ _STILLS: dict[tuple[str, int, int], _Still] = {}
 _STILLS_KEPT = 2
 # How many breath lifts of the still frame are kept (each one frame of memory).
 _LIFTS_KEPT = 6
+# A camera move is worked out in bands of rows, about this many to a frame.
+_MOVE_BANDS = 10
 # How many drawn eyes and mouths are kept for frames that show them again (small crops).
 _FEATURES_KEPT = 48
 
@@ -393,7 +397,7 @@ class AvatarAnimator:
         self._cover_half = still.cover_half
         self._features: dict[object, Frame] = {}
         if self.camera != "static":
-            self._build_moving(still.clean)
+            self._build_moving()
 
     # ------------------------------------------------------------------ public
 
@@ -625,10 +629,15 @@ class AvatarAnimator:
         pn = _Painter(big, (self.cx - x0) * ss, (self.cy - y0) * ss, self.unit * ss, mask)
         self._draw_person(pn)
 
-        # The features are redrawn every frame on top of cached supersampled face crops.
+        # The features are redrawn every frame on top of cached supersampled face crops. Each
+        # crop starts on an even column, is an even number of columns wide and has a spare row
+        # above and below, so that whatever the breath's lift, whole 2x2 blocks holding all of
+        # the features can be pasted into a yuv420p frame (its chroma is shared by such blocks).
         crops: list[tuple[Image.Image, int, int]] = []
         for bx in ((-0.33, -0.215, 0.33, 0.125), (-0.21, 0.165, 0.21, 0.43)):
             a, b, c, d = self._unit_box(*bx, moved=False)
+            a, c = max(x0, a - a % 2), min(x1, c + c % 2)
+            b, d = max(y0, b - 1), min(y1, d + 1)
             crop = big.crop(((a - x0) * ss, (b - y0) * ss, (c - x0) * ss, (d - y0) * ss))
             crops.append((crop, a, b))
 
@@ -655,70 +664,106 @@ class AvatarAnimator:
             array.setflags(write=False)  # shared by every shot's animator
         return _Still(clean, bg, tuple(crops), spans, np.asarray(half, np.uint8), {}, {})
 
-    def _build_moving(self, bg: Frame) -> None:
-        """A camera move warps the static person (one affine warp a frame, not a redraw) inside
-        the box it can reach during the move, and blends it over the clean backdrop ``bg``
-        (the still's, without the person), of which the box is kept here."""
-        boxes = [self._person_box(*self._camera(p)) for p in (0.0, 1.0)]
-        # Even corners, so the box holds whole 2x2 blocks of a yuv420p frame's chroma.
-        x0 = min(b[0] for b in boxes) // 2 * 2
-        y0 = min(b[1] for b in boxes) // 2 * 2
-        x1 = min(self.width, -(-max(b[2] for b in boxes) // 2) * 2)
-        self._mbox = (x0, y0, x1, self.height)
-        self._clean_rgb = bg[y0:, x0:x1].copy()
-        self._clean_yuv: list[NDArray[np.uint8]] = []
-        if self.width % 2 == 0 and self.height % 2 == 0:
-            yuv = np.asarray(cv2.cvtColor(bg, cv2.COLOR_RGB2YUV_I420), np.uint8)
-            y, u, v = _planes(yuv, self.width, self.height)
-            self._clean_yuv = [
-                y[y0:, x0:x1].copy(),
-                u[y0 // 2 :, x0 // 2 : x1 // 2].copy(),
-                v[y0 // 2 :, x0 // 2 : x1 // 2].copy(),
-            ]
+    def _build_moving(self) -> None:
+        """A camera move warps the still person (one affine warp a frame, not a redraw) and
+        blends it over the clean backdrop. The frame is cut into bands of rows, and in each
+        band only the columns that the moving person can reach during the shot are warped:
+        about 40% of the box around the person. The rest stays the clean backdrop."""
+        self._bands = self._move_bands()
+        self._moved: dict[str, Frame] = {}  # per pixel format, the frame the move is drawn in
+
+    def _lift_bounds(self) -> tuple[int, int]:
+        """The fewest and most rows the breath (and the emotion curve's nod) can lift the
+        person by, with a row to spare each way for the rounding."""
+        levels = [level for _, level in self._lift]
+        nod = 2.0 * self._bob_amp * max(0.0, max(levels) - levels[0]) if len(levels) > 1 else 0.0
+        return math.floor(-self._bob_amp) - 1, math.ceil(self._bob_amp + nod) + 1
+
+    def _move_bands(self) -> list[tuple[int, int, int, int]]:
+        """(x0, y0, x1, y1) boxes, even corners, tiling the rows the moving person can reach
+        (at every step of the move and every lift), each as wide as the person gets in it."""
+        h, w = self.height, self.width
+        spans = self._spans
+        rows = np.nonzero(spans[:, 1] > spans[:, 0])[0]
+        lo, hi, r = (spans[rows, 0] * 1.0), (spans[rows, 1] * 1.0), rows * 1.0
+        left, right = np.full(h, np.inf), np.full(h, -np.inf)
+        d_min, d_max = self._lift_bounds()
+        for progress in np.linspace(0.0, 1.0, 33):
+            # Between two of these steps the person moves under 3 px; the padding covers it.
+            scale, dx = self._camera(float(progress))
+            xl = self.cx + scale * (lo - self.cx) + dx
+            xr = self.cx + scale * (hi - self.cx) + dx
+            for d in range(d_min, d_max + 1):
+                top = np.floor(self.cy + scale * (r - d - self.cy)).astype(np.int64)
+                for k in range(3):  # a row scaled by under 2 reaches at most 3 rows
+                    y = top + k
+                    inside = (y >= 0) & (y < h)
+                    np.minimum.at(left, y[inside], xl[inside])
+                    np.maximum.at(right, y[inside], xr[inside])
+        pad = 4  # the bilinear footprint, the soft edge and the steps between samples
+        step = max(2, h // _MOVE_BANDS // 2 * 2)
+        bands = []
+        for y0 in range(0, h, step):
+            y1 = min(h, y0 + step)
+            near = slice(max(0, y0 - pad), min(h, y1 + pad))
+            a, b = left[near].min(), right[near].max()
+            if a > b:
+                continue  # the person never reaches these rows
+            x0 = max(0, math.floor(a) - pad) // 2 * 2
+            x1 = min(w, math.ceil(b) + pad + 1)
+            x1 += x1 % 2 if x1 < w else 0
+            bands.append((x0, y0, x1, y1))
+        return bands
 
     def _move(
-        self, planes: Sequence[tuple[NDArray[np.uint8], int]], progress: float, lift: int
+        self,
+        planes: Sequence[tuple[Frame, Frame, Frame, int]],
+        progress: float,
+        lift: int,
     ) -> None:
-        """Apply the camera at ``progress`` to the static frame's ``planes`` (rgb, or yuv420p's
-        Y, U and V, each with its subsampling), in place: the person (risen by ``lift`` px with
-        the breath) scaled about the head and shifted, blended over the clean backdrop."""
+        """Apply the camera at ``progress``: for each (still, clean backdrop, out, subsampling)
+        plane (rgb, or yuv420p's Y, U and V), warp the still (the person risen by ``lift`` px
+        with the breath), scaled about the head and shifted, and blend it over the backdrop
+        into ``out``, band by band. Outside the bands ``out`` holds the backdrop already."""
         scale, dx = self._camera(progress)
-        cleans = [self._clean_rgb] if len(planes) == 1 else self._clean_yuv
-        x0, y0 = self._mbox[:2]
-        size = (self._mbox[2] - x0, self._mbox[3] - y0)
-        # The person's coverage (risen with the breath) is warped at half resolution: where
-        # it is soft, the warped frame and the clean backdrop are the same smooth backdrop,
-        # so a softer edge cannot show, and it costs a quarter of a full-size warp.
-        half = (size[0] // 2, size[1] // 2)
-        cover = cv2.warpAffine(
-            self._cover_half, self._camera_matrix(scale, dx, 2, lift), half,
-            flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE,
-        )  # fmt: skip
-        alphas: dict[int, NDArray[np.float32]] = {}
-        for (plane, sub), clean in zip(planes, cleans, strict=True):
-            alpha = alphas.get(sub)
-            if alpha is None:
-                part = (
-                    cover if sub == 2 else cv2.resize(cover, size, interpolation=cv2.INTER_LINEAR)
-                )
-                alpha = alphas[sub] = part.astype(np.float32) * np.float32(1 / 255)
-            warped = cv2.warpAffine(
-                plane, self._camera_matrix(scale, dx, sub), (clean.shape[1], clean.shape[0]),
-                flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE,
+        for x0, y0, x1, y1 in self._bands:
+            # The person's coverage is warped at half resolution: where it is soft, the warped
+            # still and the clean backdrop are the same smooth backdrop, so a softer edge
+            # cannot show, and it costs a quarter of a full-size warp. It has a sample to spare
+            # each way, so that scaled up it is the same at the band's edges as inside.
+            hw, hh = (x1 - x0 + 1) // 2 + 2, (y1 - y0 + 1) // 2 + 2
+            cover = cv2.warpAffine(
+                self._cover_half, self._camera_matrix(scale, dx, 2, x0 - 2, y0 - 2, lift),
+                (hw, hh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE,
             )  # fmt: skip
-            box = plane[y0 // sub :, x0 // sub : x0 // sub + clean.shape[1]]
-            cv2.blendLinear(warped, clean, alpha, 1.0 - alpha, dst=box)  # in place
+            alphas: dict[int, tuple[F32, F32]] = {}
+            for still, clean, out, sub in planes:
+                box = (slice(y0 // sub, -(-y1 // sub)), slice(x0 // sub, -(-x1 // sub)))
+                target = out[box]
+                size = (target.shape[1], target.shape[0])
+                if sub not in alphas:
+                    if sub == 2:
+                        part = cover[1 : hh - 1, 1 : hw - 1]
+                    else:
+                        big = cv2.resize(cover, (2 * hw, 2 * hh), interpolation=cv2.INTER_LINEAR)
+                        part = big[2 : 2 + size[1], 2 : 2 + size[0]]
+                    alpha = part.astype(np.float32) * np.float32(1 / 255)
+                    alphas[sub] = (alpha, np.float32(1.0) - alpha)
+                warped = cv2.warpAffine(
+                    still, self._camera_matrix(scale, dx, sub, x0, y0), size,
+                    flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE,
+                )  # fmt: skip
+                cv2.blendLinear(warped, clean[box], *alphas[sub], dst=target)  # in place
 
     def _camera_matrix(
-        self, scale: float, dx: float, sub: int, lift: int = 0
+        self, scale: float, dx: float, sub: int, x0: int, y0: int, lift: int = 0
     ) -> NDArray[np.float64]:
-        """The warp from a plane sampled every ``sub`` pixels into the move's box on it. In
-        pixels, dst = scale * src + (1 - scale) * head + (dx, -scale * lift); a plane's sample i
-        sits at sub * i + (sub - 1) / 2 of those."""
+        """The warp from a plane sampled every ``sub`` pixels into a box at (``x0``, ``y0``)
+        pixels on it. In pixels, dst = scale * src + (1 - scale) * head + (dx, -scale * lift);
+        a plane's sample i sits at sub * i + (sub - 1) / 2 of those."""
         k = (sub - 1) / 2
-        x0, y0 = self._mbox[0] // sub, self._mbox[1] // sub
-        tx = (scale * k + (1 - scale) * self.cx + dx - k) / sub - x0
-        ty = (scale * k + (1 - scale) * self.cy - scale * lift - k) / sub - y0
+        tx = (scale * k + (1 - scale) * self.cx + dx - k - x0) / sub
+        ty = (scale * k + (1 - scale) * self.cy - scale * lift - k - y0) / sub
         return np.array([[scale, 0.0, tx], [0.0, scale, ty]], np.float64)
 
     def _shift_plan(self, d: int) -> list[tuple[int, int, int, int]]:
@@ -751,31 +796,62 @@ class AvatarAnimator:
     def _render(self, t: float, mouth: FloatArray, progress: float) -> Frame:
         """The rgb24 frame at ``t``, camera move applied."""
         lift = self._render_still(t, mouth)
-        if self.camera != "static":
-            self._move([(self._buf, 1)], progress, lift)
-        return self._buf
+        if self.camera == "static":
+            return self._buf
+        out = self._moved.get("rgb")
+        if out is None:
+            out = self._moved["rgb"] = self._still.clean.copy()
+        self._move([(self._buf, self._still.clean, out, 1)], progress, lift)
+        return out
 
     def _render_yuv(self, t: float, mouth: FloatArray, progress: float) -> NDArray[np.uint8]:
-        """The same frame as yuv420p: the still converted once, then the camera moved in yuv
-        (half the samples of rgb to warp and blend)."""
-        lift = self._render_still(t, mouth)
-        cv2.cvtColor(self._buf, cv2.COLOR_RGB2YUV_I420, dst=self._yuv)
-        if self.camera != "static":
-            y, u, v = _planes(self._yuv, self.width, self.height)
-            self._move([(y, 1), (u, 2), (v, 2)], progress, lift)
-        return self._yuv
+        """The same frame as yuv420p, drawn in yuv: the still person converted once per lift,
+        the eyes and mouth converted as they are pasted, and the camera moved in yuv (half the
+        samples of rgb to warp and blend)."""
+        lift, features = self._pose(t, mouth)
+        np.copyto(self._yuv, self._lifted_yuv(lift))
+        y, u, v = _planes(self._yuv, self.width, self.height)
+        for arr, x0, y0 in features:
+            (h, w), x1, y1 = arr.shape[:2], x0 + arr.shape[1], y0 + arr.shape[0]
+            patch = cv2.cvtColor(np.ascontiguousarray(arr), cv2.COLOR_RGB2YUV_I420)
+            py, pu, pv = _planes(np.asarray(patch, np.uint8), w, h)
+            y[y0:y1, x0:x1] = py
+            u[y0 // 2 : y1 // 2, x0 // 2 : x1 // 2] = pu
+            v[y0 // 2 : y1 // 2, x0 // 2 : x1 // 2] = pv
+        if self.camera == "static":
+            return self._yuv
+        still = self._still
+        if still.clean_yuv is None:
+            still.clean_yuv = np.asarray(cv2.cvtColor(still.clean, cv2.COLOR_RGB2YUV_I420))
+            still.clean_yuv.setflags(write=False)
+        out = self._moved.get("yuv")
+        if out is None:
+            out = self._moved["yuv"] = still.clean_yuv.copy()
+        w, h = self.width, self.height
+        stills, cleans, outs = (_planes(f, w, h) for f in (self._yuv, still.clean_yuv, out))
+        self._move(list(zip(stills, cleans, outs, (1, 2, 2), strict=True)), progress, lift)
+        return out
 
     def _render_still(self, t: float, mouth: FloatArray) -> int:
-        """Draw the frame at ``t`` into ``_buf`` before any camera move; returns how many pixels
-        the breath lifted the person."""
-        self._emo = self._emotion_at(t)
+        """Draw the rgb24 frame at ``t`` into ``_buf`` before any camera move; returns how
+        many pixels the breath lifted the person."""
+        lift, features = self._pose(t, mouth)
         buf = self._buf
+        np.copyto(buf, self._lifted(lift))
+        for arr, x0, y0 in features:
+            buf[y0 : y0 + arr.shape[0], x0 : x0 + arr.shape[1]] = arr
+        return lift
+
+    def _pose(self, t: float, mouth: FloatArray) -> tuple[int, list[tuple[Frame, int, int]]]:
+        """At ``t``: how many pixels the breath lifts the person, and the eyes and the mouth
+        (rgb24 crops inside the frame, each with its left column and top row, both even)."""
+        self._emo = self._emotion_at(t)
         gaze = self._gaze_at(t)
         eye_open = self._openness(t)
         d = round(self._breath(t))
-        np.copyto(buf, self._lifted(d))
         emo = astuple(self._emo)
         keys = ((eye_open, gaze, emo), (mouth.tobytes(), emo))
+        features = []
         for i, (crop, a, b) in enumerate(self._crops):
             # The eyes hold still between blinks and glances, and the mouth in every pause:
             # those frames reuse the features already drawn.
@@ -793,11 +869,14 @@ class AvatarAnimator:
                 if len(self._features) >= _FEATURES_KEPT:
                     del self._features[next(iter(self._features))]
                 self._features[keys[i]] = arr
+            # Whole 2x2 blocks only, so a yuv420p frame can take the crop as it is (the crops
+            # have a spare row each way to drop, which shows the still person just the same).
             top = b - d
-            h = arr.shape[0]
-            lo, hi = max(0, top), min(self.height, top + h)
-            buf[lo:hi, a : a + arr.shape[1]] = arr[lo - top : hi - top]
-        return d
+            r0, r1 = max(0, top + top % 2), min(self.height, (top + arr.shape[0]) // 2 * 2)
+            c0, c1 = a + a % 2, (a + arr.shape[1]) // 2 * 2
+            if r1 > r0 and c1 > c0:
+                features.append((arr[r0 - top : r1 - top, c0 - a : c1 - a], c0, r0))
+        return d, features
 
     def _lifted(self, d: int) -> Frame:
         """The still person risen by ``d`` pixels over the backdrop. The breath only takes a
@@ -806,13 +885,33 @@ class AvatarAnimator:
         lifts = self._still.lifts
         frame = lifts.pop(d, None)
         if frame is None:
-            frame = self._base.copy()
-            for y, src, lo, hi in self._shift_plan(d):
-                frame[y, lo:hi] = self._base[src, lo:hi]
-            frame.setflags(write=False)
+            frame = self._shifted(d)
             if len(lifts) >= _LIFTS_KEPT:
                 del lifts[next(iter(lifts))]
         lifts[d] = frame  # most recently used last
+        return frame
+
+    def _lifted_yuv(self, d: int) -> Frame:
+        """``_lifted`` as yuv420p, kept the same way (without keeping the rgb24 frame)."""
+        lifts = self._still.lifts_yuv
+        kept = lifts.pop(d, None)
+        if kept is None:
+            rgb = self._still.lifts.get(d)
+            kept = np.asarray(
+                cv2.cvtColor(self._shifted(d) if rgb is None else rgb, cv2.COLOR_RGB2YUV_I420),
+                np.uint8,
+            )
+            kept.setflags(write=False)
+            if len(lifts) >= _LIFTS_KEPT:
+                del lifts[next(iter(lifts))]
+        lifts[d] = kept
+        return kept
+
+    def _shifted(self, d: int) -> Frame:
+        frame: Frame = self._base.copy()
+        for y, src, lo, hi in self._shift_plan(d):
+            frame[y, lo:hi] = self._base[src, lo:hi]
+        frame.setflags(write=False)
         return frame
 
     # ------------------------------------------------------------------ drawing

@@ -62,7 +62,7 @@ LOUDNESS_TRUE_PEAK_DB = -1.0
 AAC_PEAK_MARGIN_DB = 0.5
 
 # Bump when a change to the segment pipeline changes its pixels: every segment re-encodes.
-SEGMENT_VERSION = "2"
+SEGMENT_VERSION = "3"
 
 
 def segment_settings_key() -> str:
