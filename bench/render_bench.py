@@ -4,7 +4,7 @@ For a video of ``--seconds`` (default 60) at ``--size`` (default 1920x1080) it p
 - a full run (`make-video`, every stage, from scratch) against a bare encode of one still
   frame with the same narration, duration and burned captions: both times and their ratio;
 - a one-sentence edit and re-run, as a percentage of the full run;
-- with ``--repeat N`` (default 2) the full run, the bare encode and the edit are each run N
+- with ``--repeat N`` (default 3) the full run, the bare encode and the edit are each run N
   times, in turn, and the best of each is compared;
 - one run of ``--long`` seconds (default 600; 0 skips it) against the full runs' mean: the
   time ratio, and the peak memory of both (the Python process and its ffmpeg children).
@@ -211,7 +211,7 @@ def main() -> None:
     parser.add_argument("--size", default="1920x1080")
     parser.add_argument("--long", type=float, default=600.0, help="0 skips the long run")
     parser.add_argument(
-        "--repeat", type=int, default=2,
+        "--repeat", type=int, default=3,
         help="runs of the full run, the bare encode and the edit, taken in turn; the best of "
         "each is compared (a shared machine's speed drifts by 10-20%% within minutes)",
     )  # fmt: skip
