@@ -8,6 +8,7 @@ import shlex
 import signal
 import subprocess
 import tempfile
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -97,6 +98,30 @@ class _Popen(subprocess.Popen[bytes]):
 
 
 @contextlib.contextmanager
+def _ctrl_c_deferred() -> Iterator[None]:
+    """Hold a Ctrl-C back until the block is done, then raise it as usual.
+
+    Python raises KeyboardInterrupt as soon as a call returns, before its result is stored:
+    a Ctrl-C while subprocess forks was raised before the child's pid was kept anywhere, and
+    that ffmpeg ran on, unstoppable, and wrote its output after the caller had removed the temp
+    file. Only the main thread gets Ctrl-C, and only it can set a handler."""
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is None  # a handler not set from Python
+    ):
+        yield
+        return
+    held: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, _frame: held.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if held:
+            signal.raise_signal(signal.SIGINT)  # to the handler it was meant for
+
+
+@contextlib.contextmanager
 def _supervised(
     cmd: list[str],
     *,
@@ -114,7 +139,8 @@ def _supervised(
         progress.start(task, total=total)
         proc: subprocess.Popen[bytes] | None = None
         try:
-            proc = _Popen(cmd, stderr=err, **popen)
+            with _ctrl_c_deferred():
+                proc = _Popen(cmd, stderr=err, **popen)
             yield proc
             rc = proc.wait()
         except BaseException:

@@ -47,3 +47,32 @@ def test_an_interrupt_while_the_child_starts_kills_it(monkeypatch: pytest.Monkey
     monkeypatch.undo()
     assert not state["armed"]  # the interrupt came where it should
     assert _children_running(marker) == []
+
+
+def test_a_ctrl_c_during_the_fork_kills_the_child(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Ctrl-C that lands while subprocess forks is raised as soon as the fork returns, before
+    the child's pid is stored anywhere: nothing could kill that child. A run is started so that
+    the interrupt waits until the child has its handle, and then stops it."""
+    import signal
+
+    from personaforge.progress import NullProgress
+
+    marker = f"pf-{uuid.uuid4().hex}"
+    real_fork_exec = subprocess._fork_exec  # type: ignore[attr-defined]
+
+    def fork_then_ctrl_c(*args: object) -> int:
+        pid: int = real_fork_exec(*args)
+        signal.raise_signal(signal.SIGINT)  # as if the user pressed Ctrl-C during the fork
+        return pid
+
+    monkeypatch.setattr(subprocess, "_fork_exec", fork_then_ctrl_c)
+    with (
+        pytest.raises(KeyboardInterrupt),
+        ffmpeg._supervised(
+            ["sh", "-c", "sleep 30", marker], what="x", progress=NullProgress(), task="x",
+            total=None,
+        ),
+    ):  # fmt: skip
+        pytest.fail("the interrupt must come before the caller gets the process")
+    monkeypatch.undo()
+    assert _children_running(marker) == []
