@@ -122,6 +122,17 @@ _MOVE_BANDS = 10
 _FEATURES_KEPT = 48
 
 
+def _kept(frames: dict[int, Frame], key: int, make: Callable[[], Frame]) -> Frame:
+    """``frames[key]``, made if missing; the least recently used is dropped past _LIFTS_KEPT."""
+    frame = frames.pop(key, None)
+    if frame is None:
+        frame = make()
+        if len(frames) >= _LIFTS_KEPT:
+            del frames[next(iter(frames))]
+    frames[key] = frame  # most recently used last
+    return frame
+
+
 def _planes(
     yuv: NDArray[np.uint8], width: int, height: int
 ) -> tuple[NDArray[np.uint8], NDArray[np.uint8], NDArray[np.uint8]]:
@@ -882,30 +893,19 @@ class AvatarAnimator:
         """The still person risen by ``d`` pixels over the backdrop. The breath only takes a
         few values, so a few such frames are kept (the oldest dropped) instead of shifting the
         person row by row every frame."""
-        lifts = self._still.lifts
-        frame = lifts.pop(d, None)
-        if frame is None:
-            frame = self._shifted(d)
-            if len(lifts) >= _LIFTS_KEPT:
-                del lifts[next(iter(lifts))]
-        lifts[d] = frame  # most recently used last
-        return frame
+        return _kept(self._still.lifts, d, lambda: self._shifted(d))
 
     def _lifted_yuv(self, d: int) -> Frame:
         """``_lifted`` as yuv420p, kept the same way (without keeping the rgb24 frame)."""
-        lifts = self._still.lifts_yuv
-        kept = lifts.pop(d, None)
-        if kept is None:
+
+        def convert() -> Frame:
             rgb = self._still.lifts.get(d)
-            kept = np.asarray(
-                cv2.cvtColor(self._shifted(d) if rgb is None else rgb, cv2.COLOR_RGB2YUV_I420),
-                np.uint8,
-            )
-            kept.setflags(write=False)
-            if len(lifts) >= _LIFTS_KEPT:
-                del lifts[next(iter(lifts))]
-        lifts[d] = kept
-        return kept
+            yuv = cv2.cvtColor(self._shifted(d) if rgb is None else rgb, cv2.COLOR_RGB2YUV_I420)
+            frame = np.asarray(yuv, np.uint8)
+            frame.setflags(write=False)
+            return frame
+
+        return _kept(self._still.lifts_yuv, d, convert)
 
     def _shifted(self, d: int) -> Frame:
         frame: Frame = self._base.copy()
