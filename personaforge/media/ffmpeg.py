@@ -77,34 +77,15 @@ def _base_args(*, stdin: bool = False, loglevel: str = "error") -> list[str]:
     ]
 
 
-class _Popen(subprocess.Popen[bytes]):
-    """A Popen that does not leave its child running when the start itself is interrupted.
-
-    subprocess starts the child and only then waits to hear that exec worked; a Ctrl-C in
-    that moment raises out of the constructor with the child already running, and the
-    caller has no handle to stop it: an ffmpeg left like that went on to write its output
-    after the caller had removed the temp file. Here that child is killed and reaped."""
-
-    def _execute_child(self, *args: Any) -> None:  # type: ignore[override]
-        try:
-            super()._execute_child(*args)  # type: ignore[misc]
-        except BaseException:
-            if self.pid is not None:  # set the moment the child exists
-                with contextlib.suppress(OSError):
-                    os.kill(self.pid, signal.SIGKILL)
-                with contextlib.suppress(ChildProcessError):
-                    os.waitpid(self.pid, 0)
-            raise
-
-
 @contextlib.contextmanager
 def _ctrl_c_deferred() -> Iterator[None]:
     """Hold a Ctrl-C back until the block is done, then raise it as usual.
 
-    Python raises KeyboardInterrupt as soon as a call returns, before its result is stored:
-    a Ctrl-C while subprocess forks was raised before the child's pid was kept anywhere, and
-    that ffmpeg ran on, unstoppable, and wrote its output after the caller had removed the temp
-    file. Only the main thread gets Ctrl-C, and only it can set a handler."""
+    Python raises KeyboardInterrupt as soon as a call returns, before its result is stored,
+    and subprocess starts the child before it hears that exec worked: a Ctrl-C while ffmpeg
+    was being started left it running with no handle to stop it, and it wrote its output
+    after the caller had removed the temp file. Only the main thread gets Ctrl-C, and only it
+    can set a handler."""
     if (
         threading.current_thread() is not threading.main_thread()
         or signal.getsignal(signal.SIGINT) is None  # a handler not set from Python
@@ -140,7 +121,7 @@ def _supervised(
         proc: subprocess.Popen[bytes] | None = None
         try:
             with _ctrl_c_deferred():
-                proc = _Popen(cmd, stderr=err, **popen)
+                proc = subprocess.Popen(cmd, stderr=err, **popen)
             yield proc
             rc = proc.wait()
         except BaseException:

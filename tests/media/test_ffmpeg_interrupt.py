@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import uuid
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from personaforge.media import ffmpeg
+from personaforge.progress import NullProgress
 
 
 def _children_running(marker: str) -> list[int]:
@@ -28,9 +30,16 @@ def _children_running(marker: str) -> list[int]:
     return found
 
 
+def _start(marker: str) -> None:
+    with ffmpeg._supervised(
+        ["sh", "-c", "sleep 30", marker], what="x", progress=NullProgress(), task="x", total=None
+    ):
+        pytest.fail("the interrupt must come before the caller gets the process")
+
+
 def test_an_interrupt_while_the_child_starts_kills_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    """subprocess starts the child, then reads whether exec worked; a KeyboardInterrupt in that
-    read used to leave the child running with no handle to stop it."""
+    """subprocess starts the child, then reads whether exec worked; a Ctrl-C in that read used
+    to leave the child running with no handle to stop it."""
     marker = f"pf-{uuid.uuid4().hex}"
     real_read = os.read
     state = {"armed": True}
@@ -38,12 +47,12 @@ def test_an_interrupt_while_the_child_starts_kills_it(monkeypatch: pytest.Monkey
     def interrupted_read(fd: int, n: int) -> bytes:
         if state["armed"] and n == 50000:  # subprocess's read of its exec-status pipe
             state["armed"] = False
-            raise KeyboardInterrupt
+            signal.raise_signal(signal.SIGINT)
         return real_read(fd, n)
 
     monkeypatch.setattr(subprocess.os, "read", interrupted_read)
     with pytest.raises(KeyboardInterrupt):
-        ffmpeg._Popen(["sh", "-c", "sleep 30", marker])
+        _start(marker)
     monkeypatch.undo()
     assert not state["armed"]  # the interrupt came where it should
     assert _children_running(marker) == []
@@ -53,10 +62,6 @@ def test_a_ctrl_c_during_the_fork_kills_the_child(monkeypatch: pytest.MonkeyPatc
     """A Ctrl-C that lands while subprocess forks is raised as soon as the fork returns, before
     the child's pid is stored anywhere: nothing could kill that child. A run is started so that
     the interrupt waits until the child has its handle, and then stops it."""
-    import signal
-
-    from personaforge.progress import NullProgress
-
     marker = f"pf-{uuid.uuid4().hex}"
     real_fork_exec = subprocess._fork_exec  # type: ignore[attr-defined]
 
@@ -66,13 +71,7 @@ def test_a_ctrl_c_during_the_fork_kills_the_child(monkeypatch: pytest.MonkeyPatc
         return pid
 
     monkeypatch.setattr(subprocess, "_fork_exec", fork_then_ctrl_c)
-    with (
-        pytest.raises(KeyboardInterrupt),
-        ffmpeg._supervised(
-            ["sh", "-c", "sleep 30", marker], what="x", progress=NullProgress(), task="x",
-            total=None,
-        ),
-    ):  # fmt: skip
-        pytest.fail("the interrupt must come before the caller gets the process")
+    with pytest.raises(KeyboardInterrupt):
+        _start(marker)
     monkeypatch.undo()
     assert _children_running(marker) == []
