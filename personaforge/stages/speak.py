@@ -203,6 +203,12 @@ def run(ctx: Context) -> StageResult:
         if job.index not in made:
             ctx.progress.advance()
     ctx.progress.finish()
+    if unique:
+        # An in-process voice stays loaded for the next project, but not the working memory
+        # its longest sentence needed: lipsync and render would carry it.
+        release = getattr(tts, "release_memory", None)
+        if release is not None:
+            release()
     shots = [
         # Kind, emotion and camera come from this plan, whatever shot first made the audio.
         done[job.index].model_copy(update=job.planned.model_dump())

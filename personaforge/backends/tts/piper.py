@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import importlib
 import json
 import math
@@ -178,6 +179,33 @@ class PiperTTS:
             "noise": NOISE_VERSION,
         }
 
+    def release_memory(self) -> None:
+        """Give back the working memory the voice grew while speaking, keeping the voice loaded
+        (~130 MB after a sentence of 15 words; it grows with the longest sentence).
+
+        ONNX Runtime keeps the arena its largest request needed for as long as the session
+        lives, and make-video keeps the session through lipsync and render (batch reuses it
+        project after project), so every later stage carried it and the peak grew with the
+        script's longest sentence. One tiny run with arena shrinkage frees every region not
+        in use; shrinking after every sentence instead made speak ~30% slower.
+        """
+        import numpy as np
+        import onnxruntime
+
+        voice = _load_voice(VOICES[self.voice])
+        ids = np.array([voice.phonemes_to_ids(["a"])], dtype=np.int64)
+        feed = {
+            "input": ids,
+            "input_lengths": np.array([ids.shape[1]], dtype=np.int64),
+            "scales": np.array([0.667, 1.0, 0.8], dtype=np.float32),
+        }
+        if voice.config.num_speakers > 1:
+            feed["sid"] = np.array([0], dtype=np.int64)
+        shrink = onnxruntime.RunOptions()
+        shrink.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
+        voice.session.run(None, feed, shrink)
+        _trim_heap()
+
     def synthesize(self, text: str, request: SpeechRequest | None = None) -> Speech:
         import numpy as np
         from piper import SynthesisConfig
@@ -240,6 +268,15 @@ class PiperTTS:
             visemes=[(round(t, 3), v) for t, v in visemes],
             spoken=say,
         )
+
+
+def _trim_heap() -> None:
+    """Hand the C heap's free pages back to the OS, where the C library can (glibc)."""
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return
+    trim(0)
 
 
 def _group(phones: list[tuple[int, int, str]], rate: int) -> tuple[float, float, int]:
