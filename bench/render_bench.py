@@ -122,13 +122,28 @@ def _measure(args: list[str]) -> dict[str, float]:
     return result
 
 
+_DIGITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+
+
+def _number(n: int) -> str:
+    """``n`` read digit by digit, always three of them ("zero one two").
+
+    Every sentence is numbered so that none is a repeat the cache would reuse. The numbers
+    are spelled the same way whatever the script's length: "Part 5" beside "Part one hundred
+    and five" made the long script's sentences longer, and the voice's working memory grows
+    with its longest sentence, so the long run measured longer sentences, not more of them.
+    """
+    return " ".join(_DIGITS[int(d)] for d in f"{n % 1000:03d}")
+
+
 def script_for(seconds: float) -> str:
     """A Markdown script of about ``seconds`` of speech: a heading every ten sentences."""
     want = int(seconds * WORDS_PER_SECOND)
     lines, words, n = ["# Benchmark"], 0, 0
     while words < want:
-        sentence = _SENTENCES[n % len(_SENTENCES)].replace("idea", f"idea number {n}", 1)
-        sentence = f"Part {n}: {sentence}"
+        label = _number(n)
+        sentence = _SENTENCES[n % len(_SENTENCES)].replace("idea", f"idea number {label}", 1)
+        sentence = f"Part {label}: {sentence}"
         if n and n % 10 == 0:
             lines += ["", f"## Chapter {n // 10}", ""]
         lines.append(sentence)
