@@ -683,6 +683,59 @@ def add_lower_third(
     if role:
         text += f"\\N{{\\fs{role_size}\\b0\\c{accent}&}}" + ass_text(drawable(role, font_name))
     event = f"Dialogue: 1,{_ass_clock(start_cs)},{_ass_clock(end_cs)},LowerThird,,0,0,0,,{text}\n"
+    return _with_event(ass, styles, event)
+
+
+def _with_event(ass: str, styles: list[str], event: str) -> str:
+    """``ass`` with ``styles`` added to its styles and ``event`` to its events."""
     head, _, events = ass.partition("\n[Events]\n")
     head = head.rstrip("\n") + "\n" + "\n".join(f"Style: {s}" for s in styles) + "\n"
     return head + "\n[Events]\n" + events + event
+
+
+def two_lines(text: str, fits: float, font_name: str = FONT_NAME) -> list[str]:
+    """``text`` on one line if it is at most ``fits`` units wide, else on two, split at the
+    space that makes the longer line shortest."""
+    words = text.split()
+    if _line_units(text, font_name) <= fits or len(words) < 2:
+        return [text]
+    splits = ([" ".join(words[:i]), " ".join(words[i:])] for i in range(1, len(words)))
+    return min(splits, key=lambda lines: max(_line_units(ln, font_name) for ln in lines))
+
+
+def add_headline(
+    ass: str,
+    text: str,
+    *,
+    width: int,
+    height: int,
+    end: float,
+    font_name: str = FONT_NAME,
+    text_colour: int = 0xFFFFFF,
+    box_colour: int = 0x000000,
+) -> str:
+    """``ass`` with the shot's on-screen text: bold, on a box, top centre inside the
+    title-safe area (below the top bar portrait players draw), on one line or two; it fades
+    in after a moment and out with the shot."""
+    text = drawable(" ".join(text.split()), font_name)
+    if not text:
+        return ass
+    size = max(8, round(min(width, height) / 15))
+    usable = width * 0.8  # 10% side margins
+    lines = two_lines(text, usable / size - 0.5, font_name)
+    widest = max(_line_units(line, font_name) for line in lines)
+    size = max(6, min(size, math.floor(usable / (widest + 0.5))))
+    top = round(height * (0.12 if height > width else 0.08))
+    styles = [
+        _style_line(
+            font_name=font_name, font_size=size, primary=_ass_color(text_colour),
+            secondary=_ass_color(text_colour), outline_colour=_ass_color(box_colour, 0x30),
+            back=_ass_color(box_colour, 0x30), border_style=3, outline=round(size / 4, 1),
+            shadow=0, alignment=8, margin_lr=math.ceil(width * 0.1), margin_v=top,
+        ).replace("Default", "Headline", 1)
+    ]  # fmt: skip
+    start_cs = min(30, _cs(end) // 4)
+    end_cs = max(start_cs + 4, _cs(end))
+    body = "{\\fad(200,200)}" + "\\N".join(ass_text(line) for line in lines)
+    event = f"Dialogue: 2,{_ass_clock(start_cs)},{_ass_clock(end_cs)},Headline,,0,0,0,,{body}\n"
+    return _with_event(ass, styles, event)

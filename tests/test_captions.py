@@ -475,3 +475,28 @@ def test_burned_captions_leave_out_what_the_font_cannot_draw() -> None:
     assert "café!" in ass and "won" in ass and "  " not in ass
     assert "🎉" in to_vtt(cues) and "👍👍" in to_srt(cues)
     assert drawable("a 🎉 b") == "a b" and drawable("Zürich — ok") == "Zürich — ok"
+
+
+def test_a_headline_sits_top_centre_on_one_line_or_two_escaped() -> None:
+    from personaforge.captions import add_headline, to_ass
+
+    base = to_ass([], width=1280, height=720)
+    short = add_headline(base, "Three  things", width=1280, height=720, end=4.0)
+    style = next(ln for ln in short.splitlines() if ln.startswith("Style: Headline,"))
+    fields = style.split(",")
+    assert fields[18] == "8"  # Alignment: top centre
+    assert int(fields[21]) >= 0.08 * 720  # MarginV: inside the title-safe area
+    event = short.splitlines()[-1]
+    assert event.startswith("Dialogue: 2,0:00:00.30,0:00:04.00,Headline,")
+    assert event.endswith("Three things") and "\\N" not in event
+    long = add_headline(
+        base, "A much longer headline {with braces} that cannot fit on a single line at all",
+        width=1280, height=720, end=4.0,
+    )  # fmt: skip
+    text = long.splitlines()[-1].split(",,", 1)[1].removeprefix("0,0,0,,")
+    lines = text.removeprefix("{\\fad(200,200)}").split("\\N")
+    assert len(lines) == 2 and abs(len(lines[0]) - len(lines[1])) < 20
+    assert "\\{with braces\\}" in text
+    portrait = add_headline(to_ass([], width=720, height=1280), "Hi", width=720, height=1280, end=2)
+    margin = next(ln for ln in portrait.splitlines() if ln.startswith("Style: Headline,"))
+    assert int(margin.split(",")[21]) >= 0.12 * 1280  # below the players' top bar

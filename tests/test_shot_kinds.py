@@ -23,6 +23,7 @@ SCRIPT = """# Shot kinds
 <!-- lower-third: Ada Lovelace | Mathematician -->
 Hello, I am Ada and I like numbers a lot.
 
+<!-- text: Mornings in the city -->
 ![](broll/city.png)
 The city wakes up early in the morning.
 
@@ -42,6 +43,7 @@ def test_the_planner_reads_the_shot_syntax() -> None:
     assert shots[2].broll == "broll/city.png" and shots[3].broll == "broll/clip.mp4"
     assert shots[4].text == "Simplicity is the ultimate sophistication."
     assert shots[4].name == "Leonardo da Vinci"
+    assert [s.on_screen_text for s in shots] == [None, None, "Mornings in the city", None, None]
     # Nothing of the syntax is spoken.
     assert not any(ch in s.text for s in shots for ch in "![]<>")
 
@@ -142,6 +144,19 @@ def test_lower_third_strap_appears_over_the_talking_head(kinds: tuple[Path, Path
     strap = (slice(int(h * 0.5), int(h * 0.85)), slice(int(w * 0.05), int(w * 0.35)))
     white = lambda img: (img[strap].min(axis=2) > 200).sum()  # noqa: E731
     assert white(during) > white(before) + 20
+
+
+@pytest.mark.slow
+def test_on_screen_text_appears_at_the_top_of_its_shot(kinds: tuple[Path, Path, Path]) -> None:
+    folder, _, bare = kinds
+    start, end = _shots(folder)["broll"]
+    before = frame_at(bare, start + 0.02).astype(int)  # it fades in after a moment
+    during = frame_at(bare, (start + end) / 2).astype(int)
+    h, w, _ = during.shape
+    top = (slice(int(h * 0.05), int(h * 0.3)), slice(int(w * 0.2), int(w * 0.8)))
+    # Its dark box over the blue and white b-roll, which has no dark pixels of its own.
+    dark = lambda img: (img[top].max(axis=2) < 60).sum()  # noqa: E731
+    assert dark(before) < 20 and dark(during) > 200
 
 
 @pytest.mark.slow

@@ -40,6 +40,7 @@ def test_the_showcase_uses_everything_and_renders(tmp_path: Path) -> None:
     default = video_yaml["transitions"]["style"]
     used = {s.get("transition") or default for s in shots[1:]}
     assert used == {"cut", "crossfade", "dip"}
+    assert [s["on_screen_text"] for s in shots if s.get("on_screen_text")] == ["Photos move too"]
     # Brand intro and outro, the shots and the transitions between them: every frame once.
     pieces = [s["frames"] for s in lipsync["segments"]]
     with av.open(str(video)) as container:

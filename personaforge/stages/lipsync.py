@@ -225,8 +225,11 @@ def _plan_shot(
     looks = ctx.video.captions
     if spoken.captions is not None:
         looks = looks.model_copy(update={"style": spoken.captions})
+    # Title and quote cards are text already: the director's on-screen text goes on the
+    # shots with a picture.
+    headline = spoken.on_screen_text if spoken.kind not in ("title", "quote") else None
     ass = segments.ass_for(
-        cues, looks, width, height, strap=strap, end=spoken.frames / FPS,
+        cues, looks, width, height, strap=strap, headline=headline, end=spoken.frames / FPS,
         kit=kit,
     )  # fmt: skip
     # Everything that changes the segment's pixels: its picture, the captions burned into

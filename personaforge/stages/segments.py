@@ -12,6 +12,7 @@ from personaforge.assets import FONT_NAME, font_path, fonts_dir
 from personaforge.captions import (
     CaptionWord,
     Cue,
+    add_headline,
     add_lower_third,
     caption_font_size,
     drawable,
@@ -64,15 +65,17 @@ def ass_for(
     height: int,
     *,
     strap: tuple[str, str | None] | None = None,
+    headline: str | None = None,
     end: float = 0.0,
     kit: BrandKit | None = None,
 ) -> str | None:
-    """The ASS script burned into a segment (its captions, and a lower third's ``strap``
-    of name and role shown until ``end``), or None when nothing is burned. Sizes and places
+    """The ASS script burned into a segment (its captions, a lower third's ``strap`` of name
+    and role, and the shot's on-screen ``headline``, shown until ``end``), or None when
+    nothing is burned. Sizes and places
     come from the frame and settings only, so every segment looks alike."""
     if not captions.burn:
         cues = []
-    if not cues and strap is None:
+    if not cues and strap is None and not headline:
         return None
     per_line = chars_per_line(width, height, captions.max_chars_per_line)
     font_size = caption_font_size(width, height, per_line, captions.style)
@@ -98,6 +101,11 @@ def ass_for(
         ass = add_lower_third(
             ass, strap[0], strap[1], width=width, height=height, end=end, above=above,
             font_name=font_name, accent_colour=accent_colour, text_colour=text_colour,
+        )  # fmt: skip
+    if headline:
+        ass = add_headline(
+            ass, headline, width=width, height=height, end=end, font_name=font_name,
+            text_colour=text_colour,
         )  # fmt: skip
     return ass
 

@@ -23,9 +23,11 @@ _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 #   > A quoted line.         a quote card (a last line "> — Name" credits it)
 #   <!-- transition: crossfade -->   how the next shot follows (cut, crossfade, dip)
 #   <!-- captions: bold-pop -->      the next paragraph's caption style
+#   <!-- text: Three things to know -->   on-screen text over the next shot (not a card)
 _IMAGE = re.compile(r"^\s*!\[([^\]]*)\]\(\s*<?([^)>\s]+)>?(?:\s+\"[^\"]*\")?\s*\)\s*$")
 _LOWER_THIRD = re.compile(r"^\s*<!--\s*lower[- ]third\s*(?::\s*(.*?))?\s*-->\s*$", re.I)
 _CAPTIONS = re.compile(r"^\s*<!--\s*captions\s*:\s*(karaoke|clean|bold-pop|boxed)\s*-->\s*$", re.I)
+_ON_SCREEN = re.compile(r"^\s*<!--\s*text\s*:\s*(.*?)\s*-->\s*$", re.I)
 _TRANSITION = re.compile(r"^\s*<!--\s*transition\s*:\s*(cut|crossfade|dip)\s*-->\s*$", re.I)
 _QUOTE = re.compile(r"^\s{0,3}>\s?(.*)$")
 _CREDIT = re.compile(r"^(?:—|–|--|-)\s*(.+)$")
@@ -84,6 +86,7 @@ class Block:
     role: str | None = None
     transition: str | None = None
     captions: str | None = None
+    on_screen: str | None = None
 
 
 def paragraphs(script: str) -> list[tuple[str, str]]:
@@ -100,12 +103,15 @@ def blocks(script: str) -> list[Block]:
     transition: list[str] = []  # how the next block follows the one before
 
     style: list[str] = []  # the next block's caption style
+    shown: list[str] = []  # the next block's on-screen text
 
     def add(block: Block) -> None:
         if transition:
             block.transition = transition.pop()
         if style:
             block.captions = style.pop()
+        if shown:
+            block.on_screen = shown.pop()
         out.append(block)
 
     def flush() -> None:
@@ -136,6 +142,7 @@ def blocks(script: str) -> list[Block]:
         strap = _LOWER_THIRD.match(raw)
         cut = _TRANSITION.match(raw)
         looks = _CAPTIONS.match(raw)
+        headline = _ON_SCREEN.match(raw)
         quoted = _QUOTE.match(raw)
         if heading:
             flush()
@@ -152,6 +159,10 @@ def blocks(script: str) -> list[Block]:
         elif cut:
             flush()
             transition[:] = [cut.group(1).lower()]
+        elif headline:
+            flush()
+            text = " ".join(headline.group(1).split())
+            shown[:] = [text] if text else []
         elif strap:
             flush()
             name, _, role = (strap.group(1) or "").partition("|")
@@ -215,6 +226,8 @@ class OfflinePlanner:
             made = self._shots(block, persona)
             if block.transition and made:
                 made[0].transition = block.transition  # type: ignore[assignment]
+            if block.on_screen and made:
+                made[0].on_screen_text = block.on_screen
             for shot in made if block.captions else []:
                 shot.captions = block.captions  # type: ignore[assignment]
             shots += made
