@@ -6,12 +6,22 @@ import os
 import signal
 import subprocess
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from personaforge.media import ffmpeg
 from personaforge.progress import NullProgress
+
+
+@pytest.fixture(autouse=True)
+def _ctrl_c_raises() -> Iterator[None]:
+    """Python's own SIGINT handler, as in a terminal: a suite started in the background
+    (`make test &`) inherits SIGINT ignored, and no Ctrl-C would reach these tests."""
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, before)
 
 
 def _children_running(marker: str) -> list[int]:
