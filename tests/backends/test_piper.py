@@ -168,3 +168,31 @@ def test_speak_releases_the_voices_memory_only_when_it_voiced(
     (project / "build" / "speech.yaml").unlink()
     stage("speak")  # the stage runs again, but every shot is reused: nothing to give back
     assert calls == ["joe"]
+
+
+def test_the_voice_is_kept_optimised_and_gives_the_same_audio_from_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The patched, optimised model is kept in the user's cache; loaded from there (or built
+    again after the file was damaged) it speaks bit for bit as the first build did."""
+    from personaforge.backends.tts import piper
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    builds: list[object] = []
+    real_build = piper._build_session
+    monkeypatch.setattr(piper, "_build_session", lambda *a: builds.append(a) or real_build(*a))
+
+    def speak() -> tuple[bytes, list[object]]:
+        piper._load_voice.cache_clear()
+        speech = PiperTTS().synthesize(LONG)
+        return speech.samples, [(w.text, w.start, w.end) for w in speech.words]
+
+    first = speak()
+    kept = list((tmp_path / "personaforge" / "voices").glob("*.onnx"))
+    assert len(builds) == 1 and len(kept) == 1 and kept[0].stat().st_size > 10_000_000
+    assert speak() == first and len(builds) == 1  # from the cache: not built again
+    kept[0].write_bytes(b"not a model")
+    assert speak() == first and len(builds) == 2  # damaged: built again, and kept again
+    assert kept[0].stat().st_size > 10_000_000
+    assert not [p for p in kept[0].parent.iterdir() if p.name.startswith(".")]  # no temp files
+    piper._load_voice.cache_clear()
