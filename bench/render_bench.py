@@ -265,6 +265,12 @@ def main() -> None:
             # One long run against the short runs' mean: against their best, the one long
             # run would be compared with the luckiest short one.
             mean = sum(run["seconds"] for run in fulls) / len(fulls)
+            # Against the smallest peak of the short runs: the growth is not understated.
+            growth = ", ".join(
+                f"{name} {long[key] - min(run[key] for run in fulls):+.0f} MB"
+                for name, key in (("python", "python_mb"), ("ffmpeg", "children_mb"))
+            )
+            print(f"peak memory, long - short:         {growth} (against the short runs' least)")
             print(
                 f"time ratio long / short:           {long['seconds'] / mean:7.2f}x "
                 f"for {opts.long / opts.seconds:.1f}x the script (against the full runs' mean, "
