@@ -7,7 +7,7 @@ import hashlib
 import json
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +55,13 @@ def atomic_path(target: Path) -> Iterator[Path]:
         with contextlib.suppress(OSError):
             tmp_path.unlink()
         raise
+
+
+def user_cache_dir(env: Mapping[str, str] = os.environ) -> Path:
+    """PersonaForge's folder in the user's cache: ``$XDG_CACHE_HOME/personaforge``, or
+    ``~/.cache/personaforge``."""
+    cache = env.get("XDG_CACHE_HOME", "").strip() or os.path.expanduser("~/.cache")
+    return Path(cache) / "personaforge"
 
 
 def atomic_write_bytes(target: Path, data: bytes) -> None:

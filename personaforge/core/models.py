@@ -380,6 +380,8 @@ class Recorded(Strict):
 # video from the project, voice over; pip: b-roll full frame with the persona in a corner;
 # lower_third: the talking head with a name and role strap; quote: the quote on a card.
 ShotKind = Literal["talking", "title", "broll", "pip", "lower_third", "quote"]
+# The kinds that are text on a card, with no picture of their own.
+CARD_KINDS: Final = frozenset({"title", "quote"})
 
 
 class PlannedShot(Strict):

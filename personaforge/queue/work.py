@@ -14,6 +14,7 @@ from typing import Any
 from personaforge.backends.cloud import RemoteError
 from personaforge.envnum import env_number
 from personaforge.errors import MissingDependencyError, PersonaForgeError
+from personaforge.fsutil import user_cache_dir
 
 HOST = socket.gethostname()
 
@@ -35,8 +36,7 @@ def work_root(env: dict[str, str] | os._Environ[str]) -> Path:
     explicit = env.get("PERSONAFORGE_WORK_DIR", "").strip()
     if explicit:
         return Path(explicit)
-    cache = env.get("XDG_CACHE_HOME", "").strip() or os.path.expanduser("~/.cache")
-    return Path(cache) / "personaforge" / "work"
+    return user_cache_dir(env) / "work"
 
 
 def retriable(exc: BaseException) -> bool:

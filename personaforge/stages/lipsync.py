@@ -17,6 +17,7 @@ from personaforge.backends.base import (
 )
 from personaforge.backends.cloud import concurrency, run_bounded
 from personaforge.core.models import (
+    CARD_KINDS,
     FPS,
     Clip,
     LipsyncManifest,
@@ -227,7 +228,7 @@ def _plan_shot(
         looks = looks.model_copy(update={"style": spoken.captions})
     # Title and quote cards are text already: the director's on-screen text goes on the
     # shots with a picture.
-    headline = spoken.on_screen_text if spoken.kind not in ("title", "quote") else None
+    headline = spoken.on_screen_text if spoken.kind not in CARD_KINDS else None
     ass = segments.ass_for(
         cues, looks, width, height, strap=strap, headline=headline, end=spoken.frames / FPS,
         kit=kit,
@@ -294,7 +295,7 @@ def _encode_segment(
         "head": head, "tail": tail, "kit": brandkit.load(ctx),
     }  # fmt: skip
     with atomic_path(out) as tmp:
-        if spoken.kind in ("title", "quote"):
+        if spoken.kind in CARD_KINDS:
             quote = (spoken.name or "") if spoken.kind == "quote" else None
             segments.encode_title(
                 spoken.text, ctx.persona.look, quote=quote, **size, ass=ass, out=tmp,

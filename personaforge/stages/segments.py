@@ -71,8 +71,8 @@ def ass_for(
 ) -> str | None:
     """The ASS script burned into a segment (its captions, a lower third's ``strap`` of name
     and role, and the shot's on-screen ``headline``, shown until ``end``), or None when
-    nothing is burned. Sizes and places
-    come from the frame and settings only, so every segment looks alike."""
+    nothing is burned. Sizes and places come from the frame and settings only, so every
+    segment looks alike."""
     if not captions.burn:
         cues = []
     if not cues and strap is None and not headline:

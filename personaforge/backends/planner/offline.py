@@ -6,7 +6,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from personaforge.core.models import Persona, PlannedShot, ShotKind
+from personaforge.core.models import CARD_KINDS, Persona, PlannedShot, ShotKind
 
 # Abbreviations whose period does not end a sentence.
 _ABBREV = {
@@ -236,7 +236,7 @@ class OfflinePlanner:
         return shots
 
     def _shots(self, block: Block, persona: Persona) -> list[PlannedShot]:
-        if block.kind in ("title", "quote"):
+        if block.kind in CARD_KINDS:
             return [
                 PlannedShot(id="", kind=block.kind, text=piece, camera="static", name=block.name)
                 for piece in split_long(block.text)

