@@ -59,3 +59,8 @@ class PersonaForgeError(Exception):
 
 class MissingDependencyError(PersonaForgeError):
     """A backend needs a package or a key that is not there."""
+
+
+class MissingKeyError(MissingDependencyError):
+    """A cloud backend's key is not set. A stage that will not call the backend (every shot
+    it needs is made already) goes on without it."""

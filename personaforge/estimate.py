@@ -88,6 +88,19 @@ class Estimate:
     def seconds(self) -> float:
         return sum(s.seconds for s in self.stages)
 
+    def calls(self, stage: str) -> bool:
+        """Whether a run would call ``stage``'s backend, erring on the side of yes: not when
+        the stage is up to date or every shot it needs is made already; always after a
+        director re-plans, as the shots it will choose are not known before it answers."""
+        by = {s.stage: s for s in self.stages}
+        planning = by["plan"]
+        if stage != "plan" and planning.would_run and planning.backend != "offline":
+            return True
+        work = by[stage]
+        if not work.would_run:
+            return False
+        return work.requests > 0 if work.backend in ESTIMATORS else work.shots_to_make > 0
+
     def as_json(self) -> dict[str, object]:
         return {
             "stages": {s.stage: s.as_json() for s in self.stages},
@@ -258,6 +271,11 @@ def estimate(
     ctx = Context.load(project, force=force, env=env)
     if fmt is not None:
         ctx.video = ctx.video.model_copy(update={"format": fmt, "resolution": None})
+    return estimate_for(ctx, do_publish=do_publish)
+
+
+def estimate_for(ctx: Context, *, do_publish: bool = True) -> Estimate:
+    """``estimate`` for a loaded context (its manifests found current are noted in it)."""
     reasons = _reasons(ctx)
     speed = ctx.persona.voice.speed
     shots = _planned(ctx, reasons["plan"] is None)

@@ -204,9 +204,9 @@ def require_key(env: Mapping[str, str], name: str, *, what: str) -> str:
     """A secret from the environment (or the project's .env), or a clear error naming it."""
     value = env.get(name, "").strip()
     if not value:
-        from personaforge.errors import MissingDependencyError
+        from personaforge.errors import MissingKeyError
 
-        raise MissingDependencyError(
+        raise MissingKeyError(
             f"{what} needs {name}", hint=f"export {name}=... or add it to the project's .env"
         )
     return value

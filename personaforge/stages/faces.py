@@ -9,6 +9,7 @@ from personaforge.backends import registry
 from personaforge.backends.base import AnimationRequest, FrameSource, LipsyncBackend, LipsyncSetup
 from personaforge.core.yamlio import line_of
 from personaforge.costs import Billing
+from personaforge.errors import MissingKeyError
 from personaforge.fsutil import canonical_hash, sha256_file
 from personaforge.media.conform import conform
 from personaforge.progress import Progress
@@ -49,11 +50,34 @@ def backend_id(ctx: Context) -> str:
     return f"{getattr(cls, 'name', '?')}@{getattr(cls, 'version', '?')}"
 
 
-def backend(ctx: Context) -> LipsyncBackend:
+def backend(ctx: Context, *, keyless: bool = False) -> LipsyncBackend:
+    """The chosen backend, built. With ``keyless``, a cloud backend whose key is not set is
+    a ``Keyless`` stand-in instead of an error: the caller checks that it needs no clip."""
     cls = registry.resolve("lipsync", backend_name(ctx))
     make = getattr(cls, "from_setup", None)
-    made: LipsyncBackend = make(setup(ctx)) if make is not None else cls()
+    try:
+        made: LipsyncBackend = make(setup(ctx)) if make is not None else cls()
+    except MissingKeyError as exc:
+        if not keyless:
+            raise
+        return Keyless(cls, exc)
     return made
+
+
+class Keyless:
+    """A cloud backend without its key, standing in where every clip it would make is made
+    already (a caption, brand or transition change re-encodes segments from paid clips): it
+    names the backend, and asked for a clip it raises the missing key."""
+
+    def __init__(self, cls: object, error: MissingKeyError) -> None:
+        self.name: str = getattr(cls, "name", "?")
+        self.version: str = getattr(cls, "version", "?")
+        self.error = error
+
+    def render(
+        self, request: AnimationRequest, audio: Path, out: Path, progress: Progress
+    ) -> list[Billing]:
+        raise self.error
 
 
 def look_hash(ctx: Context) -> str:

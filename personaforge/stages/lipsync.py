@@ -82,7 +82,7 @@ def run(ctx: Context) -> StageResult:
     if skipped:
         return skipped
     speech = current(ctx, SpeechManifest, "speak")
-    animator = backend(ctx)
+    animator = faces.backend(ctx, keyless=True)
     width, height = ctx.project.frame_size(ctx.video)
     folder = ctx.project.build / CLIP_DIR
     clips: list[Clip] = []
@@ -93,7 +93,10 @@ def run(ctx: Context) -> StageResult:
         _plan_shot(ctx, ins, kit, cuts, index, spoken, width, height)
         for index, spoken in enumerate(speech.shots)
     ]
-    _prefetch_sources(ctx, animator, plans, width, height)
+    paid = [] if isinstance(animator, FrameSource) else _clips_to_make(ctx, plans, width, height)
+    if paid and isinstance(animator, faces.Keyless):
+        raise animator.error  # before any work: a clip must be paid for, and can't be
+    _prefetch_sources(ctx, animator, paid, width, height)
     # One bar for the stage; each shot's encode moves it within that shot's step.
     bar = StageBar(ctx.progress, "lipsync", total=len(plans))
     outer, ctx = ctx, dataclasses.replace(ctx, progress=bar)
@@ -181,11 +184,22 @@ def source_clip_made(ctx: Context, spoken: SpokenShot, ins: Mapping[str, str]) -
     if spoken.kind not in PERSONA_KINDS:
         return False
     width, height = (int(n) for n in ins["frame"].split("@")[0].split("x"))
-    if spoken.kind == "pip":
-        width, height = compose.inset_size(width, height)
-    key = canonical_hash({"animation": animation_key(spoken, ins), "size": [width, height]})
-    path = ctx.project.build / SOURCE_DIR / f"{key[:24]}.json"
-    return reusable_shot(ctx, Clip, path, key) is not None
+    key = _source_key(animation_key(spoken, ins), *_clip_size(spoken.kind, width, height))
+    return reusable_shot(ctx, Clip, _source_path(ctx, key).with_suffix(".json"), key) is not None
+
+
+def _clip_size(kind: str, width: int, height: int) -> tuple[int, int]:
+    """The size a clip is asked for: a picture-in-picture inset's, or the frame's."""
+    return compose.inset_size(width, height) if kind == "pip" else (width, height)
+
+
+def _source_key(animation: str, width: int, height: int) -> str:
+    """A clip-returning backend's clip is made (and paid for) once per animation and size."""
+    return canonical_hash({"animation": animation, "size": [width, height]})
+
+
+def _source_path(ctx: Context, key: str) -> Path:
+    return ctx.project.build / SOURCE_DIR / f"{key[:24]}.mp4"
 
 
 class _ShotPlan(NamedTuple):
@@ -247,20 +261,30 @@ def _plan_shot(
     return _ShotPlan(spoken, animation, ass, key, (keep_in, keep_out))
 
 
-def _prefetch_sources(
-    ctx: Context, animator: LipsyncBackend, plans: list[_ShotPlan], width: int, height: int
-) -> None:
-    """A remote backend's clips for the segments still to make, several at a time (each
-    recorded as it arrives), so the loop that encodes the segments finds them made."""
-    if isinstance(animator, FrameSource):
-        return
+def _clips_to_make(
+    ctx: Context, plans: list[_ShotPlan], width: int, height: int
+) -> list[_ShotPlan]:
+    """The shots whose segment must be made from a clip-returning backend's clip that is not
+    made yet: the clips a run would pay for."""
     folder = ctx.project.build / CLIP_DIR
-    todo = [
-        p
-        for p in plans
-        if p.spoken.kind in PERSONA_KINDS
-        and reusable_shot(ctx, Clip, (folder / f"{p.key[:24]}.json"), p.key) is None
-    ]
+    todo = []
+    for p in plans:
+        if p.spoken.kind not in PERSONA_KINDS:
+            continue
+        if reusable_shot(ctx, Clip, folder / f"{p.key[:24]}.json", p.key) is not None:
+            continue
+        w, h = _clip_size(p.spoken.kind, width, height)
+        key = _source_key(p.animation, w, h)
+        if reusable_shot(ctx, Clip, _source_path(ctx, key).with_suffix(".json"), key) is None:
+            todo.append(p)
+    return todo
+
+
+def _prefetch_sources(
+    ctx: Context, animator: LipsyncBackend, todo: list[_ShotPlan], width: int, height: int
+) -> None:
+    """A remote backend's clips still to make (``todo``), several at a time (each recorded as
+    it arrives), so the loop that encodes the segments finds them made."""
     env = ctx.env if ctx.env is not None else ctx.project.environment()
     limit = concurrency(env)
     if len(todo) < 2 or limit < 2:
@@ -268,7 +292,7 @@ def _prefetch_sources(
     ctx.progress.log(f"lipsync: {len(todo)} clips from {animator.name}, up to {limit} at a time")
 
     def make(p: _ShotPlan) -> Clip:
-        w, h = compose.inset_size(width, height) if p.spoken.kind == "pip" else (width, height)
+        w, h = _clip_size(p.spoken.kind, width, height)
         request = _request(ctx, p.spoken, w, h, p.animation)
         # Progress bars are not shared between threads: each job reports nothing.
         return _source_clip(ctx, animator, p.spoken, request, p.animation, NullProgress())
@@ -423,8 +447,8 @@ def _source_clip(
 ) -> Clip:
     """A clip-returning backend's clip for the shot, made (and paid for) once per animation
     and size (a picture-in-picture inset is asked for at its own size)."""
-    key = canonical_hash({"animation": animation, "size": [request.width, request.height]})
-    out = ctx.project.build / SOURCE_DIR / f"{key[:24]}.mp4"
+    key = _source_key(animation, request.width, request.height)
+    out = _source_path(ctx, key)
     found = reusable_shot(ctx, Clip, out.with_suffix(".json"), key)
     if found is not None:
         return found

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +17,7 @@ from personaforge.core.models import (
 from personaforge.core.project import STAGES, Project
 from personaforge.core.yamlio import line_of
 from personaforge.costs import Billing, summarize
-from personaforge.errors import PersonaForgeError
+from personaforge.errors import MissingKeyError, PersonaForgeError
 from personaforge.lock import locked
 from personaforge.progress import Progress
 from personaforge.stages import lipsync, plan, publish, render, soundtrack, speak
@@ -80,15 +81,34 @@ def preflight(ctx: Context, stages: list[str]) -> None:
     if "publish" in stages:
         checks.append((lambda: publish.storage_for(ctx), video, ("publish", "target")))
     for check, path, loc in checks:
+        stage = {"backends": loc[-1], "voice": "speak", "music": "render",
+                 "brand": "lipsync"}.get(loc[0])  # fmt: skip
         try:
             check()
+        except MissingKeyError as exc:
+            if stage in ("speak", "lipsync") and not _will_call(ctx, stage):
+                continue  # every shot it needs is made: no key wanted
+            raise _located(exc, path, loc, stage) from None
         except PersonaForgeError as exc:
-            stage = {"backends": loc[-1], "voice": "speak", "music": "render",
-                     "brand": "lipsync"}.get(loc[0])  # fmt: skip
-            if exc.file is None:
-                exc.file = str(path)
-                exc.line = line_of(path, tuple(exc.field.split(".")) if exc.field else loc)
-            raise exc.with_stage(stage or "publish") from None
+            raise _located(exc, path, loc, stage) from None
+
+
+def _located(
+    exc: PersonaForgeError, path: Path, loc: tuple[str, ...], stage: str | None
+) -> PersonaForgeError:
+    """The error, pointed at the setting that chose what failed."""
+    if exc.file is None:
+        exc.file = str(path)
+        exc.line = line_of(path, tuple(exc.field.split(".")) if exc.field else loc)
+    return exc.with_stage(stage or "publish")
+
+
+def _will_call(ctx: Context, stage: str) -> bool:
+    """Whether this run would call ``stage``'s cloud backend (by the cost estimate's count of
+    what is made already), checked only when its key is missing."""
+    from personaforge.estimate import estimate_for
+
+    return estimate_for(dataclasses.replace(ctx, verified={}), do_publish=False).calls(stage)
 
 
 def _soundtrack_early(ctx: Context) -> soundtrack.EarlyStart | None:

@@ -89,10 +89,16 @@ def backend(ctx: Context, *, check: bool = True) -> TTSBackend:
         state_dir=ctx.project.build / SPEECH_DIR,
         max_concurrency=ctx.video.max_concurrency,
     )
-    check_fn: Callable[[], None] | None = getattr(tts, "check", None)
-    if check and check_fn is not None:
-        check_fn()
+    if check:
+        _check(tts)
     return tts
+
+
+def _check(tts: TTSBackend) -> None:
+    """Fail now, before any work, if the voice lacks its key."""
+    check_fn: Callable[[], None] | None = getattr(tts, "check", None)
+    if check_fn is not None:
+        check_fn()
 
 
 def voice_key(tts: TTSBackend) -> str:
@@ -164,7 +170,9 @@ def run(ctx: Context) -> StageResult:
     if skipped:
         return skipped
     plan = current(ctx, PlanManifest, "plan")
-    tts = backend(ctx)
+    # The key is checked only if a shot must be voiced: with every take made already (a
+    # heading or caption edit), the stage needs no key.
+    tts = backend(ctx, check=False)
     jobs = plan_jobs(ctx, plan, tts)
     done: dict[int, SpokenShot] = {}
     todo: list[ShotJob] = []
@@ -176,6 +184,7 @@ def run(ctx: Context) -> StageResult:
             done[job.index] = shot
     reused = len(done)
     if todo:
+        _check(tts)
         _resolve_voice(ctx, tts)
     ctx.progress.start("speaking", total=len(jobs))
     for _ in range(reused):

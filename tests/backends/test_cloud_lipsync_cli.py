@@ -91,6 +91,25 @@ def test_sadtalker_video_end_to_end_with_cost_and_no_secret(
     assert json.loads(restyled.stdout)["stages"]["lipsync"]["status"] == "ran"
     assert server.count("POST", "/v1/predictions") == talking
 
+    # Without the token, a restyle still runs (every clip is made), and an edit that needs a
+    # new clip stops before any work, on one line naming the token.
+    keyless = {k: v for k, v in env.items() if k != "REPLICATE_API_TOKEN"}
+    video.write_text(video.read_text().replace("style: boxed", "style: clean"))
+    restyled = run_cli("make-video", str(folder), "--no-publish", "--json", "--quiet", env=keyless)
+    assert restyled.returncode == 0, restyled.stderr
+    stages = json.loads(restyled.stdout)["stages"]
+    assert stages["lipsync"]["status"] == "ran" and stages["speak"]["status"] == "skipped"
+    assert server.count("POST", "/v1/predictions") == talking
+    plan = (folder / "build" / "plan.yaml").read_bytes()
+    script = folder / "script.md"
+    script.write_text(script.read_text().replace("short test", "brief test"))
+    edited = run_cli("make-video", str(folder), "--no-publish", "--quiet", env=keyless)
+    assert edited.returncode == 1
+    line = _one_error_line(edited.stderr)
+    assert "[lipsync]" in line and "needs REPLICATE_API_TOKEN" in line
+    assert (folder / "build" / "plan.yaml").read_bytes() == plan
+    assert server.count("POST", "/v1/predictions") == talking
+
 
 def test_a_missing_replicate_token_is_one_line_before_any_work(tmp_path: Path) -> None:
     folder = _photo_project(tmp_path / "p", "sadtalker")

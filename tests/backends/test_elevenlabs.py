@@ -265,6 +265,32 @@ def test_missing_key_is_caught_before_any_work(tmp_path: Path, server: ElevenLab
     assert server.tts_requests() == 0 and not (folder / "build/plan.yaml").exists()
 
 
+def test_a_run_that_voices_nothing_needs_no_key(tmp_path: Path, server: ElevenLabsServer) -> None:
+    """On-screen text added: the plan and the speech are made again from takes already paid
+    for, without the key. A changed sentence without it stops before any work."""
+    folder = _project(tmp_path, server)
+    proc = run_cli("make-video", str(folder), "--json", "--no-publish", env=_env(server))
+    assert proc.returncode == 0, proc.stderr
+    assert server.tts_requests() == 4
+    (folder / ".env").unlink()
+    script = folder / "script.md"
+    script.write_text(script.read_text().replace("Hello", "<!-- text: Three voices -->\nHello"))
+    proc = run_cli("make-video", str(folder), "--json", "--no-publish", env=_env(server))
+    assert proc.returncode == 0, proc.stderr
+    stages = json.loads(proc.stdout)["stages"]
+    assert stages["plan"]["status"] == stages["speak"]["status"] == "ran"
+    assert stages["speak"]["reused_shots"] == stages["speak"]["shots"] == 4
+    assert server.tts_requests() == 4
+    plan = (folder / "build/plan.yaml").read_bytes()
+    assert b"Three voices" in plan
+    script.write_text(script.read_text().replace("third one", "last one"))
+    proc = run_cli("make-video", str(folder), "--no-publish", env=_env(server))
+    assert proc.returncode == 1
+    assert "[speak]" in proc.stderr and "needs ELEVENLABS_API_KEY" in proc.stderr
+    assert (folder / "build/plan.yaml").read_bytes() == plan
+    assert server.tts_requests() == 4
+
+
 def test_truncated_or_garbled_answers_name_the_shot_and_record_nothing(
     tmp_path: Path, server: ElevenLabsServer
 ) -> None:

@@ -85,3 +85,44 @@ def test_cache_without_keys_fails_before_any_work(tmp_path: Path) -> None:
     bad = write_project(tmp_path / "q", extra="cache: http://nope\n")
     proc = run_cli("make-video", str(bad), "--no-publish")
     assert proc.returncode == 1 and "cache" in proc.stderr and "s3://" in proc.stderr
+
+
+def test_a_clone_with_a_warm_cache_needs_no_voice_key(
+    tmp_path: Path, moto_endpoint: str, s3_client: Any
+) -> None:
+    """A CI machine without the ElevenLabs key renders a project whose takes are all in the
+    shared cache: nothing is asked of the voice, and no key is wanted."""
+    pytest.importorskip("elevenlabs")
+    from elevenlabs_server import start
+
+    key = "sk_test_cache0123456789abcdef0123456789"
+    state, httpd = start(key)
+    try:
+        bucket = f"pf-cache-{uuid.uuid4().hex[:12]}"
+        s3_client.create_bucket(
+            Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": MOTO_REGION}
+        )
+        persona = (
+            "schema_version: 1\nname: Ben\narchetype: narrator\n"
+            "voice:\n  backend: elevenlabs\n  voice: Brian\n"
+        )
+        voice = {"ELEVENLABS_BASE_URL": state.url, "NO_PROXY": "127.0.0.1,localhost"}
+        folders = []
+        for machine in ("m1", "m2"):
+            folder = write_project(
+                tmp_path / machine / "proj", SCRIPT, extra=f"cache: s3://{bucket}/shots\n"
+            )
+            (folder / "persona.yaml").write_text(persona, encoding="utf-8")
+            folders.append(folder)
+        made = _run(
+            folders[0], {**_env(moto_endpoint, tmp_path / "m1"), **voice, "ELEVENLABS_API_KEY": key}
+        )
+        paid = state.tts_requests()
+        assert paid == made["stages"]["speak"]["shots"] >= 2
+        again = _run(folders[1], {**_env(moto_endpoint, tmp_path / "m2"), **voice})
+        assert again["stages"]["speak"]["reused_shots"] == paid
+        assert state.tts_requests() == paid
+        assert sha256_file(Path(again["video"])) == sha256_file(Path(made["video"]))
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
