@@ -12,15 +12,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
-from personaforge.core.models import PlanManifest, PlannedShot, SpeechManifest, SpokenShot
+from personaforge.core.models import (
+    PERSONA_KINDS,
+    PlanManifest,
+    PlannedShot,
+    SpeechManifest,
+    SpokenShot,
+)
 from personaforge.core.project import STAGES, Project
 from personaforge.costs import PRICES_AS_OF, Billing, bill, summarize
 from personaforge.errors import PersonaForgeError
 from personaforge.stages.common import Context, load_recorded, reusable_shot, why_rerun
-
-# Shot kinds with the persona on screen, made by the lip-sync backend (the others are drawn
-# by the render itself, and bill nothing): as stages/lipsync.py's PERSONA_KINDS.
-PERSONA_KINDS: Final = frozenset({"talking", "lower_third", "pip"})
 
 WORDS_PER_SECOND: Final = 2.5  # speech at about 150 words a minute
 CHARS_PER_TOKEN: Final = 3.5  # English prose and JSON, on the high side of Claude's tokenizer

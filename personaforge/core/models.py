@@ -382,6 +382,9 @@ class Recorded(Strict):
 ShotKind = Literal["talking", "title", "broll", "pip", "lower_third", "quote"]
 # The kinds that are text on a card, with no picture of their own.
 CARD_KINDS: Final = frozenset({"title", "quote"})
+# Kinds with the persona on screen, made by the lip-sync backend (a paid cloud one, maybe);
+# the others are drawn by the render itself.
+PERSONA_KINDS: Final = frozenset({"talking", "lower_third", "pip"})
 
 
 class PlannedShot(Strict):
@@ -486,6 +489,11 @@ class Clip(Strict):
     pieces: dict[str, str] = Field(
         default_factory=dict,
         description="Files made with the clip (the frames a transition blends): path -> sha256.",
+    )
+    source: RelPath | None = Field(
+        default=None,
+        description="The paid clip the segment was made from (a cloud lip-sync's), kept so "
+        "that a caption change re-encodes it without paying again; not needed to reuse it.",
     )
 
     def media(self) -> list[tuple[str, str]]:

@@ -6,13 +6,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from personaforge.core.models import LipsyncManifest, RenderManifest, SpeechManifest
+from personaforge.core.models import (
+    PERSONA_KINDS,
+    LipsyncManifest,
+    RenderManifest,
+    SpeechManifest,
+)
 from personaforge.core.project import Project
 from personaforge.lock import project_lock
 from personaforge.stages.common import load_recorded
 
 # Folders of per-shot media and records; kept while a manifest lists the shot.
 SHOT_DIRS = ("speech", "clips")
+# A cloud lip-sync's paid clips: kept while a recorded segment was made from one.
+SOURCE_DIR = "clips/source"
 # The video, its captions, thumbnail and chapters (``<slug>.chapters.txt``).
 FINAL_SUFFIXES = (".mp4", ".vtt", ".srt", ".jpg", ".txt")
 
@@ -44,13 +51,26 @@ def referenced(project: Project) -> set[Path]:
                 keep.update({media, media.with_suffix(".json"), media.with_suffix(".ass")})
     if render is not None:
         keep.update((project.root / rel).resolve() for rel, _ in render.outputs())
+    for clip in clips.shots if clips else []:
+        if clip.source:
+            source = (project.root / clip.source).resolve()
+            keep.update({source, source.with_suffix(".json")})
     return keep
+
+
+def _shot_dirs(project: Project) -> tuple[str, ...]:
+    """The folders to collect in. A cloud lip-sync's clips only where the recorded manifest
+    says which it was made from: one recorded before it said so would lose paid clips."""
+    clips = load_recorded(LipsyncManifest, project.manifest_path("lipsync"))
+    if clips is not None and all(c.source for c in clips.shots if c.kind in PERSONA_KINDS):
+        return (*SHOT_DIRS, SOURCE_DIR)
+    return SHOT_DIRS
 
 
 def _garbage(project: Project, keep: set[Path]) -> list[Path]:
     build = project.build
     found: list[Path] = []
-    for name in SHOT_DIRS:
+    for name in _shot_dirs(project):
         folder = build / name
         if folder.is_dir():
             for path in sorted(folder.iterdir()):

@@ -19,6 +19,7 @@ from personaforge.backends.cloud import concurrency, run_bounded
 from personaforge.core.models import (
     CARD_KINDS,
     FPS,
+    PERSONA_KINDS,
     Clip,
     LipsyncManifest,
     SpeechManifest,
@@ -50,8 +51,6 @@ SOURCE_DIR = "clips/source"
 TITLE_CARD_VERSION = "3"
 # Bump when b-roll, picture-in-picture or quote cards are drawn differently.
 KINDS_VERSION = "1"
-# Kinds with the persona on screen, made by the lip-sync backend; the others are drawn here.
-PERSONA_KINDS = frozenset({"talking", "lower_third", "pip"})
 
 
 def backend(ctx: Context) -> LipsyncBackend:
@@ -123,6 +122,10 @@ def run(ctx: Context) -> StageResult:
                 billing = _encode_segment(
                     ctx, animator, spoken, animation, width, height, ass_path, out, head, tail
                 )
+            source = None
+            if spoken.kind in PERSONA_KINDS and not isinstance(animator, FrameSource):
+                key = _source_key(animation, *_clip_size(spoken.kind, width, height))
+                source = ctx.project.rel(_source_path(ctx, key))
             clip = Clip(
                 id=spoken.id,
                 key=key,
@@ -132,6 +135,7 @@ def run(ctx: Context) -> StageResult:
                 frames=spoken.frames,
                 billing=billing,
                 pieces={ctx.project.rel(p): sha256_file(p) for p in pieces},
+                source=source,
             )
             save_shot(ctx, clip, out.with_suffix(".json"))
         else:

@@ -36,6 +36,11 @@ def replicate_server(tmp_path: Path) -> Iterator[tuple[ReplicateFake, Server]]:
         yield api, server
 
 
+def _env(server: Server) -> dict[str, str]:
+    return {"REPLICATE_API_TOKEN": TOKEN, "REPLICATE_BASE_URL": server.url,
+            "PERSONAFORGE_RETRY_SCALE": "0.001"}  # fmt: skip
+
+
 def _one_error_line(stderr: str) -> str:
     lines = [ln for ln in stderr.splitlines() if ln.strip()]
     assert "Traceback" not in stderr and len(lines) == 1, stderr
@@ -47,8 +52,7 @@ def test_sadtalker_video_end_to_end_with_cost_and_no_secret(
 ) -> None:
     api, server = replicate_server
     folder = _photo_project(tmp_path / "p", "sadtalker")
-    env = {"REPLICATE_API_TOKEN": TOKEN, "REPLICATE_BASE_URL": server.url,
-           "PERSONAFORGE_RETRY_SCALE": "0.001"}  # fmt: skip
+    env = _env(server)
     proc = run_cli("make-video", str(folder), "--no-publish", "--json", "--quiet", env=env)
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
@@ -188,11 +192,50 @@ def test_cloud_clips_are_made_several_at_a_time(
         "Hello there, this is the first sentence.\nHere comes the second one now.\n"
         "And this third sentence ends the test.\n"
     )
-    env = {"REPLICATE_API_TOKEN": TOKEN, "REPLICATE_BASE_URL": server.url,
-           "PERSONAFORGE_RETRY_SCALE": "0.001", "PERSONAFORGE_CLOUD_CONCURRENCY": "3",
+    env = {**_env(server), "PERSONAFORGE_CLOUD_CONCURRENCY": "3",
            "PERSONAFORGE_JOB_TIMEOUT_S": "60"}  # fmt: skip
     proc = run_cli("make-video", str(folder), "--no-publish", "--json", "--quiet", env=env)
     assert proc.returncode == 0, proc.stderr
     stage = json.loads(proc.stdout)["stages"]["lipsync"]
     assert stage["status"] == "ran" and stage["reused_shots"] == 0
     assert len(api.predictions) == 3
+
+
+def test_cache_gc_collects_paid_clips_no_segment_was_made_from(
+    tmp_path: Path, replicate_server: tuple[ReplicateFake, Server]
+) -> None:
+    _, server = replicate_server
+    folder = _photo_project(tmp_path / "p", "sadtalker")
+    env = _env(server)
+    assert run_cli("make-video", str(folder), "--no-publish", "--quiet", env=env).returncode == 0
+    sources = folder / "build" / "clips" / "source"
+    first = {p.name for p in sources.iterdir()}
+    script = folder / "script.md"
+    script.write_text(script.read_text().replace("short test", "brief test"))
+    assert run_cli("make-video", str(folder), "--no-publish", "--quiet", env=env).returncode == 0
+    paid = server.count("POST", "/v1/predictions")
+    lipsync = yaml.safe_load((folder / "build" / "lipsync.yaml").read_text())
+    recorded = {Path(c["source"]).name for c in lipsync["shots"] if c["kind"] == "talking"}
+    assert recorded and all((sources / name).is_file() for name in recorded)
+    wanted = {n for r in recorded for n in (r, r[:-4] + ".json")}
+    old = {p.name for p in sources.iterdir()} - wanted
+    assert old and old <= first  # the edited sentence's earlier clip and its record
+
+    # A manifest from before segments named their clip: nothing paid is collected.
+    manifest = folder / "build" / "lipsync.yaml"
+    text = manifest.read_text()
+    manifest.write_text("\n".join(ln for ln in text.splitlines() if "source:" not in ln) + "\n")
+    dry = run_cli("cache", "gc", str(folder), "--dry-run")
+    assert dry.returncode == 0 and "source" not in dry.stdout
+    manifest.write_text(text)
+
+    proc = run_cli("cache", "gc", str(folder), "--json")
+    assert proc.returncode == 0, proc.stderr
+    removed = {Path(p).name for p in json.loads(proc.stdout)[0]["removed"]}
+    assert old <= removed and not recorded & removed
+    assert {p.name for p in sources.iterdir()} == wanted
+    # The clips kept are the ones a restyle needs: it pays for nothing.
+    video = folder / "video.yaml"
+    video.write_text(video.read_text() + "captions: {style: boxed}\n")
+    assert run_cli("make-video", str(folder), "--no-publish", "--quiet", env=env).returncode == 0
+    assert server.count("POST", "/v1/predictions") == paid
