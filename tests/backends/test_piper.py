@@ -196,3 +196,44 @@ def test_the_voice_is_kept_optimised_and_gives_the_same_audio_from_the_cache(
     assert kept[0].stat().st_size > 10_000_000
     assert not [p for p in kept[0].parent.iterdir() if p.name.startswith(".")]  # no temp files
     piper._load_voice.cache_clear()
+
+
+def test_older_kept_voices_are_pruned_to_the_last_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A package upgrade leaves the old kept model behind (~60 MB): building a new one keeps
+    the few used last and removes the rest of this voice's, nobody else's."""
+    import os
+    import time
+
+    from personaforge.backends.tts import piper
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    folder = tmp_path / "personaforge" / "voices"
+    folder.mkdir(parents=True)
+    package = piper.VOICES["joe"]
+    now = time.time()
+    older = []
+    for days in (1, 2, 3, 4):
+        path = folder / f"{package}-{days:024x}.onnx"
+        path.write_bytes(b"an older build")
+        os.utime(path, (now - days * 86400, now - days * 86400))
+        older.append(path)
+    others = [folder / f"other_voice-{0:024x}.onnx", folder / f"{package}-notes.onnx"]
+    for path in others:
+        path.write_bytes(b"not ours")
+        os.utime(path, (now - 9 * 86400, now - 9 * 86400))
+
+    piper._load_voice.cache_clear()
+    PiperTTS().synthesize("Hello.")
+    new = [p for p in folder.glob(f"{package}-*.onnx") if p not in older and p not in others]
+    assert len(new) == 1 and new[0].stat().st_size > 10_000_000
+    assert [p.exists() for p in older] == [True, True, False, False]
+    assert all(p.exists() for p in others)
+
+    # Loaded from the cache, the model counts as used now.
+    os.utime(new[0], (now - 5 * 86400, now - 5 * 86400))
+    piper._load_voice.cache_clear()
+    PiperTTS().synthesize("Hello.")
+    assert new[0].stat().st_mtime > now - 60
+    piper._load_voice.cache_clear()

@@ -7,6 +7,8 @@ import ctypes
 import importlib
 import json
 import math
+import os
+import re
 import tempfile
 from collections.abc import Sequence
 from functools import lru_cache
@@ -28,6 +30,8 @@ _SILENT = frozenset("^$_ ,.!?;:…—-\"'")
 
 # Bump when the patches _build_session makes change: every cached voice is built again.
 _VOICE_BUILD = "1"
+# Kept models per voice: the current one and a couple of older sets of package versions.
+_VOICES_KEPT = 3
 
 
 @lru_cache(maxsize=2)
@@ -97,13 +101,33 @@ def _cached_session(path: Path) -> Any:
     if not path.is_file():
         return None
     try:
-        return onnxruntime.InferenceSession(
+        session = onnxruntime.InferenceSession(
             str(path), sess_options=_options("ORT_DISABLE_ALL"), providers=["CPUExecutionProvider"]
         )
     except Exception:  # a damaged file: built again below
         with contextlib.suppress(OSError):
             path.unlink()
         return None
+    with contextlib.suppress(OSError):
+        os.utime(path)  # used now: what _prune keeps is what was used last
+    return session
+
+
+def _prune(kept: Path) -> None:
+    """Remove this voice's older kept models (~60 MB each, one per set of package versions),
+    keeping the ``_VOICES_KEPT`` used last: a package upgrade leaves its old one behind, and
+    two environments with different versions must not rebuild each other's in turn."""
+    package = kept.name.rsplit("-", 1)[0]
+    found = []
+    for path in kept.parent.glob(f"{package}-*.onnx"):
+        if re.fullmatch(rf"{re.escape(package)}-[0-9a-f]{{24}}\.onnx", path.name):
+            with contextlib.suppress(OSError):
+                found.append((path.stat().st_mtime, path))
+    found.sort(reverse=True)
+    for _, path in found[_VOICES_KEPT:]:
+        if path != kept:
+            with contextlib.suppress(OSError):
+                path.unlink()
 
 
 def _build_session(model_path: Path, keep: Path | None) -> Any:
@@ -140,7 +164,9 @@ def _build_session(model_path: Path, keep: Path | None) -> Any:
             try:
                 keep.parent.mkdir(parents=True, exist_ok=True)
                 with atomic_path(keep) as out:
-                    return session(out)
+                    made = session(out)
+                _prune(keep)
+                return made
             except Exception:  # the cache can't be written (or the model is bad: see below)
                 pass
         return session()
