@@ -234,7 +234,7 @@ def _speak_reusable(ctx: Context, shots: list[PlannedShot]) -> dict[int, SpokenS
         return {}
     found: dict[int, SpokenShot] = {}
     for job in jobs:
-        done = reusable_shot(ctx, SpokenShot, job.wav.with_suffix(".json"), job.key)
+        done = reusable_shot(ctx, SpokenShot, job.wav.with_suffix(".json"), job.key, fetch=False)
         if done is not None:
             found[job.index] = done.model_copy(update=job.planned.model_dump())
     return found
@@ -268,9 +268,12 @@ def estimate(
     do_publish: bool = True,
     force: bool = False,
     env: Mapping[str, str] | None = None,
+    cache: str | None = None,
 ) -> Estimate:
-    """What ``make-video`` would do and cost now. Reads the project; sends nothing."""
+    """What ``make-video`` would do and cost now. Reads the project (and the shared shot
+    cache, ``cache`` over video.yaml's, without downloading); sends nothing."""
     ctx = Context.load(project, force=force, env=env)
+    ctx.cache_url = cache
     if fmt is not None:
         ctx.video = ctx.video.model_copy(update={"format": fmt, "resolution": None})
     return estimate_for(ctx, do_publish=do_publish)

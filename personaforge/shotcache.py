@@ -4,11 +4,14 @@ machine is fetched, never made (or paid for) again. Keys are exactly the local c
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from personaforge.errors import PersonaForgeError
 from personaforge.fsutil import atomic_write_bytes, sha256_file
+
+T = TypeVar("T")
 
 CONTENT_TYPES = {".wav": "audio/wav", ".mp4": "video/mp4", ".json": "application/json"}
 
@@ -38,21 +41,40 @@ class RemoteShotCache:
             return None
         return PurePosixPath(*rel.parts).as_posix()
 
-    def fetch(self, record_path: Path, key: str, validate: Any) -> bool:
-        """Bring the shot recorded at ``record_path`` (made from ``key``) from the cache:
-        media first, then the record, so a local record always has its media. False: a miss."""
+    def _record(self, record_path: Path, key: str, validate: Any) -> tuple[_Shot, bytes] | None:
+        """The cached record of the shot made from ``key``, and its bytes; None: a miss."""
         remote = self._remote(record_path)
         if remote is None:
-            return False
+            return None
         raw = self.storage.read_bytes(remote)
         if raw is None:
-            return False
+            return None
         try:
             shot: _Shot = validate(json.loads(raw))
         except ValueError:
-            return False  # a foreign or damaged record is a miss; making the shot replaces it
-        if shot.key != key:
+            return None  # a foreign or damaged record is a miss; making the shot replaces it
+        return (shot, raw) if shot.key == key else None
+
+    def peek(self, record_path: Path, key: str, validate: Any) -> Any:
+        """The shot recorded at ``record_path`` as the cache holds it, if its media are there
+        too (asked, not downloaded); None: a miss. Nothing is written."""
+        found = self._record(record_path, key, validate)
+        if found is None:
+            return None
+        for rel, sha in found[0].media():
+            local = self.root / rel
+            media_key = self._remote(local)
+            if media_key is None or not self.storage.exists(media_key, sha):
+                return None
+        return found[0]
+
+    def fetch(self, record_path: Path, key: str, validate: Any) -> bool:
+        """Bring the shot recorded at ``record_path`` (made from ``key``) from the cache:
+        media first, then the record, so a local record always has its media. False: a miss."""
+        found = self._record(record_path, key, validate)
+        if found is None:
             return False
+        shot, raw = found
         for rel, sha in shot.media():
             local = self.root / rel
             media_key = self._remote(local)
@@ -107,16 +129,28 @@ def for_context(ctx: Any) -> RemoteShotCache | None:
     return ctx.shot_cache or None
 
 
-def fetch(ctx: Any, record_path: Path, key: str, validate: Any) -> bool:
-    """Look a shot up in the shared cache, if there is one; a failing cache is a miss."""
+def _lookup(ctx: Any, miss: T, ask: Callable[[RemoteShotCache], T], then: str = "") -> T:
+    """``ask`` the run's shared cache, if there is one; a failing cache is a ``miss``."""
     cache = for_context(ctx)
     if cache is None:
-        return False
+        return miss
     try:
-        return cache.fetch(record_path, key, validate)
+        return ask(cache)
     except PersonaForgeError as exc:
-        ctx.progress.log(f"shot cache: {exc}; making the shot here")
-        return False
+        ctx.progress.log(f"shot cache: {exc}{then}")
+        return miss
+
+
+def fetch(ctx: Any, record_path: Path, key: str, validate: Any) -> bool:
+    """Look a shot up in the shared cache and bring it here; False: a miss."""
+    return _lookup(
+        ctx, False, lambda c: c.fetch(record_path, key, validate), "; making the shot here"
+    )
+
+
+def peek(ctx: Any, record_path: Path, key: str, validate: Any) -> Any:
+    """``fetch`` without downloading: the cached shot, if the shared cache holds it whole."""
+    return _lookup(ctx, None, lambda c: c.peek(record_path, key, validate))
 
 
 def push(ctx: Any, record: _Shot, record_path: Path) -> None:

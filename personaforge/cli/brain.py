@@ -96,18 +96,30 @@ def estimate(
     ] = None,
     no_publish: Annotated[bool, typer.Option("--no-publish", help="Leave out publish.")] = False,
     as_json: JsonOpt = False,
+    cache: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--cache", help="As make-video --cache: shots it holds count as made."),
+    ] = None,
 ) -> None:
     """What make-video would run, what is cached, the units and money per paid backend, and a
-    rough time. Sends nothing."""
-    print_estimate(project, fmt=fmt, do_publish=not no_publish, force=False, as_json=as_json)
+    rough time. Sends nothing, and downloads nothing from the shared shot cache."""
+    print_estimate(
+        project, fmt=fmt, do_publish=not no_publish, force=False, as_json=as_json, cache=cache
+    )
 
 
 def print_estimate(
-    project: str, *, fmt: str | None, do_publish: bool, force: bool, as_json: bool
+    project: str,
+    *,
+    fmt: str | None,
+    do_publish: bool,
+    force: bool,
+    as_json: bool,
+    cache: str | None = None,
 ) -> None:
     from personaforge.estimate import estimate as run
 
-    result = run(_project(project), fmt=fmt, do_publish=do_publish, force=force)
+    result = run(_project(project), fmt=fmt, do_publish=do_publish, force=force, cache=cache)
     if as_json:
         print(json.dumps(result.as_json()))
         return

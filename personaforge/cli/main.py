@@ -274,7 +274,9 @@ def make_video(
     if dry_run:
         from personaforge.cli.brain import print_estimate
 
-        print_estimate(project, fmt=fmt, do_publish=not no_publish, force=force, as_json=as_json)
+        print_estimate(
+            project, fmt=fmt, do_publish=not no_publish, force=force, as_json=as_json, cache=cache
+        )
         return
     t0 = time.monotonic()
     with _progress() as progress:

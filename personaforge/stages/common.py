@@ -183,12 +183,19 @@ class _ShotRecord(Protocol):
     def media(self) -> list[tuple[str, str]]: ...
 
 
-def reusable_shot(ctx: Context, model: type[B], path: Path, key: str) -> B | None:
+def reusable_shot(
+    ctx: Context, model: type[B], path: Path, key: str, *, fetch: bool = True
+) -> B | None:
     """The finished shot recorded at ``path`` if it was made from ``key`` and its media are
-    intact (here, or fetched from the shared shot cache); None means it must be made (again)."""
+    intact (here, or fetched from the shared shot cache); None means it must be made (again).
+    Without ``fetch``, a shot the shared cache holds is returned as it is recorded there, and
+    nothing is downloaded (what an estimate wants)."""
     if ctx.force:
         return None
     found = _local_shot(ctx, model, path, key)
+    if found is None and not fetch:
+        peeked: B | None = shotcache.peek(ctx, path, key, model.model_validate)
+        return peeked
     if found is None and shotcache.fetch(ctx, path, key, model.model_validate):
         found = _local_shot(ctx, model, path, key)
     return found

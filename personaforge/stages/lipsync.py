@@ -189,7 +189,8 @@ def source_clip_made(ctx: Context, spoken: SpokenShot, ins: Mapping[str, str]) -
         return False
     width, height = (int(n) for n in ins["frame"].split("@")[0].split("x"))
     key = _source_key(animation_key(spoken, ins), *_clip_size(spoken.kind, width, height))
-    return reusable_shot(ctx, Clip, _source_path(ctx, key).with_suffix(".json"), key) is not None
+    path = _source_path(ctx, key).with_suffix(".json")
+    return reusable_shot(ctx, Clip, path, key, fetch=False) is not None
 
 
 def _clip_size(kind: str, width: int, height: int) -> tuple[int, int]:

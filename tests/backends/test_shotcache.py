@@ -54,6 +54,12 @@ def test_fresh_clone_with_the_same_cache_makes_nothing(
 
     # Another machine: a clone of the inputs only, the cache named on the command line.
     second = write_project(tmp_path / "m2" / "proj", SCRIPT)
+    # Its estimate counts the cached shots as made, and downloads none of them.
+    est = run_cli("estimate", str(second), "--json", "--cache", f"s3://{bucket}/shots",
+                  env=_env(moto_endpoint, tmp_path / "m2"))  # fmt: skip
+    assert est.returncode == 0, est.stderr
+    assert json.loads(est.stdout)["stages"]["speak"]["shots_to_make"] == 0
+    assert not (second / "build").exists()
     again = _run(second, _env(moto_endpoint, tmp_path / "m2"), "--cache", f"s3://{bucket}/shots")
     assert again["stages"]["speak"]["status"] == "ran"
     assert again["stages"]["speak"]["reused_shots"] == shots
