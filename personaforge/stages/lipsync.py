@@ -53,8 +53,8 @@ TITLE_CARD_VERSION = "3"
 KINDS_VERSION = "1"
 
 
-def backend(ctx: Context) -> LipsyncBackend:
-    return faces.backend(ctx)
+def backend(ctx: Context, *, keyless: bool = False) -> LipsyncBackend:
+    return faces.backend(ctx, keyless=keyless)
 
 
 def inputs(ctx: Context) -> dict[str, str]:
@@ -81,7 +81,7 @@ def run(ctx: Context) -> StageResult:
     if skipped:
         return skipped
     speech = current(ctx, SpeechManifest, "speak")
-    animator = faces.backend(ctx, keyless=True)
+    animator = backend(ctx, keyless=True)
     width, height = ctx.project.frame_size(ctx.video)
     folder = ctx.project.build / CLIP_DIR
     clips: list[Clip] = []

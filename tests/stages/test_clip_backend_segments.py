@@ -43,7 +43,7 @@ class ClipBackend:
 
 
 def _lipsync(folder: Path, fake: ClipBackend, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(lipsync, "backend", lambda ctx: fake)
+    monkeypatch.setattr(lipsync, "backend", lambda ctx, **_: fake)
     lipsync.run(Context.load(Project.open(folder)))
 
 
