@@ -122,10 +122,10 @@ def run(ctx: Context) -> StageResult:
                 billing = _encode_segment(
                     ctx, animator, spoken, animation, width, height, ass_path, out, head, tail
                 )
-            source = None
+            source = None  # the paid clip the segment was made from, if any
             if spoken.kind in PERSONA_KINDS and not isinstance(animator, FrameSource):
-                key = _source_key(animation, *_clip_size(spoken.kind, width, height))
-                source = ctx.project.rel(_source_path(ctx, key))
+                made_from = _source_key(animation, *_clip_size(spoken.kind, width, height))
+                source = ctx.project.rel(_source_path(ctx, made_from))
             clip = Clip(
                 id=spoken.id,
                 key=key,

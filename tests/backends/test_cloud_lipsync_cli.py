@@ -199,6 +199,14 @@ def test_cloud_clips_are_made_several_at_a_time(
     stage = json.loads(proc.stdout)["stages"]["lipsync"]
     assert stage["status"] == "ran" and stage["reused_shots"] == 0
     assert len(api.predictions) == 3
+    # One sentence edited: one clip paid for, the other shots' segments reused as they are.
+    script = folder / "script.md"
+    script.write_text(script.read_text().replace("second one", "second line"))
+    proc = run_cli("make-video", str(folder), "--no-publish", "--json", "--quiet", env=env)
+    assert proc.returncode == 0, proc.stderr
+    stage = json.loads(proc.stdout)["stages"]["lipsync"]
+    assert stage["status"] == "ran" and stage["reused_shots"] == 2
+    assert len(api.predictions) == 4
 
 
 def test_cache_gc_collects_paid_clips_no_segment_was_made_from(
