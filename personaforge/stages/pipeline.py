@@ -108,7 +108,10 @@ def _will_call(ctx: Context, stage: str) -> bool:
     what is made already), checked only when its key is missing."""
     from personaforge.estimate import estimate_for
 
-    return estimate_for(dataclasses.replace(ctx, verified={}), do_publish=False).calls(stage)
+    try:
+        return estimate_for(dataclasses.replace(ctx, verified={}), do_publish=False).calls(stage)
+    except PersonaForgeError:
+        return True  # can't tell: the key is asked for, as before
 
 
 def _soundtrack_early(ctx: Context) -> soundtrack.EarlyStart | None:
