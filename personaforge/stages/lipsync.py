@@ -126,18 +126,10 @@ def run(ctx: Context) -> StageResult:
             if spoken.kind in PERSONA_KINDS and not isinstance(animator, FrameSource):
                 made_from = _source_key(animation, *_clip_size(spoken.kind, width, height))
                 source = ctx.project.rel(_source_path(ctx, made_from))
-            clip = Clip(
-                id=spoken.id,
-                key=key,
-                kind=spoken.kind,
-                clip=ctx.project.rel(out),
-                clip_sha256=sha256_file(out),
-                frames=spoken.frames,
-                billing=billing,
-                pieces={ctx.project.rel(p): sha256_file(p) for p in pieces},
-                source=source,
-            )
-            save_shot(ctx, clip, out.with_suffix(".json"))
+            clip = _made(
+                ctx, spoken, key, out, billing,
+                pieces={ctx.project.rel(p): sha256_file(p) for p in pieces}, source=source,
+            )  # fmt: skip
         else:
             reused += 1
         clips.append(clip.model_copy(update={"id": spoken.id}))
@@ -461,6 +453,13 @@ def _source_clip(
         # Conformed to the shot's exact frames, size and rate, silent, whatever came back.
         audio = ctx.project.root / spoken.audio
         billing = faces.render_clip(animator, request, audio, tmp, progress or ctx.progress)
+    return _made(ctx, spoken, key, out, billing)
+
+
+def _made(
+    ctx: Context, spoken: SpokenShot, key: str, out: Path, billing: list[Billing], **extra: Any
+) -> Clip:
+    """Record a clip just made at ``out`` (from ``key``) beside it, and share it."""
     clip = Clip(
         id=spoken.id,
         key=key,
@@ -469,6 +468,7 @@ def _source_clip(
         clip_sha256=sha256_file(out),
         frames=spoken.frames,
         billing=billing,
+        **extra,
     )
     save_shot(ctx, clip, out.with_suffix(".json"))
     return clip

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
 import socket
@@ -41,6 +42,35 @@ def _answers_http(port: int) -> bool:
         conn.close()
 
 
+@contextlib.contextmanager
+def _serving(
+    argv: list[str], log_path: Path, answers: Callable[[], bool], poll_s: float
+) -> Iterator[None]:
+    """Run a local server (its output to ``log_path``) until the block ends: started, waited
+    for (bounded), then stopped (killed if it will not stop)."""
+    name = Path(argv[0]).name
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        )
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while not answers():
+            if proc.poll() is not None:
+                pytest.fail(f"{name} exited with {proc.returncode}:\n{log_path.read_text()}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"{name} did not answer within {STARTUP_TIMEOUT_S:.0f} s")
+            time.sleep(poll_s)
+        yield
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 @pytest.fixture(scope="session")
 def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Start ``moto_server`` on a free local port for the session; yield its URL."""
@@ -49,35 +79,14 @@ def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         pytest.skip(f"moto_server not found next to {sys.executable}; install 'moto[server]'")
     log_path = tmp_path_factory.mktemp("moto") / "moto_server.log"
     port = _free_port()
-    with log_path.open("wb") as log, pytest.MonkeyPatch.context() as mp:
+    with pytest.MonkeyPatch.context() as mp:
         # boto3 honours proxy variables; local traffic must never be sent through one.
         no_proxy = ",".join(filter(None, [os.environ.get("NO_PROXY"), "127.0.0.1", "localhost"]))
         mp.setenv("NO_PROXY", no_proxy)
         mp.setenv("no_proxy", no_proxy)
-        proc = subprocess.Popen(
-            [str(binary), "-H", "127.0.0.1", "-p", str(port)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-        try:
-            deadline = time.monotonic() + STARTUP_TIMEOUT_S
-            while not _answers_http(port):
-                if proc.poll() is not None:
-                    pytest.fail(
-                        f"moto_server exited with {proc.returncode}:\n{log_path.read_text()}"
-                    )
-                if time.monotonic() > deadline:
-                    pytest.fail(f"moto_server did not answer within {STARTUP_TIMEOUT_S:.0f} s")
-                time.sleep(0.1)
+        argv = [str(binary), "-H", "127.0.0.1", "-p", str(port)]
+        with _serving(argv, log_path, lambda: _answers_http(port), 0.1):
             yield f"http://127.0.0.1:{port}"
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
 
 
 @pytest.fixture(scope="session")
@@ -133,25 +142,7 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         pytest.skip("redis-server not installed (apt-get install redis-server)")
     folder = tmp_path_factory.mktemp("redis")
     port = _free_port()
-    with (folder / "redis.log").open("wb") as log:
-        proc = subprocess.Popen(
-            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(folder)],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-        )  # fmt: skip
-        try:
-            deadline = time.monotonic() + STARTUP_TIMEOUT_S
-            while not _answers_redis(port):
-                if proc.poll() is not None:
-                    pytest.fail(f"redis-server exited with {proc.returncode}")
-                if time.monotonic() > deadline:
-                    pytest.fail(f"redis-server did not answer within {STARTUP_TIMEOUT_S:.0f} s")
-                time.sleep(0.05)
-            yield f"redis://127.0.0.1:{port}/0"
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    argv = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+            "--appendonly", "no", "--dir", str(folder)]  # fmt: skip
+    with _serving(argv, folder / "redis.log", lambda: _answers_redis(port), 0.05):
+        yield f"redis://127.0.0.1:{port}/0"
