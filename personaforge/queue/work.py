@@ -15,6 +15,7 @@ from personaforge.backends.cloud import RemoteError
 from personaforge.envnum import env_number
 from personaforge.errors import MissingDependencyError, PersonaForgeError
 from personaforge.fsutil import user_cache_dir
+from personaforge.progress import NullProgress
 
 HOST = socket.gethostname()
 
@@ -47,8 +48,9 @@ def retriable(exc: BaseException) -> bool:
     return not isinstance(exc, PersonaForgeError)
 
 
-class JobProgress:
-    """Progress that records the job's current stage in its meta (for `personaforge jobs`)."""
+class JobProgress(NullProgress):
+    """Progress that records the job's current stage in its meta (for `personaforge jobs`);
+    counts and bars are not kept."""
 
     def __init__(self, job: Any) -> None:
         self.job = job
@@ -65,15 +67,6 @@ class JobProgress:
         for stage in ("plan", "speak", "lipsync", "render", "publish"):
             if task.lower().startswith(stage[:5]):
                 self._stage(stage)
-
-    def advance(self, amount: float = 1.0) -> None:
-        pass
-
-    def update(self, completed: float) -> None:
-        pass
-
-    def finish(self) -> None:
-        pass
 
     def log(self, message: str) -> None:
         head = message.split(":", 1)[0]
