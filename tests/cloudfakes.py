@@ -110,7 +110,30 @@ def multipart_files(req: Request) -> dict[str, bytes]:
 
 
 @dataclass
-class ReplicateFake:
+class FakeApi:
+    """What the fake APIs share: one request handled at a time, and ``faults``, each a
+    (method, path prefix, status) answered once, in order, before the real handling."""
+
+    faults: list[tuple[str, str, int]] = field(default_factory=list, kw_only=True)
+    lock: threading.Lock = field(default_factory=threading.Lock, kw_only=True)
+
+    def __call__(self, req: Request) -> Response:
+        with self.lock:
+            for i, (method, prefix, status) in enumerate(self.faults):
+                if req.method == method and req.path.startswith(prefix):
+                    del self.faults[i]
+                    return self._fault(status)
+            return self._handle(req)
+
+    def _fault(self, status: int) -> Response:
+        raise NotImplementedError
+
+    def _handle(self, req: Request) -> Response:
+        raise NotImplementedError
+
+
+@dataclass
+class ReplicateFake(FakeApi):
     """Replicate's HTTP API as the SDK uses it: ``POST /v1/files`` (multipart),
     ``POST /v1/predictions``, ``GET /v1/predictions/<id>``, and a delivery URL for the output.
 
@@ -125,23 +148,16 @@ class ReplicateFake:
     outcome: str = "succeeded"
     error: str = "CUDA out of memory"
     predict_time: float = 4.2
-    faults: list[tuple[str, str, int]] = field(default_factory=list)
     # Predictions stay "processing" until this many exist: proves they run side by side.
     min_created: int = 0
     base: str = ""
     files: dict[str, bytes] = field(default_factory=dict)
     predictions: dict[str, dict[str, Any]] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def __call__(self, req: Request) -> Response:
-        with self.lock:
-            return self._handle(req)
+    def _fault(self, status: int) -> Response:
+        return Response(status, {"title": "busy", "detail": f"injected {status}"})
 
     def _handle(self, req: Request) -> Response:
-        for i, (method, prefix, status) in enumerate(self.faults):
-            if req.method == method and req.path.startswith(prefix):
-                del self.faults[i]
-                return Response(status, {"title": "busy", "detail": f"injected {status}"})
         if req.path.startswith("/delivery/"):
             return Response(200, body=self.clip, headers={"Content-Type": "video/mp4"})
         if req.path.startswith("/files/"):
@@ -192,7 +208,7 @@ class ReplicateFake:
 
 
 @dataclass
-class RunPodFake:
+class RunPodFake(FakeApi):
     """RunPod's serverless endpoint API: ``POST /v2/<endpoint>/run`` queues a job;
     ``GET /v2/<endpoint>/status/<id>`` reports ``IN_QUEUE``/``IN_PROGRESS`` for ``polls`` calls,
     then runs ``handler`` (the worker's own) on the job and reports ``COMPLETED`` with its
@@ -204,19 +220,12 @@ class RunPodFake:
     polls: int = 1
     outcome: str | None = None
     error: str = "worker exited"
-    faults: list[tuple[str, str, int]] = field(default_factory=list)
     jobs: dict[str, dict[str, Any]] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def __call__(self, req: Request) -> Response:
-        with self.lock:
-            return self._handle(req)
+    def _fault(self, status: int) -> Response:
+        return Response(status, {"error": f"injected {status}"})
 
     def _handle(self, req: Request) -> Response:
-        for i, (method, prefix, status) in enumerate(self.faults):
-            if req.method == method and req.path.startswith(prefix):
-                del self.faults[i]
-                return Response(status, {"error": f"injected {status}"})
         if req.headers.get("Authorization") != f"Bearer {self.api_key}":
             return Response(401, {"error": "Unauthorized"})
         prefix = f"/v2/{self.endpoint}/"
