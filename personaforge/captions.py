@@ -675,15 +675,20 @@ def add_lower_third(
             shadow=0, alignment=1, margin_lr=margin_lr, margin_v=above,
         ).replace("Default", "LowerThird", 1)
     ]  # fmt: skip
-    start_cs = min(30, _cs(end) // 4)
-    end_cs = max(start_cs + 4, min(_cs(end), 500))
-    fade = "{\\fad(200,200)}"
     accent = _ass_color(accent_colour).replace("&H00", "&H", 1)
-    text = fade + ass_text(drawable(name, font_name))
+    text = ass_text(drawable(name, font_name))
     if role:
         text += f"\\N{{\\fs{role_size}\\b0\\c{accent}&}}" + ass_text(drawable(role, font_name))
-    event = f"Dialogue: 1,{_ass_clock(start_cs)},{_ass_clock(end_cs)},LowerThird,,0,0,0,,{text}\n"
-    return _with_event(ass, styles, event)
+    return _with_event(ass, styles, _overlay(1, "LowerThird", text, end, last_cs=500))
+
+
+def _overlay(layer: int, style: str, text: str, end: float, last_cs: int | None = None) -> str:
+    """An overlay's event: in a moment after the shot starts (0.3 s, or a quarter of a short
+    shot), fading in and out, until ``end`` (or ``last_cs``, if sooner)."""
+    start_cs = min(30, _cs(end) // 4)
+    end_cs = max(start_cs + 4, _cs(end) if last_cs is None else min(_cs(end), last_cs))
+    clock = f"{_ass_clock(start_cs)},{_ass_clock(end_cs)}"
+    return f"Dialogue: {layer},{clock},{style},,0,0,0,,{{\\fad(200,200)}}{text}\n"
 
 
 def _with_event(ass: str, styles: list[str], event: str) -> str:
@@ -734,8 +739,5 @@ def add_headline(
             shadow=0, alignment=8, margin_lr=math.ceil(width * 0.1), margin_v=top,
         ).replace("Default", "Headline", 1)
     ]  # fmt: skip
-    start_cs = min(30, _cs(end) // 4)
-    end_cs = max(start_cs + 4, _cs(end))
-    body = "{\\fad(200,200)}" + "\\N".join(ass_text(line) for line in lines)
-    event = f"Dialogue: 2,{_ass_clock(start_cs)},{_ass_clock(end_cs)},Headline,,0,0,0,,{body}\n"
-    return _with_event(ass, styles, event)
+    body = "\\N".join(ass_text(line) for line in lines)
+    return _with_event(ass, styles, _overlay(2, "Headline", body, end))
