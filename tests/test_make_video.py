@@ -217,3 +217,30 @@ def test_status_notices_a_deleted_published_file(
         "reason": "not in storage any more: tiny-test.vtt",
     }
     assert after["render"]["up_to_date"] is True
+
+
+def test_a_run_reads_each_manifest_once(
+    rendered: tuple[Path, dict], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 10-minute video's speech manifest takes ~0.3 s to read: the cost at the end of a
+    run is added up from the manifests the run already holds, not read again."""
+    import shutil
+
+    from personaforge.core.project import Project
+    from personaforge.stages import common
+    from personaforge.stages.pipeline import make_video, recorded_cost
+
+    folder = tmp_path / "copy"
+    shutil.copytree(rendered[0], folder)
+    reads: list[str] = []
+    real = common.load_model
+
+    def counted(model, path):  # type: ignore[no-untyped-def]
+        reads.append(Path(path).name)
+        return real(model, path)
+
+    monkeypatch.setattr(common, "load_model", counted)
+    result = make_video(Project.open(folder), do_publish=False)
+    assert not any(s.ran for s in result.stages)
+    assert "speech.yaml" in reads and len(reads) == len(set(reads)), reads
+    assert result.cost == recorded_cost(Project.open(folder))

@@ -11,6 +11,7 @@ from personaforge import shotcache
 from personaforge.core.models import (
     MANIFEST_MODELS,
     PublishManifest,
+    Recorded,
     RenderManifest,
     SpeechManifest,
 )
@@ -47,19 +48,26 @@ class VideoResult:
         }
 
 
-def recorded_billing(project: Project, stage: str) -> list[Billing]:
+def recorded_billing(
+    project: Project, stage: str, known: Mapping[str, Recorded] | None = None
+) -> list[Billing]:
     """What a stage's recorded manifest was billed (paid backends only): per shot, and for
-    the stage as a whole (the Claude director's request)."""
-    manifest = load_recorded(MANIFEST_MODELS[stage], project.manifest_path(stage))
+    the stage as a whole (the Claude director's request). ``known``: manifests already
+    read in this run, by stage (a 10-minute video's speech manifest takes ~0.3 s to read)."""
+    manifest = (known or {}).get(stage) or load_recorded(
+        MANIFEST_MODELS[stage], project.manifest_path(stage)
+    )
     shots = getattr(manifest, "shots", None) or []
     whole: list[Billing] = list(getattr(manifest, "billing", None) or [])
     return whole + [b for shot in shots for b in getattr(shot, "billing", [])]
 
 
-def recorded_cost(project: Project) -> dict[str, object]:
+def recorded_cost(
+    project: Project, known: Mapping[str, Recorded] | None = None
+) -> dict[str, object]:
     """The recorded cost of the video as built: its plan, its speech and its clips."""
     stages = ("plan", "speak", "lipsync")
-    return summarize(b for stage in stages for b in recorded_billing(project, stage))
+    return summarize(b for stage in stages for b in recorded_billing(project, stage, known))
 
 
 def preflight(ctx: Context, stages: list[str]) -> None:
@@ -180,7 +188,7 @@ def make_video(
         duration_s=rendered.duration_s,
         published=published,
         stages=results,
-        cost=recorded_cost(project),
+        cost=recorded_cost(project, ctx.verified),  # what this run read or wrote
     )
 
 
