@@ -226,9 +226,10 @@ def test_a_run_reads_each_manifest_once(
     run is added up from the manifests the run already holds, not read again."""
     import shutil
 
+    from personaforge.core.models import Recorded
     from personaforge.core.project import Project
     from personaforge.stages import common
-    from personaforge.stages.pipeline import make_video, recorded_cost
+    from personaforge.stages.pipeline import make_video, recorded_cost, status
 
     folder = tmp_path / "copy"
     shutil.copytree(rendered[0], folder)
@@ -244,3 +245,10 @@ def test_a_run_reads_each_manifest_once(
     assert not any(s.ran for s in result.stages)
     assert "speech.yaml" in reads and len(reads) == len(set(reads)), reads
     assert result.cost == recorded_cost(Project.open(folder))
+    # status, as its command runs it, with the cost at the foot.
+    reads.clear()
+    read: dict[str, Recorded] = {}
+    rows = status(Project.open(folder), read)
+    assert all(r.up_to_date for r in rows if r.stage != "publish")
+    assert recorded_cost(Project.open(folder), read) == result.cost
+    assert "speech.yaml" in reads and len(reads) == len(set(reads)), reads

@@ -303,12 +303,14 @@ def status(
     as_json: JsonOpt = False,
 ) -> None:
     """Say, per stage, whether it is up to date or why it would re-run."""
+    from personaforge.core.models import Recorded
     from personaforge.stages.pipeline import recorded_cost
     from personaforge.stages.pipeline import status as get_status
 
     proj = _project(project)
-    rows = get_status(proj)
-    cost = recorded_cost(proj)
+    read: dict[str, Recorded] = {}
+    rows = get_status(proj, read)
+    cost = recorded_cost(proj, read)
     if as_json:
         out: dict[str, object] = {
             r.stage: {

@@ -200,8 +200,9 @@ class StageStatus:
     cost: dict[str, object] | None = None  # what its recorded shots were billed, if anything
 
 
-def status(project: Project) -> list[StageStatus]:
-    """Per stage: up to date, or why it would re-run. Runs nothing, uploads nothing."""
+def status(project: Project, read: dict[str, Recorded] | None = None) -> list[StageStatus]:
+    """Per stage: up to date, or why it would re-run. Runs nothing, uploads nothing.
+    ``read``, if given, is filled with the manifests it read, by stage (for the cost)."""
     ctx = Context.load(project)
     out: list[StageStatus] = []
     stale: str | None = None
@@ -213,6 +214,8 @@ def status(project: Project) -> list[StageStatus]:
             continue
         model = MANIFEST_MODELS[stage]
         previous = load_recorded(model, project.manifest_path(stage))
+        if previous is not None and read is not None:
+            read[stage] = previous
         reason = why_rerun(project, previous, module(stage).inputs(ctx))
         if reason is None and isinstance(previous, PublishManifest):
             reason = publish.local_problem(ctx, previous)
@@ -220,7 +223,8 @@ def status(project: Project) -> list[StageStatus]:
             ctx.verified[stage] = previous
         else:
             stale = stage
-        bills = recorded_billing(project, stage) if stage in ("speak", "lipsync") else []
+        known = {stage: previous} if previous is not None else None
+        bills = recorded_billing(project, stage, known) if stage in ("speak", "lipsync") else []
         cost = summarize(bills) if bills else None
         out.append(StageStatus(stage, reason is None, reason or "up to date", cost))
     return out
