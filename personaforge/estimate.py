@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Final
 
 from personaforge.core.models import (
@@ -21,7 +22,7 @@ from personaforge.core.models import (
 )
 from personaforge.core.project import STAGES, Project
 from personaforge.costs import PRICES_AS_OF, Billing, bill, summarize
-from personaforge.errors import PersonaForgeError
+from personaforge.errors import MissingDependencyError, PersonaForgeError
 from personaforge.stages.common import Context, load_recorded, reusable_shot, why_rerun
 
 WORDS_PER_SECOND: Final = 2.5  # speech at about 150 words a minute
@@ -281,6 +282,7 @@ def estimate(
 
 def estimate_for(ctx: Context, *, do_publish: bool = True) -> Estimate:
     """``estimate`` for a loaded context (its manifests found current are noted in it)."""
+    _check_names(ctx)
     reasons = _reasons(ctx)
     speed = ctx.persona.voice.speed
     shots = _planned(ctx, reasons["plan"] is None)
@@ -342,6 +344,35 @@ def estimate_for(ctx: Context, *, do_publish: bool = True) -> Estimate:
             )
         )
     return Estimate(out, duration)
+
+
+def _check_names(ctx: Context) -> None:
+    """A backend name make-video would refuse (a typo) is an error here too, where it is
+    written, not an estimate of nothing to pay. A backend whose package is not installed is
+    estimated all the same (make-video says what to install)."""
+    from personaforge.backends import registry
+    from personaforge.core.yamlio import line_of
+
+    video, persona = ctx.project.video_path, ctx.project.persona_path
+    spoken_in_video = ctx.video.backends.speak is not None
+    chosen: list[tuple[registry.Kind, str, Path, tuple[str, ...]]] = [
+        ("plan", ctx.video.backends.plan, video, ("backends", "plan")),
+        (
+            "speak",
+            ctx.video.backends.speak or ctx.persona.voice.backend,
+            video if spoken_in_video else persona,
+            ("backends", "speak") if spoken_in_video else ("voice", "backend"),
+        ),
+        ("lipsync", _lipsync_name(ctx), video, ("backends", "lipsync")),
+    ]
+    for kind, name, path, loc in chosen:
+        try:
+            registry.resolve(kind, name)
+        except MissingDependencyError:
+            continue
+        except PersonaForgeError as exc:
+            exc.file, exc.line, exc.field = str(path), line_of(path, loc), ".".join(loc)
+            raise exc.with_stage(kind) from None
 
 
 def _lipsync_name(ctx: Context) -> str:

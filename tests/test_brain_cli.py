@@ -237,3 +237,17 @@ def test_estimate_knows_what_is_cached_shot_by_shot(tmp_path: Path) -> None:
     assert speak["would_run"] and (speak["shots_to_make"], speak["shots"]) == (1, 2)
     lipsync = data["stages"]["lipsync"]  # at least that one; never fewer than must be made
     assert lipsync["would_run"] and 1 <= lipsync["shots_to_make"] <= 2
+
+
+def test_estimate_refuses_a_backend_name_make_video_would_refuse(tmp_path: Path) -> None:
+    """A typo in a backend's name is an error where it is written, not an estimate of $0."""
+    typo = "backends: {lipsync: sadtalkr}\n"
+    folder = write_project(tmp_path / "p", "One sentence.\n", extra=typo)
+    for command in (("estimate", str(folder)), ("make-video", str(folder), "--dry-run")):
+        proc = run_cli(*command)
+        assert proc.returncode == 1, proc.stdout
+        lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+        assert len(lines) == 1 and "Traceback" not in proc.stderr
+        assert "[lipsync]" in lines[0] and "video.yaml:" in lines[0]
+        assert "unknown lipsync backend 'sadtalkr'" in lines[0] and "sadtalker" in lines[0]
+    assert not (folder / "build").exists()
