@@ -23,7 +23,13 @@ from personaforge.core.models import (
 from personaforge.core.project import STAGES, Project
 from personaforge.costs import PRICES_AS_OF, Billing, bill, summarize
 from personaforge.errors import MissingDependencyError, PersonaForgeError
-from personaforge.stages.common import Context, load_recorded, reusable_shot, why_rerun
+from personaforge.stages.common import (
+    Context,
+    load_recorded,
+    located,
+    reusable_shot,
+    why_rerun,
+)
 
 WORDS_PER_SECOND: Final = 2.5  # speech at about 150 words a minute
 CHARS_PER_TOKEN: Final = 3.5  # English prose and JSON, on the high side of Claude's tokenizer
@@ -351,7 +357,6 @@ def _check_names(ctx: Context) -> None:
     written, not an estimate of nothing to pay. A backend whose package is not installed is
     estimated all the same (make-video says what to install)."""
     from personaforge.backends import registry
-    from personaforge.core.yamlio import line_of
 
     video, persona = ctx.project.video_path, ctx.project.persona_path
     spoken_in_video = ctx.video.backends.speak is not None
@@ -371,8 +376,8 @@ def _check_names(ctx: Context) -> None:
         except MissingDependencyError:
             continue
         except PersonaForgeError as exc:
-            exc.file, exc.line, exc.field = str(path), line_of(path, loc), ".".join(loc)
-            raise exc.with_stage(kind) from None
+            exc.field = ".".join(loc)  # the registry names video.yaml's field, maybe not here
+            raise located(exc, path, loc, kind) from None
 
 
 def _lipsync_name(ctx: Context) -> str:

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ValidationError
 from personaforge import __version__, shotcache
 from personaforge.core.models import Persona, Recorded, VideoSpec
 from personaforge.core.project import Project
-from personaforge.core.yamlio import dump_model, load_model
+from personaforge.core.yamlio import dump_model, line_of, load_model
 from personaforge.errors import PersonaForgeError
 from personaforge.fsutil import atomic_write_text, canonical_hash, sha256_file
 from personaforge.progress import NullProgress, Progress
@@ -149,6 +149,17 @@ def skip_if_current(
         ctx.verified[stage] = previous
         return StageResult(stage, path, False, "up to date", shots=_count(previous)), ""
     return None, reason or "no previous run"
+
+
+def located(
+    exc: PersonaForgeError, path: Path, loc: tuple[str, ...], stage: str
+) -> PersonaForgeError:
+    """The error, pointed at the setting in ``path`` that chose what failed (its own field,
+    else ``loc``), unless it names a file already; in ``stage``."""
+    if exc.file is None:
+        exc.file = str(path)
+        exc.line = line_of(path, tuple(exc.field.split(".")) if exc.field else loc)
+    return exc.with_stage(stage)
 
 
 def record(ctx: Context, stage: str, manifest: Recorded) -> Path:

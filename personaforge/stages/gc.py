@@ -18,8 +18,6 @@ from personaforge.stages.common import load_recorded
 
 # Folders of per-shot media and records; kept while a manifest lists the shot.
 SHOT_DIRS = ("speech", "clips")
-# A cloud lip-sync's paid clips: kept while a recorded segment was made from one.
-SOURCE_DIR = "clips/source"
 # The video, its captions, thumbnail and chapters (``<slug>.chapters.txt``).
 FINAL_SUFFIXES = (".mp4", ".vtt", ".srt", ".jpg", ".txt")
 
@@ -31,11 +29,11 @@ class Collected:
     kept: int = 0
 
 
-def referenced(project: Project) -> set[Path]:
-    """Every build file a recorded manifest names (media and the records beside them)."""
+def referenced(project: Project, clips: LipsyncManifest | None) -> set[Path]:
+    """Every build file a recorded manifest names (media and the records beside them);
+    ``clips``: the recorded lipsync manifest."""
     keep: set[Path] = set()
     speech = load_recorded(SpeechManifest, project.manifest_path("speak"))
-    clips = load_recorded(LipsyncManifest, project.manifest_path("lipsync"))
     render = load_recorded(RenderManifest, project.manifest_path("render"))
     segments = clips.segments if clips else []
     shots_and_segments: tuple[list[Any], ...] = (
@@ -58,19 +56,20 @@ def referenced(project: Project) -> set[Path]:
     return keep
 
 
-def _shot_dirs(project: Project) -> tuple[str, ...]:
+def _shot_dirs(clips: LipsyncManifest | None) -> tuple[str, ...]:
     """The folders to collect in. A cloud lip-sync's clips only where the recorded manifest
     says which it was made from: one recorded before it said so would lose paid clips."""
-    clips = load_recorded(LipsyncManifest, project.manifest_path("lipsync"))
+    from personaforge.stages.lipsync import SOURCE_DIR
+
     if clips is not None and all(c.source for c in clips.shots if c.kind in PERSONA_KINDS):
         return (*SHOT_DIRS, SOURCE_DIR)
     return SHOT_DIRS
 
 
-def _garbage(project: Project, keep: set[Path]) -> list[Path]:
+def _garbage(project: Project, keep: set[Path], dirs: tuple[str, ...]) -> list[Path]:
     build = project.build
     found: list[Path] = []
-    for name in _shot_dirs(project):
+    for name in dirs:
         folder = build / name
         if folder.is_dir():
             for path in sorted(folder.iterdir()):
@@ -96,8 +95,9 @@ def collect(project: Project, *, dry_run: bool = False, wait: bool = True) -> Co
     lock so that no running stage loses a shot it just made."""
     out = Collected()
     with project_lock(project.root, wait=wait, command="cache gc"):
-        keep = referenced(project)
-        for path in _garbage(project, keep):
+        clips = load_recorded(LipsyncManifest, project.manifest_path("lipsync"))
+        keep = referenced(project, clips)
+        for path in _garbage(project, keep, _shot_dirs(clips)):
             try:
                 size = path.stat().st_size
                 if not dry_run:

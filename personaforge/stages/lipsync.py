@@ -181,8 +181,7 @@ def source_clip_made(ctx: Context, spoken: SpokenShot, ins: Mapping[str, str]) -
         return False
     width, height = (int(n) for n in ins["frame"].split("@")[0].split("x"))
     key = _source_key(animation_key(spoken, ins), *_clip_size(spoken.kind, width, height))
-    path = _source_path(ctx, key).with_suffix(".json")
-    return reusable_shot(ctx, Clip, path, key, fetch=False) is not None
+    return _made_source(ctx, key, fetch=False) is not None
 
 
 def _clip_size(kind: str, width: int, height: int) -> tuple[int, int]:
@@ -197,6 +196,12 @@ def _source_key(animation: str, width: int, height: int) -> str:
 
 def _source_path(ctx: Context, key: str) -> Path:
     return ctx.project.build / SOURCE_DIR / f"{key[:24]}.mp4"
+
+
+def _made_source(ctx: Context, key: str, *, fetch: bool = True) -> Clip | None:
+    """The clip-returning backend's clip made from ``key``, if it is made (here, or in the
+    shared cache: fetched, or without ``fetch`` only asked for)."""
+    return reusable_shot(ctx, Clip, _source_path(ctx, key).with_suffix(".json"), key, fetch=fetch)
 
 
 class _ShotPlan(NamedTuple):
@@ -271,8 +276,7 @@ def _clips_to_make(
         if reusable_shot(ctx, Clip, folder / f"{p.key[:24]}.json", p.key) is not None:
             continue
         w, h = _clip_size(p.spoken.kind, width, height)
-        key = _source_key(p.animation, w, h)
-        if reusable_shot(ctx, Clip, _source_path(ctx, key).with_suffix(".json"), key) is None:
+        if _made_source(ctx, _source_key(p.animation, w, h)) is None:
             todo.append(p)
     return todo
 
@@ -446,7 +450,7 @@ def _source_clip(
     and size (a picture-in-picture inset is asked for at its own size)."""
     key = _source_key(animation, request.width, request.height)
     out = _source_path(ctx, key)
-    found = reusable_shot(ctx, Clip, out.with_suffix(".json"), key)
+    found = _made_source(ctx, key)
     if found is not None:
         return found
     with atomic_path(out) as tmp:

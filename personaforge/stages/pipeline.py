@@ -16,13 +16,18 @@ from personaforge.core.models import (
     SpeechManifest,
 )
 from personaforge.core.project import STAGES, Project
-from personaforge.core.yamlio import line_of
 from personaforge.costs import Billing, summarize
 from personaforge.errors import MissingKeyError, PersonaForgeError
 from personaforge.lock import locked
 from personaforge.progress import Progress
 from personaforge.stages import lipsync, plan, publish, render, soundtrack, speak
-from personaforge.stages.common import Context, StageResult, load_recorded, why_rerun
+from personaforge.stages.common import (
+    Context,
+    StageResult,
+    load_recorded,
+    located,
+    why_rerun,
+)
 from personaforge.stages.graph import current, module, run_stage
 
 __all__ = ["VideoResult", "make_video", "run_stage", "status"]
@@ -88,38 +93,36 @@ def preflight(ctx: Context, stages: list[str]) -> None:
     ]
     if "publish" in stages:
         checks.append((lambda: publish.storage_for(ctx), video, ("publish", "target")))
+    will_call = _will_call(ctx)
     for check, path, loc in checks:
         stage = {"backends": loc[-1], "voice": "speak", "music": "render",
                  "brand": "lipsync"}.get(loc[0])  # fmt: skip
         try:
             check()
         except MissingKeyError as exc:
-            if stage in ("speak", "lipsync") and not _will_call(ctx, stage):
+            if stage in ("speak", "lipsync") and not will_call(stage):
                 continue  # every shot it needs is made: no key wanted
-            raise _located(exc, path, loc, stage) from None
+            raise located(exc, path, loc, stage or "publish") from None
         except PersonaForgeError as exc:
-            raise _located(exc, path, loc, stage) from None
+            raise located(exc, path, loc, stage or "publish") from None
 
 
-def _located(
-    exc: PersonaForgeError, path: Path, loc: tuple[str, ...], stage: str | None
-) -> PersonaForgeError:
-    """The error, pointed at the setting that chose what failed."""
-    if exc.file is None:
-        exc.file = str(path)
-        exc.line = line_of(path, tuple(exc.field.split(".")) if exc.field else loc)
-    return exc.with_stage(stage or "publish")
+def _will_call(ctx: Context) -> Callable[[str], bool]:
+    """Whether this run would call a stage's cloud backend (by the cost estimate's count of
+    what is made already), asked only when a key is missing; estimated once per run."""
+    from personaforge.estimate import Estimate, estimate_for
 
+    made: list[Estimate] = []
 
-def _will_call(ctx: Context, stage: str) -> bool:
-    """Whether this run would call ``stage``'s cloud backend (by the cost estimate's count of
-    what is made already), checked only when its key is missing."""
-    from personaforge.estimate import estimate_for
+    def calls(stage: str) -> bool:
+        try:
+            if not made:
+                made.append(estimate_for(dataclasses.replace(ctx, verified={}), do_publish=False))
+        except PersonaForgeError:
+            return True  # can't tell: the key is asked for, as before
+        return made[0].calls(stage)
 
-    try:
-        return estimate_for(dataclasses.replace(ctx, verified={}), do_publish=False).calls(stage)
-    except PersonaForgeError:
-        return True  # can't tell: the key is asked for, as before
+    return calls
 
 
 def _soundtrack_early(ctx: Context) -> soundtrack.EarlyStart | None:
