@@ -11,12 +11,14 @@ headers. GET /v1/voices lists voices. Errors use the service's body,
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import re
 import socket
 import threading
 import time
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -237,3 +239,14 @@ def start(key: str) -> tuple[ElevenLabsServer, ThreadingHTTPServer]:
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                      daemon=True).start()  # fmt: skip
     return state, server
+
+
+@contextlib.contextmanager
+def serving(key: str) -> Iterator[ElevenLabsServer]:
+    """The server, started for the block and shut down after it."""
+    state, httpd = start(key)
+    try:
+        yield state
+    finally:
+        httpd.shutdown()
+        httpd.server_close()

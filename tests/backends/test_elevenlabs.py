@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import webvtt
 import yaml
-from elevenlabs_server import ElevenLabsServer, Fault, start
+from elevenlabs_server import ElevenLabsServer, Fault, serving
 from helpers import run_cli, write_project
 
 from personaforge.core.project import Project
@@ -32,12 +32,8 @@ And a third one closes it!
 
 @pytest.fixture
 def server() -> Iterator[ElevenLabsServer]:
-    state, httpd = start(KEY)
-    try:
+    with serving(KEY) as state:
         yield state
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
 
 
 def _persona(folder: Path, voice: str = "Brian", extra: str = "") -> None:

@@ -99,11 +99,10 @@ def test_a_clone_with_a_warm_cache_needs_no_voice_key(
     """A CI machine without the ElevenLabs key renders a project whose takes are all in the
     shared cache: nothing is asked of the voice, and no key is wanted."""
     pytest.importorskip("elevenlabs")
-    from elevenlabs_server import start
+    from elevenlabs_server import serving
 
     key = "sk_test_cache0123456789abcdef0123456789"
-    state, httpd = start(key)
-    try:
+    with serving(key) as state:
         bucket = f"pf-cache-{uuid.uuid4().hex[:12]}"
         s3_client.create_bucket(
             Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": MOTO_REGION}
@@ -129,6 +128,3 @@ def test_a_clone_with_a_warm_cache_needs_no_voice_key(
         assert again["stages"]["speak"]["reused_shots"] == paid
         assert state.tts_requests() == paid
         assert sha256_file(Path(again["video"])) == sha256_file(Path(made["video"]))
-    finally:
-        httpd.shutdown()
-        httpd.server_close()

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
-from elevenlabs_server import start
+from elevenlabs_server import serving
 
 from personaforge.backends.base import SpeechRequest, TTSBackend
 from personaforge.text.markup import pieces
@@ -69,14 +69,10 @@ def elevenlabs_tts() -> Iterator[TTSBackend]:
     pytest.importorskip("elevenlabs")
     from personaforge.backends.tts.elevenlabs import ElevenLabsTTS
 
-    state, httpd = start(KEY)
-    env = {"ELEVENLABS_API_KEY": KEY, "ELEVENLABS_BASE_URL": state.url,
-           "NO_PROXY": "127.0.0.1", "PERSONAFORGE_RETRY_SCALE": "0.001"}  # fmt: skip
-    try:
+    with serving(KEY) as state:
+        env = {"ELEVENLABS_API_KEY": KEY, "ELEVENLABS_BASE_URL": state.url,
+               "NO_PROXY": "127.0.0.1", "PERSONAFORGE_RETRY_SCALE": "0.001"}  # fmt: skip
         yield ElevenLabsTTS(voice="George", env=env)
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
 
 
 class TestPiper(TTSContract):
