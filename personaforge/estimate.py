@@ -27,7 +27,7 @@ from personaforge.stages.common import (
     Context,
     load_recorded,
     located,
-    reusable_shot,
+    reusable_shots,
     why_rerun,
 )
 
@@ -239,12 +239,13 @@ def _speak_reusable(ctx: Context, shots: list[PlannedShot]) -> dict[int, SpokenS
         jobs = speak.plan_jobs(ctx, PlanManifest.model_construct(shots=shots), tts)
     except PersonaForgeError:
         return {}
-    found: dict[int, SpokenShot] = {}
-    for job in jobs:
-        done = reusable_shot(ctx, SpokenShot, job.wav.with_suffix(".json"), job.key, fetch=False)
-        if done is not None:
-            found[job.index] = done.model_copy(update=job.planned.model_dump())
-    return found
+    records = [(job.wav.with_suffix(".json"), job.key) for job in jobs]
+    found = reusable_shots(ctx, SpokenShot, records, fetch=False)
+    return {
+        job.index: done.model_copy(update=job.planned.model_dump())
+        for job, done in zip(jobs, found, strict=True)
+        if done is not None
+    }
 
 
 def _lipsync_reusable(ctx: Context, spoken: dict[int, SpokenShot]) -> set[int]:
@@ -265,7 +266,7 @@ def _lipsync_reusable(ctx: Context, spoken: dict[int, SpokenShot]) -> set[int]:
         }
     except PersonaForgeError:
         return set()
-    return {i for i, done in spoken.items() if lipsync.source_clip_made(ctx, done, ins)}
+    return lipsync.source_clips_made(ctx, spoken, ins)
 
 
 def estimate(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypedDict, TypeVar
@@ -210,6 +211,31 @@ def reusable_shot(
     if found is None and shotcache.fetch(ctx, path, key, model.model_validate):
         found = _local_shot(ctx, model, path, key)
     return found
+
+
+# Lookups in the shared cache at once: a warm cache on a far bucket costs round trips, a few
+# per shot, not bandwidth (boto3 keeps ten connections).
+CACHE_LOOKUPS = 8
+
+
+def reusable_shots(
+    ctx: Context, model: type[B], shots: Sequence[tuple[Path, str]], *, fetch: bool = True
+) -> list[B | None]:
+    """``reusable_shot`` for each (record path, key) of ``shots``, in order; with a shared
+    cache, several are asked (and fetched) at a time."""
+    from personaforge.backends.cloud import run_bounded
+
+    if ctx.force:
+        return [None] * len(shots)
+    here = {s: _local_shot(ctx, model, *s) for s in dict.fromkeys(shots)}
+    todo = [s for s, shot in here.items() if shot is None]  # each asked once
+    # Opened only if a shot is not here, as reusable_shot opens it (missing keys fail there).
+    limit = CACHE_LOOKUPS if len(todo) > 1 and shotcache.for_context(ctx) is not None else 1
+    asked: list[B | None] = run_bounded(
+        [functools.partial(reusable_shot, ctx, model, *s, fetch=fetch) for s in todo], limit
+    )
+    here.update(zip(todo, asked, strict=True))
+    return [here[s] for s in shots]
 
 
 def save_shot(ctx: Context, record: BaseModel, path: Path) -> None:

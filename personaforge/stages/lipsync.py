@@ -39,6 +39,7 @@ from personaforge.stages.common import (
     record,
     recorded_fields,
     reusable_shot,
+    reusable_shots,
     save_shot,
     skip_if_current,
 )
@@ -83,7 +84,6 @@ def run(ctx: Context) -> StageResult:
     speech = current(ctx, SpeechManifest, "speak")
     animator = backend(ctx, keyless=True)
     width, height = ctx.project.frame_size(ctx.video)
-    folder = ctx.project.build / CLIP_DIR
     clips: list[Clip] = []
     reused = 0
     cuts = joins.transition_plan(ctx, speech.shots)
@@ -92,7 +92,12 @@ def run(ctx: Context) -> StageResult:
         _plan_shot(ctx, ins, kit, cuts, index, spoken, width, height)
         for index, spoken in enumerate(speech.shots)
     ]
-    paid = [] if isinstance(animator, FrameSource) else _clips_to_make(ctx, plans, width, height)
+    # Segments the shared cache holds are fetched several at a time, here, so that the loop
+    # below finds them made.
+    records = [(_segment_path(ctx, p.key).with_suffix(".json"), p.key) for p in plans]
+    made = reusable_shots(ctx, Clip, records)
+    todo = [p for p, segment in zip(plans, made, strict=True) if segment is None]
+    paid = [] if isinstance(animator, FrameSource) else _clips_to_make(ctx, todo, width, height)
     if paid and isinstance(animator, faces.Keyless):
         raise animator.error  # before any work: a clip must be paid for, and can't be
     _prefetch_sources(ctx, animator, paid, width, height)
@@ -100,7 +105,7 @@ def run(ctx: Context) -> StageResult:
     bar = StageBar(ctx.progress, "lipsync", total=len(plans))
     outer, ctx = ctx, dataclasses.replace(ctx, progress=bar)
     for spoken, animation, ass, key, (keep_in, keep_out) in plans:
-        out = folder / f"{key[:24]}.mp4"
+        out = _segment_path(ctx, key)
         clip = reusable_shot(ctx, Clip, out.with_suffix(".json"), key)
         if clip is None:
             ass_path = None
@@ -174,14 +179,18 @@ def animation_key(spoken: SpokenShot, ins: Mapping[str, str]) -> str:
     )
 
 
-def source_clip_made(ctx: Context, spoken: SpokenShot, ins: Mapping[str, str]) -> bool:
-    """True if a clip-returning (paid) backend's clip for this shot is already made, so that
-    estimates count only the clips a run would pay for; False for a shot it never makes."""
-    if spoken.kind not in PERSONA_KINDS:
-        return False
+def source_clips_made(
+    ctx: Context, spoken: Mapping[int, SpokenShot], ins: Mapping[str, str]
+) -> set[int]:
+    """The shots (by index) whose clip-returning (paid) backend's clip is already made, so
+    that estimates count only the clips a run would pay for; never a shot it doesn't make."""
     width, height = (int(n) for n in ins["frame"].split("@")[0].split("x"))
-    key = _source_key(animation_key(spoken, ins), *_clip_size(spoken.kind, width, height))
-    return _made_source(ctx, key, fetch=False) is not None
+    persona = [(i, s) for i, s in spoken.items() if s.kind in PERSONA_KINDS]
+    keys = [
+        _source_key(animation_key(s, ins), *_clip_size(s.kind, width, height)) for _, s in persona
+    ]
+    made = _made_sources(ctx, keys, fetch=False)
+    return {i for (i, _), clip in zip(persona, made, strict=True) if clip is not None}
 
 
 def _clip_size(kind: str, width: int, height: int) -> tuple[int, int]:
@@ -198,10 +207,11 @@ def _source_path(ctx: Context, key: str) -> Path:
     return ctx.project.build / SOURCE_DIR / f"{key[:24]}.mp4"
 
 
-def _made_source(ctx: Context, key: str, *, fetch: bool = True) -> Clip | None:
-    """The clip-returning backend's clip made from ``key``, if it is made (here, or in the
-    shared cache: fetched, or without ``fetch`` only asked for)."""
-    return reusable_shot(ctx, Clip, _source_path(ctx, key).with_suffix(".json"), key, fetch=fetch)
+def _made_sources(ctx: Context, keys: list[str], *, fetch: bool = True) -> list[Clip | None]:
+    """The clip-returning backend's clips made from ``keys``, each if it is made (here, or in
+    the shared cache: fetched, or without ``fetch`` only asked for)."""
+    records = [(_source_path(ctx, key).with_suffix(".json"), key) for key in keys]
+    return reusable_shots(ctx, Clip, records, fetch=fetch)
 
 
 class _ShotPlan(NamedTuple):
@@ -266,19 +276,15 @@ def _plan_shot(
 def _clips_to_make(
     ctx: Context, plans: list[_ShotPlan], width: int, height: int
 ) -> list[_ShotPlan]:
-    """The shots whose segment must be made from a clip-returning backend's clip that is not
-    made yet: the clips a run would pay for."""
-    folder = ctx.project.build / CLIP_DIR
-    todo = []
-    for p in plans:
-        if p.spoken.kind not in PERSONA_KINDS:
-            continue
-        if reusable_shot(ctx, Clip, folder / f"{p.key[:24]}.json", p.key) is not None:
-            continue
-        w, h = _clip_size(p.spoken.kind, width, height)
-        if _made_source(ctx, _source_key(p.animation, w, h)) is None:
-            todo.append(p)
-    return todo
+    """Of the shots whose segment must be made, those made from a clip-returning backend's
+    clip that is not made yet: the clips a run would pay for."""
+    persona = [p for p in plans if p.spoken.kind in PERSONA_KINDS]
+    keys = [_source_key(p.animation, *_clip_size(p.spoken.kind, width, height)) for p in persona]
+    return [p for p, clip in zip(persona, _made_sources(ctx, keys), strict=True) if clip is None]
+
+
+def _segment_path(ctx: Context, key: str) -> Path:
+    return ctx.project.build / CLIP_DIR / f"{key[:24]}.mp4"
 
 
 def _prefetch_sources(
@@ -450,7 +456,7 @@ def _source_clip(
     and size (a picture-in-picture inset is asked for at its own size)."""
     key = _source_key(animation, request.width, request.height)
     out = _source_path(ctx, key)
-    found = _made_source(ctx, key)
+    found = _made_sources(ctx, [key])[0]
     if found is not None:
         return found
     with atomic_path(out) as tmp:

@@ -36,7 +36,7 @@ from personaforge.stages.common import (
     StageResult,
     record,
     recorded_fields,
-    reusable_shot,
+    reusable_shots,
     save_shot,
     skip_if_current,
 )
@@ -176,8 +176,9 @@ def run(ctx: Context) -> StageResult:
     jobs = plan_jobs(ctx, plan, tts)
     done: dict[int, SpokenShot] = {}
     todo: list[ShotJob] = []
-    for job in jobs:
-        shot = reusable_shot(ctx, SpokenShot, job.wav.with_suffix(".json"), job.key)
+    records = [(job.wav.with_suffix(".json"), job.key) for job in jobs]
+    found = reusable_shots(ctx, SpokenShot, records)
+    for job, shot in zip(jobs, found, strict=True):
         if shot is None:
             todo.append(job)
         else:

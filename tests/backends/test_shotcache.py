@@ -4,6 +4,7 @@ speech and no clip; a damaged cached file is made again, not trusted."""
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -128,3 +129,104 @@ def test_a_clone_with_a_warm_cache_needs_no_voice_key(
         assert again["stages"]["speak"]["reused_shots"] == paid
         assert state.tts_requests() == paid
         assert sha256_file(Path(again["video"])) == sha256_file(Path(made["video"]))
+
+
+class _FarBucket:
+    """A proxy in front of moto that holds every request ``delay`` seconds, as a bucket on
+    the other side of the world would, and counts the requests in flight at once."""
+
+    def __init__(self, upstream: str, delay: float) -> None:
+        import http.client
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from urllib.parse import urlsplit
+
+        target = urlsplit(upstream)
+        self.lock = threading.Lock()
+        self.in_flight = self.most_at_once = 0
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def _forward(self) -> None:
+                with proxy.lock:
+                    proxy.in_flight += 1
+                    proxy.most_at_once = max(proxy.most_at_once, proxy.in_flight)
+                try:
+                    body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                    time.sleep(delay)
+                    conn = http.client.HTTPConnection(target.hostname, target.port, timeout=30)
+                    conn.request(self.command, self.path, body, dict(self.headers.items()))
+                    resp = conn.getresponse()
+                    data = resp.read()
+                    conn.close()
+                finally:
+                    with proxy.lock:
+                        proxy.in_flight -= 1
+                self.send_response(resp.status)
+                for name, value in resp.getheaders():
+                    if name.lower() not in ("transfer-encoding", "connection", "content-length"):
+                        self.send_header(name, value)
+                length = resp.getheader("Content-Length") if self.command == "HEAD" else None
+                self.send_header("Content-Length", length or str(len(data)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(data)
+
+            do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = _forward
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def reset(self) -> None:
+        with self.lock:
+            self.most_at_once = 0
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=10)
+
+
+def test_a_far_warm_cache_is_asked_several_shots_at_a_time(
+    tmp_path: Path, moto_endpoint: str, s3_client: Any
+) -> None:
+    """A clone of a long project on a far bucket pays round trips, a few per shot: its
+    estimate and its stages ask for several shots at once, not one after another."""
+    bucket = f"pf-cache-{uuid.uuid4().hex[:12]}"
+    s3_client.create_bucket(
+        Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": MOTO_REGION}
+    )
+    url = f"s3://{bucket}/shots"
+    script = "# Far\n\n" + "\n\n".join(f"Take {n} is here." for n in WORDS) + "\n"
+    first = write_project(tmp_path / "m1" / "proj", script, extra=f"cache: {url}\n")
+    made = _run(first, _env(moto_endpoint, tmp_path / "m1"))
+    shots = made["stages"]["speak"]["shots"]
+    assert shots >= 6
+
+    far = _FarBucket(moto_endpoint, delay=0.1)
+    try:
+        second = write_project(tmp_path / "m2" / "proj", script)
+        env = _env(far.url, tmp_path / "m2")
+        est = run_cli("estimate", str(second), "--json", "--cache", url, env=env)
+        assert est.returncode == 0, est.stderr
+        assert json.loads(est.stdout)["stages"]["speak"]["shots_to_make"] == 0
+        assert far.most_at_once >= 4, far.most_at_once
+        far.reset()
+        again = _run(second, env, "--cache", url)
+        assert far.most_at_once >= 4, far.most_at_once
+    finally:
+        far.close()
+    assert again["stages"]["speak"]["reused_shots"] == shots
+    assert again["stages"]["lipsync"]["reused_shots"] == shots
+    assert sha256_file(Path(again["video"])) == sha256_file(Path(made["video"]))
+
+
+WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight")
