@@ -3,7 +3,8 @@
 For a video of ``--seconds`` (default 60) at ``--size`` (default 1920x1080) it prints:
 - a full run (`make-video`, every stage, from scratch) against a bare encode of one still
   frame with the same narration, duration and burned captions: both times and their ratio;
-- a one-sentence edit and re-run, as a percentage of the full run;
+- a one-sentence edit and re-run, as a percentage of the full run, and the share of the
+  video's frames that edit had to encode again;
 - with ``--repeat N`` (default 3) the full run, the bare encode and the edit are each run N
   times, in turn, and the best of each is compared;
 - one run of ``--long`` seconds (default 600; 0 skips it) against the full runs' mean: the
@@ -211,6 +212,14 @@ def _edit_one_sentence(project: Path) -> None:
     script.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+def _segments(project: Path) -> dict[str, int]:
+    """The video's segments as the lipsync stage recorded them: frames by key."""
+    import yaml
+
+    recorded = yaml.safe_load((project / "build" / "lipsync.yaml").read_text(encoding="utf-8"))
+    return {segment["key"]: segment["frames"] for segment in recorded["segments"]}
+
+
 def _all(runs: list[dict[str, float]]) -> str:
     times = ", ".join(f"{run['seconds']:.2f}" for run in runs)
     return f"  (runs: {times})" if len(runs) > 1 else ""
@@ -241,8 +250,14 @@ def main() -> None:
             fulls.append(_measure(["make-video", str(project)]))
             bare, duration = _bare_encode(project)
             bares.append(bare)
+            before = _segments(project)
             _edit_one_sentence(project)
             edits.append(_measure(["make-video", str(project)]))
+            after = _segments(project)
+            # The frames the edit had to encode again: its share of the video bounds how
+            # small a share of a full run the edit can be.
+            redone = sum(frames for key, frames in after.items() if key not in before)
+            total = sum(after.values())
         full, bare, edit = (min(runs, key=lambda r: r["seconds"]) for runs in (fulls, bares, edits))
         best = f"best of {repeat}" if repeat > 1 else "one run"
         print(f"machine: {cores} cores; video: {opts.size}, {duration:.1f} s; {best}")
@@ -255,6 +270,8 @@ def main() -> None:
             f"one-sentence edit:                 {edit['seconds']:7.2f} s  "
             f"= {100 * edit['seconds'] / full['seconds']:.1f}% of the full run{_all(edits)}"
         )
+        print(f"frames the edit encoded again:     {redone:7d} of {total} "
+              f"= {100 * redone / total:.1f}% of the video's frames")  # fmt: skip
         if opts.long > 0:
             long_project = _project(Path(tmp) / "long", opts.long, opts.size)
             long = _measure(["make-video", str(long_project)])
