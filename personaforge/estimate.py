@@ -23,6 +23,7 @@ from personaforge.core.models import (
 from personaforge.core.project import STAGES, Project
 from personaforge.costs import PRICES_AS_OF, Billing, bill, summarize
 from personaforge.errors import MissingDependencyError, PersonaForgeError
+from personaforge.fsutil import canonical_hash
 from personaforge.stages.common import (
     Context,
     load_recorded,
@@ -229,44 +230,64 @@ def _planned(ctx: Context, plan_current: bool) -> list[PlannedShot]:
     return OfflinePlanner().plan(ctx.project.script_text(ctx.video), ctx.persona)
 
 
-def _speak_reusable(ctx: Context, shots: list[PlannedShot]) -> dict[int, SpokenShot]:
-    """Shots whose speech is already made (per-shot records, keyed as the speak stage keys
-    them), by index, each as the speak stage would record it for this plan."""
+def _speech(ctx: Context, shots: list[PlannedShot]) -> tuple[dict[int, str], dict[int, SpokenShot]]:
+    """Each shot's take, keyed as the speak stage keys it (a sentence said twice the same way
+    is one take), and the shots whose take is already made (per-shot records), by index, each
+    as the speak stage would record it for this plan."""
     from personaforge.stages import speak
 
     try:
         tts = speak.backend(ctx, check=False)
         jobs = speak.plan_jobs(ctx, PlanManifest.model_construct(shots=shots), tts)
     except PersonaForgeError:
-        return {}
+        return {}, {}
     records = [(job.wav.with_suffix(".json"), job.key) for job in jobs]
     found = reusable_shots(ctx, SpokenShot, records, fetch=False)
-    return {
+    made = {
         job.index: done.model_copy(update=job.planned.model_dump())
         for job, done in zip(jobs, found, strict=True)
         if done is not None
     }
+    return {job.index: job.key for job in jobs}, made
 
 
-def _lipsync_reusable(ctx: Context, spoken: dict[int, SpokenShot]) -> set[int]:
-    """Shots whose paid clip is already made, by index (only shots whose speech is known can
-    be checked), keyed as the lipsync stage keys them."""
+def _repeats(identity: dict[int, str]) -> set[int]:
+    """The shots (by index) whose identity an earlier shot has: made (and paid for) once."""
+    first: dict[str, int] = {}
+    return {i for i, key in sorted(identity.items()) if first.setdefault(key, i) != i}
+
+
+def _clips_not_to_pay(
+    ctx: Context, shots: list[PlannedShot], spoken: dict[int, SpokenShot], takes: dict[int, str]
+) -> set[int]:
+    """Shots (by index) whose paid clip is already made, or made for an earlier shot in the
+    run: keyed as the lipsync stage keys them where the speech is known, else by the take and
+    what else the clip is asked to show."""
     from personaforge.core.models import FPS
     from personaforge.stages import faces, lipsync
 
-    if ctx.force or not spoken:
-        return set()
-    w, h = ctx.project.frame_size(ctx.video)
-    try:
-        ins = {
-            "look": faces.look_hash(ctx),
-            "frame": f"{w}x{h}@{FPS}",
-            "lipsync": faces.backend_id(ctx),
-            "title_card": lipsync.TITLE_CARD_VERSION,
-        }
-    except PersonaForgeError:
-        return set()
-    return lipsync.source_clips_made(ctx, spoken, ins)
+    identity = {
+        i: canonical_hash([takes[i], shot.kind, shot.emotion, shot.camera])
+        for i, shot in enumerate(shots)
+        if i in takes and i not in spoken and shot.kind in PERSONA_KINDS
+    }
+    made: set[int] = set()
+    if spoken:
+        w, h = ctx.project.frame_size(ctx.video)
+        try:
+            ins = {
+                "look": faces.look_hash(ctx),
+                "frame": f"{w}x{h}@{FPS}",
+                "lipsync": faces.backend_id(ctx),
+                "title_card": lipsync.TITLE_CARD_VERSION,
+            }
+        except PersonaForgeError:
+            return _repeats(identity)
+        for i, (key, done) in lipsync.source_clips(ctx, spoken, ins).items():
+            identity[i] = key
+            if done:
+                made.add(i)
+    return made | _repeats(identity)
 
 
 def estimate(
@@ -294,12 +315,13 @@ def estimate_for(ctx: Context, *, do_publish: bool = True) -> Estimate:
     speed = ctx.persona.voice.speed
     shots = _planned(ctx, reasons["plan"] is None)
     spoken: dict[int, SpokenShot] = {}
+    takes: dict[int, str] = {}
     if reasons["speak"] is None and isinstance(ctx.verified.get("speak"), SpeechManifest):
         manifest = ctx.verified["speak"]
         assert isinstance(manifest, SpeechManifest)
         spoken = dict(enumerate(manifest.shots))
-    elif not ctx.force:
-        spoken = _speak_reusable(ctx, shots)
+    else:
+        takes, spoken = _speech(ctx, shots)
 
     def seconds(i: int, shot: PlannedShot) -> float:
         return spoken[i].duration_s if i in spoken else _seconds_for(shot.text, speed)
@@ -326,9 +348,10 @@ def estimate_for(ctx: Context, *, do_publish: bool = True) -> Estimate:
             todo = every
             extra = _plan_extra(ctx)
         elif runs and stage == "speak":
-            todo = [w for i, w in enumerate(every) if i not in spoken]
+            said = set(spoken) | _repeats(takes)
+            todo = [w for i, w in enumerate(every) if i not in said]
         elif runs and stage == "lipsync":
-            clipped = _lipsync_reusable(ctx, spoken)
+            clipped = _clips_not_to_pay(ctx, shots, spoken, takes)
             todo = [w for i, w in enumerate(every) if i not in clipped]
         work = StageWork(stage, backend, todo, ctx, extra)
         estimator = ESTIMATORS.get(backend)

@@ -251,3 +251,21 @@ def test_estimate_refuses_a_backend_name_make_video_would_refuse(tmp_path: Path)
         assert "[lipsync]" in lines[0] and "video.yaml:" in lines[0]
         assert "unknown lipsync backend 'sadtalkr'" in lines[0] and "sadtalker" in lines[0]
     assert not (folder / "build").exists()
+
+
+def test_a_repeated_line_is_estimated_once(tmp_path: Path) -> None:
+    """A line said twice the same way is voiced and lip-synced (and paid for) once: the
+    estimate of a script with a repeat is that of the script without it."""
+    paid = "backends: {speak: elevenlabs, lipsync: sadtalker}\n"
+    once = "Thanks for watching.\n\nHere is the middle part.\n"
+    twice = once + "\nThanks for watching.\n"
+    stages = []
+    for name, script in (("once", once), ("twice", twice)):
+        folder = write_project(tmp_path / name, script, extra=paid)
+        proc = run_cli("estimate", str(folder), "--json")
+        assert proc.returncode == 0, proc.stderr
+        stages.append(json.loads(proc.stdout)["stages"])
+    for stage in ("speak", "lipsync"):
+        assert stages[1][stage]["shots"] == stages[0][stage]["shots"] + 1
+        assert stages[1][stage]["requests"] == stages[0][stage]["requests"] == 2
+        assert stages[1][stage]["units"] == stages[0][stage]["units"] != {}

@@ -38,6 +38,9 @@ class Context:
     # The shared shot cache: --cache over video.yaml's `cache`; opened on first use.
     cache_url: str | None = None
     shot_cache: Any = None
+    # The shot records this run wrote (save_shot): with --force every shot is made again,
+    # and a shot repeated in the video (or asked for twice) is still made, and paid for, once.
+    made: set[Path] = field(default_factory=set)
 
     @classmethod
     def load(
@@ -202,13 +205,13 @@ def reusable_shot(
     intact (here, or fetched from the shared shot cache); None means it must be made (again).
     Without ``fetch``, a shot the shared cache holds is returned as it is recorded there, and
     nothing is downloaded (what an estimate wants)."""
-    if ctx.force:
-        return None
-    found = _local_shot(ctx, model, path, key)
-    if found is None and not fetch:
+    found = _here(ctx, model, path, key)
+    if found is not None or ctx.force:
+        return found
+    if not fetch:
         peeked: B | None = shotcache.peek(ctx, path, key, model.model_validate)
         return peeked
-    if found is None and shotcache.fetch(ctx, path, key, model.model_validate):
+    if shotcache.fetch(ctx, path, key, model.model_validate):
         found = _local_shot(ctx, model, path, key)
     return found
 
@@ -225,10 +228,8 @@ def reusable_shots(
     cache, several are asked (and fetched) at a time."""
     from personaforge.backends.cloud import run_bounded
 
-    if ctx.force:
-        return [None] * len(shots)
-    here = {s: _local_shot(ctx, model, *s) for s in dict.fromkeys(shots)}
-    todo = [s for s, shot in here.items() if shot is None]  # each asked once
+    here = {s: _here(ctx, model, *s) for s in dict.fromkeys(shots)}
+    todo = [] if ctx.force else [s for s, shot in here.items() if shot is None]  # asked once
     # Opened only if a shot is not here, as reusable_shot opens it (missing keys fail there).
     limit = CACHE_LOOKUPS if len(todo) > 1 and shotcache.for_context(ctx) is not None else 1
     asked: list[B | None] = run_bounded(
@@ -241,7 +242,16 @@ def reusable_shots(
 def save_shot(ctx: Context, record: BaseModel, path: Path) -> None:
     """Record a shot just made beside its media, and share it through the shot cache."""
     write_shot_record(record, path)
+    ctx.made.add(path)
     shotcache.push(ctx, record, path)  # type: ignore[arg-type]
+
+
+def _here(ctx: Context, model: type[B], path: Path, key: str) -> B | None:
+    """The shot recorded at ``path`` on this machine, if it was made from ``key`` and its
+    media are intact; with --force, only one made in this run (made again, but only once)."""
+    if ctx.force and path not in ctx.made:
+        return None
+    return _local_shot(ctx, model, path, key)
 
 
 def _local_shot(ctx: Context, model: type[B], path: Path, key: str) -> B | None:

@@ -179,18 +179,21 @@ def animation_key(spoken: SpokenShot, ins: Mapping[str, str]) -> str:
     )
 
 
-def source_clips_made(
+def source_clips(
     ctx: Context, spoken: Mapping[int, SpokenShot], ins: Mapping[str, str]
-) -> set[int]:
-    """The shots (by index) whose clip-returning (paid) backend's clip is already made, so
-    that estimates count only the clips a run would pay for; never a shot it doesn't make."""
+) -> dict[int, tuple[str, bool]]:
+    """For each shot (by index) made from a clip-returning (paid) backend's clip: that clip's
+    key, and whether it is made already, so that estimates count only the clips a run would
+    pay for, each once."""
     width, height = (int(n) for n in ins["frame"].split("@")[0].split("x"))
     persona = [(i, s) for i, s in spoken.items() if s.kind in PERSONA_KINDS]
     keys = [
         _source_key(animation_key(s, ins), *_clip_size(s.kind, width, height)) for _, s in persona
     ]
     made = _made_sources(ctx, keys, fetch=False)
-    return {i for (i, _), clip in zip(persona, made, strict=True) if clip is not None}
+    return {
+        i: (key, clip is not None) for (i, _), key, clip in zip(persona, keys, made, strict=True)
+    }
 
 
 def _clip_size(kind: str, width: int, height: int) -> tuple[int, int]:
@@ -278,9 +281,13 @@ def _clips_to_make(
 ) -> list[_ShotPlan]:
     """Of the shots whose segment must be made, those made from a clip-returning backend's
     clip that is not made yet: the clips a run would pay for."""
-    persona = [p for p in plans if p.spoken.kind in PERSONA_KINDS]
-    keys = [_source_key(p.animation, *_clip_size(p.spoken.kind, width, height)) for p in persona]
-    return [p for p, clip in zip(persona, _made_sources(ctx, keys), strict=True) if clip is None]
+    persona: dict[str, _ShotPlan] = {}  # by the clip's key: a repeated shot is paid for once
+    for p in plans:
+        if p.spoken.kind in PERSONA_KINDS:
+            key = _source_key(p.animation, *_clip_size(p.spoken.kind, width, height))
+            persona.setdefault(key, p)
+    made = _made_sources(ctx, list(persona))
+    return [p for p, clip in zip(persona.values(), made, strict=True) if clip is None]
 
 
 def _segment_path(ctx: Context, key: str) -> Path:

@@ -247,3 +247,27 @@ def test_cache_gc_collects_paid_clips_no_segment_was_made_from(
     video.write_text(video.read_text() + "captions: {style: boxed}\n")
     assert run_cli("make-video", str(folder), "--no-publish", "--quiet", env=env).returncode == 0
     assert server.count("POST", "/v1/predictions") == paid
+
+
+def test_a_repeated_line_is_paid_for_once_even_when_forced(
+    tmp_path: Path, replicate_server: tuple[ReplicateFake, Server]
+) -> None:
+    """A line said three times the same way is one clip, made once per run: several at a
+    time, one at a time, and with --force (which pays again, but once, as estimated)."""
+    api, server = replicate_server
+    folder = _photo_project(tmp_path / "p", "sadtalker")
+    (folder / "script.md").write_text(
+        "Thanks for watching.\n\nHere is the middle part of it.\n\nThanks for watching.\n\n"
+        "And one more line.\n\nThanks for watching.\n"
+    )
+    made = 0
+    for concurrency, force in (("3", ()), ("3", ("--force",)), ("1", ("--force",))):
+        env = {**_env(server), "PERSONAFORGE_CLOUD_CONCURRENCY": concurrency}
+        dry = run_cli("make-video", str(folder), "--dry-run", "--json", *force, env=env)
+        assert dry.returncode == 0, dry.stderr
+        assert json.loads(dry.stdout)["stages"]["lipsync"]["requests"] == 3
+        proc = run_cli("make-video", str(folder), "--no-publish", "--json", *force, env=env)
+        assert proc.returncode == 0, proc.stderr
+        assert json.loads(proc.stdout)["stages"]["lipsync"]["shots"] == 5
+        assert len(api.predictions) - made == 3, (concurrency, force)
+        made = len(api.predictions)
