@@ -113,10 +113,14 @@ def enqueue(
 
     done = put(connect(redis_url), projects, queue_name=queue)
     for e in done:
-        _info(f"queued {e.project} as {e.job_id} (bundle {e.bundle[:12]})")
+        if e.queued_before:
+            _info(f"{e.project} is already {e.queued_before} as {e.job_id}, with the same "
+                  f"inputs (bundle {e.bundle[:12]}); not queued twice")  # fmt: skip
+        else:
+            _info(f"queued {e.project} as {e.job_id} (bundle {e.bundle[:12]})")
     if as_json:
-        print(json.dumps([{"project": str(e.project), "job": e.job_id, "bundle": e.bundle}
-                          for e in done]))  # fmt: skip
+        print(json.dumps([{"project": str(e.project), "job": e.job_id, "bundle": e.bundle,
+                           "queued_before": e.queued_before} for e in done]))  # fmt: skip
     else:
         for e in done:
             print(e.job_id)

@@ -54,6 +54,8 @@ class Enqueued:
     project: Path
     job_id: str
     bundle: str
+    # The job was already waiting or running with the same inputs: that one is answered.
+    queued_before: str | None = None  # its status then
 
 
 def retry_intervals(env: Mapping[str, str]) -> list[int]:
@@ -92,24 +94,53 @@ def enqueue(
         penv = dict(env) if env is not None else project.environment()
         storage = S3Storage.from_target(target, penv)
         bundle = upload_bundle(project, storage)
-        # The bucket spelled out: a worker's R2_BUCKET may name another.
-        where = f"s3://{storage.bucket}" + (f"/{storage.prefix}" if storage.prefix else "")
-        # The shot cache lets a retried job (on any machine) resume from the shots made.
-        cache = video.cache or f"{where}/{CACHE_DIR}"
-        name = project.root.resolve().name
-        job = queue.enqueue(
-            JOB_FUNC,
-            {"target": where, "bundle": bundle, "cache": cache, "name": name},
-            retry=Retry(max=RETRIES, interval=retry_intervals(penv)),
-            job_timeout=JOB_TIMEOUT_S,
-            result_ttl=KEEP_S,
-            failure_ttl=KEEP_S,
-            description=f"make-video {name}",
-            meta={"project": str(project.root.resolve()), "name": name, "bundle": bundle,
-                  "stage": "queued", "attempts": 0},
-        )  # fmt: skip
+        # Checked and queued under a lock, so two enqueues at once can't both miss the other.
+        with conn.lock(f"personaforge:enqueue:{queue_name}", timeout=60, blocking_timeout=60):
+            waiting = _unfinished(queue, bundle)
+            if waiting is not None:
+                status = str(getattr(waiting.get_status(), "value", waiting.get_status()))
+                out.append(Enqueued(project.root, waiting.id, bundle, queued_before=status))
+                continue
+            # The bucket spelled out: a worker's R2_BUCKET may name another.
+            where = f"s3://{storage.bucket}" + (f"/{storage.prefix}" if storage.prefix else "")
+            # The shot cache lets a retried job (on any machine) resume from the shots made.
+            cache = video.cache or f"{where}/{CACHE_DIR}"
+            name = project.root.resolve().name
+            job = queue.enqueue(
+                JOB_FUNC,
+                {"target": where, "bundle": bundle, "cache": cache, "name": name},
+                retry=Retry(max=RETRIES, interval=retry_intervals(penv)),
+                job_timeout=JOB_TIMEOUT_S,
+                result_ttl=KEEP_S,
+                failure_ttl=KEEP_S,
+                description=f"make-video {name}",
+                meta={"project": str(project.root.resolve()), "name": name, "bundle": bundle,
+                      "stage": "queued", "attempts": 0},
+            )  # fmt: skip
         out.append(Enqueued(project.root, job.id, bundle))
     return out
+
+
+def _unfinished(queue: Any, bundle: str) -> Any:
+    """A job of the same inputs (``bundle``) that is queued, waiting to retry or running, or
+    None. It will make the same video, and a second job beside it would pay for its shots
+    again (both miss the shot cache while neither has finished a shot)."""
+    from rq.job import Job
+
+    ids: list[str] = list(queue.get_job_ids())
+    for registry in (
+        queue.scheduled_job_registry,
+        queue.started_job_registry,
+        queue.deferred_job_registry,
+    ):
+        ids.extend(registry.get_job_ids())
+    for job in Job.fetch_many(list(dict.fromkeys(ids)), connection=queue.connection):
+        if job is None or (job.meta or {}).get("bundle") != bundle:
+            continue
+        status = str(getattr(job.get_status(), "value", job.get_status()))
+        if status in ("queued", "scheduled", "started", "deferred"):
+            return job
+    return None
 
 
 @dataclass

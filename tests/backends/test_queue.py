@@ -300,13 +300,23 @@ def test_cancel_a_queued_job_and_enqueue_refuses_a_local_target(
     env = _env(moto_endpoint, redis_url, tmp_path)
     folder = write_project(tmp_path / "p", extra=f"publish: {{target: 's3://{bucket}/v'}}\n")
     job_id = run_cli("enqueue", str(folder), "--queue", queue, env=env).stdout.strip()
-    # The same inputs again: the bundle is the same, and nothing is uploaded twice.
-    again = json.loads(run_cli("enqueue", str(folder), "--queue", queue, "--json", env=env).stdout)
+    # The same inputs again, while the job waits: the same bundle, and the same job (a second
+    # one beside it would make the same video, and pay for its shots twice).
+    proc = run_cli("enqueue", str(folder), "--queue", queue, "--json", env=env)
+    again = json.loads(proc.stdout)
     assert again[0]["bundle"] in json.dumps(_meta(redis_url, job_id))
-    for one in (job_id, again[0]["job"]):
-        proc = run_cli("jobs", "cancel", one, env=env)
-        assert proc.returncode == 0, proc.stderr
+    assert (again[0]["job"], again[0]["queued_before"]) == (job_id, "queued")
+    assert f"already queued as {job_id}" in proc.stderr
+    assert [j["id"] for j in _jobs(env, queue)] == [job_id]
+    proc = run_cli("jobs", "cancel", job_id, env=env)
+    assert proc.returncode == 0, proc.stderr
     assert json.loads(run_cli("jobs", job_id, "--json", env=env).stdout)["status"] == "canceled"
+    # Once that job is over (cancelled, failed or done), the same inputs are queued anew.
+    proc = run_cli("enqueue", str(folder), "--queue", queue, "--json", env=env)
+    anew = json.loads(proc.stdout)[0]
+    assert anew["job"] != job_id and anew["queued_before"] is None
+    proc = run_cli("jobs", "cancel", anew["job"], env=env)
+    assert proc.returncode == 0, proc.stderr
     # --watch ends by itself once no job is waiting or running.
     watched = subprocess.run(
         [*CLI, "jobs", "--queue", queue, "--watch"],
