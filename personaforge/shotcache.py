@@ -4,7 +4,9 @@ machine is fetched, never made (or paid for) again. Keys are exactly the local c
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol, TypeVar
 
@@ -32,6 +34,9 @@ class RemoteShotCache:
         self.root = root
         self.build = root / "build"
         self.url = url
+        self._uploads: ThreadPoolExecutor | None = None
+        self._pending: list[tuple[Path, Future[None]]] = []
+        self._lock = threading.Lock()  # shots are made (and pushed) from several threads
 
     def _remote(self, local: Path) -> str | None:
         """The cache key of a file under build/; None for anything outside it."""
@@ -104,6 +109,39 @@ class RemoteShotCache:
         if not self.storage.exists(remote, sha):
             self.storage.put(record_path, remote, sha, CONTENT_TYPES[".json"])
 
+    def push_soon(self, record: _Shot, record_path: Path) -> None:
+        """``push`` in the background, a few at a time: the stage goes on with its next shot
+        while this one goes up (a far bucket costs round trips, four per shot)."""
+        with self._lock:
+            if self._uploads is None:
+                self._uploads = ThreadPoolExecutor(UPLOADS, thread_name_prefix="pf-share")
+            upload = self._uploads.submit(self.push, record, record_path)
+            self._pending.append((record_path, upload))
+
+    def wait(self) -> list[tuple[Path, PersonaForgeError]]:
+        """Wait for the uploads started; the ones that failed, with why."""
+        with self._lock:
+            pending, self._pending = self._pending, []
+        failed = []
+        for path, upload in pending:
+            try:
+                upload.result()
+            except PersonaForgeError as exc:
+                failed.append((path, exc))
+        return failed
+
+    def drop(self) -> None:
+        """Forget the uploads not started yet (the run was interrupted); the ones under way
+        finish (each uploads its record last, so none is left half shared)."""
+        with self._lock:
+            pending, self._pending = self._pending, []
+        for _, upload in pending:
+            upload.cancel()
+
+
+# Uploads at once (boto3 keeps ten connections; lookups may use the rest).
+UPLOADS = 4
+
 
 def open_cache(url: str, root: Path, env: Any) -> RemoteShotCache:
     from personaforge.backends.storage.s3 import S3Storage
@@ -119,14 +157,12 @@ def open_cache(url: str, root: Path, env: Any) -> RemoteShotCache:
 def for_context(ctx: Any) -> RemoteShotCache | None:
     """The run's shared cache (--cache, else video.yaml's ``cache``), opened once; None if
     there is none. Missing keys fail here, so make-video asks before any work."""
-    if ctx.shot_cache is None:
+    opened: dict[str, RemoteShotCache | None] = ctx.shot_cache  # shared by the ctx's copies
+    if "cache" not in opened:
         url = ctx.cache_url or ctx.video.cache
-        if not url:
-            ctx.shot_cache = False
-        else:
-            env = ctx.env if ctx.env is not None else ctx.project.environment()
-            ctx.shot_cache = open_cache(url, ctx.project.root, env)
-    return ctx.shot_cache or None
+        env = ctx.env if ctx.env is not None else ctx.project.environment()
+        opened["cache"] = open_cache(url, ctx.project.root, env) if url else None
+    return opened["cache"]
 
 
 def _lookup(ctx: Any, miss: T, ask: Callable[[RemoteShotCache], T], then: str = "") -> T:
@@ -154,11 +190,21 @@ def peek(ctx: Any, record_path: Path, key: str, validate: Any) -> Any:
 
 
 def push(ctx: Any, record: _Shot, record_path: Path) -> None:
-    """Share a shot just made; a failing upload costs the other machines, not this run."""
+    """Share a shot just made, in the background (``settle`` waits for it)."""
     cache = for_context(ctx)
+    if cache is not None:
+        cache.push_soon(record, record_path)
+
+
+def settle(ctx: Any, *, interrupted: bool = False) -> None:
+    """Wait for the run's shots to be shared (a stage ends with its shots shared); an upload
+    that failed costs the other machines, not this run, and is said in a line. Interrupted,
+    the uploads not yet started are dropped."""
+    cache = ctx.shot_cache.get("cache")
     if cache is None:
         return
-    try:
-        cache.push(record, record_path)
-    except PersonaForgeError as exc:
-        ctx.progress.log(f"shot cache: cannot share {record_path.name}: {exc}")
+    if interrupted:
+        cache.drop()
+        return
+    for path, exc in cache.wait():
+        ctx.progress.log(f"shot cache: cannot share {path.name}: {exc}")

@@ -35,9 +35,10 @@ class Context:
     verified: dict[str, Recorded] = field(default_factory=dict)
     # How long presigned publish links live (--expires); None: the storage's default.
     url_expires_s: int | None = None
-    # The shared shot cache: --cache over video.yaml's `cache`; opened on first use.
+    # The shared shot cache: --cache over video.yaml's `cache`; opened on first use, once for
+    # the run (the stages' copies of the context share the dict).
     cache_url: str | None = None
-    shot_cache: Any = None
+    shot_cache: dict[str, Any] = field(default_factory=dict)
     # The shot records this run wrote (save_shot): with --force every shot is made again,
     # and a shot repeated in the video (or asked for twice) is still made, and paid for, once.
     made: set[Path] = field(default_factory=set)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 from typing import Protocol, TypeVar
 
+from personaforge import shotcache
 from personaforge.core.models import MANIFEST_MODELS, Recorded
 from personaforge.core.project import STAGES
 from personaforge.core.yamlio import load_model
@@ -56,6 +57,12 @@ def current(ctx: Context, model: type[R], stage: str) -> R:
 def run_stage(stage: str, ctx: Context) -> StageResult:
     """Run one stage; any expected error is tagged with the stage that broke."""
     try:
-        return module(stage).run(ctx)
+        result = module(stage).run(ctx)
     except PersonaForgeError as exc:
+        shotcache.settle(ctx)  # the shots made before the failure are shared all the same
         raise exc.with_stage(stage) from None
+    except BaseException:
+        shotcache.settle(ctx, interrupted=True)
+        raise
+    shotcache.settle(ctx)
+    return result

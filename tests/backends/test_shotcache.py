@@ -133,7 +133,8 @@ def test_a_clone_with_a_warm_cache_needs_no_voice_key(
 
 class _FarBucket:
     """A proxy in front of moto that holds every request ``delay`` seconds, as a bucket on
-    the other side of the world would, and counts the requests in flight at once."""
+    the other side of the world would, and counts the requests in flight at once (all, and
+    uploads)."""
 
     def __init__(self, upstream: str, delay: float) -> None:
         import http.client
@@ -143,7 +144,8 @@ class _FarBucket:
 
         target = urlsplit(upstream)
         self.lock = threading.Lock()
-        self.in_flight = self.most_at_once = 0
+        self.in_flight = {"all": 0, "PUT": 0}
+        self.most = {"all": 0, "PUT": 0}
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -153,9 +155,11 @@ class _FarBucket:
                 pass
 
             def _forward(self) -> None:
+                kinds = ("all", "PUT") if self.command == "PUT" else ("all",)
                 with proxy.lock:
-                    proxy.in_flight += 1
-                    proxy.most_at_once = max(proxy.most_at_once, proxy.in_flight)
+                    for kind in kinds:
+                        proxy.in_flight[kind] += 1
+                        proxy.most[kind] = max(proxy.most[kind], proxy.in_flight[kind])
                 try:
                     body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                     time.sleep(delay)
@@ -166,7 +170,8 @@ class _FarBucket:
                     conn.close()
                 finally:
                     with proxy.lock:
-                        proxy.in_flight -= 1
+                        for kind in kinds:
+                            proxy.in_flight[kind] -= 1
                 self.send_response(resp.status)
                 for name, value in resp.getheaders():
                     if name.lower() not in ("transfer-encoding", "connection", "content-length"):
@@ -187,7 +192,7 @@ class _FarBucket:
 
     def reset(self) -> None:
         with self.lock:
-            self.most_at_once = 0
+            self.most = {"all": 0, "PUT": 0}
 
     def close(self) -> None:
         self.server.shutdown()
@@ -195,33 +200,38 @@ class _FarBucket:
         self.thread.join(timeout=10)
 
 
-def test_a_far_warm_cache_is_asked_several_shots_at_a_time(
+def test_a_far_cache_is_asked_and_filled_several_shots_at_a_time(
     tmp_path: Path, moto_endpoint: str, s3_client: Any
 ) -> None:
-    """A clone of a long project on a far bucket pays round trips, a few per shot: its
-    estimate and its stages ask for several shots at once, not one after another."""
+    """A far bucket costs round trips, a few per shot. A run shares its shots in the
+    background, several at a time, and has shared them all when it ends; a clone's estimate
+    and stages ask for several shots at once, not one after another."""
     bucket = f"pf-cache-{uuid.uuid4().hex[:12]}"
     s3_client.create_bucket(
         Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": MOTO_REGION}
     )
     url = f"s3://{bucket}/shots"
     script = "# Far\n\n" + "\n\n".join(f"Take {n} is here." for n in WORDS) + "\n"
-    first = write_project(tmp_path / "m1" / "proj", script, extra=f"cache: {url}\n")
-    made = _run(first, _env(moto_endpoint, tmp_path / "m1"))
-    shots = made["stages"]["speak"]["shots"]
-    assert shots >= 6
-
-    far = _FarBucket(moto_endpoint, delay=0.1)
+    far = _FarBucket(moto_endpoint, delay=0.2)
     try:
+        first = write_project(tmp_path / "m1" / "proj", script, extra=f"cache: {url}\n")
+        made = _run(first, _env(far.url, tmp_path / "m1"))
+        shots = made["stages"]["speak"]["shots"]
+        assert shots >= 6
+        assert far.most["PUT"] >= 2, far.most
+        listed = s3_client.list_objects_v2(Bucket=bucket, Prefix="shots/")["Contents"]
+        assert len([o for o in listed if o["Key"].endswith(".json")]) == 2 * shots
+
+        far.reset()
         second = write_project(tmp_path / "m2" / "proj", script)
         env = _env(far.url, tmp_path / "m2")
         est = run_cli("estimate", str(second), "--json", "--cache", url, env=env)
         assert est.returncode == 0, est.stderr
         assert json.loads(est.stdout)["stages"]["speak"]["shots_to_make"] == 0
-        assert far.most_at_once >= 4, far.most_at_once
+        assert far.most["all"] >= 4, far.most
         far.reset()
         again = _run(second, env, "--cache", url)
-        assert far.most_at_once >= 4, far.most_at_once
+        assert far.most["all"] >= 4, far.most
     finally:
         far.close()
     assert again["stages"]["speak"]["reused_shots"] == shots
