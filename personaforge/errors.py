@@ -64,3 +64,8 @@ class MissingDependencyError(PersonaForgeError):
 class MissingKeyError(MissingDependencyError):
     """A cloud backend's key is not set. A stage that will not call the backend (every shot
     it needs is made already) goes on without it."""
+
+
+class DamagedObject(PersonaForgeError):
+    """A stored object does not hold the content its key names: that object is not trusted
+    (the store itself answered, so it stays in use)."""

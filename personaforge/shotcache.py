@@ -10,7 +10,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol, TypeVar
 
-from personaforge.errors import PersonaForgeError
+from personaforge.errors import DamagedObject, PersonaForgeError
 from personaforge.fsutil import atomic_write_bytes, sha256_file
 
 T = TypeVar("T")
@@ -37,6 +37,8 @@ class RemoteShotCache:
         self._uploads: ThreadPoolExecutor | None = None
         self._pending: list[tuple[Path, Future[None]]] = []
         self._lock = threading.Lock()  # shots are made (and pushed) from several threads
+        # Why the cache is out of use for the rest of the run (None: in use).
+        self.down: str | None = None
 
     def _remote(self, local: Path) -> str | None:
         """The cache key of a file under build/; None for anything outside it."""
@@ -109,26 +111,43 @@ class RemoteShotCache:
         if not self.storage.exists(remote, sha):
             self.storage.put(record_path, remote, sha, CONTENT_TYPES[".json"])
 
+    def out_of_use(self, exc: PersonaForgeError) -> bool:
+        """Take the cache out of use for the rest of the run: unreachable, refusing or
+        failing, it would cost every shot the same wait (and retries) for the same error.
+        True the first time, to say it once."""
+        with self._lock:
+            first = self.down is None
+            self.down = self.down or str(exc)
+        return first
+
     def push_soon(self, record: _Shot, record_path: Path) -> None:
         """``push`` in the background, a few at a time: the stage goes on with its next shot
         while this one goes up (a far bucket costs round trips, four per shot)."""
         with self._lock:
+            if self.down is not None:
+                return
             if self._uploads is None:
                 self._uploads = ThreadPoolExecutor(UPLOADS, thread_name_prefix="pf-share")
-            upload = self._uploads.submit(self.push, record, record_path)
+            upload = self._uploads.submit(self._push_unless_down, record, record_path)
             self._pending.append((record_path, upload))
 
-    def wait(self) -> list[tuple[Path, PersonaForgeError]]:
-        """Wait for the uploads started; the ones that failed, with why."""
+    def _push_unless_down(self, record: _Shot, record_path: Path) -> None:
+        if self.down is None:
+            self.push(record, record_path)
+
+    def wait(self) -> tuple[Path, PersonaForgeError] | None:
+        """Wait for the uploads started; the failure that took the cache out of use, if one
+        did just now."""
         with self._lock:
             pending, self._pending = self._pending, []
-        failed = []
+        news = None
         for path, upload in pending:
             try:
                 upload.result()
             except PersonaForgeError as exc:
-                failed.append((path, exc))
-        return failed
+                if self.out_of_use(exc):
+                    news = (path, exc)
+        return news
 
     def drop(self) -> None:
         """Forget the uploads not started yet (the run was interrupted); the ones under way
@@ -168,13 +187,16 @@ def for_context(ctx: Any) -> RemoteShotCache | None:
 def _lookup(ctx: Any, miss: T, ask: Callable[[RemoteShotCache], T], then: str = "") -> T:
     """``ask`` the run's shared cache, if there is one; a failing cache is a ``miss``."""
     cache = for_context(ctx)
-    if cache is None:
+    if cache is None or cache.down is not None:
         return miss
     try:
         return ask(cache)
-    except PersonaForgeError as exc:
+    except DamagedObject as exc:
         ctx.progress.log(f"shot cache: {exc}{then}")
-        return miss
+    except PersonaForgeError as exc:
+        if cache.out_of_use(exc):
+            ctx.progress.log(f"shot cache: {exc}; going on without it for the rest of this run")
+    return miss
 
 
 def fetch(ctx: Any, record_path: Path, key: str, validate: Any) -> bool:
@@ -206,5 +228,10 @@ def settle(ctx: Any, *, interrupted: bool = False) -> None:
     if interrupted:
         cache.drop()
         return
-    for path, exc in cache.wait():
-        ctx.progress.log(f"shot cache: cannot share {path.name}: {exc}")
+    failed = cache.wait()
+    if failed is not None:
+        path, exc = failed
+        ctx.progress.log(
+            f"shot cache: cannot share {path.name}: {exc}; going on without it for the rest "
+            "of this run"
+        )

@@ -164,7 +164,7 @@ def make_video(
     if limit is not None:  # nothing is paid for before the estimate is within the budget
         from personaforge.estimate import estimate, over_budget
 
-        guess = estimate(project, fmt=fmt, do_publish=do_publish, force=force, env=env)
+        guess = estimate(project, fmt=fmt, do_publish=do_publish, force=force, env=env, cache=cache)
         source = "--max-cost" if max_cost is not None else "budget in video.yaml"
         refusal = over_budget(guess, limit, source=source)
         if refusal is not None:

@@ -13,6 +13,7 @@ import pytest
 from helpers import run_cli, write_project
 
 from personaforge.fsutil import sha256_file
+from personaforge.stages.common import CACHE_LOOKUPS
 
 pytestmark = pytest.mark.slow
 
@@ -114,10 +115,9 @@ def test_a_clone_with_a_warm_cache_needs_no_voice_key(
         )
         voice = {"ELEVENLABS_BASE_URL": state.url, "NO_PROXY": "127.0.0.1,localhost"}
         folders = []
-        for machine in ("m1", "m2"):
-            folder = write_project(
-                tmp_path / machine / "proj", SCRIPT, extra=f"cache: s3://{bucket}/shots\n"
-            )
+        # The first machine names the cache in video.yaml, the second on the command line.
+        for machine, extra in (("m1", f"cache: s3://{bucket}/shots\n"), ("m2", "")):
+            folder = write_project(tmp_path / machine / "proj", SCRIPT, extra=extra)
             (folder / "persona.yaml").write_text(persona, encoding="utf-8")
             folders.append(folder)
         made = _run(
@@ -125,7 +125,11 @@ def test_a_clone_with_a_warm_cache_needs_no_voice_key(
         )
         paid = state.tts_requests()
         assert paid == made["stages"]["speak"]["shots"] >= 2
-        again = _run(folders[1], {**_env(moto_endpoint, tmp_path / "m2"), **voice})
+        # Within any budget: every take is in the cache (the budget's estimate asks it too).
+        again = _run(
+            folders[1], {**_env(moto_endpoint, tmp_path / "m2"), **voice},
+            "--cache", f"s3://{bucket}/shots", "--max-cost", "0.000001",
+        )  # fmt: skip
         assert again["stages"]["speak"]["reused_shots"] == paid
         assert state.tts_requests() == paid
         assert sha256_file(Path(again["video"])) == sha256_file(Path(made["video"]))
@@ -133,10 +137,10 @@ def test_a_clone_with_a_warm_cache_needs_no_voice_key(
 
 class _FarBucket:
     """A proxy in front of moto that holds every request ``delay`` seconds, as a bucket on
-    the other side of the world would, and counts the requests in flight at once (all, and
-    uploads)."""
+    the other side of the world would, and counts the requests (in flight at once: all, and
+    uploads). ``down``: it answers every request with S3's 503 instead."""
 
-    def __init__(self, upstream: str, delay: float) -> None:
+    def __init__(self, upstream: str, delay: float, *, down: bool = False) -> None:
         import http.client
         import threading
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -146,6 +150,7 @@ class _FarBucket:
         self.lock = threading.Lock()
         self.in_flight = {"all": 0, "PUT": 0}
         self.most = {"all": 0, "PUT": 0}
+        self.requests = 0
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -157,26 +162,38 @@ class _FarBucket:
             def _forward(self) -> None:
                 kinds = ("all", "PUT") if self.command == "PUT" else ("all",)
                 with proxy.lock:
+                    proxy.requests += 1
                     for kind in kinds:
                         proxy.in_flight[kind] += 1
                         proxy.most[kind] = max(proxy.most[kind], proxy.in_flight[kind])
                 try:
                     body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                     time.sleep(delay)
-                    conn = http.client.HTTPConnection(target.hostname, target.port, timeout=30)
-                    conn.request(self.command, self.path, body, dict(self.headers.items()))
-                    resp = conn.getresponse()
-                    data = resp.read()
-                    conn.close()
+                    if down:
+                        status, headers = 503, [("Content-Type", "application/xml")]
+                        data = (
+                            b"<?xml version='1.0' encoding='UTF-8'?><Error><Code>"
+                            b"ServiceUnavailable</Code><Message>Please reduce your request "
+                            b"rate.</Message></Error>"
+                        )
+                    else:
+                        conn = http.client.HTTPConnection(target.hostname, target.port, timeout=30)
+                        conn.request(self.command, self.path, body, dict(self.headers.items()))
+                        resp = conn.getresponse()
+                        status, headers, data = resp.status, resp.getheaders(), resp.read()
+                        conn.close()
                 finally:
                     with proxy.lock:
                         for kind in kinds:
                             proxy.in_flight[kind] -= 1
-                self.send_response(resp.status)
-                for name, value in resp.getheaders():
-                    if name.lower() not in ("transfer-encoding", "connection", "content-length"):
+                self.send_response(status)
+                length = None
+                for name, value in headers:
+                    if name.lower() == "content-length":
+                        length = value
+                    elif name.lower() not in ("transfer-encoding", "connection"):
                         self.send_header(name, value)
-                length = resp.getheader("Content-Length") if self.command == "HEAD" else None
+                length = length if self.command == "HEAD" else None
                 self.send_header("Content-Length", length or str(len(data)))
                 self.end_headers()
                 if self.command != "HEAD":
@@ -237,6 +254,29 @@ def test_a_far_cache_is_asked_and_filled_several_shots_at_a_time(
     assert again["stages"]["speak"]["reused_shots"] == shots
     assert again["stages"]["lipsync"]["reused_shots"] == shots
     assert sha256_file(Path(again["video"])) == sha256_file(Path(made["video"]))
+
+
+def test_a_cache_that_is_down_is_left_after_its_first_failure(
+    tmp_path: Path, moto_endpoint: str
+) -> None:
+    """A cache that answers only errors is said once and left for the rest of the run: not
+    a line, a wait and retries for every shot asked for and every shot shared."""
+    down = _FarBucket(moto_endpoint, delay=0.0, down=True)
+    try:
+        script = "# Down\n\n" + "\n\n".join(f"Take {n} is here." for n in WORDS) + "\n"
+        folder = write_project(tmp_path / "p", script, extra="cache: s3://pf-down/shots\n")
+        env = {**_env(down.url, tmp_path), "PERSONAFORGE_S3_ATTEMPTS": "1"}
+        proc = run_cli("make-video", str(folder), "--json", "--no-publish", env=env)
+    finally:
+        down.close()
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["stages"]["speak"]["shots"] >= 6
+    said = [line for line in proc.stderr.splitlines() if "shot cache" in line]
+    assert len(said) == 1, said
+    assert "ServiceUnavailable" in said[0] and "going on without it" in said[0]
+    assert down.requests <= CACHE_LOOKUPS, down.requests  # the lookups already under way
+    assert Path(result["video"]).is_file()
 
 
 WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight")

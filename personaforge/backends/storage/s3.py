@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 from personaforge.backends.storage.local import check_key
 from personaforge.envnum import env_number
-from personaforge.errors import MissingDependencyError, PersonaForgeError
+from personaforge.errors import DamagedObject, MissingDependencyError, PersonaForgeError
 from personaforge.fsutil import atomic_path, sha256_file
 
 _INSTALL_HINT = "pip install 'personaforge[r2]'"
@@ -142,7 +142,8 @@ class S3Storage:
             "signature_version": "s3v4",
             # Every request, multipart parts included, is retried with backoff on throttling,
             # 5xx and dropped connections.
-            "retries": {"max_attempts": _attempts(), "mode": "standard"},
+            # total_max_attempts counts the first try; botocore's max_attempts counts retries.
+            "retries": {"total_max_attempts": _attempts(), "mode": "standard"},
             "connect_timeout": 10,
             "read_timeout": 60,
             # Not every S3-compatible server resolves bucket subdomains; path style works on all.
@@ -287,7 +288,7 @@ class S3Storage:
             with atomic_path(dest) as tmp:
                 self._client.download_file(self.bucket, obj, str(tmp))
                 if sha256 is not None and sha256_file(tmp) != sha256.lower():
-                    raise PersonaForgeError(
+                    raise DamagedObject(
                         f"s3://{self.bucket}/{obj} does not hold the content it should "
                         f"(sha256 {sha256[:12]}…)",
                         hint="delete the object; it will be uploaded again",
