@@ -4,9 +4,10 @@ machine is fetched, never made (or paid for) again. Keys are exactly the local c
 from __future__ import annotations
 
 import json
+import queue
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol, TypeVar
 
@@ -34,8 +35,9 @@ class RemoteShotCache:
         self.root = root
         self.build = root / "build"
         self.url = url
-        self._uploads: ThreadPoolExecutor | None = None
+        self._uploads: _Uploader | None = None
         self._pending: list[tuple[Path, Future[None]]] = []
+        self._round = 0  # drop() starts a new round: uploads of an older one are skipped
         self._lock = threading.Lock()  # shots are made (and pushed) from several threads
         # Why the cache is out of use for the rest of the run (None: in use).
         self.down: str | None = None
@@ -127,12 +129,12 @@ class RemoteShotCache:
             if self.down is not None:
                 return
             if self._uploads is None:
-                self._uploads = ThreadPoolExecutor(UPLOADS, thread_name_prefix="pf-share")
-            upload = self._uploads.submit(self._push_unless_down, record, record_path)
+                self._uploads = _Uploader(UPLOADS)
+            upload = self._uploads.submit(self._push_in, record, record_path, self._round)
             self._pending.append((record_path, upload))
 
-    def _push_unless_down(self, record: _Shot, record_path: Path) -> None:
-        if self.down is None:
+    def _push_in(self, record: _Shot, record_path: Path, round_: int) -> None:
+        if self.down is None and round_ == self._round:
             self.push(record, record_path)
 
     def wait(self) -> tuple[Path, PersonaForgeError] | None:
@@ -147,19 +149,60 @@ class RemoteShotCache:
             except PersonaForgeError as exc:
                 if self.out_of_use(exc):
                     news = (path, exc)
+        self._close()
         return news
 
     def drop(self) -> None:
         """Forget the uploads not started yet (the run was interrupted); the ones under way
-        finish (each uploads its record last, so none is left half shared)."""
+        go on until the process exits."""
         with self._lock:
-            pending, self._pending = self._pending, []
-        for _, upload in pending:
-            upload.cancel()
+            self._pending = []
+            self._round += 1
+        self._close()
+
+    def _close(self) -> None:
+        """Let the pool's threads end once their work is done (a later push opens another)."""
+        with self._lock:
+            pool, self._uploads = self._uploads, None
+        if pool is not None:
+            pool.close()
 
 
 # Uploads at once (boto3 keeps ten connections; lookups may use the rest).
 UPLOADS = 4
+
+
+class _Uploader:
+    """A few daemon threads taking uploads off a queue. Not a ThreadPoolExecutor (nor a
+    multiprocessing ThreadPool): both join their threads at exit, so an interrupted run would
+    wait for its uploads under way. These are abandoned (a shot's record goes up last, so a
+    shot is shared whole or not at all)."""
+
+    def __init__(self, workers: int) -> None:
+        self._jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._workers = workers
+        for n in range(workers):
+            threading.Thread(target=self._work, name=f"pf-share-{n}", daemon=True).start()
+
+    def submit(self, fn: Callable[..., None], *args: Any) -> Future[None]:
+        done: Future[None] = Future()
+        self._jobs.put((done, fn, args))
+        return done
+
+    def close(self) -> None:
+        """The threads end once the uploads queued before are done."""
+        for _ in range(self._workers):
+            self._jobs.put(None)
+
+    def _work(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            done, fn, args = job
+            if not done.set_running_or_notify_cancel():
+                continue
+            try:
+                done.set_result(fn(*args))
+            except BaseException as exc:  # handed to whoever waits for it
+                done.set_exception(exc)
 
 
 def open_cache(url: str, root: Path, env: Any) -> RemoteShotCache:

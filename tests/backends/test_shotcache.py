@@ -4,13 +4,16 @@ speech and no clip; a damaged cached file is made again, not trusted."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
 import time
 import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import run_cli, write_project
+from helpers import CLI, run_cli, write_project
 
 from personaforge.fsutil import sha256_file
 from personaforge.stages.common import CACHE_LOOKUPS
@@ -138,9 +141,12 @@ def test_a_clone_with_a_warm_cache_needs_no_voice_key(
 class _FarBucket:
     """A proxy in front of moto that holds every request ``delay`` seconds, as a bucket on
     the other side of the world would, and counts the requests (in flight at once: all, and
-    uploads). ``down``: it answers every request with S3's 503 instead."""
+    uploads). ``down``: it answers every request with S3's 503 instead. ``slow_puts``: an
+    upload is held that much longer."""
 
-    def __init__(self, upstream: str, delay: float, *, down: bool = False) -> None:
+    def __init__(
+        self, upstream: str, delay: float, *, down: bool = False, slow_puts: float = 0.0
+    ) -> None:
         import http.client
         import threading
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -168,7 +174,7 @@ class _FarBucket:
                         proxy.most[kind] = max(proxy.most[kind], proxy.in_flight[kind])
                 try:
                     body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                    time.sleep(delay)
+                    time.sleep(delay + (slow_puts if self.command == "PUT" else 0.0))
                     if down:
                         status, headers = 503, [("Content-Type", "application/xml")]
                         data = (
@@ -277,6 +283,45 @@ def test_a_cache_that_is_down_is_left_after_its_first_failure(
     assert "ServiceUnavailable" in said[0] and "going on without it" in said[0]
     assert down.requests <= CACHE_LOOKUPS, down.requests  # the lookups already under way
     assert Path(result["video"]).is_file()
+
+
+def test_ctrl_c_does_not_wait_for_the_uploads_under_way(
+    tmp_path: Path, moto_endpoint: str, s3_client: Any
+) -> None:
+    """Shots are shared in the background; Ctrl-C still ends the run at once (exit 130),
+    not after the uploads under way (a shot's record goes up last: none is half shared)."""
+    bucket = f"pf-cache-{uuid.uuid4().hex[:12]}"
+    s3_client.create_bucket(
+        Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": MOTO_REGION}
+    )
+    far = _FarBucket(moto_endpoint, delay=0.0, slow_puts=60.0)
+    try:
+        folder = write_project(tmp_path / "p", SCRIPT, extra=f"cache: s3://{bucket}/shots\n")
+        proc = subprocess.Popen(
+            [*CLI, "make-video", str(folder), "--no-publish"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, **_env(far.url, tmp_path)},
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None and not far.in_flight["PUT"]:
+            time.sleep(0.02)
+        assert far.in_flight["PUT"] and proc.poll() is None
+        proc.send_signal(signal.SIGINT)
+        try:
+            _, stderr = proc.communicate(timeout=20)  # the upload under way is held 60 s
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            raise
+    finally:
+        far.close()
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    listed = s3_client.list_objects_v2(Bucket=bucket, Prefix="shots/").get("Contents", [])
+    assert not [o for o in listed if o["Key"].endswith(".json")]  # no record without media
 
 
 WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight")

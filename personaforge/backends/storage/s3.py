@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from collections.abc import Iterable, Mapping
@@ -12,7 +13,7 @@ from urllib.parse import quote
 from personaforge.backends.storage.local import check_key
 from personaforge.envnum import env_number
 from personaforge.errors import DamagedObject, MissingDependencyError, PersonaForgeError
-from personaforge.fsutil import atomic_path, sha256_file
+from personaforge.fsutil import atomic_path
 
 _INSTALL_HINT = "pip install 'personaforge[r2]'"
 # HEAD responses carry no body, so a missing object (or bucket) shows up as a bare status code.
@@ -241,18 +242,22 @@ class S3Storage:
         threshold, chunk = self._multipart
         # Keys hold the content's hash, so an object never changes: caches may keep it.
         cache_control = ("public" if self.public else "private") + ", max-age=31536000, immutable"
+        extra = {
+            "ContentType": content_type,
+            "CacheControl": cache_control,
+            "Metadata": {"sha256": sha256.lower()},
+        }
         try:
-            self._client.upload_file(
-                str(local),
-                self.bucket,
-                obj,
-                ExtraArgs={
-                    "ContentType": content_type,
-                    "CacheControl": cache_control,
-                    "Metadata": {"sha256": sha256.lower()},
-                },
-                Config=TransferConfig(multipart_threshold=threshold, multipart_chunksize=chunk),
-            )
+            if local.stat().st_size < threshold:
+                # One request, in this thread: upload_file runs even a small file in a
+                # transfer thread of its own, which Ctrl-C can't stop and exit waits for.
+                with open(local, "rb") as body:
+                    self._client.put_object(Bucket=self.bucket, Key=obj, Body=body, **extra)
+            else:
+                self._client.upload_file(
+                    str(local), self.bucket, obj, ExtraArgs=extra,
+                    Config=TransferConfig(multipart_threshold=threshold, multipart_chunksize=chunk),
+                )  # fmt: skip
         except (ClientError, BotoCoreError, Boto3Error) as exc:
             raise self._error("cannot upload to", obj, exc) from exc
         except OSError as exc:
@@ -286,8 +291,15 @@ class S3Storage:
         obj = self._object_key(key)
         try:
             with atomic_path(dest) as tmp:
-                self._client.download_file(self.bucket, obj, str(tmp))
-                if sha256 is not None and sha256_file(tmp) != sha256.lower():
+                # One request streamed in this thread, hashed as it comes: download_file
+                # runs transfer threads of its own, which Ctrl-C can't stop and exit waits for.
+                body = self._client.get_object(Bucket=self.bucket, Key=obj)["Body"]
+                digest = hashlib.sha256()
+                with open(tmp, "wb") as fh:
+                    for chunk in body.iter_chunks(1 << 20):
+                        fh.write(chunk)
+                        digest.update(chunk)
+                if sha256 is not None and digest.hexdigest() != sha256.lower():
                     raise DamagedObject(
                         f"s3://{self.bucket}/{obj} does not hold the content it should "
                         f"(sha256 {sha256[:12]}…)",
