@@ -38,7 +38,6 @@ from personaforge.stages.common import (
     StageResult,
     record,
     recorded_fields,
-    reusable_shot,
     reusable_shots,
     save_shot,
     skip_if_current,
@@ -92,10 +91,11 @@ def run(ctx: Context) -> StageResult:
         _plan_shot(ctx, ins, kit, cuts, index, spoken, width, height)
         for index, spoken in enumerate(speech.shots)
     ]
-    # Segments the shared cache holds are fetched several at a time, here, so that the loop
-    # below finds them made.
+    # The segments made already (here, or fetched from the shared cache several at a time),
+    # by key; the loop below adds each one it makes, so a repeated shot is made once.
     records = [(_segment_path(ctx, p.key).with_suffix(".json"), p.key) for p in plans]
     made = reusable_shots(ctx, Clip, records)
+    segments = {p.key: segment for p, segment in zip(plans, made, strict=True) if segment}
     todo = [p for p, segment in zip(plans, made, strict=True) if segment is None]
     paid = [] if isinstance(animator, FrameSource) else _clips_to_make(ctx, todo, width, height)
     if paid and isinstance(animator, faces.Keyless):
@@ -106,7 +106,7 @@ def run(ctx: Context) -> StageResult:
     outer, ctx = ctx, dataclasses.replace(ctx, progress=bar)
     for spoken, animation, ass, key, (keep_in, keep_out) in plans:
         out = _segment_path(ctx, key)
-        clip = reusable_shot(ctx, Clip, out.with_suffix(".json"), key)
+        clip = segments.get(key)
         if clip is None:
             ass_path = None
             if ass is not None:
@@ -135,6 +135,7 @@ def run(ctx: Context) -> StageResult:
                 ctx, spoken, key, out, billing,
                 pieces={ctx.project.rel(p): sha256_file(p) for p in pieces}, source=source,
             )  # fmt: skip
+            segments[key] = clip
         else:
             reused += 1
         clips.append(clip.model_copy(update={"id": spoken.id}))

@@ -157,6 +157,7 @@ class _FarBucket:
         self.in_flight = {"all": 0, "PUT": 0}
         self.most = {"all": 0, "PUT": 0}
         self.requests = 0
+        self.asked: list[tuple[str, str]] = []  # (method, path) of every request
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -169,6 +170,7 @@ class _FarBucket:
                 kinds = ("all", "PUT") if self.command == "PUT" else ("all",)
                 with proxy.lock:
                     proxy.requests += 1
+                    proxy.asked.append((self.command, self.path))
                     for kind in kinds:
                         proxy.in_flight[kind] += 1
                         proxy.most[kind] = max(proxy.most[kind], proxy.in_flight[kind])
@@ -242,6 +244,9 @@ def test_a_far_cache_is_asked_and_filled_several_shots_at_a_time(
         shots = made["stages"]["speak"]["shots"]
         assert shots >= 6
         assert far.most["PUT"] >= 2, far.most
+        # Each shot was looked up once before it was made, not again when it was made.
+        gets = [path for method, path in far.asked if method == "GET"]
+        assert len(gets) == len(set(gets)) >= 2 * shots, gets
         listed = s3_client.list_objects_v2(Bucket=bucket, Prefix="shots/")["Contents"]
         assert len([o for o in listed if o["Key"].endswith(".json")]) == 2 * shots
 
