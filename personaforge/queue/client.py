@@ -98,8 +98,8 @@ def enqueue(
         with conn.lock(f"personaforge:enqueue:{queue_name}", timeout=60, blocking_timeout=60):
             waiting = _unfinished(queue, bundle)
             if waiting is not None:
-                status = str(getattr(waiting.get_status(), "value", waiting.get_status()))
-                out.append(Enqueued(project.root, waiting.id, bundle, queued_before=status))
+                job, status = waiting
+                out.append(Enqueued(project.root, job.id, bundle, queued_before=status))
                 continue
             # The bucket spelled out: a worker's R2_BUCKET may name another.
             where = f"s3://{storage.bucket}" + (f"/{storage.prefix}" if storage.prefix else "")
@@ -121,26 +121,34 @@ def enqueue(
     return out
 
 
-def _unfinished(queue: Any, bundle: str) -> Any:
-    """A job of the same inputs (``bundle``) that is queued, waiting to retry or running, or
-    None. It will make the same video, and a second job beside it would pay for its shots
-    again (both miss the shot cache while neither has finished a shot)."""
-    from rq.job import Job
-
-    ids: list[str] = list(queue.get_job_ids())
-    for registry in (
+def _unfinished(queue: Any, bundle: str) -> tuple[Any, str] | None:
+    """A job of the same inputs (``bundle``) that is queued, waiting to retry or running,
+    and its status; None if there is none. It will make the same video, and a second job
+    beside it would pay for its shots again (both miss the shot cache while neither has
+    finished a shot)."""
+    registries = (
         queue.scheduled_job_registry,
         queue.started_job_registry,
         queue.deferred_job_registry,
-    ):
-        ids.extend(registry.get_job_ids())
-    for job in Job.fetch_many(list(dict.fromkeys(ids)), connection=queue.connection):
-        if job is None or (job.meta or {}).get("bundle") != bundle:
+    )
+    for job in _jobs_in(queue, registries):
+        if (job.meta or {}).get("bundle") != bundle:
             continue
         status = str(getattr(job.get_status(), "value", job.get_status()))
         if status in ("queued", "scheduled", "started", "deferred"):
-            return job
+            return job, status
     return None
+
+
+def _jobs_in(queue: Any, registries: Sequence[Any]) -> list[Any]:
+    """The jobs waiting in ``queue`` and those in its ``registries``, each once."""
+    from rq.job import Job
+
+    ids: list[str] = list(queue.get_job_ids())
+    for registry in registries:
+        ids.extend(registry.get_job_ids())
+    fetched = Job.fetch_many(list(dict.fromkeys(ids)), connection=queue.connection)
+    return [job for job in fetched if job is not None]
 
 
 @dataclass
@@ -191,24 +199,16 @@ def list_jobs(conn: Any, queue_name: str = DEFAULT_QUEUE) -> list[JobInfo]:
     """Every job the queue knows: queued, scheduled (waiting to retry), started, finished,
     failed, cancelled; oldest first."""
     from rq import Queue
-    from rq.job import Job
 
     queue = Queue(queue_name, connection=conn)
-    ids: list[str] = list(queue.get_job_ids())
-    for registry in (
+    registries = (
         queue.scheduled_job_registry,
         queue.started_job_registry,
         queue.finished_job_registry,
         queue.failed_job_registry,
         queue.canceled_job_registry,
-    ):
-        ids.extend(registry.get_job_ids())
-    seen: set[str] = set()
-    jobs = []
-    for job in Job.fetch_many(list(dict.fromkeys(ids)), connection=conn):
-        if job is not None and job.id not in seen:
-            seen.add(job.id)
-            jobs.append(job)
+    )
+    jobs = _jobs_in(queue, registries)
     jobs.sort(key=lambda j: j.enqueued_at or j.created_at)
     return [describe(j) for j in jobs]
 

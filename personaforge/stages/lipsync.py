@@ -129,7 +129,7 @@ def run(ctx: Context) -> StageResult:
                 )
             source = None  # the paid clip the segment was made from, if any
             if spoken.kind in PERSONA_KINDS and not isinstance(animator, FrameSource):
-                made_from = _source_key(animation, *_clip_size(spoken.kind, width, height))
+                made_from = _framed_source_key(spoken.kind, animation, width, height)
                 source = ctx.project.rel(_source_path(ctx, made_from))
             clip = _made(
                 ctx, spoken, key, out, billing,
@@ -188,9 +188,7 @@ def source_clips(
     pay for, each once."""
     width, height = (int(n) for n in ins["frame"].split("@")[0].split("x"))
     persona = [(i, s) for i, s in spoken.items() if s.kind in PERSONA_KINDS]
-    keys = [
-        _source_key(animation_key(s, ins), *_clip_size(s.kind, width, height)) for _, s in persona
-    ]
+    keys = [_framed_source_key(s.kind, animation_key(s, ins), width, height) for _, s in persona]
     made = _made_sources(ctx, keys, fetch=False)
     return {
         i: (key, clip is not None) for (i, _), key, clip in zip(persona, keys, made, strict=True)
@@ -205,6 +203,12 @@ def _clip_size(kind: str, width: int, height: int) -> tuple[int, int]:
 def _source_key(animation: str, width: int, height: int) -> str:
     """A clip-returning backend's clip is made (and paid for) once per animation and size."""
     return canonical_hash({"animation": animation, "size": [width, height]})
+
+
+def _framed_source_key(kind: str, animation: str, width: int, height: int) -> str:
+    """The key of the clip a shot of ``kind`` is made from, in a ``width`` x ``height``
+    frame (the clip is asked for at its own size there)."""
+    return _source_key(animation, *_clip_size(kind, width, height))
 
 
 def _source_path(ctx: Context, key: str) -> Path:
@@ -285,7 +289,7 @@ def _clips_to_make(
     persona: dict[str, _ShotPlan] = {}  # by the clip's key: a repeated shot is paid for once
     for p in plans:
         if p.spoken.kind in PERSONA_KINDS:
-            key = _source_key(p.animation, *_clip_size(p.spoken.kind, width, height))
+            key = _framed_source_key(p.spoken.kind, p.animation, width, height)
             persona.setdefault(key, p)
     made = _made_sources(ctx, list(persona))
     return [p for p, clip in zip(persona.values(), made, strict=True) if clip is None]
