@@ -8,7 +8,7 @@ import pytest
 import typer
 
 from personaforge.backends.cloud import RemoteError
-from personaforge.cli.scale import parse_duration
+from personaforge.cli.app import parse_duration
 from personaforge.errors import MissingDependencyError, PersonaForgeError
 from personaforge.queue.bundle import project_files
 from personaforge.queue.work import retriable

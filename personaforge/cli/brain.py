@@ -10,7 +10,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from personaforge.cli.main import JsonOpt, _info, _project, app, err
+from personaforge.cli.app import JsonOpt, app, err, info, open_project
 from personaforge.errors import PersonaForgeError
 
 
@@ -68,11 +68,11 @@ def write(
 
     seconds = parse_length(length) if length else None
     if topic is not None:
-        _info("asking Claude for a script…")
+        info("asking Claude for a script…")
     done = write_script(project, topic=topic, recipe=recipe, length_s=seconds, force=force)
     cost = _cost(done.billing)
     what = "drafted by Claude" if done.source == "claude" else "the recipe's skeleton"
-    _info(f"{done.words} words, {what} ({done.recipe}){cost}; read it before make-video")
+    info(f"{done.words} words, {what} ({done.recipe}){cost}; read it before make-video")
     print(done.path)
 
 
@@ -119,7 +119,7 @@ def print_estimate(
 ) -> None:
     from personaforge.estimate import estimate as run
 
-    result = run(_project(project), fmt=fmt, do_publish=do_publish, force=force, cache=cache)
+    result = run(open_project(project), fmt=fmt, do_publish=do_publish, force=force, cache=cache)
     if as_json:
         print(json.dumps(result.as_json()))
         return
@@ -155,7 +155,7 @@ def describe_persona(project: Path, description: str, *, yes: bool, force: bool)
         raise PersonaForgeError(
             "persona.yaml already exists (use --force to replace it)", file=path
         )
-    _info("asking Claude for a persona…")
+    info("asking Claude for a persona…")
     proposal = propose_persona(description, folder=project if project.is_dir() else None)
     import tempfile
 
@@ -163,12 +163,12 @@ def describe_persona(project: Path, description: str, *, yes: bool, force: bool)
         shown = Path(tmp) / "persona.yaml"
         dump_model(proposal.persona, shown)
         err.print(shown.read_text(encoding="utf-8").rstrip(), markup=False)
-    _info(f"(Claude{_cost(proposal.billing)})")
+    info(f"(Claude{_cost(proposal.billing)})")
     if not yes:
         from rich.prompt import Confirm
 
         if not Confirm.ask("Write this persona?", default=True, console=err):
             raise typer.Exit(1)
     written = write_persona(project, proposal.persona, overwrite=force)
-    _info(f"persona {proposal.persona.name!r} ({proposal.persona.archetype}) written")
+    info(f"persona {proposal.persona.name!r} ({proposal.persona.archetype}) written")
     print(written)

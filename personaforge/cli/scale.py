@@ -3,35 +3,20 @@
 from __future__ import annotations
 
 import json
-import re
 import time
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
 
-from personaforge.cli.main import STATE, JsonOpt, NoWaitOpt, _info, app, err
+from personaforge.cli.app import STATE, JsonOpt, NoWaitOpt, app, err, info
 from personaforge.errors import ExitCode
-
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 RedisOpt = Annotated[
     Optional[str],  # noqa: UP045
     typer.Option("--redis", help="Redis URL (default: $REDIS_URL)."),
 ]
 QueueOpt = Annotated[str, typer.Option("--queue", help="Queue name.")]
-
-
-def parse_duration(text: str | None, option: str) -> int | None:
-    """'7d', '12h', '30m', '90s' or plain seconds, as seconds; None stays None."""
-    if text is None:
-        return None
-    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*", text.lower())
-    if not m:
-        raise typer.BadParameter(
-            f"{text!r} is not a duration like 7d, 12h or 30m", param_hint=option
-        )
-    return max(1, int(float(m.group(1)) * _UNITS[m.group(2) or "s"]))
 
 
 def _money(usd: float) -> str:
@@ -114,10 +99,10 @@ def enqueue(
     done = put(connect(redis_url), projects, queue_name=queue)
     for e in done:
         if e.queued_before:
-            _info(f"{e.project} is already {e.queued_before} as {e.job_id}, with the same "
+            info(f"{e.project} is already {e.queued_before} as {e.job_id}, with the same "
                   f"inputs (bundle {e.bundle[:12]}); not queued twice")  # fmt: skip
         else:
-            _info(f"queued {e.project} as {e.job_id} (bundle {e.bundle[:12]})")
+            info(f"queued {e.project} as {e.job_id} (bundle {e.bundle[:12]})")
     if as_json:
         print(json.dumps([{"project": str(e.project), "job": e.job_id, "bundle": e.bundle,
                            "queued_before": e.queued_before} for e in done]))  # fmt: skip
@@ -140,7 +125,7 @@ def worker(
     from personaforge.queue.work import run_worker
 
     names = queue or [DEFAULT_QUEUE]
-    _info(f"worker on {', '.join(names)}{' (burst)' if burst else ''}")
+    info(f"worker on {', '.join(names)}{' (burst)' if burst else ''}")
     run_worker(connect(redis_url), names, burst=burst)
 
 
@@ -171,7 +156,7 @@ def jobs(
         if len(args) != 2:
             raise typer.BadParameter("usage: personaforge jobs cancel ID")
         done = cancel(connect(redis_url), args[1])
-        _info(f"job {args[1]}: {done}")
+        info(f"job {args[1]}: {done}")
         print(args[1])
         return
     if len(args) > 1:
@@ -186,7 +171,7 @@ def jobs(
             for r in rows:
                 print(_job_line(r))
             if not rows:
-                _info("no jobs")
+                info("no jobs")
         running = [r for r in rows if r.status in ("queued", "started", "scheduled", "deferred")]
         if not watch or not running:
             return
@@ -216,7 +201,7 @@ def cache_gc(
     for folder in projects:
         found = collect(Project.open(folder), dry_run=dry_run, wait=not no_wait)
         verb = "would remove" if dry_run else "removed"
-        _info(f"{folder}: {verb} {len(found.removed)} files, {found.freed_bytes / 1e6:.1f} MB")
+        info(f"{folder}: {verb} {len(found.removed)} files, {found.freed_bytes / 1e6:.1f} MB")
         report.append({"project": str(folder), "removed": [str(p) for p in found.removed],
                        "freed_bytes": found.freed_bytes})  # fmt: skip
         if not as_json:
@@ -224,6 +209,3 @@ def cache_gc(
                 print(path)
     if as_json:
         print(json.dumps(report))
-
-
-__all__ = ["parse_duration"]

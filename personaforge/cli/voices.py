@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from personaforge.cli.main import JsonOpt, _info, app
+from personaforge.cli.app import JsonOpt, app, info
 from personaforge.errors import PersonaForgeError
 
 
@@ -40,7 +40,7 @@ def speak_standalone(
         words = text or ""
     who = persona_for(persona, archetype, backend)
     result = speak_text(words, out, who)
-    _info(f"speak: {result.words} words, {result.duration_s:.2f} s ({result.backend})")
+    info(f"speak: {result.words} words, {result.duration_s:.2f} s ({result.backend})")
     if as_json:
         print(json.dumps(result.as_json()))
     else:

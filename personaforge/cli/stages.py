@@ -1,0 +1,205 @@
+"""The stage commands (plan, speak, lipsync, render, publish), make-video and status."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from personaforge.cli.app import (
+    ExpiresOpt,
+    ForceOpt,
+    JsonOpt,
+    NoWaitOpt,
+    ProjectArg,
+    app,
+    info,
+    open_project,
+    parse_duration,
+    progress_reporter,
+    run_stage_command,
+)
+
+
+def _stage_command(stage: str, summary: str, *, with_expires: bool = False) -> None:
+    """Register the command of a stage that takes only the shared options."""
+    if with_expires:
+
+        def command(
+            project: ProjectArg = ".", force: ForceOpt = False, as_json: JsonOpt = False,
+            no_wait: NoWaitOpt = False, expires: ExpiresOpt = None,
+        ) -> None:  # fmt: skip
+            run_stage_command(stage, project, force, as_json, no_wait, expires)
+
+    else:
+
+        def command(  # type: ignore[misc]
+            project: ProjectArg = ".", force: ForceOpt = False, as_json: JsonOpt = False,
+            no_wait: NoWaitOpt = False,
+        ) -> None:  # fmt: skip
+            run_stage_command(stage, project, force, as_json, no_wait)
+
+    command.__doc__ = summary
+    app.command(stage)(command)
+
+
+_stage_command("plan", "Turn the script into shots; writes build/plan.yaml.")
+
+
+@app.command()
+def speak(
+    project: ProjectArg = ".",
+    force: ForceOpt = False,
+    as_json: JsonOpt = False,
+    text: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help="Speak this text without a project ('-' reads stdin); needs -o."),
+    ] = None,
+    text_file: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(help="Speak this file without a project ('-' reads stdin); needs -o."),
+    ] = None,
+    out: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--out", "-o", help="With --text: the WAV to write; timings go to .json."),
+    ] = None,
+    persona: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(help="With --text: the persona.yaml to speak as."),
+    ] = None,
+    archetype: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help="With --text: speak as this archetype (default narrator)."),
+    ] = None,
+    backend: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help="With --text --archetype: piper or elevenlabs."),
+    ] = None,
+    no_wait: NoWaitOpt = False,
+) -> None:
+    """Text to speech per shot with word timings and visemes; writes build/speech.yaml.
+
+    With --text or --text-file: speak text without a project into -o FILE.wav, with word
+    timings in FILE.json."""
+    if text is not None or text_file is not None:
+        from personaforge.cli.voices import speak_standalone
+
+        speak_standalone(text, text_file, out, persona, archetype, backend, as_json)
+        return
+    run_stage_command("speak", project, force, as_json, no_wait)
+
+
+_stage_command(
+    "lipsync", "A talking-head clip per shot (title cards for headings); writes build/lipsync.yaml."
+)
+_stage_command(
+    "render", "Compose the video with burned captions and music; writes build/render.yaml."
+)
+_stage_command(
+    "publish",
+    "Publish the video and captions (local folder or S3/R2); writes build/publish.yaml.",
+    with_expires=True,
+)
+
+
+@app.command("make-video")
+def make_video(
+    project: Annotated[str, typer.Argument(help="Project folder.")] = ".",
+    fmt: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--format", help="Override video.yaml's format: youtube, shorts or square."),
+    ] = None,
+    force: ForceOpt = False,
+    as_json: JsonOpt = False,
+    no_publish: Annotated[bool, typer.Option("--no-publish", help="Stop after rendering.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print what would run and cost; run nothing.")
+    ] = False,
+    max_cost: Annotated[
+        Optional[float],  # noqa: UP045
+        typer.Option("--max-cost", min=0, help="Refuse to start if the estimate is above USD."),
+    ] = None,
+    no_wait: NoWaitOpt = False,
+    cache: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--cache", help="Shared shot cache s3://bucket/prefix (over video.yaml's)."),
+    ] = None,
+    expires: ExpiresOpt = None,
+) -> None:
+    """Run every stage that is out of date and print the video's path."""
+    from personaforge.core.models import FORMAT_SIZES
+    from personaforge.stages.pipeline import make_video as run
+
+    if fmt is not None and fmt not in FORMAT_SIZES:
+        raise typer.BadParameter(f"must be one of {', '.join(FORMAT_SIZES)}", param_hint="--format")
+    if dry_run:
+        from personaforge.cli.brain import print_estimate
+
+        print_estimate(
+            project, fmt=fmt, do_publish=not no_publish, force=force, as_json=as_json, cache=cache
+        )
+        return
+    t0 = time.monotonic()
+    with progress_reporter() as progress:
+        result = run(
+            open_project(project),
+            fmt=fmt,
+            force=force,
+            do_publish=not no_publish,
+            progress=progress,
+            max_cost=max_cost,
+            wait=not no_wait,
+            cache=cache,
+            expires_s=parse_duration(expires, "--expires"),
+        )
+    for s in result.stages:
+        extra = f", {s.reused}/{s.shots} shots reused" if s.ran and s.reused else ""
+        info(f"{s.stage}: {'ran' if s.ran else 'skipped'} ({s.reason}{extra})")
+    info(f"done in {time.monotonic() - t0:.1f}s")
+    if as_json:
+        print(json.dumps(result.as_json()))
+    else:
+        for url in result.published:
+            info(f"published: {url}")
+        print(result.video)
+
+
+@app.command()
+def status(
+    project: Annotated[str, typer.Argument(help="Project folder.")] = ".",
+    as_json: JsonOpt = False,
+) -> None:
+    """Say, per stage, whether it is up to date or why it would re-run."""
+    from personaforge.core.models import Recorded
+    from personaforge.stages.pipeline import recorded_cost
+    from personaforge.stages.pipeline import status as get_status
+
+    proj = open_project(project)
+    read: dict[str, Recorded] = {}
+    rows = get_status(proj, read)
+    cost = recorded_cost(proj, read)
+    if as_json:
+        out: dict[str, object] = {
+            r.stage: {
+                "up_to_date": r.up_to_date,
+                "reason": r.reason,
+                **({"cost": r.cost} if r.cost else {}),
+            }
+            for r in rows
+        }
+        if cost["units"]:  # only projects that used a paid backend have a cost
+            out["cost"] = cost
+        print(json.dumps(out))
+        return
+    for r in rows:
+        spent = f" (billed ${r.cost['usd']})" if r.cost else ""
+        print(f"{r.stage:<8} {'up to date' if r.up_to_date else 'would run: ' + r.reason}{spent}")
+    units = cost["units"]
+    if isinstance(units, dict) and units:
+        spent = ", ".join(
+            f"{q:g} {k.split(':')[-1]}s ({k.split(':')[0]})" for k, q in units.items()
+        )
+        print(f"{'cost':<8} {spent}: about ${cost['usd']} (prices as of {cost['prices_as_of']})")
