@@ -39,18 +39,36 @@ _TABLE: tuple[Language, ...] = (
     Language("pt", "Portuguese", ("LATIN",), num2words="pt", pysbd=None, espeak="pt"),
     Language("ru", "Russian", ("CYRILLIC",), num2words="ru", pysbd="ru", espeak="ru"),
     Language(
-        "ar", "Arabic", ("ARABIC",), num2words="ar", pysbd="ar", espeak="ar", rtl=True,
+        "ar",
+        "Arabic",
+        ("ARABIC",),
+        num2words="ar",
+        pysbd="ar",
+        espeak="ar",
+        rtl=True,
         reading_cps=15.0,
-    ),  # fmt: skip
+    ),
     Language("hi", "Hindi", ("DEVANAGARI",), num2words=None, pysbd="hi", espeak="hi"),
     Language(
-        "ja", "Japanese", ("HIRAGANA", "KATAKANA", "CJK"), num2words="ja", pysbd="ja",
-        espeak="ja", breaking="phrase", reading_cps=8.0,
-    ),  # fmt: skip
+        "ja",
+        "Japanese",
+        ("HIRAGANA", "KATAKANA", "CJK"),
+        num2words="ja",
+        pysbd="ja",
+        espeak="ja",
+        breaking="phrase",
+        reading_cps=8.0,
+    ),
     Language(
-        "zh", "Chinese", ("CJK",), num2words=None, pysbd="zh", espeak="cmn",
-        breaking="phrase", reading_cps=8.0,
-    ),  # fmt: skip
+        "zh",
+        "Chinese",
+        ("CJK",),
+        num2words=None,
+        pysbd="zh",
+        espeak="cmn",
+        breaking="phrase",
+        reading_cps=8.0,
+    ),
 )
 
 LANGUAGES: dict[str, Language] = {lang.code: lang for lang in _TABLE}
