@@ -96,7 +96,12 @@ def test_no_words_no_cues() -> None:
 
 def test_one_word_gets_min_duration() -> None:
     [cue] = build_cues([CaptionWord("Hi.", 1.0, 1.2)], min_duration=0.7)
-    assert (cue.start, cue.end, cue.lines, cue.words) == (1.0, 1.7, ("Hi.",), (CaptionWord("Hi.", 1.0, 1.2),))
+    assert (cue.start, cue.end, cue.lines, cue.words) == (
+        1.0,
+        1.7,
+        ("Hi.",),
+        (CaptionWord("Hi.", 1.0, 1.2),),
+    )
 
 
 def test_seventy_word_sentence() -> None:
@@ -176,9 +181,9 @@ def test_a_word_longer_than_a_line_is_cut_to_fit_it() -> None:
     check_invariants(words, cues, max_chars=20)
     lines = [line for c in cues for line in c.lines]
     assert all(len(line) <= 20 for line in lines)
-    assert "".join(rejoined(cues)).replace("-", "") == "".join(
-        w.text for w in words
-    ).replace("-", "")
+    assert "".join(rejoined(cues)).replace("-", "") == "".join(w.text for w in words).replace(
+        "-", ""
+    )
 
 
 def test_zero_length_words_keep_their_place() -> None:
