@@ -512,10 +512,11 @@ def _ass_clock(cs: int) -> str:
     return f"{h:d}:{m:02d}:{s:02d}.{cs:02d}"
 
 
-def to_vtt(cues: Sequence[Cue]) -> str:
-    """A WebVTT file: numbered cues, ``HH:MM:SS.mmm`` timestamps, escaped payloads."""
+def to_vtt(cues: Sequence[Cue], *, language: str | None = None) -> str:
+    """A WebVTT file: numbered cues, ``HH:MM:SS.mmm`` timestamps, escaped payloads; with
+    ``language`` (BCP-47) a header saying so, as players and YouTube read it."""
     _check(cues)
-    parts = ["WEBVTT\n"]
+    parts = [f"WEBVTT\nKind: captions\nLanguage: {language}\n" if language else "WEBVTT\n"]
     for i, cue in enumerate(cues, 1):
         payload = "\n".join(filter(None, (vtt_text(line) for line in cue.lines))) or "\u00a0"
         parts.append(f"{i}\n{_clock(cue.start, '.')} --> {_clock(cue.end, '.')}\n{payload}\n")

@@ -12,8 +12,8 @@ import pytest
 
 from personaforge.assets import font_path
 from personaforge.errors import PersonaForgeError
-from personaforge.media.cards import title_card
 from personaforge.media import ffmpeg, filtergraph
+from personaforge.media.cards import title_card
 from personaforge.media.filtergraph import (
     ClipFile,
     FramePipe,
