@@ -27,10 +27,15 @@ class TextBlock:
     size: int
     line_height: int
     width: int  # the widest line, in pixels
+    # The ink's top below the first line's origin, and its bottom below the last line's:
+    # a script with tall marks (Arabic) reaches further than its size suggests.
+    ink_top: int = 0
+    ink_bottom: int = 0
 
     @property
     def height(self) -> int:
-        return self.line_height * len(self.lines)
+        """From the top of the ink to its bottom."""
+        return self.line_height * (len(self.lines) - 1) + self.ink_bottom - self.ink_top
 
 
 def wrap(text: str, font: ImageFont.FreeTypeFont, room: int, language: str) -> list[str]:
@@ -75,10 +80,15 @@ def fit(
     while s >= floor:
         font = _font(font_file, s)
         lines = wrap(text, font, room_w, language)
-        height = round(s * spacing)
+        boxes = [font.getbbox(line) for line in lines] or [(0, 0, 0, s)]
+        tallest = max(b[3] - b[1] for b in boxes)
+        height = max(round(s * spacing), round(tallest * 1.08))
         widest = max((font.getlength(line) for line in lines), default=0.0)
-        if len(lines) <= max_lines and widest <= room_w and height * len(lines) <= room_h:
-            return TextBlock(tuple(lines), s, height, round(widest))
+        block = TextBlock(
+            tuple(lines), s, height, round(widest), int(boxes[0][1]), int(boxes[-1][3])
+        )
+        if len(lines) <= max_lines and widest <= room_w and block.height <= room_h:
+            return block
         s -= max(1, s // 20)
     return None
 
@@ -110,9 +120,12 @@ def draw_block(
     shadow: bool = False,
 ) -> int:
     """Draw ``block`` from ``origin`` (left, top) in a column ``width`` wide, each line
-    aligned left, right or centre; returns the y below the last line."""
+    aligned left, right or centre; ``origin``'s top is where the ink starts. Returns the y
+    where the ink ends."""
     font = _font(font_file, block.size)
     left, y = origin
+    y -= block.ink_top
+    drop = max(1, block.size // 24)
     for line in block.lines:
         w = font.getlength(line)
         x = (
@@ -123,10 +136,10 @@ def draw_block(
             else left + (width - w) / 2
         )
         if shadow:
-            draw.text((x + 2, y + 2), line, font=font, fill=(0, 0, 0))
+            draw.text((x + drop, y + drop), line, font=font, fill=(0, 0, 0))
         draw.text((x, y), line, font=font, fill=colour, stroke_width=stroke, stroke_fill=(0, 0, 0))
         y += block.line_height
-    return y
+    return y - block.line_height + block.ink_bottom + stroke
 
 
 def rgb(colour: str) -> tuple[int, int, int]:

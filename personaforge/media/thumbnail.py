@@ -118,4 +118,5 @@ def _title(
     bar = max(4, block.size // 8)
     bar_w = round(room_w * 0.35)
     x0 = right - bar_w if rtl else left
-    draw.rectangle((x0, y + bar, x0 + bar_w, y + 2 * bar), fill=accent)
+    y += max(bar, block.size // 4)  # clear of the last line's descenders
+    draw.rectangle((x0, y, x0 + bar_w, y + bar), fill=accent)
