@@ -514,9 +514,11 @@ def _ass_clock(cs: int) -> str:
 
 def to_vtt(cues: Sequence[Cue], *, language: str | None = None) -> str:
     """A WebVTT file: numbered cues, ``HH:MM:SS.mmm`` timestamps, escaped payloads; with
-    ``language`` (BCP-47) a header saying so, as players and YouTube read it."""
+    ``language`` (BCP-47) the signature line says it ("WEBVTT Language: ja"): the one
+    place a W3C-valid file carries it (YouTube's "Language:" header lines fail the
+    validator), beside the language a player or upload is told."""
     _check(cues)
-    parts = [f"WEBVTT\nKind: captions\nLanguage: {language}\n" if language else "WEBVTT\n"]
+    parts = [f"WEBVTT Language: {language}\n" if language else "WEBVTT\n"]
     for i, cue in enumerate(cues, 1):
         payload = "\n".join(filter(None, (vtt_text(line) for line in cue.lines))) or "\u00a0"
         parts.append(f"{i}\n{_clock(cue.start, '.')} --> {_clock(cue.end, '.')}\n{payload}\n")
@@ -546,6 +548,7 @@ _FALLBACK_UNITS_PER_CHAR = 0.62
 _MIN_DESIGN_UNITS = 24 * 0.52
 # A dropped pictograph between a word and its punctuation leaves no space ("it 🎉." -> "it.").
 _CLOSING = frozenset(NO_LINE_START | set("%"))
+RLM = "\u200f"  # RIGHT-TO-LEFT MARK
 
 
 @functools.lru_cache(maxsize=1)
@@ -883,6 +886,11 @@ def to_ass(
             # cue or a narrow custom font gets here.
             fit = max(math.floor(room / (widest + _edge(style))), round(font_size * MIN_FONT_SCALE))
             text = f"{{\\fs{max(1, fit)}}}" + text
+        if rtl:
+            # libass takes a line's direction from its first strong letter: a line that
+            # starts with a Latin name would run left to right. A right-to-left mark (drawn
+            # as nothing) makes every line of a right-to-left language run right to left.
+            text = RLM + text.replace("\\N", "\\N" + RLM)
         events.append(f"Dialogue: 0,{_ass_clock(s)},{_ass_clock(e)},Default,,0,0,0,,{text}\n")
     return head + "".join(events)
 
