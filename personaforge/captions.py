@@ -178,7 +178,12 @@ def _break_costs(words: Sequence[CaptionWord], rules: CaptionRules) -> list[floa
     return [*costs, 0.0]
 
 
-def _segment(words: Sequence[CaptionWord], glue: Sequence[bool], rules: CaptionRules) -> list[int]:
+def _segment(
+    words: Sequence[CaptionWord],
+    glue: Sequence[bool],
+    rules: CaptionRules,
+    until: float | None = None,
+) -> list[int]:
     """Return the cue end indices (exclusive) minimising the total cue cost by DP."""
     n = len(words)
     max_chars, max_lines, max_dur = rules.line_columns, rules.max_lines, rules.max_duration_s
@@ -220,10 +225,14 @@ def _segment(words: Sequence[CaptionWord], glue: Sequence[bool], rules: CaptionR
                 )
             slack = max(0.0, 1.0 - width / capacity)
             cost = slack * slack + inner
-            room_end = words[j].start - rules.gap_s if j < n else words[j - 1].end + _TAIL_S
+            if j < n:
+                room_end = words[j].start - rules.gap_s
+            else:
+                room_end = until if until is not None else words[j - 1].end + _TAIL_S
             room = room_end - words[i].start
             if room < rules.min_duration_s:
                 cost += _COST_TOO_SHORT * (1 - max(room, 0.0) / rules.min_duration_s)
+            room += rules.lead_in_s  # a cue too fast to read may come a little early
             if room > 0 and chars / room > rules.max_cps:
                 cost += _COST_TOO_FAST * min(chars / room / rules.max_cps - 1, 3.0)
             if j < n:
@@ -320,12 +329,17 @@ def _timed(
     *,
     hold_ms: int = 0,
     layout: bool = True,
+    until: float | None = None,
 ) -> list[Cue]:
     """Cues for the word ``groups``, timed by the rules: from the first word (at least the
     rules' gap after the cue before) until the last word is said (plus ``hold_ms``), held
     for the minimum duration and for as long as its characters take to read at the ceiling,
-    closing a short gap to the next cue, and never nearer the next cue than the gap."""
+    closing a short gap to the next cue, and never nearer the next cue than the gap nor
+    later than ``until``. A cue that would still be too fast to read comes up to the rules'
+    lead-in early, into the silence before its first word."""
     gap_ms = math.ceil(rules.gap_s * 1000)
+    lead_ms = round(rules.lead_in_s * 1000)
+    until_ms = None if until is None else round(until * 1000)
     min_ms = round(rules.min_duration_s * 1000)
     firsts = [round(words[a].start * 1000) for a, _ in groups]
     cues: list[Cue] = []
@@ -334,12 +348,17 @@ def _timed(
         group, g = words[a:b], glue[a:b]
         spans = _layout(group, g, rules) if layout else [(0, b - a)]
         text = _join([w.text for w in group], g)
-        start = max(firsts[k], prev_end + gap_ms)
         read_ms = round(reading_chars(text) / rules.max_cps * 1000)
+        limit = firsts[k + 1] - gap_ms if k + 1 < len(groups) else until_ms
+        start = max(firsts[k], prev_end + gap_ms)
+        if limit is not None and read_ms > limit - start:
+            start = max(firsts[k] - min(lead_ms, read_ms - (limit - start)), prev_end + gap_ms, 0)
         end = max(round(group[-1].end * 1000) + hold_ms, start + min_ms, start + read_ms)
         if k + 1 < len(groups):
             limit = max(firsts[k + 1], start + gap_ms) - gap_ms
             end = limit if limit - end < _CHAIN_MS else min(end, limit)
+        elif until_ms is not None:
+            end = min(end, until_ms)
         end = max(end, start + _MIN_CUE_MS)
         cues.append(_make_cue(start, end, group, g, spans))
         prev_end = end
@@ -376,6 +395,7 @@ def build_cues(
     max_lines: int | None = None,
     max_duration: float | None = None,
     min_duration: float | None = None,
+    until: float | None = None,
 ) -> list[Cue]:
     """Group ``words`` into sorted, non-overlapping cues; every word lands in exactly one.
 
@@ -396,9 +416,9 @@ def build_cues(
     clean, glue = _tokens(words, rules)
     if not clean:
         return []
-    ends = _segment(clean, glue, rules)
+    ends = _segment(clean, glue, rules, until)
     starts = [0, *ends[:-1]]
-    return _timed(list(zip(starts, ends, strict=True)), clean, glue, rules)
+    return _timed(list(zip(starts, ends, strict=True)), clean, glue, rules, until=until)
 
 
 POP_MAX_WORDS = 3
@@ -406,7 +426,9 @@ POP_MAX_CHARS = 18
 _POP_HOLD_MS = 400
 
 
-def pop_cues(words: Sequence[CaptionWord], *, rules: CaptionRules | None = None) -> list[Cue]:
+def pop_cues(
+    words: Sequence[CaptionWord], *, rules: CaptionRules | None = None, until: float | None = None
+) -> list[Cue]:
     """One to three words per cue, one line, breaking after a sentence or clause end: the
     rapid, punchy captions of short-form video. A cue takes more words (up to its line)
     while it would be too short or too fast to read by the rules; each is held a little past
@@ -438,7 +460,7 @@ def pop_cues(words: Sequence[CaptionWord], *, rules: CaptionRules | None = None)
         else:
             groups.append([i])
     spans = [(g[0], g[-1] + 1) for g in groups]
-    return _timed(spans, clean, glue, rules, hold_ms=_POP_HOLD_MS, layout=False)
+    return _timed(spans, clean, glue, rules, hold_ms=_POP_HOLD_MS, layout=False, until=until)
 
 
 def shot_cues(
@@ -456,13 +478,14 @@ def shot_cues(
     if not words:
         return []
     rules = rules or _DEFAULT_RULES
+    last = shot_end - rules.gap_s
     if style == "bold-pop":
-        built = pop_cues(words, rules=rules)
+        built = pop_cues(words, rules=rules, until=last)
     else:
         built = build_cues(
-            words, rules=rules, max_chars_per_line=max_chars_per_line, max_lines=max_lines
-        )
-    last = shot_end - rules.gap_s
+            words, rules=rules, max_chars_per_line=max_chars_per_line, max_lines=max_lines,
+            until=last,
+        )  # fmt: skip
     out: list[Cue] = []
     for cue in built:
         if cue.start >= last:

@@ -21,6 +21,9 @@ MIN_DURATION_S = 5 / 6
 GAP_FRAMES = 2
 MAX_DURATION_S = 7.0
 MAX_LINES = 2
+# A cue whose words are said faster than they can be read may come up this much before its
+# first word, into the silence before it (a few frames early reads as in sync).
+LEAD_IN_S = 0.25
 # Characters a second, the ceiling for each frame shape (a phone in portrait is read at a
 # glance, between swipes: the low end of the adult range); a language's own reading speed
 # (languages.py: reading_cps) is lower for some scripts, and the lower one applies.
@@ -71,6 +74,7 @@ class CaptionRules:
     min_duration_s: float = MIN_DURATION_S
     max_duration_s: float = MAX_DURATION_S
     gap_frames: int = GAP_FRAMES
+    lead_in_s: float = LEAD_IN_S
 
     @property
     def gap_s(self) -> float:
