@@ -41,7 +41,7 @@ from personaforge.stages.graph import current
 from personaforge.stages.segments import card_font, cues_for, language_of
 
 RENDER_VERSION = "5"  # 5: the soundtrack is encoded apart and copied in
-EXTRAS_VERSION = "1"  # the thumbnail and chapters
+EXTRAS_VERSION = "2"  # the thumbnail and chapters; 2: thumbnails at their own size, VTT language
 WORK_DIR = soundtrack.WORK_DIR
 music_hash = soundtrack.music_hash
 
