@@ -584,6 +584,15 @@ def bundled_fonts() -> dict[str, Path]:
     return found
 
 
+def font_scale(font_name: str) -> float:
+    """How much larger a bundled script font is set to read like the Latin one (1 for any
+    other font): the language table's ``font_scale``."""
+    for lang in languages.LANGUAGES.values():
+        if lang.font_family == font_name:
+            return lang.font_scale
+    return 1.0
+
+
 def _font_file(font_name: str) -> Path | None:
     return bundled_fonts().get(font_name)
 
@@ -966,7 +975,7 @@ def add_lower_third(
     from the bottom (clear of the captions); it fades in after a moment and out after a few
     seconds, or with the shot. A long name shrinks to a floor (three quarters of its size),
     then ends in an ellipsis; a long role takes two lines, then an ellipsis."""
-    base = max(8, round(height / 22))
+    base = max(8, round(height / 22 * font_scale(font_name)))
     margin_lr = side_margin(width, height)
     room = width * 0.6
     fit = room / (max(_line_units(name, font_name), 1.0) + 0.4)
@@ -1034,7 +1043,7 @@ def add_headline(
     text = drawable(" ".join(text.split()), font_name)
     if not text:
         return ass
-    base = max(8, round(min(width, height) / 15))
+    base = max(8, round(min(width, height) / 15 * font_scale(font_name)))
     usable = width * 0.8  # 10% side margins
     lines = two_lines(text, usable / base - 0.5, font_name)
     widest = max(_line_units(line, font_name) for line in lines)

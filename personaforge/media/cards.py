@@ -5,6 +5,7 @@ box, refused in one line when even that does not fit."""
 from __future__ import annotations
 
 import functools
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,26 @@ def _direction(language: str) -> str | None:
     """raqm's direction for the language: a right-to-left heading that starts with a Latin
     name still runs right to left (raqm would take it from the first strong letter)."""
     return "rtl" if languages.get(language).rtl else None
+
+
+# Scripts whose letters change shape with their neighbours: drawn without raqm they come
+# out as isolated letters in the wrong order (Arabic) or without conjuncts (Devanagari).
+_SHAPED = ("ARABIC", "DEVANAGARI")
+
+
+def require_shaping(text: str, language: str) -> None:
+    """One clear error, before anything is drawn, where ``text`` needs shaping that this
+    Pillow cannot do (a build without raqm)."""
+    from PIL import features
+
+    needs = set(languages.get(language).scripts) & set(_SHAPED)
+    if not needs and not any(unicodedata.name(ch, "").startswith(_SHAPED) for ch in text):
+        return
+    if not features.check("raqm"):
+        raise PersonaForgeError(
+            "drawing this text needs Pillow with raqm (text shaping), and this Pillow has none:"
+            " pip install --force-reinstall Pillow (its wheels include raqm)"
+        )
 
 
 @dataclass(frozen=True)
@@ -189,6 +210,7 @@ def title_card(
     wrapped, shrunk to fit down to half its size, with the accent bar under the heading;
     one line naming the heading when even that does not fit."""
     width, height = size
+    require_shaping(text, language)
     canvas = Image.new("RGB", size, rgb(background))
     draw = ImageDraw.Draw(canvas)
     base = max(8, int(min(width, height) / 11))
