@@ -6,7 +6,9 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
+from typing import Any
 
 CLI = [sys.executable, "-m", "personaforge"]
 SMALL = "320x180"
@@ -53,6 +55,27 @@ def run_cli_process(
         timeout=600,
         check=False,
     )
+
+
+def start_stopped_after_writing(
+    pattern: str, *args: str, env: dict[str, str] | None = None, **popen: Any
+) -> subprocess.Popen[str] | None:
+    """Start the CLI as a process and return it once it has written a file matching
+    ``pattern`` (fnmatch on the full path): it is then stopped (SIGSTOP, see
+    fsutil._stop_point), exactly at that moment, for the caller to SIGKILL, or to SIGINT and
+    SIGCONT. None if the run ended without writing such a file."""
+    full_env = {**os.environ, **(env or {}), "PERSONAFORGE_STOP_AFTER_WRITING": pattern}
+    proc = subprocess.Popen([*CLI, *args], env=full_env, text=True, **popen)
+    guard = threading.Timer(300, proc.kill)  # a hung run fails the test instead of the suite
+    guard.start()
+    try:
+        _, status = os.waitpid(proc.pid, os.WUNTRACED)
+    finally:
+        guard.cancel()
+    if os.WIFSTOPPED(status):
+        return proc
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return None
 
 
 def _run_in_process(
