@@ -5,15 +5,14 @@ from __future__ import annotations
 import contextlib
 import os
 import shlex
-import signal
 import subprocess
 import tempfile
-import threading
 from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from personaforge import interrupts
 from personaforge.errors import PersonaForgeError
 from personaforge.progress import NullProgress, Progress
 
@@ -78,31 +77,6 @@ def _base_args(*, stdin: bool = False, loglevel: str = "error") -> list[str]:
 
 
 @contextlib.contextmanager
-def _ctrl_c_deferred() -> Iterator[None]:
-    """Hold a Ctrl-C back until the block is done, then raise it as usual.
-
-    Python raises KeyboardInterrupt as soon as a call returns, before its result is stored,
-    and subprocess starts the child before it hears that exec worked: a Ctrl-C while ffmpeg
-    was being started left it running with no handle to stop it, and it wrote its output
-    after the caller had removed the temp file. Only the main thread gets Ctrl-C, and only it
-    can set a handler."""
-    if (
-        threading.current_thread() is not threading.main_thread()
-        or signal.getsignal(signal.SIGINT) is None  # a handler not set from Python
-    ):
-        yield
-        return
-    held: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, _frame: held.append(signum))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        if held:
-            signal.raise_signal(signal.SIGINT)  # to the handler it was meant for
-
-
-@contextlib.contextmanager
 def _supervised(
     cmd: list[str],
     *,
@@ -120,7 +94,10 @@ def _supervised(
         progress.start(task, total=total)
         proc: subprocess.Popen[bytes] | None = None
         try:
-            with _ctrl_c_deferred():
+            # Python raises an interrupt as soon as a call returns, before its result is
+            # stored, and subprocess starts the child before it hears that exec worked: an
+            # interrupt then left ffmpeg running with no handle to stop it.
+            with interrupts.deferred():
                 proc = subprocess.Popen(cmd, stderr=err, **popen)
             yield proc
             rc = proc.wait()

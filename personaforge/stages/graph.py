@@ -8,7 +8,7 @@ from typing import Protocol, TypeVar
 from personaforge import shotcache
 from personaforge.core.models import MANIFEST_MODELS, Recorded
 from personaforge.core.project import STAGES
-from personaforge.core.yamlio import load_model
+from personaforge.core.yamlio import MAX_MANIFEST_BYTES, load_model
 from personaforge.errors import PersonaForgeError
 from personaforge.stages.common import Context, StageResult, why_rerun
 
@@ -42,7 +42,7 @@ def current(ctx: Context, model: type[R], stage: str) -> R:
             raise PersonaForgeError(
                 f"{path.name} not found; run `personaforge {stage}` first", file=path
             )
-        loaded = load_model(MANIFEST_MODELS[stage], path)
+        loaded = load_model(MANIFEST_MODELS[stage], path, max_bytes=MAX_MANIFEST_BYTES, sealed=True)
         reason = why_rerun(ctx.project, loaded, module(stage).inputs(ctx))
         if reason is not None:
             raise PersonaForgeError(
