@@ -35,24 +35,37 @@ class Terminated(KeyboardInterrupt):
         return 128 + self.signum
 
 
-def _raise(signum: int, _frame: object) -> None:
-    raise Terminated(signum)
+class Received:
+    """Which stop signal arrived in the block, if any: Click and Typer turn an interrupt
+    into an exit code of 130 and drop the exception, so the entry point asks here."""
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+
+    def __call__(self, signum: int, _frame: object) -> None:
+        self.signum = signum
+        raise Terminated(signum)
+
+    @property
+    def stop(self) -> Terminated | None:
+        return Terminated(self.signum) if self.signum is not None else None
 
 
 @contextlib.contextmanager
-def stop_signals_interrupt() -> Iterator[None]:
+def stop_signals_interrupt() -> Iterator[Received]:
     """Within the block, SIGTERM and SIGHUP raise ``Terminated`` in the main thread."""
+    received = Received()
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield received
         return
     previous: dict[signal.Signals, object] = {}
     for sig in STOP_SIGNALS:
         current = signal.getsignal(sig)
         if current is signal.SIG_IGN or current is None:
             continue
-        previous[sig] = signal.signal(sig, _raise)
+        previous[sig] = signal.signal(sig, received)
     try:
-        yield
+        yield received
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)  # type: ignore[arg-type]

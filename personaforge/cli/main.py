@@ -87,21 +87,20 @@ def main(argv: list[str] | None = None) -> None:
     command = typer.main.get_command(app)
     args = _hoist_global_flags(list(sys.argv[1:] if argv is None else argv))
     try:
-        with stop_signals_interrupt():
+        with stop_signals_interrupt() as received:
             rv = command.main(args=args, prog_name="personaforge", standalone_mode=False)
         code = rv if isinstance(rv, int) else ExitCode.OK
+        if code == ExitCode.INTERRUPTED:  # how Typer returns an interrupt
+            code = _stopped(received.stop) or code
     except typer.Exit as exc:
-        code = exc.exit_code
+        # Typer turns an interrupt into Exit(130), keeping the interrupt as its cause.
+        code = _stopped(exc.__cause__) or exc.exit_code
     except click_exc.ClickException as exc:
         exc.show()
         code = ExitCode.USAGE if isinstance(exc, click_exc.UsageError) else exc.exit_code
     except (typer.Abort, KeyboardInterrupt) as exc:
-        # Click turns an interrupt into Abort, keeping the interrupt as its cause.
-        stop = exc if isinstance(exc, Terminated) else exc.__cause__ or exc.__context__
-        if isinstance(stop, Terminated):
-            err.print(f"stopped by {stop.name}; the work done so far is kept")
-            code = stop.exit_code
-        else:
+        code = _stopped(exc if isinstance(exc, Terminated) else exc.__cause__)
+        if not code:
             err.print("interrupted")
             code = ExitCode.INTERRUPTED
     except PersonaForgeError as exc:
@@ -121,6 +120,14 @@ def main(argv: list[str] | None = None) -> None:
         code = _crash(exc)
     sys.stdout.flush()
     sys.exit(int(code))
+
+
+def _stopped(exc: BaseException | None) -> int:
+    """Exit code for a run stopped by SIGTERM/SIGHUP (saying so, in one line), else 0."""
+    if not isinstance(exc, Terminated):
+        return 0
+    err.print(f"stopped by {exc.name}; the work done so far is kept")
+    return exc.exit_code
 
 
 def _crash(exc: BaseException) -> int:

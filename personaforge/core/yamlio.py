@@ -90,7 +90,7 @@ def _check_structure(text: str) -> None:
             if depth > MAX_DEPTH:
                 raise yaml.MarkedYAMLError(
                     problem=f"nested more than {MAX_DEPTH} levels deep",
-                    problem_mark=event.start_mark,  # type: ignore[arg-type]  # type: ignore[arg-type]
+                    problem_mark=event.start_mark,  # type: ignore[arg-type]
                 )
         elif isinstance(event, yaml.CollectionEndEvent):
             depth -= 1
