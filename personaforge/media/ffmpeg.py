@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shlex
 import subprocess
@@ -14,6 +15,7 @@ from typing import Any
 
 from personaforge import interrupts
 from personaforge.errors import PersonaForgeError
+from personaforge.fsutil import os_problem
 from personaforge.progress import NullProgress, Progress
 
 _NOISE = ("frame=", "size=", "Press [q]", "  built with", "  configuration:", "  lib")
@@ -110,10 +112,21 @@ def _supervised(
             progress.finish()
         if rc != 0:
             err.seek(0)
-            raise FFmpegError(what, cmd=cmd, stderr=err.read().decode("utf-8", "replace"))
+            text = err.read().decode("utf-8", "replace")
+            if "No space left on device" in text or "File too large" in text:
+                # A full disk is the user's to fix, not ffmpeg's failure: the usual one line.
+                code = errno.ENOSPC if "No space" in text else errno.EFBIG
+                raise os_problem(OSError(code, os.strerror(code)), _output_of(cmd)) from None
+            raise FFmpegError(what, cmd=cmd, stderr=text)
         if log is not None:
             err.seek(0)
             log.append(err.read().decode("utf-8", "replace"))
+
+
+def _output_of(cmd: Sequence[str]) -> str:
+    """The file an ffmpeg command writes: its last argument, by how this module builds them."""
+    last = cmd[-1] if cmd else "."
+    return last.removeprefix("file:")
 
 
 def run(

@@ -10,6 +10,7 @@ from personaforge.core.models import MANIFEST_MODELS, Recorded
 from personaforge.core.project import STAGES
 from personaforge.core.yamlio import MAX_MANIFEST_BYTES, load_model
 from personaforge.errors import PersonaForgeError
+from personaforge.fsutil import USER_FIXABLE, os_problem
 from personaforge.stages.common import Context, StageResult, why_rerun
 
 R = TypeVar("R", bound=Recorded)
@@ -61,6 +62,11 @@ def run_stage(stage: str, ctx: Context) -> StageResult:
     except PersonaForgeError as exc:
         shotcache.settle(ctx)  # the shots made before the failure are shared all the same
         raise exc.with_stage(stage) from None
+    except OSError as exc:
+        shotcache.settle(ctx)
+        if exc.errno not in USER_FIXABLE:
+            raise
+        raise os_problem(exc).with_stage(stage) from None
     except BaseException:
         shotcache.settle(ctx, interrupted=True)
         raise
