@@ -52,9 +52,12 @@ def test_a_full_disk_names_the_folder_the_file_and_the_space(tmp_path: Path) -> 
         assert list(disk.iterdir()) == []  # no temp file, no half file
 
         # Whatever writes inside atomic_path (wave, PIL, a copy): the same one line.
-        with pytest.raises(PersonaForgeError) as info, atomic_path(disk / "b.wav") as tmp:
-            with open(tmp, "wb") as fh:
-                fh.write(b"\0" * 1_000_000)
+        with (
+            pytest.raises(PersonaForgeError) as info,
+            atomic_path(disk / "b.wav") as tmp,
+            open(tmp, "wb") as fh,
+        ):
+            fh.write(b"\0" * 1_000_000)
         assert "no space left on the device while writing b.wav" in str(info.value)
         assert list(disk.iterdir()) == []
 
