@@ -123,6 +123,38 @@ def _supervised(
             log.append(err.read().decode("utf-8", "replace"))
 
 
+# Inputs and outputs that are not files: ffmpeg's pipes, stdin/stdout, and what a format reads
+# from its own description (lavfi's "color=...", anullsrc).
+_NOT_FILES = ("pipe:", "-")
+_DESCRIBED = {"lavfi"}
+
+
+def _file_arg(arg: str, cwd: Path | None) -> str:
+    if arg in _NOT_FILES or arg.startswith(_NOT_FILES[0]) or arg.startswith("file:"):
+        return arg
+    # Absolute: a name such as "-x/clip.mp4" is no longer read as an option, nor "a:b/x.mp4"
+    # as a protocol (ffmpeg only looks for one in a leading run of letters before a colon).
+    return os.path.abspath(os.path.join(cwd, arg) if cwd is not None else arg)
+
+
+def safe_paths(args: Sequence[str], cwd: Path | None = None) -> list[str]:
+    """``args`` with every file ffmpeg reads (``-i X``) or writes (the last argument) made
+    absolute, whatever the project's folder is called: this module's one rule for paths."""
+    out = list(args)
+    fmt: str | None = None  # the -f before the next -i
+    for i, arg in enumerate(out[:-1]):
+        if arg == "-f":
+            fmt = out[i + 1]
+        elif arg == "-i":
+            if fmt not in _DESCRIBED:
+                out[i + 1] = _file_arg(out[i + 1], cwd)
+            fmt = None
+    if out:
+        # ffmpeg's last argument is always the output (a trailing option is an error).
+        out[-1] = _file_arg(out[-1], cwd)
+    return out
+
+
 def _output_of(cmd: Sequence[str]) -> str:
     """The file an ffmpeg command writes: its last argument, by how this module builds them."""
     last = cmd[-1] if cmd else "."
@@ -145,7 +177,7 @@ def run(
     such as loudnorm prints its findings there); otherwise "" is returned.
     """
     cmd = [*_base_args(loglevel="info" if report else "error"), "-progress", "pipe:1", "-nostats",
-           *args]  # fmt: skip
+           *safe_paths(args, cwd)]  # fmt: skip
     progress = progress or NullProgress()
     log: list[str] = []
     with _supervised(
@@ -209,7 +241,7 @@ def pipe_frames(
 ) -> None:
     """Run ffmpeg with ``args`` (whose input is ``pipe:0``) and stream ``frames`` into it,
     one at a time, so memory stays flat however long the shot."""
-    cmd = [*_base_args(stdin=True), *args]
+    cmd = [*_base_args(stdin=True), *safe_paths(args, cwd)]
     progress = progress or NullProgress()
     with _supervised(
         cmd, what=what, progress=progress, task=task, total=n_frames,
