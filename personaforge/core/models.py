@@ -465,6 +465,28 @@ class SpokenShot(PlannedShot):
     def media(self) -> list[tuple[str, str]]:
         return [(self.audio, self.audio_sha256)]
 
+    @model_validator(mode="after")
+    def _times_in_range(self) -> SpokenShot:
+        # A recorded time outside the shot (word `start: 999`) silently dropped its captions.
+        if not 0 <= self.duration_s <= MAX_SHOT_S:
+            raise ValueError(f"duration_s {self.duration_s} is not within 0-{MAX_SHOT_S:g} s")
+        limit = self.duration_s + TIME_SLACK_S
+        for i, w in enumerate(self.words):
+            if not (0 <= w.start <= w.end + TIME_SLACK_S and w.end <= limit):
+                raise ValueError(
+                    f"words[{i}] ({w.text!r}) is timed {w.start:g}-{w.end:g} s, "
+                    f"outside the shot's {self.duration_s:g} s"
+                )
+        if any(not 0 <= k.t <= limit for k in self.visemes):
+            raise ValueError(f"a viseme is timed outside the shot's {self.duration_s:g} s")
+        return self
+
+
+# Sanity limits on recorded times: a shot is a sentence or two (the planner splits at 35
+# words), and word timings may run a little past the audio's end.
+MAX_SHOT_S: Final = 600.0
+TIME_SLACK_S: Final = 1.0
+
 
 class SpeechManifest(Recorded):
     stage: Literal["speak"] = "speak"

@@ -219,7 +219,9 @@ def status(project: Project, read: dict[str, Recorded] | None = None) -> list[St
         previous = load_recorded(model, project.manifest_path(stage))
         if previous is not None and read is not None:
             read[stage] = previous
-        reason = why_rerun(project, previous, module(stage).inputs(ctx))
+        reason = why_rerun(
+            project, previous, module(stage).inputs(ctx), path=project.manifest_path(stage)
+        )
         if reason is None and isinstance(previous, PublishManifest):
             reason = publish.local_problem(ctx, previous)
         if reason is None and previous is not None:
