@@ -22,6 +22,7 @@ from personaforge.cli.app import (
     progress_reporter,
     run_stage_command,
 )
+from personaforge.errors import ExitCode
 
 
 def _stage_command(stage: str, summary: str, *, with_expires: bool = False) -> None:
@@ -128,8 +129,12 @@ def make_video(
         typer.Option("--cache", help="Shared shot cache s3://bucket/prefix (over video.yaml's)."),
     ] = None,
     expires: ExpiresOpt = None,
+    strict: Annotated[
+        bool,
+        typer.Option("--strict", help="Exit 1 if the video fails a rule of `check` (else: warn)."),
+    ] = False,
 ) -> None:
-    """Run every stage that is out of date and print the video's path."""
+    """Run every stage that is out of date, check the video (see `check`), print its path."""
     from personaforge.core.models import FORMAT_SIZES
     from personaforge.stages.pipeline import make_video as run
 
@@ -159,12 +164,17 @@ def make_video(
         extra = f", {s.reused}/{s.shots} shots reused" if s.ran and s.reused else ""
         info(f"{s.stage}: {'ran' if s.ran else 'skipped'} ({s.reason}{extra})")
     info(f"done in {time.monotonic() - t0:.1f}s")
+    from personaforge.cli.check import delivery_check
+
+    delivered, failed = delivery_check(Path(project), fmt)
     if as_json:
-        print(json.dumps(result.as_json()))
+        print(json.dumps({**result.as_json(), **delivered}))
     else:
         for url in result.published:
             info(f"published: {url}")
         print(result.video)
+    if strict and failed:
+        raise typer.Exit(ExitCode.ERROR)
 
 
 @app.command()

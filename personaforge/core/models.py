@@ -299,6 +299,11 @@ class VideoSpec(Strict):
         default=None,
         description="Override the format's frame size, e.g. '640x360' for quick previews.",
     )
+    quality: Literal["draft", "master"] = Field(
+        default="draft",
+        description="draft: fast previews, small files; master: what a platform takes for "
+        "upload (YouTube's recommended bitrates, e.g. 8 Mb/s at 1080p30, AAC 384 kb/s).",
+    )
     backends: Backends = Field(default_factory=Backends)
     music: Music | None = None
     captions: Captions = Field(default_factory=Captions)
@@ -548,6 +553,9 @@ class RenderManifest(Recorded):
     thumbnail: Output | None = Field(default=None, description="<slug>.jpg, for the platform.")
     chapters: Output | None = Field(
         default=None, description="<slug>.chapters.txt: YouTube's '0:00 Title' lines."
+    )
+    chapters_note: str | None = Field(
+        default=None, description="Why there is no chapters file, where there is none."
     )
 
     def deliverables(self) -> list[Output]:
