@@ -15,6 +15,7 @@ from personaforge import __version__
 # Each command module registers its commands on ``app`` when imported.
 from personaforge.cli import brain, check, project, scale, stages, voices  # noqa: F401
 from personaforge.cli.app import GLOBAL_FLAGS, STATE, app, err
+from personaforge.cli.helptext import plain_help
 from personaforge.errors import ExitCode, PersonaForgeError
 
 try:  # Typer >= 0.20 ships its own copy of click
@@ -50,6 +51,13 @@ _HELP_ORDER = [
 ]
 
 
+# What a newcomer reads after Ctrl-C: what the run kept.
+INTERRUPTED = (
+    "interrupted: what was finished is kept (build/: every shot made so far, which the next "
+    "run reuses); nothing half-written was left"
+)
+
+
 def _help_rank(name: str | None) -> int:
     return _HELP_ORDER.index(name) if name in _HELP_ORDER else len(_HELP_ORDER)
 
@@ -83,7 +91,10 @@ def _hoist_global_flags(argv: list[str]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> None:
     command = typer.main.get_command(app)
+    plain_help(command)
     args = _hoist_global_flags(list(sys.argv[1:] if argv is None else argv))
+    if not args:
+        args = ["--help"]  # `personaforge` alone: the help, and exit 0
     try:
         rv = command.main(args=args, prog_name="personaforge", standalone_mode=False)
         code = rv if isinstance(rv, int) else ExitCode.OK
@@ -93,7 +104,7 @@ def main(argv: list[str] | None = None) -> None:
         exc.show()
         code = ExitCode.USAGE if isinstance(exc, click_exc.UsageError) else exc.exit_code
     except (typer.Abort, KeyboardInterrupt):
-        err.print("interrupted")
+        err.print(INTERRUPTED, markup=False)
         code = ExitCode.INTERRUPTED
     except PersonaForgeError as exc:
         err.print(f"error: {exc}", markup=False)

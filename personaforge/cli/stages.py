@@ -94,10 +94,14 @@ def speak(
 
 
 _stage_command(
-    "lipsync", "A talking-head clip per shot (title cards for headings); writes build/lipsync.yaml."
+    "lipsync",
+    "Encode each shot once, captions burned, as a final-quality segment (title cards for "
+    "headings, transitions as segments of their own); writes build/lipsync.yaml.",
 )
 _stage_command(
-    "render", "Compose the video with burned captions and music; writes build/render.yaml."
+    "render",
+    "Join the segments by stream copy under the mixed, loudness-normalised soundtrack, with "
+    "the captions, thumbnail and chapters beside them; writes build/render.yaml.",
 )
 _stage_command(
     "publish",

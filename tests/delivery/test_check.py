@@ -69,9 +69,13 @@ def test_a_decoder_reading_the_tags_gets_the_drawn_colours(rendered: tuple[Path,
     # The same pixels read as BT.709 (what an untagged HD stream gets) are visibly off.
     wrong = _rgb_as_tagged(talking, ignore_tags=True)
     if talking.height < 720:
-        wrong = talking.reformat(
-            format="rgb24", src_colorspace=Colorspace.ITU709, src_color_range=ColorRange.MPEG
-        ).to_ndarray().astype(int)
+        wrong = (
+            talking.reformat(
+                format="rgb24", src_colorspace=Colorspace.ITU709, src_color_range=ColorRange.MPEG
+            )
+            .to_ndarray()
+            .astype(int)
+        )
     assert np.abs(wrong[172:178, 96:112].reshape(-1, 3).mean(axis=0) - _hex(look.shirt)).max() > 4
 
 
