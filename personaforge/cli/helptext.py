@@ -9,7 +9,8 @@ from typing import Any
 _ARGUMENTS = {"project": "DIR", "projects": "DIR", "folder": "DIR", "target": "DIR|VIDEO",
               "args": "ID"}  # fmt: skip
 # Options whose values are a short list: the list itself.
-_OPTIONS = {"format": "youtube|shorts|square", "fmt": "youtube|shorts|square", "platform": "PLATFORM", "backend": "BACKEND",
+_OPTIONS = {"format": "youtube|shorts|square", "fmt": "youtube|shorts|square",
+            "platform": "PLATFORM", "backend": "BACKEND",
             "recipe": "RECIPE", "archetype": "ARCHETYPE", "look": "KEY=VALUE",
             "expires": "DURATION", "length": "DURATION", "max_cost": "USD", "redis": "URL",
             "cache": "URL", "queue": "NAME", "voice": "VOICE", "name": "NAME"}  # fmt: skip
