@@ -1,5 +1,6 @@
 """--help in the words a user reads: DIR, FILE, N, TEXT for what each argument takes (not
-Python's types, `<list[Path]>`), and each command's whole first sentence in the list."""
+Python's types, `<list[Path]>`), and each command's whole first sentence in the list; and the
+values shell completion offers for the options that take one of a few names."""
 
 from __future__ import annotations
 
@@ -31,6 +32,48 @@ def _metavar(param: Any) -> str:
     return "TEXT"
 
 
+def _formats() -> list[str]:
+    from personaforge.core.models import FORMAT_SIZES
+
+    return list(FORMAT_SIZES)
+
+
+def _recipes() -> list[str]:
+    from personaforge import recipes
+
+    return recipes.names()
+
+
+def _archetypes() -> list[str]:
+    from personaforge.core.archetypes import ARCHETYPES
+
+    return list(ARCHETYPES)
+
+
+def _backends() -> list[str]:
+    from personaforge.backends.registry import names
+
+    return list(names("speak"))
+
+
+def _platforms() -> list[str]:
+    from personaforge.delivery.rules import PLATFORMS
+
+    return list(PLATFORMS)
+
+
+# Options (by parameter name) whose values completion offers, each from where it is defined.
+_COMPLETE = {"fmt": _formats, "format": _formats, "recipe": _recipes,
+             "archetype": _archetypes, "backend": _backends, "platform": _platforms}  # fmt: skip
+
+
+def _completer(values: Any) -> Any:
+    def complete(ctx: Any, param: Any, incomplete: str) -> list[str]:
+        return [v for v in values() if v.startswith(incomplete)]
+
+    return complete
+
+
 def _first_sentence(text: str | None) -> str:
     paragraph = (text or "").strip().split("\n\n", 1)[0]
     return " ".join(paragraph.split())
@@ -49,5 +92,8 @@ def plain_help(group: Any) -> None:
                     param.metavar = _ARGUMENTS.get(param.name, param.name.upper())
                 # Typer adds the annotation after the name; the metavar says it all.
                 param.display_type_rich = lambda ctx: None
-            elif not getattr(param, "is_flag", False) and param.metavar is None:
-                param.metavar = _metavar(param)
+            elif not getattr(param, "is_flag", False):
+                if param.metavar is None:
+                    param.metavar = _metavar(param)
+                if param.name in _COMPLETE and param._custom_shell_complete is None:
+                    param._custom_shell_complete = _completer(_COMPLETE[param.name])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import textwrap
 from pathlib import Path
 
@@ -31,8 +32,10 @@ def make_persona(
     backend: str = "piper",
 ) -> Persona:
     if archetype not in ARCHETYPES:
+        guess = difflib.get_close_matches(archetype, list(ARCHETYPES), n=1)
+        hint = f"did you mean {guess[0]!r}? " if guess else ""
         raise PersonaForgeError(
-            f"unknown archetype {archetype!r}; choose one of {', '.join(ARCHETYPES)}",
+            f"unknown archetype {archetype!r}; {hint}choose one of {', '.join(ARCHETYPES)}",
             field="archetype",
         )
     preset = ARCHETYPES[archetype]
