@@ -104,7 +104,6 @@ def main(argv: list[str] | None = None) -> None:
         exc.show()
         code = ExitCode.USAGE if isinstance(exc, click_exc.UsageError) else exc.exit_code
     except (typer.Abort, KeyboardInterrupt):
-        err.print(INTERRUPTED, markup=False)
         code = ExitCode.INTERRUPTED
     except PersonaForgeError as exc:
         err.print(f"error: {exc}", markup=False)
@@ -120,5 +119,7 @@ def main(argv: list[str] | None = None) -> None:
             log = "(could not write a crash log)"
         err.print(f"unexpected error: {type(exc).__name__}: {exc}; details in {log}", markup=False)
         code = ExitCode.CRASH
+    if code == ExitCode.INTERRUPTED:  # Typer turns Ctrl-C into exit code 130 itself
+        err.print(INTERRUPTED, markup=False)
     sys.stdout.flush()
     sys.exit(int(code))

@@ -152,6 +152,12 @@ def make_video(
         )
         return
     t0 = time.monotonic()
+    if fmt is not None:
+        video = open_project(project).load_video()
+        if video.resolution and fmt != video.format:
+            size = video.for_format(fmt).resolution
+            info(f"--format {fmt}: at {size} (video.yaml's resolution, {video.resolution}, "
+                 f"in the {fmt} shape)")  # fmt: skip
     with progress_reporter() as progress:
         result = run(
             open_project(project),

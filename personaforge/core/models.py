@@ -287,7 +287,11 @@ class VideoSpec(Strict):
     """video.yaml: what to make."""
 
     schema_version: Literal[1] = SCHEMA_VERSION
-    title: str = Field(min_length=1, max_length=200)
+    title: str = Field(
+        default="",
+        max_length=200,
+        description="Default: the script's first heading (else the project folder's name).",
+    )
     script: RelPath | None = Field(
         default=None, description="Path of the script file (Markdown or text)."
     )
@@ -340,6 +344,19 @@ class VideoSpec(Strict):
         if not all(64 <= int(side) <= 4096 for side in m.groups()):
             raise ValueError("each side must be between 64 and 4096 pixels")
         return v
+
+    def for_format(self, fmt: str) -> VideoSpec:
+        """This video in another format (make-video --format): a ``resolution`` (a preview
+        size) keeps its shorter side, in the new format's shape: 640x360 as shorts is
+        360x640. Without one, the format's own size."""
+        if fmt == self.format or self.resolution is None:
+            return self.model_copy(update={"format": fmt})
+        w, _, h = self.resolution.partition("x")
+        side = min(int(w), int(h))
+        fw, fh = FORMAT_SIZES[fmt]
+        scale = side / min(fw, fh)
+        size = (max(64, round(fw * scale / 2) * 2), max(64, round(fh * scale / 2) * 2))
+        return self.model_copy(update={"format": fmt, "resolution": f"{size[0]}x{size[1]}"})
 
     @model_validator(mode="after")
     def _one_script(self) -> VideoSpec:
