@@ -306,7 +306,7 @@ def estimate(
     ctx = Context.load(project, force=force, env=env)
     ctx.cache_url = cache
     if fmt is not None:
-        ctx.video = ctx.video.model_copy(update={"format": fmt, "resolution": None})
+        ctx.video = ctx.video.for_format(fmt)
     return estimate_for(ctx, do_publish=do_publish)
 
 

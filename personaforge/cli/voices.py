@@ -53,8 +53,14 @@ def voices(
     as_json: JsonOpt = False,
 ) -> None:
     """List the voices a backend offers (offline: the bundled ones)."""
+    from personaforge.backends.registry import names
     from personaforge.stages.voices import list_voices
 
+    if backend not in names("speak"):
+        raise typer.BadParameter(
+            f"{backend!r} is not a voice backend; choose one of {', '.join(names('speak'))}",
+            param_hint="--backend",
+        )
     found = list_voices(backend)
     if as_json:
         print(json.dumps(found))
