@@ -29,6 +29,12 @@ class Language:
     breaking: str = "space"
     # Captions: the reading-speed ceiling (characters a second) for adults.
     reading_cps: float = 17.0
+    # The bold font its on-screen text is drawn in (a file in personaforge/assets/fonts), the
+    # family name libass finds it by, and how much larger it is set than the Latin captions so
+    # it reads at the same size (Arabic's tall marks make libass draw it small at one size).
+    font_file: str = "DejaVuSans-Bold.ttf"
+    font_family: str = "DejaVu Sans"
+    font_scale: float = 1.0
 
 
 _TABLE: tuple[Language, ...] = (
@@ -47,8 +53,21 @@ _TABLE: tuple[Language, ...] = (
         espeak="ar",
         rtl=True,
         reading_cps=15.0,
+        font_file="NotoSansArabic-Bold.ttf",
+        font_family="Noto Sans Arabic",
+        font_scale=1.35,
     ),
-    Language("hi", "Hindi", ("DEVANAGARI",), num2words=None, pysbd="hi", espeak="hi"),
+    Language(
+        "hi",
+        "Hindi",
+        ("DEVANAGARI",),
+        num2words=None,
+        pysbd="hi",
+        espeak="hi",
+        font_file="NotoSansDevanagari-Bold.ttf",
+        font_family="Noto Sans Devanagari",
+        font_scale=1.1,
+    ),
     Language(
         "ja",
         "Japanese",
@@ -58,6 +77,8 @@ _TABLE: tuple[Language, ...] = (
         espeak="ja",
         breaking="phrase",
         reading_cps=8.0,
+        font_file="NotoSansCJKjp-Bold.otf",
+        font_family="Noto Sans CJK JP",
     ),
     Language(
         "zh",
@@ -68,6 +89,8 @@ _TABLE: tuple[Language, ...] = (
         espeak="cmn",
         breaking="phrase",
         reading_cps=8.0,
+        font_file="NotoSansCJKsc-Bold.otf",
+        font_family="Noto Sans CJK SC",
     ),
 )
 
