@@ -19,6 +19,7 @@ from pydantic import (
 )
 
 from personaforge.costs import Billing
+from personaforge.text import languages
 
 SCHEMA_VERSION: Final = 1
 
@@ -155,6 +156,10 @@ class Persona(Strict):
         default=None,
         description="Say a word differently, e.g. {SQL: sequel}; captions keep the written form.",
     )
+    language: Annotated[str | None, AfterValidator(_language)] = Field(
+        default=None,
+        description="The language this persona speaks when video.yaml names none (BCP-47).",
+    )
 
     @field_validator("pronunciations")
     @classmethod
@@ -268,6 +273,16 @@ class Publish(Strict):
         raise ValueError("must be 'local', 's3://bucket/prefix', or 'r2' (bucket from R2_BUCKET)")
 
 
+def _language(v: str | None) -> str | None:
+    """A BCP-47 tag of a language in the table (text/languages.py), as written."""
+    if v is not None:
+        try:
+            languages.get(v)
+        except Exception as exc:
+            raise ValueError(str(exc)) from None
+    return v
+
+
 def _s3_url(v: str | None) -> str | None:
     if v is None or re.match(r"^s3://[a-z0-9][a-z0-9.\-]{1,62}(/.*)?$", v):
         return v
@@ -295,6 +310,11 @@ class VideoSpec(Strict):
         default=None, description="The script inline, instead of a file."
     )
     format: Format = "youtube"
+    language: Annotated[str | None, AfterValidator(_language)] = Field(
+        default=None,
+        description="The script's language, BCP-47 (en, es, pt-BR, ja); default: the "
+        "persona's, else en.",
+    )
     resolution: str | None = Field(
         default=None,
         description="Override the format's frame size, e.g. '640x360' for quick previews.",
@@ -461,6 +481,7 @@ class SpokenShot(PlannedShot):
     context: str | None = Field(
         default=None, description="Hash of the neighbouring text sent for prosody, if any."
     )
+    language: str = Field(default="en", description="The language the shot was voiced in.")
 
     def media(self) -> list[tuple[str, str]]:
         return [(self.audio, self.audio_sha256)]
@@ -584,3 +605,8 @@ MANIFEST_MODELS: dict[str, type[Recorded]] = {
     "render": RenderManifest,
     "publish": PublishManifest,
 }
+
+
+def spoken_language(video: VideoSpec, persona: Persona) -> str:
+    """The language a video is said in: video.yaml's, else the persona's, else English."""
+    return video.language or persona.language or languages.DEFAULT

@@ -38,6 +38,10 @@ class Language:
     currencies: tuple[tuple[str, str], ...] = ()
     # Ordinal markers written after a number ("1º", "2e"): num2words' ordinal is said.
     ordinals: tuple[str, ...] = ()
+    # espeak-ng voice whose phonemes move the mouth, where there is no offline voice
+    # (Japanese: espeak reads kana well, kanji as English, so it is no voice, but its mouth
+    # shapes for kana beat none).
+    phonemes: str | None = None
     # Titles whose full stop pysbd takes for a sentence end in this language ("Sr. García").
     titles: tuple[str, ...] = ()
 
@@ -49,46 +53,114 @@ class Language:
 _TABLE: tuple[Language, ...] = (
     Language("en", "English", ("LATIN",), num2words="en", pysbd="en", espeak="en-us"),
     Language(
-        "es", "Spanish", ("LATIN",), num2words="es", pysbd="es", espeak="es", decimal=",",
-        percent="por ciento", currencies=(("€", "euros"), ("$", "dólares")), ordinals=("º", "ª", ".º", ".ª"), titles=("Sr.", "Sra.", "Srta.", "Dr.", "Dra.", "Ud.", "Uds."),
+        "es",
+        "Spanish",
+        ("LATIN",),
+        num2words="es",
+        pysbd="es",
+        espeak="es",
+        decimal=",",
+        percent="por ciento",
+        currencies=(("€", "euros"), ("$", "dólares")),
+        ordinals=("º", "ª", ".º", ".ª"),
+        titles=("Sr.", "Sra.", "Srta.", "Dr.", "Dra.", "Ud.", "Uds."),
     ),
     Language(
-        "de", "German", ("LATIN",), num2words="de", pysbd="de", espeak="de", decimal=",",
-        percent="Prozent", currencies=(("€", "Euro"), ("$", "Dollar")),
+        "de",
+        "German",
+        ("LATIN",),
+        num2words="de",
+        pysbd="de",
+        espeak="de",
+        decimal=",",
+        percent="Prozent",
+        currencies=(("€", "Euro"), ("$", "Dollar")),
     ),
     Language(
-        "fr", "French", ("LATIN",), num2words="fr", pysbd="fr", espeak="fr-fr", decimal=",",
-        percent="pour cent", currencies=(("€", "euros"), ("$", "dollars")),
+        "fr",
+        "French",
+        ("LATIN",),
+        num2words="fr",
+        pysbd="fr",
+        espeak="fr",
+        decimal=",",
+        percent="pour cent",
+        currencies=(("€", "euros"), ("$", "dollars")),
         ordinals=("er", "re", "e", "ème", "ᵉ"),
     ),
     # pysbd has no Portuguese; its Spanish rules (Sr., Dra., the same punctuation) are closest.
     Language(
-        "pt", "Portuguese", ("LATIN",), num2words="pt", pysbd="es", espeak="pt", decimal=",",
-        percent="por cento", currencies=(("€", "euros"), ("$", "dólares"), ("R$", "reais")),
-        ordinals=("º", "ª", ".º", ".ª"), titles=("Sr.", "Sra.", "Srta.", "Dr.", "Dra."),
+        "pt",
+        "Portuguese",
+        ("LATIN",),
+        num2words="pt",
+        pysbd="es",
+        espeak="pt",
+        decimal=",",
+        percent="por cento",
+        currencies=(("€", "euros"), ("$", "dólares"), ("R$", "reais")),
+        ordinals=("º", "ª", ".º", ".ª"),
+        titles=("Sr.", "Sra.", "Srta.", "Dr.", "Dra."),
     ),
     Language(
-        "ru", "Russian", ("CYRILLIC",), num2words="ru", pysbd="ru", espeak="ru", decimal=",",
-        percent="процентов", currencies=(("€", "евро"), ("$", "долларов"), ("₽", "рублей")),
+        "ru",
+        "Russian",
+        ("CYRILLIC",),
+        num2words="ru",
+        pysbd="ru",
+        espeak="ru",
+        decimal=",",
+        percent="процентов",
+        currencies=(("€", "евро"), ("$", "долларов"), ("₽", "рублей")),
     ),
     Language(
-        "ar", "Arabic", ("ARABIC",), num2words="ar", pysbd="ar", espeak="ar", rtl=True,
-        reading_cps=15.0, percent="بالمئة", currencies=(("$", "دولار"), ("€", "يورو")),
+        "ar",
+        "Arabic",
+        ("ARABIC",),
+        num2words="ar",
+        pysbd="ar",
+        espeak="ar",
+        rtl=True,
+        reading_cps=15.0,
+        percent="بالمئة",
+        currencies=(("$", "دولار"), ("€", "يورو")),
     ),
     Language(
-        "hi", "Hindi", ("DEVANAGARI",), pysbd="hi", espeak="hi", rbnf="hi", percent="प्रतिशत",
+        "hi",
+        "Hindi",
+        ("DEVANAGARI",),
+        pysbd="hi",
+        espeak="hi",
+        rbnf="hi",
+        percent="प्रतिशत",
         currencies=(("₹", "रुपये"), ("$", "डॉलर")),
     ),
     Language(
-        "ja", "Japanese", ("HIRAGANA", "KATAKANA", "CJK"), num2words="ja", pysbd="ja",
-        espeak=None, breaking="phrase", reading_cps=8.0, percent="パーセント",
+        "ja",
+        "Japanese",
+        ("HIRAGANA", "KATAKANA", "CJK"),
+        num2words="ja",
+        pysbd="ja",
+        espeak=None,
+        phonemes="ja",
+        breaking="phrase",
+        reading_cps=8.0,
+        percent="パーセント",
         currencies=(("¥", "円"), ("$", "ドル")),
     ),
     Language(
-        "zh", "Chinese", ("CJK",), pysbd="zh", espeak="cmn", rbnf="zh", breaking="phrase",
-        reading_cps=8.0, percent="百分比", currencies=(("¥", "元"), ("$", "美元")),
+        "zh",
+        "Chinese",
+        ("CJK",),
+        pysbd="zh",
+        espeak="cmn",
+        rbnf="zh",
+        breaking="phrase",
+        reading_cps=8.0,
+        percent="百分比",
+        currencies=(("¥", "元"), ("$", "美元")),
     ),
-)  # fmt: skip
+)
 
 LANGUAGES: dict[str, Language] = {lang.code: lang for lang in _TABLE}
 DEFAULT = "en"
@@ -110,9 +182,23 @@ def get(code: str) -> Language:
 
 # The scripts script_of names; a letter of any other script is OTHER.
 _SCRIPTS = (
-    "LATIN", "CYRILLIC", "GREEK", "ARABIC", "HEBREW", "DEVANAGARI", "BENGALI", "TAMIL", "THAI",
-    "HIRAGANA", "KATAKANA", "HANGUL", "CJK", "GEORGIAN", "ARMENIAN", "ETHIOPIC",
-)  # fmt: skip
+    "LATIN",
+    "CYRILLIC",
+    "GREEK",
+    "ARABIC",
+    "HEBREW",
+    "DEVANAGARI",
+    "BENGALI",
+    "TAMIL",
+    "THAI",
+    "HIRAGANA",
+    "KATAKANA",
+    "HANGUL",
+    "CJK",
+    "GEORGIAN",
+    "ARMENIAN",
+    "ETHIOPIC",
+)
 _SCRIPT_NAMES = {
     "CJK": "Han (Chinese characters)", "LATIN": "Latin", "OTHER": "another script",
 }  # fmt: skip
@@ -153,9 +239,8 @@ def foreign_scripts(text: str, language: Language) -> list[tuple[int, str]]:
         script = script_of(char)
         if script is None:
             continue
-        if script != "LATIN" and script not in language.scripts:
-            if script != last:
-                found.append((i, script))
+        if script != "LATIN" and script not in language.scripts and script != last:
+            found.append((i, script))
         last = script
     return found
 

@@ -928,7 +928,7 @@ def _generic_token(raw: str, lang: languages.Language) -> Token:
     except Exception:
         # One odd word must never stop a whole video; say whatever letters it has.
         words = _letter_runs(core)
-    return Token(raw, _clean(words), _pause_of(trail, lone=not core))
+    return Token(raw, _clean(words), _pause_of(trail if core else text, lone=not core))
 
 
 def _number_next(text: str, i: int) -> bool:
@@ -995,7 +995,7 @@ def _spell_in(number: str, lang: languages.Language) -> list[str]:
     group = "." if lang.decimal == "," else ","
     plain = number.replace(group, "") if re.search(rf"\{group}[0-9]{{3}}", number) else number
     plain = plain.replace(lang.decimal, ".")
-    if plain.count(".") > 1 or plain.startswith("0") and len(plain) > 1 and "." not in plain:
+    if plain.count(".") > 1 or (plain.startswith("0") and len(plain) > 1 and "." not in plain):
         # A version or a code: each part or digit said by itself.
         return [w for part in re.findall(r"[0-9]", plain) for w in _spell_in(part, lang)]
     value = Decimal(plain) if "." in plain else int(plain)

@@ -281,6 +281,10 @@ class PiperTTS:
     def voices(self) -> list[dict[str, str]]:
         return list_voices()
 
+    def speaks(self, code: str) -> bool:
+        """joe speaks English only (other languages get espeak-ng's draft voice)."""
+        return code == "en"
+
     def settings_key(self) -> dict[str, object]:
         return {
             "voice": self.voice,
