@@ -14,6 +14,7 @@ from PIL import ImageFont
 
 from personaforge.assets import FONT_NAME, font_path
 from personaforge.text.escape import ass_text, srt_text, vtt_text
+from personaforge.text.sentences import sentence_ends
 
 # karaoke: the spoken word is swept white; clean: no highlight; bold-pop: one to three big
 # words at a time in the centre (the Shorts look); boxed: lines on a dark background box.
@@ -114,7 +115,7 @@ def _segment(
     """Return the cue end indices (exclusive) minimising the total cue cost by DP."""
     n = len(words)
     widths = [_width(w.text) for w in words]
-    sentence = [_is_sentence_end(w.text) for w in words]
+    sentence = sentence_ends([w.text for w in words])
     clause = [_is_clause_end(w.text) for w in words]
     weak = [_is_weak(w.text) for w in words]
     # pause[k]: a long silence follows word k.

@@ -13,6 +13,7 @@ __all__ = ["split_sentences"]
 
 # pysbd treats a newline as a sentence end; a paragraph's lines are one flow of text here.
 _SPACE = re.compile(r"\s+")
+_ELLIPSIS_END = re.compile(r"(?<=…)\s+(?=[A-ZÀ-ÖØ-Þ¿¡])")
 
 
 @lru_cache(maxsize=16)
@@ -37,7 +38,8 @@ def split_sentences(text: str, language: str = languages.DEFAULT) -> list[str]:
         pieces = _whole_words(flat, pieces)
     if lang.titles:
         pieces = _after_titles(pieces, lang.titles)
-    return pieces
+    # pysbd reads "…" as a pause inside a sentence; before a capital it ends one.
+    return [part for piece in pieces for part in _ELLIPSIS_END.split(piece) if part]
 
 
 def _after_titles(pieces: list[str], titles: tuple[str, ...]) -> list[str]:
@@ -66,3 +68,20 @@ def _whole_words(text: str, pieces: list[str]) -> list[str]:
             out.append(piece)
         pos = at + len(piece)
     return out
+
+
+def sentence_ends(words: list[str], language: str = languages.DEFAULT) -> list[bool]:
+    """For each whitespace-separated word, whether a sentence ends with it (the captions'
+    question), by the same splitter: the words' text split into sentences."""
+    ends = [False] * len(words)
+    if not words:
+        return ends
+    k = 0
+    for sentence in split_sentences(" ".join(words), language):
+        k += len(sentence.split())
+        if 0 < k <= len(words):
+            ends[k - 1] = True
+    # Text in a language written without spaces may end a sentence inside a word; the last
+    # word always closes the text.
+    ends[-1] = ends[-1] or bool(re.search(r"[.!?…。！？]\W*$", words[-1]))
+    return ends
