@@ -13,7 +13,7 @@ import typer
 from personaforge import __version__
 
 # Each command module registers its commands on ``app`` when imported.
-from personaforge.cli import brain, project, scale, stages, voices  # noqa: F401
+from personaforge.cli import brain, project, scale, stages, translate, voices  # noqa: F401
 from personaforge.cli.app import GLOBAL_FLAGS, STATE, app, err
 from personaforge.errors import ExitCode, PersonaForgeError
 
@@ -30,6 +30,7 @@ _HELP_ORDER = [
     "wizard",
     "recipes",
     "write",
+    "translate",
     "estimate",
     "plan",
     "speak",
