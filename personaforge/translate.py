@@ -205,6 +205,6 @@ def _write_sibling(project: Any, video: Any, lang: languages.Language, text: str
     atomic_write_text(target / str(video.script), text)
     data = yaml.safe_load(project.video_path.read_text(encoding="utf-8")) or {}
     data["language"] = lang.code
-    atomic_write_text(target / project.video_path.name, yaml.safe_dump(data, sort_keys=False,
-                                                                       allow_unicode=True))  # fmt: skip
+    dumped = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    atomic_write_text(target / project.video_path.name, dumped)
     return target
