@@ -509,6 +509,12 @@ def _url_words(text: str) -> list[str]:
     # Query strings and fragments are noise when read aloud.
     text = re.split(r"[?#]", text, maxsplit=1)[0].rstrip("/")
     words: list[str] = []
+    host, slash, path = text.partition("/")
+    if slash and path:
+        # A path is read segment by segment; a slug of words ("a-guide-to-python") is said as
+        # the words it is, so its "a" is the article, not "slash eigh dash guide".
+        said = [_url_segment(segment) for segment in path.split("/")]
+        return [*_url_words(host), *[w for seg in said for w in ["slash", *seg]]]
     for part in _RE_URL_PART.findall(text):
         if part[0].isalpha():
             words += _url_label(part)
@@ -519,6 +525,13 @@ def _url_words(text: str) -> list[str]:
         else:
             words.append(_URL_SYMBOLS[part])
     return words
+
+
+def _url_segment(segment: str) -> list[str]:
+    parts = re.split(r"[-_]", segment)
+    if len(parts) > 1 and all(p.isalpha() for p in parts):
+        return [p.lower() for p in parts]
+    return _url_words(segment) if segment else []
 
 
 def _url_label(label: str) -> list[str]:

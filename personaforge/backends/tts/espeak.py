@@ -8,7 +8,7 @@ voice; this one speaks each language with that language's phonemes, never Englis
 from __future__ import annotations
 
 from personaforge.backends.base import Speech, SpeechRequest, TimedWord
-from personaforge.backends.tts.piper import TAIL_PAUSE_S, token_times
+from personaforge.backends.tts.piper import TAIL_PAUSE_S, token_times, unsayable
 from personaforge.errors import PersonaForgeError
 from personaforge.text import espeak, languages
 from personaforge.text.normalize import spoken_text, tokenize
@@ -60,6 +60,7 @@ class EspeakTTS:
         tokens = (
             list(request.tokens) if request.tokens is not None else tokenize(text, self.lang.code)
         )
+        unsayable(tokens, self.lang, self.name, request.label)
         say = spoken_text(tokens)
         length = float(request.delivery.get("length_scale", 1.0 / self.speed))
         rate = 22050
