@@ -160,6 +160,33 @@ class Persona(Strict):
         default=None,
         description="The language this persona speaks when video.yaml names none (BCP-47).",
     )
+    language_pronunciations: dict[str, dict[str, str]] | None = Field(
+        default=None,
+        description="Pronunciations per language, e.g. {es: {SQL: ese cu ele}}; a script in "
+        "another language than the persona's uses only its own entry.",
+    )
+
+    @field_validator("language_pronunciations")
+    @classmethod
+    def _language_pronunciations(
+        cls, v: dict[str, dict[str, str]] | None
+    ) -> dict[str, dict[str, str]] | None:
+        for code, said in (v or {}).items():
+            _language(code)
+            cls._pronunciations(said)
+        return v
+
+    def pronunciations_for(self, language: str) -> dict[str, str]:
+        """The pronunciations a script in ``language`` uses: the persona's own only in its
+        own language (an English respelling would be read with Spanish rules), and that
+        language's entry."""
+        own = languages.primary(self.language or languages.DEFAULT)
+        code = languages.primary(language)
+        base = dict(self.pronunciations or {}) if code == own else {}
+        by_language = {
+            languages.primary(k): v for k, v in (self.language_pronunciations or {}).items()
+        }
+        return {**base, **by_language.get(code, {})}
 
     @field_validator("pronunciations")
     @classmethod

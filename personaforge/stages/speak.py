@@ -134,7 +134,10 @@ def inputs(ctx: Context) -> dict[str, str]:
         "voice": voice_key(tts, spoken_language(ctx.video, ctx.persona)),
         "director": director.DIRECTOR_VERSION,
         "persona": canonical_hash(
-            {"archetype": ctx.persona.archetype, "pronunciations": ctx.persona.pronunciations or {}}
+            {
+                "archetype": ctx.persona.archetype,
+                "pronunciations": _persona(ctx).pronunciations or {},
+            }
         ),
     }
 
@@ -158,13 +161,14 @@ class ShotJob:
 
 def plan_jobs(ctx: Context, plan: PlanManifest, tts: TTSBackend) -> list[ShotJob]:
     language = spoken_language(ctx.video, ctx.persona)
+    persona = _persona(ctx)
     vkey = voice_key(tts, language)
     folder = ctx.project.build / SPEECH_DIR
     jobs = []
     texts = [clean(s.text) for s in plan.shots]
     for i, planned in enumerate(plan.shots):
         direction = director.direct(
-            ctx.persona,
+            persona,
             planned.text,
             emotion=planned.emotion,
             kind=planned.kind,
@@ -447,6 +451,12 @@ def _synthesize(ctx: Context, tts: TTSBackend, job: ShotJob, total: int) -> Spok
         context=context,
         language=spoken_language(ctx.video, ctx.persona),
     )
+
+
+def _persona(ctx: Context) -> Persona:
+    """The persona with the pronunciations of the script's language."""
+    said = ctx.persona.pronunciations_for(spoken_language(ctx.video, ctx.persona))
+    return ctx.persona.model_copy(update={"pronunciations": said or None})
 
 
 def speaks(tts: TTSBackend, language: languages.Language) -> bool:

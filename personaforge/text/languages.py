@@ -257,7 +257,8 @@ def guess_language(text: str) -> Language | None:
     if scripts & {"HIRAGANA", "KATAKANA"}:
         return LANGUAGES["ja"]
     for script in sorted(s for s in scripts if s is not None):
-        written = languages_written_in(script)
+        # The language written in this script alone first: Han without kana is Chinese.
+        written = sorted(languages_written_in(script), key=lambda lang: len(lang.scripts))
         if written:
             return written[0]
     return None
