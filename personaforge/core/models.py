@@ -19,6 +19,7 @@ from pydantic import (
 )
 
 from personaforge.costs import Billing
+from personaforge.text import languages
 
 SCHEMA_VERSION: Final = 1
 
@@ -155,6 +156,37 @@ class Persona(Strict):
         default=None,
         description="Say a word differently, e.g. {SQL: sequel}; captions keep the written form.",
     )
+    language: Annotated[str | None, AfterValidator(_language)] = Field(
+        default=None,
+        description="The language this persona speaks when video.yaml names none (BCP-47).",
+    )
+    language_pronunciations: dict[str, dict[str, str]] | None = Field(
+        default=None,
+        description="Pronunciations per language, e.g. {es: {SQL: ese cu ele}}; a script in "
+        "another language than the persona's uses only its own entry.",
+    )
+
+    @field_validator("language_pronunciations")
+    @classmethod
+    def _language_pronunciations(
+        cls, v: dict[str, dict[str, str]] | None
+    ) -> dict[str, dict[str, str]] | None:
+        for code, said in (v or {}).items():
+            _language(code)
+            cls._pronunciations(said)
+        return v
+
+    def pronunciations_for(self, language: str) -> dict[str, str]:
+        """The pronunciations a script in ``language`` uses: the persona's own only in its
+        own language (an English respelling would be read with Spanish rules), and that
+        language's entry."""
+        own = languages.primary(self.language or languages.DEFAULT)
+        code = languages.primary(language)
+        base = dict(self.pronunciations or {}) if code == own else {}
+        by_language = {
+            languages.primary(k): v for k, v in (self.language_pronunciations or {}).items()
+        }
+        return {**base, **by_language.get(code, {})}
 
     @field_validator("pronunciations")
     @classmethod
@@ -268,6 +300,16 @@ class Publish(Strict):
         raise ValueError("must be 'local', 's3://bucket/prefix', or 'r2' (bucket from R2_BUCKET)")
 
 
+def _language(v: str | None) -> str | None:
+    """A BCP-47 tag of a language in the table (text/languages.py), as written."""
+    if v is not None:
+        try:
+            languages.get(v)
+        except Exception as exc:
+            raise ValueError(str(exc)) from None
+    return v
+
+
 def _s3_url(v: str | None) -> str | None:
     if v is None or re.match(r"^s3://[a-z0-9][a-z0-9.\-]{1,62}(/.*)?$", v):
         return v
@@ -299,6 +341,11 @@ class VideoSpec(Strict):
         default=None, description="The script inline, instead of a file."
     )
     format: Format = "youtube"
+    language: Annotated[str | None, AfterValidator(_language)] = Field(
+        default=None,
+        description="The script's language, BCP-47 (en, es, pt-BR, ja); default: the "
+        "persona's, else en.",
+    )
     resolution: str | None = Field(
         default=None,
         description="Override the format's frame size, e.g. '640x360' for quick previews.",
@@ -483,6 +530,7 @@ class SpokenShot(PlannedShot):
     context: str | None = Field(
         default=None, description="Hash of the neighbouring text sent for prosody, if any."
     )
+    language: str = Field(default="en", description="The language the shot was voiced in.")
 
     def media(self) -> list[tuple[str, str]]:
         return [(self.audio, self.audio_sha256)]
@@ -631,3 +679,8 @@ MANIFEST_MODELS: dict[str, type[Recorded]] = {
     "render": RenderManifest,
     "publish": PublishManifest,
 }
+
+
+def spoken_language(video: VideoSpec, persona: Persona) -> str:
+    """The language a video is said in: video.yaml's, else the persona's, else English."""
+    return video.language or persona.language or languages.DEFAULT
