@@ -13,7 +13,7 @@ import typer
 from personaforge import __version__
 
 # Each command module registers its commands on ``app`` when imported.
-from personaforge.cli import brain, project, scale, stages, voices  # noqa: F401
+from personaforge.cli import brain, project, scale, stages, transcribe, voices  # noqa: F401
 from personaforge.cli.app import GLOBAL_FLAGS, STATE, app, err
 from personaforge.errors import ExitCode, PersonaForgeError
 
@@ -28,6 +28,7 @@ __all__ = ["app", "main"]
 _HELP_ORDER = [
     "init",
     "wizard",
+    "transcribe",
     "recipes",
     "write",
     "estimate",

@@ -37,6 +37,13 @@ def init(
         Optional[str],  # noqa: UP045
         typer.Option(help="Scaffold from a recipe: explainer, short, lesson, product-demo, ..."),
     ] = None,
+    narration: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(
+            help="Narrate with this recording; without --script, the script is transcribed "
+            "from it (ElevenLabs)."
+        ),
+    ] = None,
 ) -> None:
     """Scaffold a project ready for make-video."""
     from personaforge.core.models import FORMAT_SIZES
@@ -45,8 +52,9 @@ def init(
     if fmt is not None and fmt not in FORMAT_SIZES:
         raise typer.BadParameter(f"must be one of {', '.join(FORMAT_SIZES)}", param_hint="--format")
     project = init_project(
-        folder, script=script, title=title, fmt=fmt, overwrite=force, recipe=recipe
-    )
+        folder, script=script, title=title, fmt=fmt, overwrite=force, recipe=recipe,
+        narration=narration,
+    )  # fmt: skip
     info(f"wrote {project.video_path}; persona in {project.persona_path}")
     print(project.root)
 

@@ -242,7 +242,7 @@ def _cached(
 ) -> Alignment | None:
     path = folder / f"{_key(narration, take_sha, sentences)[:24]}.align.json"
     found = _read_alignment(path, sentences)
-    if found is None and narration.align == "offline":
+    if found is None:
         # Timings `personaforge transcribe` kept for this take and text: no aligning needed.
         found = _transcribed(ctx, take_sha, sentences)
     return found
