@@ -154,6 +154,8 @@ def dtw(
         prev = run + s
         plo, phi = a, b
     total = float(prev[-1])
+    if not math.isfinite(total):
+        raise NotInTake("the take does not follow the script")
     # Walk back: each row's run, then the row above.
     first = np.zeros(n, dtype=np.int64)
     j = int(hi[-1]) - 1
@@ -263,6 +265,22 @@ def warp(ref: NDArray, take: NDArray) -> tuple[NDArray, NDArray, NDArray]:
     return fine, per, ts
 
 
+def _check_lengths(ref: NDArray, take: NDArray) -> None:
+    """A take with far more or far less speech than the script says is not its recording."""
+    ref_s = float(speech_mask(features(ref)[1]).sum()) / 100
+    take_s = float(speech_mask(features(take)[1]).sum()) / 100
+    if take_s > TOO_LONG_RATIO * ref_s + 5.0:
+        raise NotInTake(
+            f"the take holds {take_s:.0f} s of speech, the script about {ref_s:.0f} s: "
+            "is it a recording of this script?"
+        )
+    if take_s * TOO_LONG_RATIO + 2.0 < ref_s:
+        raise NotInTake(
+            f"the take holds {take_s:.0f} s of speech, the script about {ref_s:.0f} s: "
+            "it lacks part of the script"
+        )
+
+
 def _onsets(speech: NDArray, quiet_frames: int = 3) -> NDArray:
     """Times (s) where sound starts after at least ``quiet_frames`` of silence."""
     s = speech.astype(np.int8)
@@ -304,6 +322,7 @@ class OfflineAligner:
     def align(self, audio: Path, sentences: Sequence[str]) -> Alignment:
         take = read_wav(audio)
         reference = synthesize(self.voice, sentences)
+        _check_lengths(reference.samples, take)
         first, per, take_speech = warp(reference.samples, take)
         n = len(first)
 
@@ -311,14 +330,6 @@ class OfflineAligner:
             i = min(n - 1, max(0, int(round(t * 100))))
             return float(first[i]) / 100
 
-        _, ref_energy = features(reference.samples)
-        ref_sounding = float(speech_mask(ref_energy).sum()) / 100
-        take_sounding = float(take_speech.sum()) / 100
-        if take_sounding > TOO_LONG_RATIO * ref_sounding + 5.0:
-            raise NotInTake(
-                f"the take holds {take_sounding:.0f} s of speech, the script about "
-                f"{ref_sounding:.0f} s: is it a recording of this script?"
-            )
         onsets = _onsets(take_speech)
         scores = []
         out: list[AlignedSentence] = []
