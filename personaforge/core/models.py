@@ -201,7 +201,7 @@ class Narration(Strict):
     files: dict[str, RelPath] = Field(
         default_factory=dict,
         description="One take per heading, for creators who record in parts: "
-        "{\"Intro\": intro.m4a}; the script before the first heading, and headings not "
+        '{"Intro": intro.m4a}; the script before the first heading, and headings not '
         "listed, use `file`.",
     )
     clean: bool = Field(default=False, description="High-pass and denoise the take (ffmpeg).")

@@ -9,6 +9,7 @@ the text, aligns nothing again.
 
 from __future__ import annotations
 
+import itertools
 import json
 import wave
 from collections.abc import Mapping
@@ -99,7 +100,9 @@ def parts(ctx: Context, plan: PlanManifest, narration: Narration) -> list[Part]:
                 field="narration",
             )
         by_take.setdefault((take, field), Part(take, field, [])).shots.append(i)
-    unused = set(narration.files) - {p.field.removeprefix("narration.files.") for p in by_take.values()}
+    unused = set(narration.files) - {
+        p.field.removeprefix("narration.files.") for p in by_take.values()
+    }
     if unused:
         name = sorted(unused)[0]
         raise PersonaForgeError(
@@ -138,9 +141,8 @@ def inputs(ctx: Context) -> dict[str, str]:
     return {
         "plan": plan.content_hash(),
         "narration": canonical_hash(
-            {"takes": takes, "clean": narration.clean, "align": narration.align,
-             "cut": CUT_VERSION}
-        ),  # fmt: skip
+            {"takes": takes, "clean": narration.clean, "align": narration.align, "cut": CUT_VERSION}
+        ),
     }
 
 
@@ -221,8 +223,10 @@ def _prepare(take: Path, sha: str, clean_it: bool, folder: Path) -> Prepared:
     second = RATE
     x = samples.astype(np.float32) / 32768.0
     n = max(1, len(x) // second)
-    rms = np.sqrt((x[: n * second].reshape(n, -1) ** 2).mean(axis=1)) if len(x) >= second else (
-        np.sqrt((x**2).mean(keepdims=True))
+    rms = (
+        np.sqrt((x[: n * second].reshape(n, -1) ** 2).mean(axis=1))
+        if len(x) >= second
+        else (np.sqrt((x**2).mean(keepdims=True)))
     )
     if 20 * np.log10(float(rms.max()) + 1e-12) < SILENT_DBFS:
         raise PersonaForgeError("the recording is silent", file=take)
@@ -280,10 +284,12 @@ def _store(
         "aligner": narration.align,
         "text": sentences,
         "sentences": [
-            {"words": [{"text": w.text, "start": w.start, "end": w.end} for w in s.words],
-             "visemes": [[t, v] for t, v in s.visemes]}
+            {
+                "words": [{"text": w.text, "start": w.start, "end": w.end} for w in s.words],
+                "visemes": [[t, v] for t, v in s.visemes],
+            }
             for s in aligned.sentences
-        ],  # fmt: skip
+        ],
         "billing": [b.model_dump(mode="json") for b in aligned.billing],
     }
     atomic_write_text(path, json.dumps(data, indent=1))
@@ -349,7 +355,7 @@ def _cut(
     total = len(x) / RATE
     spans = [_span(s) for s in aligned.sentences]
     cuts = [max(0.0, spans[0][0] - MARGIN_S)]
-    for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
+    for (_, end), (start, _) in itertools.pairwise(spans):
         cuts.append(_quietest(x, end, start))
     cuts.append(min(total, spans[-1][1] + MARGIN_S))
     out: dict[int, SpokenShot] = {}
@@ -359,10 +365,11 @@ def _cut(
     for k, index in enumerate(part.shots):
         a, b = cuts[k], cuts[k + 1]
         planned = plan.shots[index]
-        s0, s1 = int(round(a * RATE)), int(round(b * RATE))
+        s0, s1 = round(a * RATE), round(b * RATE)
         pcm = x[s0:s1].astype("<i2").tobytes()
+        said = [w.__dict__ for w in aligned.sentences[k].words]
         key = canonical_hash({"take": take_sha, "cut": [s0, s1], "text": planned.text,
-                              "words": [w.__dict__ for w in aligned.sentences[k].words]})  # fmt: skip
+                              "words": said})  # fmt: skip
         wav = folder / f"{key[:24]}.wav"
         _write_wav(wav, pcm)
         sentence = aligned.sentences[k]

@@ -12,6 +12,7 @@ from typing import Any
 
 from personaforge.backends.base import AlignedSentence, Alignment, TimedWord
 from personaforge.backends.tts.elevenlabs import visemes_from_alignment
+from personaforge.core.project import Project
 from personaforge.errors import MissingDependencyError, MissingKeyError, PersonaForgeError
 from personaforge.text.normalize import tokenize
 
@@ -157,7 +158,7 @@ def scaffold_narrated(
     fmt: str | None,
     overwrite: bool,
     recipe: str | None,
-) -> Any:
+) -> Project:
     """`init --narration TAKE`: the take copied in as the video's narration, and its script
     (given, or transcribed from the take) with any word timings kept for it."""
     import shutil

@@ -176,7 +176,11 @@ def start(key: str) -> tuple[ElevenLabsServer, ThreadingHTTPServer]:
             length = int(self.headers.get("content-length") or 0)
             raw_body = self.rfile.read(length) or b"{}"
             ctype = self.headers.get("content-type", "")
-            body = _multipart(ctype, raw_body) if ctype.startswith("multipart/") else json.loads(raw_body)
+            body = (
+                _multipart(ctype, raw_body)
+                if ctype.startswith("multipart/")
+                else json.loads(raw_body)
+            )
             if parsed.path in ("/v1/forced-alignment", "/v1/speech-to-text"):
                 self._audio_endpoint(parsed.path, body)
                 return
@@ -305,7 +309,9 @@ def _multipart(ctype: str, raw: bytes) -> dict[str, Any]:
     from email.parser import BytesParser
     from email.policy import HTTP
 
-    msg = BytesParser(policy=HTTP).parsebytes(b"content-type: " + ctype.encode() + b"\r\n\r\n" + raw)
+    msg = BytesParser(policy=HTTP).parsebytes(
+        b"content-type: " + ctype.encode() + b"\r\n\r\n" + raw
+    )
     form: dict[str, Any] = {}
     for part in msg.iter_parts():
         name = part.get_param("name", header="content-disposition")
@@ -314,7 +320,9 @@ def _multipart(ctype: str, raw: bytes) -> dict[str, Any]:
     return form
 
 
-def _timed(said: list[str], known: list[tuple[str, float, float]]) -> list[tuple[str, float, float]]:
+def _timed(
+    said: list[str], known: list[tuple[str, float, float]]
+) -> list[tuple[str, float, float]]:
     """The words sent, with the times the test gave (in order), else a third of a second each."""
     if len(known) == len(said):
         return [(w, a, b) for w, (_, a, b) in zip(said, known, strict=True)]

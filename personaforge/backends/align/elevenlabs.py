@@ -116,7 +116,9 @@ class ElevenLabsAligner:
                 chars.append(" ")
                 starts.append(float(w.end))
                 ends.append(float(w.end))
-            out.append(AlignedSentence(words=timed, visemes=visemes_from_alignment(chars, starts, ends)))
+            out.append(
+                AlignedSentence(words=timed, visemes=visemes_from_alignment(chars, starts, ends))
+            )
         seconds = round(audio_seconds(audio), 3)
         return Alignment(
             sentences=out,

@@ -60,7 +60,7 @@ def resample(x: NDArray, src: int, dst: int) -> NDArray:
     """Linear resampling: enough for features at 10 ms (the stage hands over 16 kHz audio)."""
     if src == dst or len(x) == 0:
         return x
-    n = int(round(len(x) * dst / src))
+    n = round(len(x) * dst / src)
     t = np.arange(n, dtype=np.float64) * (src / dst)
     return np.interp(t, np.arange(len(x)), x).astype(np.float32)
 
@@ -81,9 +81,9 @@ def _mel_bank(n_fft: int, n_mels: int, rate: int) -> NDArray:
 
 
 _BANK = _mel_bank(512, 26, ALIGN_RATE)
-_DCT = np.cos(
-    np.pi / 26 * (np.arange(26)[None, :] + 0.5) * np.arange(13)[:, None]
-).astype(np.float32)
+_DCT = np.cos(np.pi / 26 * (np.arange(26)[None, :] + 0.5) * np.arange(13)[:, None]).astype(
+    np.float32
+)
 
 
 def features(x: NDArray) -> tuple[NDArray, NDArray]:
@@ -215,7 +215,8 @@ def _pool(x: NDArray, k: int) -> NDArray:
     n = len(x) // k
     if n == 0:
         return x[:1]
-    return x[: n * k].reshape(n, k, *x.shape[1:]).mean(axis=1)
+    pooled: NDArray = x[: n * k].reshape(n, k, *x.shape[1:]).mean(axis=1)
+    return pooled
 
 
 def _band(centre: NDArray, radius: int, m: int) -> tuple[NDArray, NDArray]:
@@ -234,7 +235,8 @@ def _band(centre: NDArray, radius: int, m: int) -> tuple[NDArray, NDArray]:
 def _coster(r: NDArray, t: NDArray, rs: NDArray, ts: NDArray) -> Callable[[int, int, int], NDArray]:
     def row(i: int, a: int, b: int) -> NDArray:
         d = np.sqrt(((t[a:b] - r[i]) ** 2).sum(axis=1)) / math.sqrt(r.shape[1])
-        return d + SIL_WEIGHT * (ts[a:b] != rs[i])
+        out: NDArray = d + SIL_WEIGHT * (ts[a:b] != rs[i])
+        return out
 
     return row
 
@@ -249,7 +251,10 @@ def warp(ref: NDArray, take: NDArray) -> tuple[NDArray, NDArray, NDArray]:
         raise NotInTake("the take is silent")
     # Coarse pass.
     rc, tc = _pool(rf, COARSE), _pool(tf, COARSE)
-    rsc, tsc = _pool(rs.astype(np.float32), COARSE) > 0.5, _pool(ts.astype(np.float32), COARSE) > 0.5
+    rsc, tsc = (
+        _pool(rs.astype(np.float32), COARSE) > 0.5,
+        _pool(ts.astype(np.float32), COARSE) > 0.5,
+    )
     n, m = len(rc), len(tc)
     radius = int((4.0 + 0.06 * m * COARSE / 100) * 100 / COARSE)
     lo, hi = _band(_guess(rsc.astype(np.float32), tsc.astype(np.float32)), radius, m)
@@ -327,7 +332,7 @@ class OfflineAligner:
         n = len(first)
 
         def at(t: float) -> float:
-            i = min(n - 1, max(0, int(round(t * 100))))
+            i = min(n - 1, max(0, round(t * 100)))
             return float(first[i]) / 100
 
         onsets = _onsets(take_speech)
