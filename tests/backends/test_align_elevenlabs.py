@@ -55,6 +55,12 @@ def test_aligned_by_the_service_and_paid_once(
     tmp_path: Path, take: Take, server: ElevenLabsServer
 ) -> None:
     folder = _project(tmp_path, take)
+    proc = run_cli("estimate", str(folder), "--json", "--no-publish", env=_env(server))
+    assert proc.returncode == 0, proc.stderr
+    speak = json.loads(proc.stdout)["stages"]["speak"]
+    assert speak["backend"] == "narration:elevenlabs" and speak["requests"] == 1, speak
+    assert abs(speak["units"]["elevenlabs:audio_second"] - take.duration_s) < 0.2, speak
+    assert not server.align_requests  # the estimate sends nothing
     proc = run_cli("make-video", str(folder), "--no-publish", "--json", "-q", env=_env(server))
     assert proc.returncode == 0, proc.stderr
     assert len(server.align_requests) == 1

@@ -94,12 +94,16 @@ def features(x: NDArray) -> tuple[NDArray, NDArray]:
     frames = np.lib.stride_tricks.as_strided(
         x, shape=(n, WIN), strides=(x.strides[0] * HOP, x.strides[0])
     )
-    spec = np.abs(np.fft.rfft(frames * np.hamming(WIN).astype(np.float32), 512)) ** 2
-    energy = 10.0 * np.log10(spec.sum(axis=1) + 1e-10)
-    mfcc = np.log(spec @ _BANK.T + 1e-8) @ _DCT.T
-    ceps = mfcc[:, 1:]
+    window = np.hamming(WIN).astype(np.float32)
+    ceps = np.empty((n, 12), dtype=np.float32)
+    energy = np.empty(n, dtype=np.float32)
+    # A minute at a time: a 10-minute take's spectrum at once would need ~0.5 GB.
+    for a in range(0, n, 6000):
+        spec = np.abs(np.fft.rfft(frames[a : a + 6000] * window, 512)).astype(np.float32) ** 2
+        energy[a : a + 6000] = 10.0 * np.log10(spec.sum(axis=1) + 1e-10)
+        ceps[a : a + 6000] = (np.log(spec @ _BANK.T + 1e-8) @ _DCT.T)[:, 1:]
     ceps = (ceps - ceps.mean(axis=0)) / (ceps.std(axis=0) + 1e-6)
-    return ceps.astype(np.float32), energy.astype(np.float32)
+    return ceps, energy
 
 
 def speech_mask(energy: NDArray) -> NDArray:
@@ -241,11 +245,12 @@ def _coster(r: NDArray, t: NDArray, rs: NDArray, ts: NDArray) -> Callable[[int, 
     return row
 
 
-def warp(ref: NDArray, take: NDArray) -> tuple[NDArray, NDArray, NDArray]:
+def warp(
+    ref: tuple[NDArray, NDArray], take: tuple[NDArray, NDArray]
+) -> tuple[NDArray, NDArray, NDArray]:
     """Per reference frame, the first take frame matched to it; the per-frame cost along the
-    path; and the take's speech mask."""
-    rf, re_ = features(ref)
-    tf, te = features(take)
+    path; and the take's speech mask. ``ref`` and ``take`` are their ``features``."""
+    (rf, re_), (tf, te) = ref, take
     rs, ts = speech_mask(re_), speech_mask(te)
     if not ts.any():
         raise NotInTake("the take is silent")
@@ -266,14 +271,16 @@ def warp(ref: NDArray, take: NDArray) -> tuple[NDArray, NDArray, NDArray]:
     coster = _coster(rf, tf, rs, ts)
     fine, _ = dtw(coster, n, lo, hi)
     # The cost of each reference frame where the path meets it, to judge each sentence.
-    per = np.array([coster(i, int(fine[i]), int(fine[i]) + 1)[0] for i in range(n)])
+    matched = tf[np.minimum(fine, m - 1)]
+    per = np.sqrt(((matched - rf) ** 2).sum(axis=1)) / math.sqrt(rf.shape[1])
+    per = per + SIL_WEIGHT * (ts[np.minimum(fine, m - 1)] != rs)
     return fine, per, ts
 
 
-def _check_lengths(ref: NDArray, take: NDArray) -> None:
+def _check_lengths(ref_energy: NDArray, take_energy: NDArray) -> None:
     """A take with far more or far less speech than the script says is not its recording."""
-    ref_s = float(speech_mask(features(ref)[1]).sum()) / 100
-    take_s = float(speech_mask(features(take)[1]).sum()) / 100
+    ref_s = float(speech_mask(ref_energy).sum()) / 100
+    take_s = float(speech_mask(take_energy).sum()) / 100
     if take_s > TOO_LONG_RATIO * ref_s + 5.0:
         raise NotInTake(
             f"the take holds {take_s:.0f} s of speech, the script about {ref_s:.0f} s: "
@@ -327,8 +334,9 @@ class OfflineAligner:
     def align(self, audio: Path, sentences: Sequence[str]) -> Alignment:
         take = read_wav(audio)
         reference = synthesize(self.voice, sentences)
-        _check_lengths(reference.samples, take)
-        first, per, take_speech = warp(reference.samples, take)
+        ref_features, take_features = features(reference.samples), features(take)
+        _check_lengths(ref_features[1], take_features[1])
+        first, per, take_speech = warp(ref_features, take_features)
         n = len(first)
 
         def at(t: float) -> float:
