@@ -19,6 +19,7 @@ from personaforge.cli import (  # noqa: F401
     project,
     scale,
     stages,
+    transcribe,
     translate,
     voices,
 )
@@ -39,6 +40,7 @@ __all__ = ["app", "main"]
 _HELP_ORDER = [
     "init",
     "wizard",
+    "transcribe",
     "recipes",
     "write",
     "translate",
