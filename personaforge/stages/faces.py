@@ -9,7 +9,7 @@ from personaforge.backends import registry
 from personaforge.backends.base import AnimationRequest, FrameSource, LipsyncBackend, LipsyncSetup
 from personaforge.core.yamlio import line_of
 from personaforge.costs import Billing
-from personaforge.errors import MissingKeyError
+from personaforge.errors import MissingKeyError, PersonaForgeError
 from personaforge.fsutil import canonical_hash, sha256_file
 from personaforge.media.conform import conform
 from personaforge.progress import Progress
@@ -18,11 +18,47 @@ from personaforge.stages.common import Context
 JOBS_DIR = "jobs"
 
 
+# The look decides the animator: these need a real face in every frame (the cloud models fail
+# on a cartoon), and this one draws a cartoon in place of any photograph.
+NEEDS_PHOTO = frozenset({"photo", "sadtalker", "latentsync"})
+DRAWS_ITS_OWN = frozenset({"avatar"})
+
+
 def backend_name(ctx: Context) -> str:
-    """video.yaml's choice; without one, the photo animator for a photo look, else the avatar."""
-    if "lipsync" in ctx.video.backends.model_fields_set:
-        return ctx.video.backends.lipsync
-    return "photo" if ctx.persona.look.photo else ctx.video.backends.lipsync
+    """video.yaml's choice; without one, the photo animator for a photo look, else the drawn
+    avatar. A choice that contradicts the look is an error naming both files."""
+    chosen = ctx.video.backends.lipsync
+    photo = bool(ctx.persona.look.photo)
+    if chosen is None:
+        return "photo" if photo else "avatar"
+    clash = None
+    if photo and chosen in DRAWS_ITS_OWN:
+        clash = (
+            f"{chosen!r} draws a cartoon, but the persona's look is a photograph "
+            f"({_where(ctx.project.persona_path, ('look', 'photo'))}: look.photo)"
+        )
+        hint = "remove backends.lipsync (a photo look uses the photo animator) or look.photo"
+    elif not photo and chosen in NEEDS_PHOTO:
+        clash = (
+            f"{chosen!r} animates a photograph, but the persona's look is drawn "
+            f"({ctx.project.persona_path.name} has no look.photo)"
+        )
+        hint = "add look: {photo: portrait.jpg} to persona.yaml or remove backends.lipsync"
+    if clash is not None:
+        video = ctx.project.video_path
+        raise PersonaForgeError(
+            clash,
+            file=video,
+            line=line_of(video, ("backends", "lipsync")),
+            field="backends.lipsync",
+            hint=hint,
+        )
+    return chosen
+
+
+def _where(path: Path, loc: tuple[str, ...]) -> str:
+    line = line_of(path, loc)
+    return f"{path.name}:{line}" if line is not None else path.name
 
 
 def setup(ctx: Context) -> LipsyncSetup:

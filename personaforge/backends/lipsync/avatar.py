@@ -6,6 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+from numpy.typing import NDArray
+
 from personaforge.backends.base import AnimationRequest
 from personaforge.backends.lipsync.frames import encode_clip
 from personaforge.progress import Progress
@@ -16,16 +19,24 @@ if TYPE_CHECKING:
 
 class AvatarLipsync:
     name = "avatar"
-    version = "2"  # 2: brows and eyes follow the emotion curve
+    version = "3"  # 2: brows and eyes follow the emotion curve; 3: the opening follows loudness
 
     def frames(self, request: AnimationRequest, audio: Path) -> Iterator[bytes]:
-        return _animator(request).frames(request.visemes, request.frames)
+        return _animator(request).frames(request.visemes, request.frames, _loudness(request, audio))
 
     def frames_yuv420p(self, request: AnimationRequest, audio: Path) -> Iterator[bytes]:
-        return _animator(request).frames_yuv420p(request.visemes, request.frames)
+        return _animator(request).frames_yuv420p(
+            request.visemes, request.frames, _loudness(request, audio)
+        )
 
     def render(self, request: AnimationRequest, audio: Path, out: Path, progress: Progress) -> None:
         encode_clip(self, request, audio, out, progress)
+
+
+def _loudness(request: AnimationRequest, audio: Path) -> NDArray[np.float32] | None:
+    from personaforge.media import motion
+
+    return motion.loudness(audio, request.fps, request.frames) if audio.is_file() else None
 
 
 def _animator(request: AnimationRequest) -> AvatarAnimator:
