@@ -4,10 +4,12 @@ portrait's hash so a portrait is analysed once."""
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -152,8 +154,8 @@ def landmarks_in(rgb: NDArray[np.uint8], box: Box, angle_deg: float = 0.0) -> Fa
     return Face(pts, score)
 
 
-def _cascade_boxes(rgb: NDArray[np.uint8]) -> list[tuple[Box, float]]:
-    """Candidate faces (box in the photo's pixels, the tilt it was found at)."""
+@functools.lru_cache(maxsize=1)
+def _cascade() -> object:
     import cv2
 
     data = getattr(cv2, "data", None)
@@ -163,71 +165,70 @@ def _cascade_boxes(rgb: NDArray[np.uint8]) -> list[tuple[Box, float]]:
             "this OpenCV has no Haar cascades (cv2.data.haarcascades)",
             hint="pip install 'opencv-python-headless<5'",
         )
-    cascade = cv2.CascadeClassifier(str(Path(folder) / "haarcascade_frontalface_default.xml"))
+    return cv2.CascadeClassifier(str(Path(folder) / "haarcascade_frontalface_default.xml"))
+
+
+def _candidates(rgb: NDArray[np.uint8]) -> Iterator[list[tuple[Box, float]]]:
+    """Batches of candidate faces (box in the photo's pixels, the tilt it was found at), from
+    the cheapest look to the dearest: the caller stops at the first batch the model confirms."""
+    import cv2
+
+    cascade = _cascade()
     h, w = rgb.shape[:2]
     full = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-    found: list[tuple[Box, float]] = []
     # A small face in a large photo is lost at the first size: look again at twice it.
-    for side in (_DETECT_MAX_SIDE, 2 * _DETECT_MAX_SIDE):
-        k = min(1.0, side / max(h, w))
-        gray = full
-        if k < 1.0:
-            gray = cv2.resize(full, (round(w * k), round(h * k)), interpolation=cv2.INTER_AREA)
-        found = _tilted(cascade, np.asarray(cv2.equalizeHist(gray), np.uint8), k)
-        if found or k >= 1.0:
-            break
-    return found
+    sides = [_DETECT_MAX_SIDE] + ([2 * _DETECT_MAX_SIDE] if max(h, w) > _DETECT_MAX_SIDE else [])
+    for tilt in _TILTS:
+        for side in sides:
+            k = min(1.0, side / max(h, w))
+            gray = full
+            if k < 1.0:
+                gray = cv2.resize(full, (round(w * k), round(h * k)), interpolation=cv2.INTER_AREA)
+            # Equalising helps a dim photo and hurts a face on a plain background: both.
+            for img in (gray, cv2.equalizeHist(gray)):
+                found = _detect(cascade, np.asarray(img, np.uint8), k, tilt)
+                if found:
+                    yield found
 
 
-def _tilted(cascade: object, gray: NDArray[np.uint8], k: float) -> list[tuple[Box, float]]:
+def _detect(
+    cascade: object, gray: NDArray[np.uint8], k: float, tilt: float
+) -> list[tuple[Box, float]]:
     import cv2
 
     gh, gw = gray.shape
+    m = cv2.getRotationMatrix2D((gw / 2, gh / 2), tilt, 1.0)
+    img = gray if tilt == 0 else cv2.warpAffine(gray, m, (gw, gh), borderMode=cv2.BORDER_REPLICATE)
+    boxes = cascade.detectMultiScale(  # type: ignore[attr-defined]
+        img, scaleFactor=1.1, minNeighbors=5, minSize=(24, 24)
+    )
+    inv = cv2.invertAffineTransform(m)
     found: list[tuple[Box, float]] = []
-    for tilt in _TILTS:
-        m = cv2.getRotationMatrix2D((gw / 2, gh / 2), tilt, 1.0)
-        img = (
-            gray
-            if tilt == 0
-            else cv2.warpAffine(gray, m, (gw, gh), borderMode=cv2.BORDER_REPLICATE)
-        )
-        boxes = cascade.detectMultiScale(  # type: ignore[attr-defined]
-            img, scaleFactor=1.1, minNeighbors=5, minSize=(24, 24)
-        )
-        inv = cv2.invertAffineTransform(m)
-        for bx, by, bw, bh in (tuple(int(v) for v in b) for b in boxes):
-            cx, cy = inv @ np.array([bx + bw / 2, by + bh / 2, 1.0])
-            found.append(
-                (
-                    (
-                        round((cx - bw / 2) / k),
-                        round((cy - bh / 2) / k),
-                        round(bw / k),
-                        round(bh / k),
-                    ),
-                    -tilt,
-                )
-            )
-        if found:
-            break
+    for bx, by, bw, bh in (tuple(int(v) for v in b) for b in boxes):
+        cx, cy = inv @ np.array([bx + bw / 2, by + bh / 2, 1.0])
+        box = (round((cx - bw / 2) / k), round((cy - bh / 2) / k), round(bw / k), round(bh / k))
+        found.append((box, -tilt))
     return found
 
 
 def find_faces(rgb: NDArray[np.uint8]) -> list[Face]:
     """Every face the model confirms, largest first; overlapping finds of one face merged."""
-    faces: list[Face] = []
-    for box, tilt in sorted(_cascade_boxes(rgb), key=lambda bt: -bt[0][2]):
-        cx, cy = box[0] + box[2] / 2, box[1] + box[3] / 2
-        if any(_inside(cx, cy, f.box) for f in faces):
-            continue
-        face = landmarks_in(rgb, box, tilt)
-        if face.score < _FACE_SCORE:
-            continue
-        fcx, fcy = face.points.mean(axis=0)
-        if any(_inside(float(fcx), float(fcy), f.box) for f in faces):
-            continue
-        faces.append(face)
-    return sorted(faces, key=lambda f: -f.width)
+    for batch in _candidates(rgb):
+        faces: list[Face] = []
+        for box, tilt in sorted(batch, key=lambda bt: -bt[0][2]):
+            cx, cy = box[0] + box[2] / 2, box[1] + box[3] / 2
+            if any(_inside(cx, cy, f.box) for f in faces):
+                continue
+            face = landmarks_in(rgb, box, tilt)
+            if face.score < _FACE_SCORE:
+                continue
+            fcx, fcy = face.points.mean(axis=0)
+            if any(_inside(float(fcx), float(fcy), f.box) for f in faces):
+                continue
+            faces.append(face)
+        if faces:
+            return sorted(faces, key=lambda f: -f.width)
+    return []
 
 
 def _inside(x: float, y: float, box: Box) -> bool:

@@ -28,7 +28,7 @@ F32 = NDArray[np.float32]
 MIN_FACE_PX = 80  # the smallest face (cheek to cheek, in the photo's pixels) we animate
 # Faces smaller than this share of the largest are taken for background people.
 COMPETING_FACE_SHARE = 0.5
-OPEN_SHARE = 0.1  # the inner lips' gap for a wide-open "aa", as a share of forehead-to-chin
+OPEN_SHARE = 0.13  # the inner lips' gap for a wide-open "aa", as a share of forehead-to-chin
 FACE_SHARE = 0.34  # the face's width as a share of the frame's shorter side
 WIDTH_GAIN = 0.5  # a photo's lips stretch less than a drawing's: this share of the viseme's
 
@@ -278,7 +278,7 @@ class _Mouth:
             np.clip(np.round(pts[list(lm.LIPS_LOWER_OUTER)][:, 1]).astype(int), 0, H - 1),
             np.clip(np.round(pts[list(lm.LIPS_LOWER_OUTER)][:, 0]).astype(int), 0, W - 1),
         ].astype(np.float32)
-        base = np.median(lips, axis=0) * 0.22 + np.array([10, 3, 4], np.float32)
+        base = np.median(lips, axis=0) * 0.3 + np.array([14, 4, 5], np.float32)
         self.dark = (base[None, None, :] * (0.55 + 0.45 * P[..., None])).astype(np.float32)
         self.map_x = np.empty_like(X)
         self.map_y = np.empty_like(Y)
