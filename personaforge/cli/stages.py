@@ -128,6 +128,14 @@ def make_video(
         typer.Option("--cache", help="Shared shot cache s3://bucket/prefix (over video.yaml's)."),
     ] = None,
     expires: ExpiresOpt = None,
+    debug_overlay: Annotated[
+        bool,
+        typer.Option(
+            "--debug-overlay",
+            help="Burn into the talking shots what drives the face: shot, word, viseme, "
+            "openness, emotion, landmarks.",
+        ),
+    ] = False,
 ) -> None:
     """Run every stage that is out of date and print the video's path."""
     from personaforge.core.models import FORMAT_SIZES
@@ -154,6 +162,7 @@ def make_video(
             wait=not no_wait,
             cache=cache,
             expires_s=parse_duration(expires, "--expires"),
+            debug_overlay=debug_overlay,
         )
     for s in result.stages:
         extra = f", {s.reused}/{s.shots} shots reused" if s.ran and s.reused else ""

@@ -360,6 +360,9 @@ class AvatarAnimator:
         self._curve = [(float(t), _scaled(e, i)) for t, e, i in sorted(emotion_curve)]
         # ...and the head lifts a little as the intensity rises above where it started.
         self._lift = [(float(t), float(i)) for t, _, i in sorted(emotion_curve)]
+        self._curve_names = [e for _, e, _ in sorted(emotion_curve)]
+        # What the last frame showed (viseme, openness, emotion), for the debug overlay.
+        self.last: dict[str, float | str] = {}
         self._pal = _Palette.of(look)
 
         m = min(width, height)
@@ -422,7 +425,18 @@ class AvatarAnimator:
             mouth = track.at(t)
             if loudness is not None:
                 mouth[0] = round(mouth[0] * _OPEN_STEPS) / _OPEN_STEPS
+            self.last["viseme"] = track.name_at(t)
+            self.last["openness"] = float(mouth[0])
+            self.last["emotion"] = self._emotion_name(t)
             yield t, mouth, i / last
+
+    def _emotion_name(self, t: float) -> str:
+        """The emotion curve's key in force at ``t`` (name and intensity), for the overlay."""
+        keys = self._lift
+        if not keys:
+            return self.emotion
+        k = max(0, bisect_right([p[0] for p in keys], t) - 1)
+        return f"{self._curve_names[k]} {keys[k][1]:.2f}"
 
     def frames_yuv420p(
         self,

@@ -4,6 +4,7 @@ portrait's hash so a portrait is analysed once."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import math
@@ -78,6 +79,26 @@ class Face:
         return math.degrees(math.atan2(float(b[1] - a[1]), float(b[0] - a[0])))
 
 
+@contextlib.contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """File descriptor 2 sent to /dev/null for a moment (native code writes there directly)."""
+    import sys
+
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):
+        yield
+        return
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 class _Model:
     """The landmark model, loaded once per process (LiteRT interpreters are not thread-safe)."""
 
@@ -94,7 +115,10 @@ class _Model:
             ) from None
         data = resources.files("personaforge.media").joinpath("models").joinpath(MODEL).read_bytes()
         self.it = Interpreter(model_content=data, num_threads=1)
-        self.it.allocate_tensors()
+        with _quiet_stderr():
+            # The runtime says "INFO: Created TensorFlow Lite XNNPACK delegate" on the process's
+            # stderr, where our errors are one line each.
+            self.it.allocate_tensors()
         self.inp = self.it.get_input_details()[0]["index"]
         outs = {tuple(o["shape"]): o["index"] for o in self.it.get_output_details()}
         self.pts_out = outs[(1, 1, 1, 1404)]

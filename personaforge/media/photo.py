@@ -540,7 +540,8 @@ class PhotoAnimator:
         for i in range(n_frames):
             t = i / self.fps
             shape = track.at(t)
-            self.last = {"viseme": track.name_at(t)}
+            self.last.clear()
+            self.last["viseme"] = track.name_at(t)
             yield self.render(t, float(shape[0]), float(shape[1])).tobytes()
 
     def openness(self, visemes: Sequence[tuple[float, str]], t: float) -> float:

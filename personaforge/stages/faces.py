@@ -7,6 +7,7 @@ from pathlib import Path
 
 from personaforge.backends import registry
 from personaforge.backends.base import AnimationRequest, FrameSource, LipsyncBackend, LipsyncSetup
+from personaforge.core.models import SpokenShot
 from personaforge.core.yamlio import line_of
 from personaforge.costs import Billing
 from personaforge.errors import MissingKeyError, PersonaForgeError
@@ -83,7 +84,9 @@ def backend_id(ctx: Context) -> str:
     """``name@version`` of the chosen backend, without building it: what the cache keys on,
     known without keys or network (``status`` needs neither)."""
     cls = registry.resolve("lipsync", backend_name(ctx))
-    return f"{getattr(cls, 'name', '?')}@{getattr(cls, 'version', '?')}"
+    # Clips with the debug overlay burnt in are other clips: never reused as plain ones.
+    debug = "+debug-overlay" if ctx.debug_overlay else ""
+    return f"{getattr(cls, 'name', '?')}@{getattr(cls, 'version', '?')}{debug}"
 
 
 def backend(ctx: Context, *, keyless: bool = False) -> LipsyncBackend:
@@ -145,3 +148,13 @@ def render_clip(
     finally:
         raw.unlink(missing_ok=True)
     return billing
+
+
+def debug_extra(ctx: Context, spoken: SpokenShot) -> dict[str, object]:
+    """What ``make-video --debug-overlay`` hands the animator: the shot's id and words."""
+    if not ctx.debug_overlay:
+        return {}
+    from personaforge.media.overlay import DebugInfo
+
+    words = [(w.start, w.end, w.text) for w in spoken.words]
+    return {"debug_overlay": DebugInfo(shot=spoken.id, words=words)}

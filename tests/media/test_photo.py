@@ -291,3 +291,31 @@ def test_doctor_reports_face_landmarks() -> None:
 
     [faces] = [c for c in run_checks({}) if c.name == "faces"]
     assert faces.ok and "LiteRT" in faces.detail
+
+
+def test_the_debug_overlay_shows_what_drives_the_face(tmp_path: Path) -> None:
+    from personaforge.backends.base import AnimationRequest, LipsyncSetup
+    from personaforge.backends.lipsync.photo import PhotoLipsync
+    from personaforge.core.models import Look
+    from personaforge.media.overlay import DebugInfo
+
+    photo = _save(astronaut(), tmp_path / "me.jpg")
+    setup = LipsyncSetup(root=tmp_path, persona_file=tmp_path / "persona.yaml", env={},
+                         jobs=tmp_path / "build" / "jobs", photo=photo)  # fmt: skip
+    backend = PhotoLipsync.from_setup(setup)
+    info = DebugInfo(shot="shot-001", words=[(0.1, 0.4, "Hello")])
+
+    def frames(**extra: object) -> list[Frame]:
+        request = AnimationRequest(
+            Look(), 320, 180, FPS, 10, [(0.0, "sil"), (0.1, "aa")], extra=extra
+        )
+        raw = backend.frames(request, tmp_path / "no-audio.wav")
+        return [np.frombuffer(f, np.uint8).reshape(180, 320, 3) for f in raw]
+
+    plain, debug = frames(), frames(debug_overlay=info)
+    assert len(debug) == len(plain) == 10
+    a, b = plain[5].astype(int), debug[5].astype(int)
+    assert np.abs(a[:50, :120] - b[:50, :120]).mean() > 10  # the text
+    assert (debug[5] == (60, 255, 90)).all(axis=2).sum() > 100  # the landmarks
+    assert info.word_at(0.2) == "Hello" and info.word_at(0.9) == "-"
+    assert list((tmp_path / "build" / "faces").glob("*.json"))  # found once, kept in build/

@@ -8,7 +8,7 @@ from pathlib import Path
 from personaforge.backends.base import AnimationRequest, LipsyncSetup
 from personaforge.backends.lipsync.frames import encode_clip
 from personaforge.errors import PersonaForgeError
-from personaforge.media import motion
+from personaforge.media import motion, overlay
 from personaforge.media.photo import PhotoAnimator, Portrait, load_portrait
 from personaforge.progress import Progress
 
@@ -61,7 +61,13 @@ class PhotoLipsync:
 
     def frames(self, request: AnimationRequest, audio: Path) -> Iterator[bytes]:
         level = motion.loudness(audio, request.fps, request.frames) if audio.is_file() else None
-        return self.animator(request).frames(request.visemes, request.frames, level)
+        anim = self.animator(request)
+        frames = anim.frames(request.visemes, request.frames, level)
+        debug = overlay.DebugInfo.of(request.extra)
+        if debug is None:
+            return frames
+        w, h, fps = request.width, request.height, request.fps
+        return overlay.overlaid(frames, w, h, fps, debug, anim.last, anim.points)
 
     def render(self, request: AnimationRequest, audio: Path, out: Path, progress: Progress) -> None:
         encode_clip(self, request, audio, out, progress)
