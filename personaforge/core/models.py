@@ -202,8 +202,9 @@ class Persona(Strict):
 class Backends(Strict):
     plan: str = "offline"
     speak: str | None = Field(default=None, description="Defaults to the persona's voice backend.")
-    lipsync: str = Field(
-        default="avatar", description="Default: 'photo' when the persona's look is a photo."
+    lipsync: str | None = Field(
+        default=None,
+        description="Default: 'photo' when the persona's look is a photo, else 'avatar'.",
     )
 
 
