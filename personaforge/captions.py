@@ -24,6 +24,7 @@ from personaforge.text.caption_rules import (
     shape,
 )
 from personaforge.text.escape import ass_text, srt_text, vtt_text
+from personaforge.text.sentences import sentence_ends
 
 # karaoke: the spoken word is swept white; clean: no highlight; bold-pop: one to three big
 # words at a time in the centre (the Shorts look); boxed: lines on a dark background box.
@@ -190,7 +191,7 @@ def _segment(
     widths = [_width(w.text) for w in words]
     lengths = [len(w.text) for w in words]
     seps = [0 if k == 0 or glue[k] else 1 for k in range(n)]
-    sentence = [_is_sentence_end(w.text) for w in words]
+    sentence = sentence_ends([w.text for w in words])
     clause = [_is_clause_end(w.text) for w in words]
     weak = [_is_weak(w.text) and not rules.phrase for w in words]
     extra = _break_costs(words, rules)

@@ -70,7 +70,7 @@ def inputs(ctx: Context) -> dict[str, str]:
         "broll": _broll_hash(ctx, speech),
         "brand": joins.brand_key(brandkit.load(ctx), ctx),
         "captions": canonical_hash(ctx.video.captions.model_dump(mode="json")),
-        "segment": segment_settings_key(),
+        "segment": segment_settings_key(ctx.video.quality, w, h, FPS),
         "ffmpeg": ffmpeg.ffmpeg_exe().rsplit("/", 1)[-1],
     }
 
@@ -337,7 +337,7 @@ def _encode_segment(
     drawn into it, and a clip-returning backend's clip (cached apart) decoded into it."""
     size: dict[str, Any] = {
         "width": width, "height": height, "fps": FPS, "frames": spoken.frames,
-        "head": head, "tail": tail, "kit": brandkit.load(ctx),
+        "head": head, "tail": tail, "kit": brandkit.load(ctx), "quality": ctx.video.quality,
     }  # fmt: skip
     with atomic_path(out) as tmp:
         if spoken.kind in CARD_KINDS:
@@ -512,4 +512,5 @@ def _request(
         camera=spoken.camera,
         seed=int(key[:8], 16),
         emotion_curve=[(p.t, p.emotion, p.intensity) for p in spoken.emotion_curve],
+        extra=faces.debug_extra(ctx, spoken),
     )

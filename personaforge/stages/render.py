@@ -10,7 +10,7 @@ from pathlib import Path
 from PIL import Image
 
 from personaforge.captions import Cue, shift, to_srt, to_vtt
-from personaforge.chapters import chapters_text
+from personaforge.chapters import youtube_chapters
 from personaforge.core.models import (
     LipsyncManifest,
     Output,
@@ -18,6 +18,7 @@ from personaforge.core.models import (
     RenderManifest,
     Segment,
     SpeechManifest,
+    spoken_language,
 )
 from personaforge.errors import PersonaForgeError
 from personaforge.fsutil import atomic_path, atomic_write_text, canonical_hash, sha256_file
@@ -38,10 +39,11 @@ from personaforge.stages.common import (
     skip_if_current,
 )
 from personaforge.stages.graph import current
-from personaforge.stages.segments import card_font, cues_for, language_of
+from personaforge.stages.segments import card_font, cues_for
 
 RENDER_VERSION = "5"  # 5: the soundtrack is encoded apart and copied in
-EXTRAS_VERSION = "2"  # the thumbnail and chapters; 2: thumbnails at their own size, VTT language
+EXTRAS_VERSION = "3"  # the thumbnail and chapters (2: only where YouTube takes them; 3: thumbnails
+# at their own size, the VTT language)
 WORK_DIR = soundtrack.WORK_DIR
 music_hash = soundtrack.music_hash
 
@@ -116,11 +118,11 @@ def run(ctx: Context) -> StageResult:
     # video and captions together.
     vtt = project.build / f"{slug}.vtt"
     srt = project.build / f"{slug}.srt"
-    lang = language_of(next(iter(speech.shots), None))
+    lang = spoken_language(ctx.video, ctx.persona)
     atomic_write_text(vtt, to_vtt(cues, language=lang))
     atomic_write_text(srt, to_srt(cues))
-    thumbnail = _thumbnail(ctx, lipsync, slug, language_of(next(iter(speech.shots), None)))
-    chapters = _chapters(ctx, speech, lipsync.intro_frames, slug)
+    thumbnail = _thumbnail(ctx, lipsync, slug, lang)
+    chapters, chapters_note = _chapters(ctx, speech, lipsync.intro_frames, slug, duration)
     manifest = RenderManifest(
         **recorded_fields(ins, "ffmpeg", ffmpeg.ffmpeg_version()),
         slug=slug,
@@ -135,6 +137,7 @@ def run(ctx: Context) -> StageResult:
         chapters=(
             Output(path=project.rel(chapters), sha256=sha256_file(chapters)) if chapters else None
         ),
+        chapters_note=chapters_note,
     )
     path = record(ctx, "render", manifest)
     return StageResult("render", path, True, reason, shots=len(lipsync.shots))
@@ -180,15 +183,27 @@ def _thumbnail(ctx: Context, lipsync: LipsyncManifest, slug: str, language: str)
     return out
 
 
-def _chapters(ctx: Context, speech: SpeechManifest, intro_frames: int, slug: str) -> Path | None:
-    """<slug>.chapters.txt from the headings (title cards), if the script has any."""
+def _chapters(
+    ctx: Context, speech: SpeechManifest, intro_frames: int, slug: str, duration_s: float
+) -> tuple[Path | None, str | None]:
+    """<slug>.chapters.txt from the headings (title cards), where YouTube would show them;
+    else no file (an old one is removed) and why not. Shorts show no chapters."""
+    out = ctx.project.build / f"{slug}.chapters.txt"
     headings, frame = [], intro_frames
     for shot in speech.shots:
         if shot.kind == "title":
             headings.append((frame / speech.fps, shot.text))
         frame += shot.frames
-    if not headings:
-        return None
-    out = ctx.project.build / f"{slug}.chapters.txt"
-    atomic_write_text(out, chapters_text(headings, ctx.video.title))
-    return out
+    note: str | None
+    if ctx.video.format == "shorts":
+        text, note = None, "no chapters: Shorts show none"
+    elif not headings:
+        text, note = None, "no chapters: the script has no headings"
+    else:
+        made = youtube_chapters(headings, ctx.video.title, duration_s)
+        text, note = made.text, made.note
+    if text is None:
+        out.unlink(missing_ok=True)
+        return None, note
+    atomic_write_text(out, text)
+    return out, None

@@ -22,6 +22,7 @@ from personaforge.captions import (
 from personaforge.core.models import Captions, Look, SpokenShot
 from personaforge.errors import PersonaForgeError
 from personaforge.media import cards, ffmpeg, filtergraph
+from personaforge.media.encoding import Quality
 from personaforge.media.filtergraph import FramePipe, SegmentSpec, Source, TitleCard
 from personaforge.progress import Progress
 from personaforge.stages.brandkit import BrandKit
@@ -33,7 +34,7 @@ CLIP_DIR = "clips"  # under build/: the segments, and what they were made from
 
 def language_of(spoken: SpokenShot | None) -> str:
     """The language a shot is spoken (and captioned) in; English where none is recorded."""
-    return str(getattr(spoken, "language", None) or "en")
+    return spoken.language if spoken is not None else "en"
 
 
 def chars_per_line(width: int, height: int, override: int | None, language: str = "en") -> int:
@@ -158,6 +159,7 @@ def encode(
     head: tuple[int, Path] | None = None,
     tail: tuple[int, Path] | None = None,
     kit: BrandKit | None = None,
+    quality: Quality = "draft",
 ) -> None:
     """Encode one segment; ``pixels`` feeds a FramePipe source, one frame at a time; the
     ``head``/``tail`` frames (count, file) go to their own files for transitions; the
@@ -166,7 +168,7 @@ def encode(
     if source == FramePipe("rgb24") and pixels is not None and not (width % 2 or height % 2):
         source, pixels = FramePipe("yuv420p"), ffmpeg.as_yuv420p(pixels, width, height)
     logo = kit.logo_overlay() if kit else None
-    spec = SegmentSpec(source, width, height, fps, frames, ass, fonts, logo)
+    spec = SegmentSpec(source, width, height, fps, frames, ass, fonts, logo, quality)
     args = filtergraph.segment_args(spec, out, head=head, tail=tail)
     if isinstance(source, FramePipe):
         assert pixels is not None, "a FramePipe needs its frames"
@@ -217,6 +219,7 @@ def encode_title(
     tail: tuple[int, Path] | None = None,
     kit: BrandKit | None = None,
     logo: bool = True,
+    quality: Quality = "draft",
     language: str = "en",
 ) -> None:
     """A title card (the heading on the persona's colours) straight into its segment; with
@@ -236,4 +239,5 @@ def encode_title(
         encode(
             TitleCard(card_file), width=width, height=height, fps=fps, frames=frames, ass=ass,
             out=out, progress=progress, head=head, tail=tail, kit=kit if logo else None,
+            quality=quality,
         )  # fmt: skip
