@@ -11,6 +11,7 @@ import imageio_ffmpeg
 import numpy as np
 import pytest
 from PIL import ImageFont
+from text.test_fonts import SAMPLES
 
 from personaforge.assets import fonts_dir
 from personaforge.captions import CaptionWord, Cue, build_cues, caption_font_size, pop_cues, to_ass
@@ -119,3 +120,23 @@ def test_portrait_captions_stay_clear_of_the_shorts_buttons(tmp_path: Path, styl
         rows = np.flatnonzero((img.max(axis=2) > 60).any(axis=1))
         if style != "bold-pop":  # bold-pop sits in the middle; the others above the bottom fifth
             assert rows.max() < h * (1 - caption_rules.PORTRAIT_BOTTOM) + 2
+
+
+@pytest.mark.parametrize("lang", sorted(SAMPLES))
+def test_libass_draws_every_language_in_the_table_font(tmp_path: Path, lang: str) -> None:
+    # Drawn at the width the table's font gives it: libass found the font by its family
+    # name (a fallback font, or empty boxes, would come out another width).
+    text = " ".join(SAMPLES[lang].split()[:4]) if lang not in ("ja", "zh") else SAMPLES[lang][:10]
+    size = 24
+    cols = _lit_cols(_burn(tmp_path, _plain(text, lang, size), (640, 360), 1.0))
+    assert cols.size, f"nothing drawn for {lang}"
+    file = fonts.for_language(lang).file
+    probe = ImageFont.truetype(str(file), 1000)
+    shaped = ImageFont.truetype(str(file), round(size * 1000 / sum(probe.getmetrics())))
+    bbox = shaped.getbbox(text, direction="rtl" if lang == "ar" else None)
+    want = bbox[2] - bbox[0]
+    assert abs((cols.max() - cols.min()) - want) < want * 0.08 + 3, (
+        lang,
+        cols.max() - cols.min(),
+        want,
+    )
