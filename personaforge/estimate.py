@@ -140,9 +140,11 @@ def _claude(work: StageWork) -> list[Billing]:
 
 def _elevenlabs(work: StageWork) -> list[Billing]:
     """ElevenLabs bills the characters of the text sent, after normalisation."""
+    from personaforge.core.models import spoken_language
     from personaforge.text.normalize import spoken_text, tokenize
 
-    chars = sum(len(spoken_text(tokenize(s.text))) for s in work.shots)
+    language = spoken_language(work.ctx.video, work.ctx.persona)
+    chars = sum(len(spoken_text(tokenize(s.text, language))) for s in work.shots)
     model = getattr(work.ctx.persona.voice, "model", None)
     return [bill("elevenlabs", "character", chars, model=model, estimated=True)]
 
