@@ -329,7 +329,11 @@ class VideoSpec(Strict):
     """video.yaml: what to make."""
 
     schema_version: Literal[1] = SCHEMA_VERSION
-    title: str = Field(min_length=1, max_length=200)
+    title: str = Field(
+        default="",
+        max_length=200,
+        description="Default: the script's first heading (else the project folder's name).",
+    )
     script: RelPath | None = Field(
         default=None, description="Path of the script file (Markdown or text)."
     )
@@ -345,6 +349,11 @@ class VideoSpec(Strict):
     resolution: str | None = Field(
         default=None,
         description="Override the format's frame size, e.g. '640x360' for quick previews.",
+    )
+    quality: Literal["draft", "master"] = Field(
+        default="draft",
+        description="draft: fast previews, small files; master: what a platform takes for "
+        "upload (YouTube's recommended bitrates, e.g. 8 Mb/s at 1080p30, AAC 384 kb/s).",
     )
     backends: Backends = Field(default_factory=Backends)
     music: Music | None = None
@@ -382,6 +391,19 @@ class VideoSpec(Strict):
         if not all(64 <= int(side) <= 4096 for side in m.groups()):
             raise ValueError("each side must be between 64 and 4096 pixels")
         return v
+
+    def for_format(self, fmt: str) -> VideoSpec:
+        """This video in another format (make-video --format): a ``resolution`` (a preview
+        size) keeps its shorter side, in the new format's shape: 640x360 as shorts is
+        360x640. Without one, the format's own size."""
+        if fmt == self.format or self.resolution is None:
+            return self.model_copy(update={"format": fmt})
+        w, _, h = self.resolution.partition("x")
+        side = min(int(w), int(h))
+        fw, fh = FORMAT_SIZES[fmt]
+        scale = side / min(fw, fh)
+        size = (max(64, round(fw * scale / 2) * 2), max(64, round(fh * scale / 2) * 2))
+        return self.model_copy(update={"format": fmt, "resolution": f"{size[0]}x{size[1]}"})
 
     @model_validator(mode="after")
     def _one_script(self) -> VideoSpec:
@@ -513,6 +535,28 @@ class SpokenShot(PlannedShot):
     def media(self) -> list[tuple[str, str]]:
         return [(self.audio, self.audio_sha256)]
 
+    @model_validator(mode="after")
+    def _times_in_range(self) -> SpokenShot:
+        # A recorded time outside the shot (word `start: 999`) silently dropped its captions.
+        if not 0 <= self.duration_s <= MAX_SHOT_S:
+            raise ValueError(f"duration_s {self.duration_s} is not within 0-{MAX_SHOT_S:g} s")
+        limit = self.duration_s + TIME_SLACK_S
+        for i, w in enumerate(self.words):
+            if not (0 <= w.start <= w.end + TIME_SLACK_S and w.end <= limit):
+                raise ValueError(
+                    f"words[{i}] ({w.text!r}) is timed {w.start:g}-{w.end:g} s, "
+                    f"outside the shot's {self.duration_s:g} s"
+                )
+        if any(not 0 <= k.t <= limit for k in self.visemes):
+            raise ValueError(f"a viseme is timed outside the shot's {self.duration_s:g} s")
+        return self
+
+
+# Sanity limits on recorded times: a shot is a sentence or two (the planner splits at 35
+# words), and word timings may run a little past the audio's end.
+MAX_SHOT_S: Final = 600.0
+TIME_SLACK_S: Final = 1.0
+
 
 class SpeechManifest(Recorded):
     stage: Literal["speak"] = "speak"
@@ -596,6 +640,9 @@ class RenderManifest(Recorded):
     thumbnail: Output | None = Field(default=None, description="<slug>.jpg, for the platform.")
     chapters: Output | None = Field(
         default=None, description="<slug>.chapters.txt: YouTube's '0:00 Title' lines."
+    )
+    chapters_note: str | None = Field(
+        default=None, description="Why there is no chapters file, where there is none."
     )
 
     def deliverables(self) -> list[Output]:

