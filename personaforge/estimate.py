@@ -144,7 +144,7 @@ def _elevenlabs(work: StageWork) -> list[Billing]:
     from personaforge.text.normalize import spoken_text, tokenize
 
     language = spoken_language(work.ctx.video, work.ctx.persona)
-    chars = sum(len(spoken_text(tokenize(s.text, language))) for s in work.shots)
+    chars = sum(len(spoken_text(tokenize(s.text, language), language)) for s in work.shots)
     model = getattr(work.ctx.persona.voice, "model", None)
     return [bill("elevenlabs", "character", chars, model=model, estimated=True)]
 

@@ -43,6 +43,9 @@ class Language:
     # (Japanese: espeak reads kana well, kanji as English, so it is no voice, but its mouth
     # shapes for kana beat none).
     phonemes: str | None = None
+    # The language's own marks for the pauses the voice is sent (".", ",", "?", "!"):
+    # a full stop in Japanese is "。"; a voice reads its own punctuation best.
+    stops: tuple[tuple[str, str], ...] = ()
     # Titles whose full stop pysbd takes for a sentence end in this language ("Sr. García").
     titles: tuple[str, ...] = ()
     # The bold font its on-screen text is drawn in (a file in personaforge/assets/fonts), the
@@ -131,6 +134,7 @@ _TABLE: tuple[Language, ...] = (
         reading_cps=15.0,
         percent="بالمئة",
         currencies=(("$", "دولار"), ("€", "يورو")),
+        stops=((",", "،"), ("?", "؟")),
         font_file="NotoSansArabic-Bold.ttf",
         font_family="Noto Sans Arabic",
         font_scale=1.35,
@@ -144,6 +148,7 @@ _TABLE: tuple[Language, ...] = (
         rbnf="hi",
         percent="प्रतिशत",
         currencies=(("₹", "रुपये"), ("$", "डॉलर")),
+        stops=((".", "।"),),
         font_file="NotoSansDevanagari-Bold.ttf",
         font_family="Noto Sans Devanagari",
         font_scale=1.1,
@@ -160,6 +165,7 @@ _TABLE: tuple[Language, ...] = (
         reading_cps=8.0,
         percent="パーセント",
         currencies=(("¥", "円"), ("$", "ドル")),
+        stops=((".", "。"), (",", "、"), ("?", "？"), ("!", "！")),
         font_file="NotoSansCJKjp-Bold.otf",
         font_family="Noto Sans CJK JP",
     ),
@@ -174,6 +180,7 @@ _TABLE: tuple[Language, ...] = (
         reading_cps=8.0,
         percent="百分之{}",
         currencies=(("¥", "元"), ("$", "美元")),
+        stops=((".", "。"), (",", "，"), ("?", "？"), ("!", "！")),
         font_file="NotoSansCJKsc-Bold.otf",
         font_family="Noto Sans CJK SC",
     ),

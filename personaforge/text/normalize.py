@@ -322,12 +322,13 @@ def tokenize(text: str, language: str = languages.DEFAULT) -> list[Token]:
     return tokens
 
 
-def spoken_text(tokens: Sequence[Token]) -> str:
+def spoken_text(tokens: Sequence[Token], language: str = languages.DEFAULT) -> str:
     """Words of all tokens joined by single spaces, each token's pause after its last word.
 
     A token with no spoken words lends its pause to the previous spoken word, if any, and the word
     after a . ! or ? is capitalised. The result holds only letters, apostrophes, spaces and , . ! ?
-    so espeak cannot read anything else in.
+    (or ``language``'s own marks for them, "。" in Japanese), so a voice cannot read anything
+    else in.
     """
     words: list[str] = []
     pauses: list[str] = []
@@ -338,12 +339,13 @@ def spoken_text(tokens: Sequence[Token]) -> str:
         pause = token.pause if token.pause in _STRENGTH else ""
         if pause and words:
             pauses[-1] = _strongest(pauses[-1], pause)
+    stops = dict(languages.get(language).stops)
     # espeak ignores a full stop followed by a lower-case word, so each sentence starts capitalised.
     out: list[str] = []
     for i, (word, pause) in enumerate(zip(words, pauses, strict=True)):
         if i == 0 or pauses[i - 1] in (".", "!", "?"):
             word = word[:1].upper() + word[1:]
-        out.append(word + pause)
+        out.append(word + stops.get(pause, pause))
     return " ".join(out)
 
 

@@ -530,7 +530,7 @@ class ElevenLabsTTS:
         code = self.lang.code
         tokens = list(request.tokens) if request.tokens is not None else tokenize(text, code)
         spoken = [w for tok in tokens for w in tok.spoken]
-        say = spoken_text(tokens)
+        say = spoken_text(tokens, code)
         if not say.strip():
             # Nothing to say (a line of emoji): no request, no cost, a breath of silence.
             pause = int(0.3 * SAMPLE_RATE)
@@ -564,9 +564,9 @@ class ElevenLabsTTS:
         if o.seed is not None:
             extra["seed"] = o.seed
         if request.previous_text.strip():
-            extra["previous_text"] = spoken_text(tokenize(request.previous_text, code))
+            extra["previous_text"] = spoken_text(tokenize(request.previous_text, code), code)
         if request.next_text.strip():
-            extra["next_text"] = spoken_text(tokenize(request.next_text, code))
+            extra["next_text"] = spoken_text(tokenize(request.next_text, code), code)
         if self.model in _TAKES_LANGUAGE:
             extra["language_code"] = code
         timeout = self._timeout()
