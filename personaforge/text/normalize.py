@@ -24,7 +24,7 @@ __all__ = ["Token", "spoken_text", "tokenize"]
 
 
 # Bump when the spoken form of any text changes: cached speech is keyed on it.
-NORMALIZE_VERSION = "2"
+NORMALIZE_VERSION = "3"
 
 
 @dataclass(frozen=True)
