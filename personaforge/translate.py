@@ -120,6 +120,23 @@ def estimate(folder: Path, targets: list[str], *, model: str | None = None) -> l
     return out
 
 
+def siblings(folder: Path) -> list[Path]:
+    """The translations `translate` made of the project in ``folder`` (DIR-es/, ...), in the
+    table's order: folders beside it named for a language, with a video.yaml saying so."""
+    found = []
+    for code in languages.LANGUAGES:
+        candidate = sibling(folder.resolve(), code)
+        video = candidate / "video.yaml"
+        if video.is_file():
+            try:
+                data = yaml.safe_load(video.read_text(encoding="utf-8")) or {}
+            except (OSError, yaml.YAMLError):
+                continue
+            if isinstance(data, dict) and languages.primary(str(data.get("language", ""))) == code:
+                found.append(candidate)
+    return found
+
+
 def translate(
     folder: Path,
     targets: list[str],

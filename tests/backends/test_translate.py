@@ -13,6 +13,7 @@ from fake_anthropic import as_json, message, running
 from helpers import run_cli
 
 from personaforge.media.probe import probe
+from personaforge.translate import siblings
 
 pytest.importorskip("anthropic")
 
@@ -99,6 +100,7 @@ def test_translate_to_spanish_and_japanese_and_both_render(tmp_path: Path) -> No
         priced = run_cli("translate", str(folder), "--to", "es,ja", "--dry-run", "--json")
         assert json.loads(priced.stdout)["usd"] == 0  # both cached: nothing to pay
     es, ja = tmp_path / "hello-es", tmp_path / "hello-ja"
+    assert siblings(folder) == [es.resolve(), ja.resolve()]  # what batch --with-translations adds
     assert (es / "script.md").read_text(encoding="utf-8") == ES
     assert yaml.safe_load((ja / "video.yaml").read_text())["language"] == "ja"
     # Spanish offline: the draft Spanish voice.
