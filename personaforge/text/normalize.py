@@ -19,6 +19,7 @@ from typing import Any
 from num2words import num2words
 
 from personaforge.text import languages
+from personaforge.text.sentences import sentence_ends
 
 __all__ = ["Token", "spoken_text", "tokenize"]
 
@@ -306,6 +307,9 @@ def tokenize(text: str, language: str = languages.DEFAULT) -> list[Token]:
         return [_generic_token(raw, lang) for raw in text.split()]
     raws = text.split()
     cores = [_split(_prepare(raw))[1] for raw in raws]
+    # Whether an abbreviation's full stop also ends the sentence ("etc." last, not "Dr."):
+    # the splitter every stage shares decides.
+    ends = sentence_ends(raws, lang.code)
     tokens: list[Token] = []
     for i, raw in enumerate(raws):
         prev_core = cores[i - 1] if i else ""
@@ -315,7 +319,7 @@ def tokenize(text: str, language: str = languages.DEFAULT) -> list[Token]:
             tokens.append(_generic_token(raw, guessed))
             continue
         try:
-            tokens.append(_make_token(raw, prev_core, next_raw))
+            tokens.append(_make_token(raw, prev_core, next_raw, ends[i]))
         except Exception:
             # One odd word must never stop a whole video; say whatever letters it has.
             tokens.append(Token(raw, _clean(re.findall(r"[^\W\d_]+", raw)), ""))
@@ -354,12 +358,12 @@ def spoken_text(tokens: Sequence[Token], language: str = languages.DEFAULT) -> s
 # --------------------------------------------------------------------------------------------
 
 
-def _make_token(raw: str, prev_core: str, next_raw: str) -> Token:
+def _make_token(raw: str, prev_core: str, next_raw: str, ends: bool) -> Token:
     text = _prepare(raw)
     _, core, trail = _split(text)
     if not core:
         return Token(raw, (), _pause_of(text, lone=True))
-    words, pause = _say_top(core, trail, prev_core, next_raw)
+    words, pause = _say_top(core, trail, prev_core, next_raw, ends)
     return Token(raw, _clean(words), pause)
 
 
@@ -420,13 +424,14 @@ def _starts_upper(raw: str) -> bool:
     return False
 
 
-def _say_top(core: str, trail: str, prev_core: str, next_raw: str) -> tuple[list[str], str]:
+def _say_top(
+    core: str, trail: str, prev_core: str, next_raw: str, ends: bool
+) -> tuple[list[str], str]:
     has_dot = trail.startswith(".") and not trail.startswith("..")
     after_dot = _pause_of(trail[1:]) if has_dot else _pause_of(trail)
-    sentence_next = not next_raw or _starts_upper(next_raw)
 
     def ended(can_end: bool) -> str:
-        return _strongest(after_dot, ".") if has_dot and can_end and sentence_next else after_dot
+        return _strongest(after_dot, ".") if has_dot and ends else after_dot
 
     # "No. 5" is a number; "No." before anything else is the word.
     if has_dot and core.lower() == "no" and next_raw[:1] in tuple("#0123456789"):
@@ -448,7 +453,9 @@ def _say_top(core: str, trail: str, prev_core: str, next_raw: str) -> tuple[list
         if abbrev is not None:
             return list(abbrev.words), ended(abbrev.can_end)
         if _RE_DOTTED.fullmatch(core + "."):
-            return _spell(core), ended(True)
+            # pysbd never ends a sentence on "U.S." before a capital; a reader does.
+            capital_next = not next_raw or _starts_upper(next_raw)
+            return _spell(core), ended(True) if not capital_next else _strongest(after_dot, ".")
         if re.fullmatch(r"[B-HJ-Z]", core):
             # An initial: "J. K. Rowling" goes on; only the last word of a script ends on one.
             return _spell(core), ended(True) if not next_raw else after_dot
