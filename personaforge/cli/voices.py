@@ -76,13 +76,23 @@ def voices(
         code = languages.get(language).code
         # A voice with no language label (ElevenLabs premades speak every language of
         # their multilingual model) is listed for every language.
-        found = [v for v in found if v.get("language", code).split("_")[0].split("-")[0] == code]
+        found = [v for v in found if _speaks(v, code)]
     if as_json:
         print(json.dumps(found))
         return
     for v in found:
         extra = ", ".join(f"{k}={val}" for k, val in v.items() if k not in ("id", "name") and val)
         print(f"{v['id']:<24} {v['name']:<20} {extra}")
+
+
+def _speaks(voice: dict[str, str], code: str) -> bool:
+    """Whether a listed voice speaks ``code``: its language, or the languages ElevenLabs
+    verified it in (a voice with neither speaks every language of its model)."""
+    if voice.get("language"):
+        return voice["language"].replace("_", "-").split("-")[0].lower() == code
+    if voice.get("languages"):
+        return code in voice["languages"].split(",")
+    return True
 
 
 @app.command()

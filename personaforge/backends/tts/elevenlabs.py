@@ -460,6 +460,11 @@ class ElevenLabsTTS:
         out = []
         for v in found.voices:
             labels = v.labels or {}
+            # The languages ElevenLabs verified the voice in (newer accounts list them);
+            # none listed: a premade multilingual voice, which speaks its model's languages.
+            verified = sorted(
+                {str(x.language).split("-")[0].lower() for x in (v.verified_languages or [])}
+            )
             out.append(
                 {
                     "id": v.voice_id,
@@ -467,6 +472,7 @@ class ElevenLabsTTS:
                     "category": str(v.category or ""),
                     "gender": labels.get("gender", ""),
                     "accent": labels.get("accent", ""),
+                    "languages": ",".join(verified),
                 }
             )
         return out
