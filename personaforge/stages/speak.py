@@ -515,8 +515,8 @@ def _unsaid(
     what = found.name if found else "another script"
     excerpt = run if len(run) <= 30 else run[:29] + "…"
     return PersonaForgeError(
-        f"{what} text ({excerpt!r}) in a {own.name} script: the {tts.name} voice cannot say "
-        "it, and nothing is left unsaid",
+        f"{what} text ({excerpt!r}) in {_article(own.name)} {own.name} script: "
+        f"the {tts.name} voice cannot say it",
         file=str(path) if path else str(ctx.project.video_path),
         line=line,
         hint=_who_speaks(found) if found else "write it in the script's language",
@@ -524,10 +524,17 @@ def _unsaid(
 
 
 def _who_speaks(lang: languages.Language) -> str:
-    offline = "espeak (offline draft voice, chosen for the offline voice), " if lang.espeak else ""
-    return f"voices that speak {lang.name}: {offline}elevenlabs; or set language: in video.yaml"
+    offline = " (offline: espeak-ng's draft voice)" if lang.espeak else ""
+    return (
+        f"a voice that speaks {lang.name}: voice: {{backend: elevenlabs}} in persona.yaml; "
+        f"a script in {lang.name}: language: {lang.code} in video.yaml{offline}"
+    )
 
 
 def _excerpt(text: str, n: int = 40) -> str:
     text = " ".join(clean(text).split())
     return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1].lower() in "aeiou" else "a"
