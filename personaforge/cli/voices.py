@@ -21,6 +21,7 @@ def speak_standalone(
     archetype: str | None,
     backend: str | None,
     as_json: bool,
+    language: str | None = None,
 ) -> None:
     """`speak --text`: voice text into a WAV and its timings (.json) beside it."""
     from personaforge.stages.voices import persona_for, speak_text
@@ -39,7 +40,7 @@ def speak_standalone(
     else:
         words = text or ""
     who = persona_for(persona, archetype, backend)
-    result = speak_text(words, out, who)
+    result = speak_text(words, out, who, language=language)
     info(f"speak: {result.words} words, {result.duration_s:.2f} s ({result.backend})")
     if as_json:
         print(json.dumps(result.as_json()))
