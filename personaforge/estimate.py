@@ -125,6 +125,18 @@ class Estimate:
 # ---------------------------------------------------------------- per-backend units
 
 
+def _speak_name(ctx: Context) -> str:
+    """The voice that will speak: piper's name stands for the offline voice of the language."""
+    from personaforge.core.models import spoken_language
+    from personaforge.stages.speak import backend_name
+
+    name = ctx.video.backends.speak or ctx.persona.voice.backend
+    try:
+        return backend_name(name, spoken_language(ctx.video, ctx.persona))
+    except PersonaForgeError:
+        return name  # no offline voice: make-video says so, the estimate counts nothing
+
+
 def _claude(work: StageWork) -> list[Billing]:
     """One request: the prompt and numbered sentences in, a JSON shot list (and any thinking)
     out."""
@@ -334,7 +346,7 @@ def estimate_for(ctx: Context, *, do_publish: bool = True) -> Estimate:
     duration = sum(w.seconds for w in every)
     names = {
         "plan": ctx.video.backends.plan,
-        "speak": ctx.video.backends.speak or ctx.persona.voice.backend,
+        "speak": _speak_name(ctx),
         "lipsync": _lipsync_name(ctx),
         "render": "ffmpeg",
         "publish": ctx.video.publish.target,

@@ -62,15 +62,7 @@ def make_backend(
     """The persona's voice (or ``name``'s), built from its persona.yaml settings, for a
     script in ``language``. The offline voice is piper's in English and espeak-ng's draft
     voice in the other languages it speaks; where none does, one line naming the language."""
-    name = name or persona.voice.backend
-    lang = languages.get(language)
-    if name == "piper" and lang.code != "en":
-        if lang.espeak is None:
-            raise PersonaForgeError(
-                f"no offline voice speaks {lang.name} ({language})",
-                hint="the elevenlabs voice does: voice: {backend: elevenlabs} in persona.yaml",
-            )
-        name = "espeak"
+    name = backend_name(name or persona.voice.backend, language)
     cls = registry.resolve("speak", name)
     v = persona.voice
     if name == "piper":
@@ -93,6 +85,20 @@ def make_backend(
         max_concurrency=max_concurrency,
         language=language,
     )
+
+
+def backend_name(name: str, language: str) -> str:
+    """The voice backend that speaks ``language`` for the one chosen: the offline voice is
+    piper's joe in English and espeak-ng's draft voice in the languages it speaks."""
+    lang = languages.get(language)
+    if name != "piper" or lang.code == "en":
+        return name
+    if lang.espeak is None:
+        raise PersonaForgeError(
+            f"no offline voice speaks {lang.name} ({language})",
+            hint="the elevenlabs voice does: voice: {backend: elevenlabs} in persona.yaml",
+        )
+    return "espeak"
 
 
 def backend(ctx: Context, *, check: bool = True) -> TTSBackend:
