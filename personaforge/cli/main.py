@@ -13,7 +13,16 @@ import typer
 from personaforge import __version__
 
 # Each command module registers its commands on ``app`` when imported.
-from personaforge.cli import brain, check, project, scale, stages, translate, voices  # noqa: F401
+from personaforge.cli import (  # noqa: F401
+    brain,
+    check,
+    project,
+    scale,
+    stages,
+    transcribe,
+    translate,
+    voices,
+)
 from personaforge.cli.app import GLOBAL_FLAGS, STATE, app, err
 from personaforge.cli.helptext import plain_help
 from personaforge.errors import ExitCode, PersonaForgeError, mask_secrets
@@ -31,6 +40,7 @@ __all__ = ["app", "main"]
 _HELP_ORDER = [
     "init",
     "wizard",
+    "transcribe",
     "recipes",
     "write",
     "translate",

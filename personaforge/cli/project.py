@@ -41,6 +41,13 @@ def init(
         Optional[str],  # noqa: UP045
         typer.Option(help="The script's language, BCP-47: es, pt-BR, ja (default en)."),
     ] = None,
+    narration: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(
+            help="Narrate with this recording; without --script, the script is transcribed "
+            "from it (ElevenLabs)."
+        ),
+    ] = None,
 ) -> None:
     """Scaffold a project ready for make-video."""
     from personaforge.core.models import FORMAT_SIZES
@@ -56,8 +63,9 @@ def init(
         except PersonaForgeError as exc:
             raise typer.BadParameter(exc.message, param_hint="--language") from None
     project = init_project(
-        folder, script=script, title=title, fmt=fmt, overwrite=force, recipe=recipe
-    )
+        folder, script=script, title=title, fmt=fmt, overwrite=force, recipe=recipe,
+        narration=narration,
+    )  # fmt: skip
     if language is not None:
         from personaforge.fsutil import atomic_write_text
 

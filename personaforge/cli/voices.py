@@ -63,13 +63,13 @@ def voices(
     from personaforge.backends.registry import names
     from personaforge.stages.voices import list_voices
 
-    if language is not None and backend == "piper":
-        backend = "piper" if language.split("-")[0].lower() == "en" else "espeak"
     if backend not in names("speak"):
         raise typer.BadParameter(
             f"{backend!r} is not a voice backend; choose one of {', '.join(names('speak'))}",
             param_hint="--backend",
         )
+    if language is not None and backend == "piper":
+        backend = "piper" if language.split("-")[0].lower() == "en" else "espeak"
     found = list_voices(backend)
     if language is not None:
         from personaforge.text import languages

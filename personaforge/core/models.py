@@ -202,8 +202,9 @@ class Persona(Strict):
 class Backends(Strict):
     plan: str = "offline"
     speak: str | None = Field(default=None, description="Defaults to the persona's voice backend.")
-    lipsync: str = Field(
-        default="avatar", description="Default: 'photo' when the persona's look is a photo."
+    lipsync: str | None = Field(
+        default=None,
+        description="Default: 'photo' when the persona's look is a photo, else 'avatar'.",
     )
 
 
@@ -222,6 +223,30 @@ class Captions(Strict):
     )
     max_lines: int = Field(default=2, ge=1, le=2)
     max_chars_per_line: int | None = Field(default=None, ge=10, le=80)
+
+
+class Narration(Strict):
+    """A recorded take that narrates the video instead of a synthetic voice."""
+
+    file: RelPath | None = Field(
+        default=None, description="The take for the whole script (WAV, FLAC, MP3, M4A, OGG)."
+    )
+    files: dict[str, RelPath] = Field(
+        default_factory=dict,
+        description="One take per heading, for creators who record in parts: "
+        '{"Intro": intro.m4a}; the script before the first heading, and headings not '
+        "listed, use `file`.",
+    )
+    clean: bool = Field(default=False, description="High-pass and denoise the take (ffmpeg).")
+    align: Literal["offline", "elevenlabs"] = Field(
+        default="offline", description="Who finds the script's words in the take."
+    )
+
+    @model_validator(mode="after")
+    def _some_take(self) -> Narration:
+        if self.file is None and not self.files:
+            raise ValueError("give 'file' (one take) or 'files' (one per heading)")
+        return self
 
 
 class Transitions(Strict):
@@ -376,6 +401,9 @@ class VideoSpec(Strict):
         "(default: explainer).",
     )
     director: Director = Field(default_factory=Director)
+    narration: Narration | None = Field(
+        default=None, description="A recorded take to narrate with, instead of a voice."
+    )
     budget: float | None = Field(
         default=None, ge=0, description="Refuse a run whose estimated cost (USD) exceeds this."
     )

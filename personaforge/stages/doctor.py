@@ -126,6 +126,13 @@ def _face_detection() -> Check:
         os.path.join(folder, "haarcascade_frontalface_default.xml")
     )
     detail = f"OpenCV {cv2.__version__}" + (" with Haar cascades" if ok else ": no Haar cascades")
+    # The landmark model runs on LiteRT; the model itself ships in this package.
+    try:
+        from ai_edge_litert.interpreter import Interpreter  # noqa: F401
+
+        detail += ", LiteRT for the face landmarks"
+    except ImportError:
+        ok, detail = False, detail + ", no LiteRT: pip install 'ai-edge-litert>=1.2'"
     return Check("faces", ok, detail + " (photo personas)", required=False)
 
 

@@ -512,4 +512,5 @@ def _request(
         camera=spoken.camera,
         seed=int(key[:8], 16),
         emotion_curve=[(p.t, p.emotion, p.intensity) for p in spoken.emotion_curve],
+        extra=faces.debug_extra(ctx, spoken),
     )

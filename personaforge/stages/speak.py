@@ -133,6 +133,10 @@ def voice_key(tts: TTSBackend, language: str = languages.DEFAULT) -> str:
 
 
 def inputs(ctx: Context) -> dict[str, str]:
+    if ctx.video.narration is not None:  # a recorded take: aligned, not synthesised
+        from personaforge.stages import narration
+
+        return narration.inputs(ctx)
     plan = current(ctx, PlanManifest, "plan")
     tts = backend(ctx, check=False)
     return {
@@ -203,6 +207,10 @@ def run(ctx: Context) -> StageResult:
     skipped, reason = skip_if_current(ctx, "speak", SpeechManifest, ins)
     if skipped:
         return skipped
+    if ctx.video.narration is not None:
+        from personaforge.stages import narration
+
+        return narration.run(ctx, ins, reason)
     plan = current(ctx, PlanManifest, "plan")
     # The key is checked only if a shot must be voiced: with every take made already (a
     # heading or caption edit), the stage needs no key.

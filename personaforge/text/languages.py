@@ -30,6 +30,12 @@ class Language:
     breaking: str = "space"
     # Captions: the reading-speed ceiling (characters a second) for adults.
     reading_cps: float = 17.0
+    # The bold font its on-screen text is drawn in (a file in personaforge/assets/fonts), the
+    # family name libass finds it by, and how much larger it is set than the Latin captions so
+    # it reads at the same size (Arabic's tall marks make libass draw it small at one size).
+    font_file: str = "DejaVuSans-Bold.ttf"
+    font_family: str = "DejaVu Sans"
+    font_scale: float = 1.0
     # unicode-rbnf's locale, for the languages num2words cannot spell (hi, zh).
     rbnf: str | None = None
     decimal: str = "."  # the decimal mark as written ("3,5" in Spanish), thousands the other
@@ -48,12 +54,6 @@ class Language:
     stops: tuple[tuple[str, str], ...] = ()
     # Titles whose full stop pysbd takes for a sentence end in this language ("Sr. García").
     titles: tuple[str, ...] = ()
-    # The bold font its on-screen text is drawn in (a file in personaforge/assets/fonts), the
-    # family name libass finds it by, and how much larger it is set than the Latin captions so
-    # it reads at the same size (Arabic's tall marks make libass draw it small at one size).
-    font_file: str = "DejaVuSans-Bold.ttf"
-    font_family: str = "DejaVu Sans"
-    font_scale: float = 1.0
 
 
 # The facts below were checked against the installed libraries (num2words 0.5: no hi/zh
