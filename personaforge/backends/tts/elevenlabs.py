@@ -463,7 +463,10 @@ class ElevenLabsTTS:
             # The languages ElevenLabs verified the voice in (newer accounts list them);
             # none listed: a premade multilingual voice, which speaks its model's languages.
             verified = sorted(
-                {str(x.language).split("-")[0].lower() for x in (v.verified_languages or [])}
+                {
+                    str(x.language).split("-")[0].lower()
+                    for x in (getattr(v, "verified_languages", None) or [])
+                }
             )
             out.append(
                 {
