@@ -39,6 +39,9 @@ class Language:
     # unicode-rbnf's locale, for the languages num2words cannot spell (hi, zh).
     rbnf: str | None = None
     decimal: str = "."  # the decimal mark as written ("3,5" in Spanish), thousands the other
+    # The word said for the decimal mark where num2words says another ("punto" for Spanish
+    # written "3,5", which is said "coma"; Arabic, where it writes a bare comma).
+    decimal_word: str | None = None
     # How "N%" is said, the number's words where "{}" is; a bare word follows the number.
     percent: str = "percent"
     # How a currency symbol is said after its amount, where the language names it.
@@ -70,6 +73,7 @@ _TABLE: tuple[Language, ...] = (
         pysbd="es",
         espeak="es",
         decimal=",",
+        decimal_word="coma",
         percent="por ciento",
         currencies=(("€", "euros"), ("$", "dólares")),
         ordinals=("º", "ª", ".º", ".ª"),
@@ -132,6 +136,7 @@ _TABLE: tuple[Language, ...] = (
         espeak="ar",
         rtl=True,
         reading_cps=15.0,
+        decimal_word="فاصلة",
         percent="بالمئة",
         currencies=(("$", "دولار"), ("€", "يورو")),
         stops=((",", "،"), ("?", "؟")),

@@ -25,7 +25,7 @@ __all__ = ["Token", "spoken_text", "tokenize"]
 
 
 # Bump when the spoken form of any text changes: cached speech is keyed on it.
-NORMALIZE_VERSION = "3"
+NORMALIZE_VERSION = "4"
 
 
 @dataclass(frozen=True)
@@ -1029,6 +1029,10 @@ def _spell_in(number: str, lang: languages.Language) -> list[str]:
         # A version or a code: each part or digit said by itself.
         return [w for part in re.findall(r"[0-9]", plain) for w in _spell_in(part, lang)]
     value = Decimal(plain) if "." in plain else int(plain)
+    if lang.decimal_word and "." in plain:
+        whole, _, fraction = plain.partition(".")
+        digits = [w for d in fraction for w in _spell_in(d, lang)]
+        return [*_spell_in(whole or "0", lang), lang.decimal_word, *digits]
     if lang.num2words:
         return _words(num2words(value, lang=lang.num2words))
     if lang.rbnf:
