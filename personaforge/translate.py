@@ -10,6 +10,8 @@ hash of the source text, the target language and the model. A hand translation c
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import shutil
 from collections import Counter
@@ -26,6 +28,7 @@ from personaforge.fsutil import atomic_write_text, sha256_bytes
 from personaforge.text import languages
 
 CACHE_DIR = "translations"
+RECORD = "siblings.json"  # which languages translate made, and where: make-video reads it
 _SKIP = {"build", ".env.example", "__pycache__"}
 _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s")
 _MARKUP = re.compile(r"^\s*(!\[[^\]]*\]\([^)]*\)|<!--\s*[\w -]+)", re.I)
@@ -121,11 +124,16 @@ def estimate(folder: Path, targets: list[str], *, model: str | None = None) -> l
 
 
 def siblings(folder: Path) -> list[Path]:
-    """The translations `translate` made of the project in ``folder`` (DIR-es/, ...), in the
-    table's order: folders beside it named for a language, with a video.yaml saying so."""
+    """The translations `translate` made of the project in ``folder``, in the table's order:
+    the ones it recorded in build/translations/siblings.json whose video.yaml still says their
+    language (a sibling deleted or re-purposed by hand drops out; folder names are not read)."""
     found = []
+    root = folder.resolve()
+    recorded = _recorded(root)
     for code in languages.LANGUAGES:
-        candidate = sibling(folder.resolve(), code)
+        if code not in recorded:
+            continue
+        candidate = (root / recorded[code]).resolve()
         video = candidate / "video.yaml"
         if video.is_file():
             try:
@@ -135,6 +143,29 @@ def siblings(folder: Path) -> list[Path]:
             if isinstance(data, dict) and languages.primary(str(data.get("language", ""))) == code:
                 found.append(candidate)
     return found
+
+
+def _record_path(root: Path) -> Path:
+    return root / "build" / CACHE_DIR / RECORD
+
+
+def _recorded(root: Path) -> dict[str, str]:
+    """language -> the sibling's folder, relative to the project (so the pair can move)."""
+    try:
+        data = json.loads(_record_path(root).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    made = data.get("siblings") if isinstance(data, dict) else None
+    if not isinstance(made, dict):
+        return {}
+    return {str(k): str(v) for k, v in made.items() if isinstance(v, str)}
+
+
+def _record(root: Path, code: str, target: Path) -> None:
+    made = _recorded(root)
+    made[code] = os.path.relpath(target, root)
+    body = {"schema_version": 1, "siblings": dict(sorted(made.items()))}
+    atomic_write_text(_record_path(root), json.dumps(body, indent=2) + "\n")
 
 
 def translate(
@@ -181,8 +212,9 @@ def translate(
                 client = _client(env, model)
             text, billing = _ask(client, source, source_lang, lang)
             atomic_write_text(cache, text)
-        out.append(Translated(lang.code, _write_sibling(project, video, lang, text), cached,
-                              billing))  # fmt: skip
+        made = _write_sibling(project, video, lang, text)
+        _record(project.root.resolve(), lang.code, made)
+        out.append(Translated(lang.code, made, cached, billing))
     return out
 
 
