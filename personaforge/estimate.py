@@ -501,3 +501,84 @@ def over_budget(result: Estimate, limit: float, *, source: str) -> PersonaForgeE
         f"estimated cost ${result.usd:.2f} ({paid}) exceeds the budget of ${limit:.2f} ({source})",
         hint="see `personaforge estimate`; raise the budget or use offline backends",
     )
+
+
+# ---------------------------------------------------------------- translations
+# Kept apart from estimate_for (one project's stages): the translations are more projects, and
+# translating is work on the source done before any of their stages.
+
+
+@dataclass
+class LanguageEstimate:
+    """One translation `translate` made: what make-video --with-translations would do in it."""
+
+    language: str
+    folder: Path
+    voice: str  # the speak backend that would say it
+    draft: bool  # espeak-ng's draft offline voice
+    no_voice: str  # why no voice chosen says this language ('' when one does)
+    characters: int  # what its voice says, the whole script (what ElevenLabs bills on a run)
+    retranslate: bool  # the source script changed since this translation was made
+    translate: list[Billing]  # what translating it again would bill (nothing if current)
+    estimate: Estimate
+
+    @property
+    def usd(self) -> float:
+        return round(sum(b.usd for b in self.translate) + self.estimate.usd, 6)
+
+    def as_json(self) -> dict[str, object]:
+        return {  # its stages, as a project's estimate; usd with translating again
+            **{k: v for k, v in self.estimate.as_json().items() if k != "prices_as_of"},
+            "language": self.language,
+            "project": str(self.folder),
+            "voice": self.voice,
+            "draft_voice": self.draft,
+            **({"no_voice": self.no_voice} if self.no_voice else {}),
+            "characters": self.characters,
+            "retranslate": self.retranslate,
+            "translate": summarize(self.translate),
+            "usd": self.usd,
+        }
+
+
+def estimate_translations(
+    project: Project,
+    *,
+    fmt: str | None = None,
+    do_publish: bool = True,
+    force: bool = False,
+    env: Mapping[str, str] | None = None,
+    cache: str | None = None,
+) -> list[LanguageEstimate]:
+    """The translations of ``project`` that `translate` recorded: per language, translating
+    again where the script changed (priced by translate's own estimate, the one price table),
+    its voice and the characters it says, and make-video's estimate in it. Sends nothing."""
+    from personaforge import translate
+    from personaforge.core.models import spoken_language
+    from personaforge.text.normalize import spoken_text, tokenize
+
+    made = translate.recorded(project.root)
+    source = translate.source_sha256(project.root)
+    out: list[LanguageEstimate] = []
+    for folder in translate.siblings(project.root):
+        code = next(c for c, m in made.items() if (project.root / m.folder).resolve() == folder)
+        stale = made[code].source_sha256 != source
+        bills = translate.estimate(project.root, [code], model=made[code].model) if stale else []
+        ctx = Context.load(Project.open(str(folder)), force=force, env=env)
+        ctx.cache_url = cache
+        if fmt is not None:
+            ctx.video = ctx.video.for_format(fmt)
+        language = spoken_language(ctx.video, ctx.persona)
+        shots = _planned(ctx, False)
+        chars = sum(len(spoken_text(tokenize(s.text, language), language)) for s in shots)
+        voice, no_voice = _speak_name(ctx), ""
+        try:
+            from personaforge.stages.speak import backend_name
+
+            backend_name(ctx.video.backends.speak or ctx.persona.voice.backend, language)
+        except PersonaForgeError as exc:
+            no_voice = exc.message  # make-video would refuse this language in one line
+        result = estimate_for(ctx, do_publish=do_publish)
+        out.append(LanguageEstimate(code, folder, voice, voice == "espeak", no_voice, chars,
+                                    stale, bills, result))  # fmt: skip
+    return out

@@ -133,7 +133,7 @@ def siblings(folder: Path) -> list[Path]:
     for code in languages.LANGUAGES:
         if code not in recorded:
             continue
-        candidate = (root / recorded[code]).resolve()
+        candidate = (root / recorded[code].folder).resolve()
         video = candidate / "video.yaml"
         if video.is_file():
             try:
@@ -145,12 +145,34 @@ def siblings(folder: Path) -> list[Path]:
     return found
 
 
+@dataclass(frozen=True)
+class Made:
+    """What the record keeps of one translation: where it is, the source text's hash it was
+    made from, and the model (None: written by hand)."""
+
+    folder: str  # relative to the source project, so the pair can move together
+    source_sha256: str
+    model: str | None
+
+
+def recorded(folder: Path) -> dict[str, Made]:
+    """The translations `translate` made of the project in ``folder``, by language."""
+    return _recorded(folder.resolve())
+
+
+def source_sha256(folder: Path) -> str:
+    """The hash of the project's script as the record compares it."""
+    from personaforge.core.project import Project
+
+    project = Project.open(str(folder))
+    return sha256_bytes(project.script_text(project.load_video()).encode())
+
+
 def _record_path(root: Path) -> Path:
     return root / "build" / CACHE_DIR / RECORD
 
 
-def _recorded(root: Path) -> dict[str, str]:
-    """language -> the sibling's folder, relative to the project (so the pair can move)."""
+def _recorded(root: Path) -> dict[str, Made]:
     try:
         data = json.loads(_record_path(root).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -158,12 +180,18 @@ def _recorded(root: Path) -> dict[str, str]:
     made = data.get("siblings") if isinstance(data, dict) else None
     if not isinstance(made, dict):
         return {}
-    return {str(k): str(v) for k, v in made.items() if isinstance(v, str)}
+    out: dict[str, Made] = {}
+    for code, entry in made.items():
+        if isinstance(entry, dict) and isinstance(entry.get("folder"), str):
+            model = entry.get("model")
+            out[str(code)] = Made(entry["folder"], str(entry.get("source_sha256", "")),
+                                  model if isinstance(model, str) else None)  # fmt: skip
+    return out
 
 
-def _record(root: Path, code: str, target: Path) -> None:
-    made = _recorded(root)
-    made[code] = os.path.relpath(target, root)
+def _record(root: Path, code: str, target: Path, source: str, model: str | None) -> None:
+    made = {k: vars(v) for k, v in _recorded(root).items()}
+    made[code] = vars(Made(os.path.relpath(target, root), sha256_bytes(source.encode()), model))
     body = {"schema_version": 1, "siblings": dict(sorted(made.items()))}
     atomic_write_text(_record_path(root), json.dumps(body, indent=2) + "\n")
 
@@ -213,7 +241,8 @@ def translate(
             text, billing = _ask(client, source, source_lang, lang)
             atomic_write_text(cache, text)
         made = _write_sibling(project, video, lang, text)
-        _record(project.root.resolve(), lang.code, made)
+        by = None if from_file is not None else model
+        _record(project.root.resolve(), lang.code, made, source, by)
         out.append(Translated(lang.code, made, cached, billing))
     return out
 

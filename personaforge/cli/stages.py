@@ -164,10 +164,10 @@ def make_video(
         raise typer.BadParameter(f"must be one of {', '.join(FORMAT_SIZES)}", param_hint="--format")
     if dry_run:
         from personaforge.cli.brain import print_estimate
+        from personaforge.cli.translate import print_with_translations
 
-        print_estimate(
-            project, fmt=fmt, do_publish=not no_publish, force=force, as_json=as_json, cache=cache
-        )
+        show = print_with_translations if with_translations else print_estimate
+        show(project, fmt=fmt, do_publish=not no_publish, force=force, as_json=as_json, cache=cache)
         return
     t0 = time.monotonic()
     folders = [project]

@@ -54,7 +54,11 @@ def translated(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_translate_records_its_siblings_and_only_those(translated: Path) -> None:
     record = json.loads((translated / "build/translations/siblings.json").read_text())
-    assert record["siblings"] == {"de": "../talk-de", "es": "../talk-es"}
+    assert {k: v["folder"] for k, v in record["siblings"].items()} == {
+        "de": "../talk-de",
+        "es": "../talk-es",
+    }
+    assert all(v["model"] is None for v in record["siblings"].values())  # written by hand
     base = translated.parent
     assert siblings(translated) == [(base / "talk-es").resolve(), (base / "talk-de").resolve()]
 
