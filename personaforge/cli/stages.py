@@ -172,9 +172,11 @@ def make_video(
     t0 = time.monotonic()
     folders = [project]
     if with_translations:
+        from personaforge.cli.translate import preflight_translations
         from personaforge.translate import siblings
 
         folders += [str(f) for f in siblings(Path(project))]
+        preflight_translations(folders[1:], do_publish=not no_publish)  # the source's: its run
     made: list[dict[str, object]] = []
     failed = False
     for folder in folders:

@@ -95,3 +95,15 @@ def print_with_translations(
         main = estimate(proj, fmt=fmt, do_publish=do_publish, force=force, cache=cache)
         total = main.usd + sum(t.usd for t in langs)
         print(f"all      ${total:.4f} estimated for {1 + len(langs)} languages")
+
+
+def preflight_translations(folders: list[str], *, do_publish: bool) -> None:
+    """make-video --with-translations checks every translation before making the first video:
+    a language no voice speaks (Japanese offline) is one line before anything is spent."""
+    from personaforge.cli.app import open_project
+    from personaforge.stages.common import Context
+    from personaforge.stages.pipeline import preflight
+
+    stages = ["plan", "speak", "lipsync", "render"] + (["publish"] if do_publish else [])
+    for folder in folders:
+        preflight(Context.load(open_project(folder)), stages)

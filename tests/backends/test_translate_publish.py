@@ -130,3 +130,16 @@ def test_every_language_published_locally_and_to_s3(
     assert len(listed) == 3 * 4  # mp4, vtt, srt, jpg per language
     for key, body in expected.items():
         assert s3_client.get_object(Bucket=bucket, Key=key)["Body"].read() == body, key
+
+
+def test_a_language_no_voice_speaks_is_refused_before_any_video(tmp_path: Path) -> None:
+    folder = write_project(tmp_path / "talk", SCRIPTS["en"])
+    hand = tmp_path / "ja.md"
+    hand.write_text("こんにちは、これは短いテストです。\n", encoding="utf-8")
+    assert run_cli("translate", str(folder), "--to", "ja", "--from", str(hand)).returncode == 0
+    proc = run_cli("make-video", str(folder), "--with-translations", "--no-publish")
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("error: ") and proc.stderr.count("\n") == 1, proc.stderr
+    assert "Japanese" in proc.stderr and "talk-ja" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (folder / "build/plan.yaml").exists()  # the source was not started either
