@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import yaml
 from helpers import run_cli, write_project
-from mediacheck import loudness_and_true_peak
+from mediacheck import frame_at, loudness_and_true_peak
 from narration_takes import engines, make_take
 
 pytestmark = pytest.mark.skipif(
@@ -164,3 +164,36 @@ def test_one_take_per_heading_in_flac_and_mp3(tmp_path: Path) -> None:
     shots = _spoken(folder)
     assert [s["kind"] for s in shots] == ["title", "talking", "title", "talking"]
     assert [w["text"] for w in shots[3]["words"]] == SENTENCES[1].split()  # type: ignore[index]
+
+
+def test_the_shipped_example_renders_offline(tmp_path: Path) -> None:
+    """examples/narrated: its take is the sound, every word captioned in order when it is said,
+    and the mouth open while a word is said."""
+    example = Path(__file__).resolve().parents[2] / "examples" / "narrated"
+    folder = tmp_path / "narrated"
+    shutil.copytree(example, folder)
+    video = yaml.safe_load((folder / "video.yaml").read_text())
+    video["resolution"] = "320x180"
+    (folder / "video.yaml").write_text(yaml.safe_dump(video))
+    proc = run_cli("make-video", str(folder), "--no-publish", "--json", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    onsets = json.loads((folder / "take.onsets.json").read_text())["onsets"]
+    lead = onsets[0][0] - 0.25
+    script = (folder / "script.md").read_text().split()
+    words = [w["text"] for s in _spoken(folder) for w in s["words"]]  # type: ignore[union-attr]
+    assert words == script
+    times = _video_times(folder)
+    for k, starts in enumerate(times):
+        assert abs(starts[0] - (onsets[k][0] - lead)) <= 0.1
+    result = json.loads(proc.stdout)
+    vtt = Path(result["captions"]).read_text()
+    assert "Hi, I recorded this myself." in vtt and "um" not in vtt.lower().split()
+    # The mouth: open on an open vowel of a word, shut in the pause after the first sentence.
+    shot = _spoken(folder)[0]
+    keys = shot["visemes"]
+    opened = next(k["t"] + 0.03 for k in keys if k["v"] in ("aa", "O"))  # type: ignore[index]
+    shut = shot["duration_s"] - 0.1  # type: ignore[operator]
+    mouth = (slice(96, 116), slice(145, 175))  # rows, columns of the mouth at 320x180
+    a = frame_at(Path(result["video"]), opened)[mouth].astype(float)
+    b = frame_at(Path(result["video"]), shut)[mouth].astype(float)
+    assert np.abs(a - b).mean() > 4, np.abs(a - b).mean()
