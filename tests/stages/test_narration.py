@@ -197,3 +197,42 @@ def test_the_shipped_example_renders_offline(tmp_path: Path) -> None:
     a = frame_at(Path(result["video"]), opened)[mouth].astype(float)
     b = frame_at(Path(result["video"]), shut)[mouth].astype(float)
     assert np.abs(a - b).mean() > 4, np.abs(a - b).mean()
+
+
+def test_editing_the_script_without_a_new_take(narrated: tuple[Path, object, dict]) -> None:
+    folder, _, _ = narrated
+    edited = folder.parent / "edited"
+    shutil.copytree(folder, edited)
+    # Punctuation and case are not words: the take still says this script.
+    lines = [*SENTENCES[:2], SENTENCES[2].replace("far", "FAR,")]
+    (edited / "script.md").write_text("\n".join(lines) + "\n")
+    proc = run_cli("make-video", str(edited), "--no-publish", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    lines = [SENTENCES[0], SENTENCES[1].replace("whales", "dolphins"), SENTENCES[2]]
+    (edited / "script.md").write_text("\n".join(lines) + "\n")
+    proc = run_cli("make-video", str(edited), "--no-publish", "--quiet")
+    assert proc.returncode == 1
+    err = proc.stderr.strip().splitlines()
+    assert len(err) == 1 and "script.md:2:" in err[0] and "changed since take.wav" in err[0], err
+
+
+@pytest.mark.parametrize("engine", engines())
+def test_offline_aligner_on_speech_without_gaps(tmp_path: Path, engine: str) -> None:
+    """The aligner alone, on a take whose words follow each other with no silence between."""
+    import subprocess
+
+    from personaforge.backends.align.offline import OfflineAligner
+    from personaforge.media.ffmpeg import ffmpeg_exe
+
+    take = make_take(SENTENCES, engine=engine, gaps=(0.0, 0.01), seed=3)
+    wav = take.write(tmp_path / "t.wav")
+    subprocess.run([ffmpeg_exe(), "-loglevel", "error", "-i", str(wav), "-ar", "16000",
+                    str(tmp_path / "t16.wav")], check=True)  # fmt: skip
+    aligned = OfflineAligner().align(tmp_path / "t16.wav", SENTENCES)
+    errors, firsts = [], []
+    for k, sentence in enumerate(aligned.sentences):
+        starts = [w.start for w in sentence.words]
+        firsts.append(abs(starts[0] - take.onsets[k][0]))
+        errors += [abs(a - b) for a, b in zip(starts, take.onsets[k], strict=True)]
+    assert max(firsts) <= 0.100, firsts
+    assert statistics.median(errors) <= 0.060, errors
