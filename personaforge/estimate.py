@@ -263,7 +263,9 @@ def _speech(ctx: Context, shots: list[PlannedShot]) -> tuple[dict[int, str], dic
 
     try:
         tts = speak.backend(ctx, check=False)
-        jobs = speak.plan_jobs(ctx, PlanManifest.model_construct(shots=shots), tts)
+        # plan_jobs reads only the shots; the rest of a plan manifest is not known yet.
+        draft = PlanManifest.model_construct(key="", title=ctx.video.title, slug="", shots=shots)
+        jobs = speak.plan_jobs(ctx, draft, tts)
     except PersonaForgeError:
         return {}, {}
     records = [(job.wav.with_suffix(".json"), job.key) for job in jobs]
@@ -329,7 +331,7 @@ def estimate(
     ctx = Context.load(project, force=force, env=env)
     ctx.cache_url = cache
     if fmt is not None:
-        ctx.video = ctx.video.model_copy(update={"format": fmt, "resolution": None})
+        ctx.video = ctx.video.for_format(fmt)
     return estimate_for(ctx, do_publish=do_publish)
 
 

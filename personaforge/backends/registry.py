@@ -50,6 +50,10 @@ REGISTRY: dict[Kind, dict[str, Entry]] = {
             "personaforge.backends.tts.piper:PiperTTS",
             "offline neural voice (piper-tts, en_US joe) with phoneme alignments",
         ),
+        "espeak": Entry(
+            "personaforge.backends.tts.espeak:EspeakTTS",
+            "offline draft voice for other languages (espeak-ng, formant synthesis)",
+        ),
         "elevenlabs": Entry(
             "personaforge.backends.tts.elevenlabs:ElevenLabsTTS",
             "ElevenLabs voices with character timestamps (ELEVENLABS_API_KEY)",

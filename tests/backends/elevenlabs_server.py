@@ -38,13 +38,33 @@ _CACHE_LOCK = threading.Lock()
 
 
 def speak_offline(text: str) -> tuple[bytes, list[tuple[str, float, float]]]:
-    """Real speech for ``text`` from the offline voice: (PCM at 22050 Hz, [(word, s, e)])."""
+    """Real speech for ``text`` from the offline voice: (PCM at 22050 Hz, [(word, s, e)]).
+
+    Text in a script other than Latin is said by espeak-ng in its language (as the service
+    would find it in the text), each word given a share of the speech by its length."""
     with _CACHE_LOCK:
         if text not in _CACHE:
-            from personaforge.backends.tts.piper import PiperTTS
+            from personaforge.text import languages
 
-            speech = PiperTTS().synthesize(text.lower())
-            _CACHE[text] = (speech.samples, [(w.text, w.start, w.end) for w in speech.words])
+            found = languages.guess_language(text)
+            if found is None:
+                from personaforge.backends.tts.piper import PiperTTS
+
+                speech = PiperTTS().synthesize(text.lower())
+                _CACHE[text] = (speech.samples, [(w.text, w.start, w.end) for w in speech.words])
+            else:
+                from personaforge.text import espeak
+
+                said = espeak.speak(text, found.espeak or found.phonemes or "en")
+                pieces = text.split(" ")
+                duration = len(said.samples) / 2 / said.sample_rate
+                total = sum(len(p) for p in pieces) or 1
+                words, t = [], 0.05
+                for piece in pieces:
+                    d = (duration - 0.1) * len(piece) / total
+                    words.append((piece, round(t, 3), round(t + d, 3)))
+                    t += d
+                _CACHE[text] = (said.samples, words)
         return _CACHE[text]
 
 
