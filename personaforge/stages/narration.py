@@ -35,6 +35,7 @@ from personaforge.core.models import (
     SpokenShot,
     VisemeKey,
     Word,
+    spoken_language,
 )
 from personaforge.core.yamlio import line_of
 from personaforge.costs import Billing
@@ -59,10 +60,17 @@ FORMATS = ".wav .flac .mp3 .m4a .ogg .opus .aac"
 
 def make_aligner(name: str, ctx: Context) -> Aligner:
     cls = registry.resolve("align", name)
+    language = spoken_language(ctx.video, ctx.persona)
     if name == "offline":
-        return cls()
+        return cls(language=language)
     env = ctx.env if ctx.env is not None else ctx.project.environment()
-    return cls(env=env, state_dir=ctx.project.build / NARRATION_DIR)
+    return cls(env=env, state_dir=ctx.project.build / NARRATION_DIR, language=language)
+
+
+def aligner_id(ctx: Context, narration: Narration) -> str:
+    """Who aligns, at which version, in which language: what an alignment is keyed by."""
+    version = str(getattr(registry.resolve("align", narration.align), "version", ""))
+    return f"{narration.align}:{version}:{spoken_language(ctx.video, ctx.persona)}"
 
 
 @dataclass
@@ -239,15 +247,15 @@ def _prepare(take: Path, sha: str, clean_it: bool, folder: Path) -> Prepared:
 # ---------------------------------------------------------------- the alignment, cached
 
 
-def _key(narration: Narration, take_sha: str, sentences: list[str]) -> str:
+def _key(ctx: Context, narration: Narration, take_sha: str, sentences: list[str]) -> str:
     return canonical_hash({"take": take_sha, "clean": narration.clean, "text": sentences,
-                           "aligner": narration.align})  # fmt: skip
+                           "aligner": aligner_id(ctx, narration)})  # fmt: skip
 
 
 def _cached(
     ctx: Context, narration: Narration, take_sha: str, sentences: list[str], folder: Path
 ) -> Alignment | None:
-    path = folder / f"{_key(narration, take_sha, sentences)[:24]}.align.json"
+    path = folder / f"{_key(ctx, narration, take_sha, sentences)[:24]}.align.json"
     found = _read_alignment(path, sentences)
     if found is None:
         # Timings `personaforge transcribe` kept for this take and text: no aligning needed.
@@ -281,7 +289,7 @@ def _store(
     folder: Path,
     aligned: Alignment,
 ) -> None:
-    path = folder / f"{_key(narration, take_sha, sentences)[:24]}.align.json"
+    path = folder / f"{_key(ctx, narration, take_sha, sentences)[:24]}.align.json"
     data = {
         "take": take_sha,
         "aligner": narration.align,

@@ -236,3 +236,22 @@ def test_offline_aligner_on_speech_without_gaps(tmp_path: Path, engine: str) -> 
         errors += [abs(a - b) for a, b in zip(starts, take.onsets[k], strict=True)]
     assert max(firsts) <= 0.100, firsts
     assert statistics.median(errors) <= 0.060, errors
+
+
+@pytest.mark.skipif("espeak-ng" not in engines(), reason="needs espeak-ng")
+def test_offline_aligner_in_another_language(tmp_path: Path) -> None:
+    """A Spanish script: the reference is that language's offline voice (espeak-ng's draft)."""
+    import subprocess
+
+    from personaforge.backends.align.offline import OfflineAligner
+    from personaforge.media.ffmpeg import ffmpeg_exe
+
+    said = ["Hola, bienvenidos al programa sobre el océano.", "Hoy vemos cómo hablan las ballenas."]
+    take = make_take(said, engine="espeak-ng", voice="es+f3", noise_after=None)
+    wav = take.write(tmp_path / "t.wav")
+    subprocess.run([ffmpeg_exe(), "-loglevel", "error", "-i", str(wav), "-ar", "16000",
+                    str(tmp_path / "t16.wav")], check=True)  # fmt: skip
+    aligned = OfflineAligner(language="es").align(tmp_path / "t16.wav", said)
+    assert [w.text for w in aligned.sentences[0].words] == said[0].split()
+    for k, sentence in enumerate(aligned.sentences):
+        assert abs(sentence.words[0].start - take.onsets[k][0]) <= 0.1

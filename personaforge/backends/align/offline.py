@@ -322,15 +322,32 @@ class OfflineAligner:
     name = "offline"
     version = "2"
 
-    def __init__(self, voice: Any | None = None, **_: object) -> None:
+    def __init__(self, voice: Any | None = None, *, language: str = "en", **_: object) -> None:
         self._voice = voice
+        self.language = language
 
     @property
     def voice(self) -> Any:
+        """The offline voice of the script's language: piper's joe in English, espeak-ng's
+        draft voice in the others it speaks."""
         if self._voice is None:
-            from personaforge.backends.tts.piper import PiperTTS
+            from personaforge.backends import registry
+            from personaforge.errors import PersonaForgeError
+            from personaforge.text import languages
 
-            self._voice = PiperTTS(voice="joe", speed=1.0)
+            lang = languages.get(self.language)
+            if lang.code == "en":
+                from personaforge.backends.tts.piper import PiperTTS
+
+                self._voice = PiperTTS(voice="joe", speed=1.0)
+            elif lang.espeak is None:
+                raise PersonaForgeError(
+                    f"no offline voice speaks {lang.name} ({self.language}), so the offline "
+                    "aligner cannot either",
+                    hint="narration: {align: elevenlabs} in video.yaml",
+                )
+            else:
+                self._voice = registry.resolve("speak", "espeak")(language=self.language)
         return self._voice
 
     def settings_key(self) -> dict[str, object]:
