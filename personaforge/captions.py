@@ -191,7 +191,7 @@ def _segment(
     widths = [_width(w.text) for w in words]
     lengths = [len(w.text) for w in words]
     seps = [0 if k == 0 or glue[k] else 1 for k in range(n)]
-    sentence = sentence_ends([w.text for w in words])
+    sentence = sentence_ends([w.text for w in words], rules.language, glue)
     clause = [_is_clause_end(w.text) for w in words]
     weak = [_is_weak(w.text) and not rules.phrase for w in words]
     extra = _break_costs(words, rules)
