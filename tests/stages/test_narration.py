@@ -100,9 +100,12 @@ def test_rerun_does_nothing_new_take_reruns_speak(narrated: tuple[Path, object, 
     shutil.copytree(folder, copy)
     make_take(SENTENCES, engine=engines()[0], seed=7, lead_s=0.5).write(copy / "take.wav")
     proc = run_cli("status", str(copy), "--json")
-    status = json.loads(proc.stdout)
-    text = json.dumps(status)
-    assert "narration" in text, text
+    assert "narration" in proc.stdout, proc.stdout  # status says why speak would re-run
+    proc = run_cli("make-video", str(copy), "--no-publish", "--json", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    stages = json.loads(proc.stdout)["stages"]
+    assert stages["plan"]["status"] == "skipped"
+    assert stages["speak"]["status"] == "ran" and stages["lipsync"]["status"] == "ran"
 
 
 def _project(tmp_path: Path, script: str, take_sentences: list[str], **kw: object) -> Path:
