@@ -22,6 +22,7 @@ from personaforge.cli.app import (
     progress_reporter,
     run_stage_command,
 )
+from personaforge.errors import ExitCode
 
 
 def _stage_command(stage: str, summary: str, *, with_expires: bool = False) -> None:
@@ -93,10 +94,14 @@ def speak(
 
 
 _stage_command(
-    "lipsync", "A talking-head clip per shot (title cards for headings); writes build/lipsync.yaml."
+    "lipsync",
+    "Encode each shot once, captions burned, as a final-quality segment (title cards for "
+    "headings, transitions as segments of their own); writes build/lipsync.yaml.",
 )
 _stage_command(
-    "render", "Compose the video with burned captions and music; writes build/render.yaml."
+    "render",
+    "Join the segments by stream copy under the mixed, loudness-normalised soundtrack, with "
+    "the captions, thumbnail and chapters beside them; writes build/render.yaml.",
 )
 _stage_command(
     "publish",
@@ -128,6 +133,10 @@ def make_video(
         typer.Option("--cache", help="Shared shot cache s3://bucket/prefix (over video.yaml's)."),
     ] = None,
     expires: ExpiresOpt = None,
+    strict: Annotated[
+        bool,
+        typer.Option("--strict", help="Exit 1 if the video fails a rule of `check` (else: warn)."),
+    ] = False,
     debug_overlay: Annotated[
         bool,
         typer.Option(
@@ -137,7 +146,7 @@ def make_video(
         ),
     ] = False,
 ) -> None:
-    """Run every stage that is out of date and print the video's path."""
+    """Run every stage that is out of date, check the video (see `check`), print its path."""
     from personaforge.core.models import FORMAT_SIZES
     from personaforge.stages.pipeline import make_video as run
 
@@ -151,6 +160,12 @@ def make_video(
         )
         return
     t0 = time.monotonic()
+    if fmt is not None:
+        video = open_project(project).load_video()
+        if video.resolution and fmt != video.format:
+            size = video.for_format(fmt).resolution
+            info(f"--format {fmt}: at {size} (video.yaml's resolution, {video.resolution}, "
+                 f"in the {fmt} shape)")  # fmt: skip
     with progress_reporter() as progress:
         result = run(
             open_project(project),
@@ -168,12 +183,17 @@ def make_video(
         extra = f", {s.reused}/{s.shots} shots reused" if s.ran and s.reused else ""
         info(f"{s.stage}: {'ran' if s.ran else 'skipped'} ({s.reason}{extra})")
     info(f"done in {time.monotonic() - t0:.1f}s")
+    from personaforge.cli.check import delivery_check
+
+    delivered, failed = delivery_check(Path(project), fmt)
     if as_json:
-        print(json.dumps(result.as_json()))
+        print(json.dumps({**result.as_json(), **delivered}))
     else:
         for url in result.published:
             info(f"published: {url}")
         print(result.video)
+    if strict and failed:
+        raise typer.Exit(ExitCode.ERROR)
 
 
 @app.command()
