@@ -281,14 +281,10 @@ def main() -> None:
               f"= {100 * redone / total:.1f}% of the video's frames")  # fmt: skip
         if opts.photo:
             # The photo persona from scratch, against the same bare encode (same narration).
+            folders = [Path(tmp) / f"photo{k}" for k in range(repeat)]
             photos = [
-                _measure(
-                    [
-                        "make-video",
-                        str(_project(Path(tmp) / f"photo{k}", opts.seconds, opts.size, photo=True)),
-                    ]
-                )  # fmt: skip
-                for k in range(repeat)
+                _measure(["make-video", str(_project(f, opts.seconds, opts.size, photo=True))])
+                for f in folders
             ]
             photo = min(photos, key=lambda r: r["seconds"])
             print(f"photo persona full run:            {photo['seconds']:7.2f} s  {_mem(photo)}"
@@ -297,9 +293,9 @@ def main() -> None:
             from photo_bench import per_frame_ms
 
             w, h = (int(v) for v in opts.size.split("x"))
-            anim = per_frame_ms(w, h, 150)
-            print(f"animators at {opts.size}:           photo {anim['photo'][1]:.2f} ms/frame, "
-                  f"avatar {anim['avatar'][1]:.2f} ms/frame (frames only, no encoding)")  # fmt: skip
+            ms = {name: per_frame for name, (_, per_frame) in per_frame_ms(w, h, 150).items()}
+            print(f"animators at {opts.size}:           photo {ms['photo']:.2f} ms/frame, "
+                  f"avatar {ms['avatar']:.2f} ms/frame (frames only, no encoding)")  # fmt: skip
         if opts.long > 0:
             long_project = _project(Path(tmp) / "long", opts.long, opts.size)
             long = _measure(["make-video", str(long_project)])

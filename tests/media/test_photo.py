@@ -302,6 +302,9 @@ def test_the_debug_overlay_shows_what_drives_the_face(tmp_path: Path) -> None:
     photo = _save(astronaut(), tmp_path / "me.jpg")
     setup = LipsyncSetup(root=tmp_path, persona_file=tmp_path / "persona.yaml", env={},
                          jobs=tmp_path / "build" / "jobs", photo=photo)  # fmt: skip
+    from personaforge.media import photo as photo_module
+
+    photo_module._CACHE.clear()  # found afresh, so its landmarks go to build/faces
     backend = PhotoLipsync.from_setup(setup)
     info = DebugInfo(shot="shot-001", words=[(0.1, 0.4, "Hello")])
 
