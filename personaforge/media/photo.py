@@ -279,8 +279,15 @@ class _Mouth:
             np.clip(np.round(pts[list(lm.LIPS_LOWER_OUTER)][:, 1]).astype(int), 0, H - 1),
             np.clip(np.round(pts[list(lm.LIPS_LOWER_OUTER)][:, 0]).astype(int), 0, W - 1),
         ].astype(np.float32)
-        base = np.median(lips, axis=0) * 0.3 + np.array([14, 4, 5], np.float32)
+        lip = np.median(lips, axis=0)
+        base = lip * 0.3 + np.array([14, 4, 5], np.float32)
         self.dark = (base[None, None, :] * (0.55 + 0.45 * P[..., None])).astype(np.float32)
+        self.tongue = (lip * 0.62).astype(np.float32)
+        # Does the photo show its teeth? Teeth are light and nearly grey; lips are pink.
+        gap_px = src[y0:y1, x0:x1][(g0 > 1.0) & (D > 0.2) & np.less(D, g0 - 0.2) & (P > 0.3)]
+        gap_px = gap_px.astype(np.int16)
+        light_grey = (gap_px.mean(axis=1) > 150) & (np.ptp(gap_px, axis=1) < 45)
+        self.own_teeth = bool(gap_px.shape[0] >= 8 and float(light_grey.mean()) > 0.2)
         self.map_x = np.empty_like(X)
         self.map_y = np.empty_like(Y)
         # Where a cavity can be: inside the corners, from the lifted upper lip to the lowest
@@ -347,16 +354,23 @@ class _Mouth:
                 a = inside[..., None]
                 # Where the photo shows its own open mouth (the upper teeth), that stays put:
                 # the upper teeth belong to the skull, only the jaw below them moves.
-                own = g0 > D
-                still = src[y0 + r0 : y0 + r1, x0 + c0 : x0 + c1].astype(np.float32)
-                cavity = np.where(own[..., None], still, self.dark[r0:r1, c0:c1])
-                if self.photo_gap < 1.5 and gap > 0.3 * self.max_gap:
-                    # A closed-mouth photo shows no teeth: a soft band of upper teeth.
-                    depth = np.clip((D - top) / np.maximum(bottom - top, 1e-3), 0, 1)
-                    t = ((depth < 0.2) * np.clip((gap / self.max_gap - 0.3) * 2, 0, 0.7))[
-                        ..., None
-                    ] * (P[..., None] ** 0.5)
-                    cavity = cavity * (1 - t) + np.array([214, 206, 192], np.float32) * t
+                depth = np.clip((D - top) / np.maximum(bottom - top, 1e-3), 0, 1)[..., None]
+                # Darkest in the middle of the mouth; the tongue shows low in a wide one.
+                cavity = self.dark[r0:r1, c0:c1] * (1.15 - 0.35 * np.sin(np.pi * depth))
+                wide = min(1.0, max(0.0, gap / self.max_gap - 0.35) * 2.5)
+                if wide > 0:
+                    t = np.clip((depth - 0.62) / 0.38, 0, 1) * 0.7 * wide
+                    cavity = cavity * (1 - t) + self.tongue * t
+                if self.own_teeth:
+                    still = src[y0 + r0 : y0 + r1, x0 + c0 : x0 + c1].astype(np.float32)
+                    cavity = np.where((g0 > D)[..., None], still, cavity)
+                elif gap > 0.2 * self.max_gap:
+                    # The photo shows none: a band of upper teeth under the upper lip, their
+                    # height the teeth's own (not the gap's), shaded toward the corners.
+                    band = np.clip((0.22 * self.max_gap - (D - top)[..., None]) / 1.5, 0, 1)
+                    shade = (0.55 + 0.45 * P[..., None]) * min(1.0, gap / (0.4 * self.max_gap))
+                    t = band * shade * 0.9
+                    cavity = cavity * (1 - t) + np.array([222, 214, 200], np.float32) * shade * t
                 sub = patch[r0:r1, c0:c1]
                 patch[r0:r1, c0:c1] = (sub * (1 - a) + cavity * a).astype(np.uint8)
         return patch
