@@ -9,6 +9,7 @@ import math
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from personaforge.chapters import parse_chapters
 from personaforge.delivery import rules, streams
@@ -260,6 +261,14 @@ def _audio(target: Target, has_audio: bool, v_dur: float, a_dur: float) -> list[
 _TAG = re.compile(r"<[^>]*>")
 
 
+def _seconds(stamp: Any) -> float:
+    """A webvtt-py Timestamp in seconds, milliseconds kept (its ``*_in_seconds`` properties
+    truncate to whole seconds)."""
+    return float(
+        stamp.hours * 3600 + stamp.minutes * 60 + stamp.seconds + stamp.milliseconds / 1000
+    )
+
+
 def _captions(
     target: Target, plat: PlatformRules, width: int, height: int, fps: float
 ) -> list[Row]:
@@ -288,7 +297,7 @@ def _captions(
     at = {"shortest": "", "gap": "", "cps": "", "line": ""}
     previous_end: float | None = None
     for cue in cues:
-        start, end = cue.start_in_seconds, cue.end_in_seconds
+        start, end = _seconds(cue.start_time), _seconds(cue.end_time)
         lines = [_TAG.sub("", line).strip() for line in cue.text.splitlines() if line.strip()]
         chars = sum(len(line) for line in lines)
         if end - start < shortest:

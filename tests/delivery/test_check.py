@@ -150,3 +150,18 @@ def test_make_video_warns_of_failures_and_strict_exits_1(tmp_path: Path) -> None
     assert "frame" in result["check"]["failed"]
     assert result["chapters"] is None and result["chapters_note"] == "no chapters: Shorts show none"
     assert not list((folder / "build").glob("*.chapters.txt"))
+
+
+def test_cue_timings_are_read_to_the_millisecond(tmp_path: Path) -> None:
+    # Cues 100 ms apart, each 1.5 s of 20 characters (13 cps): every timing rule holds.
+    # Read in whole seconds (webvtt-py's *_in_seconds), the gap would be 0 and the speed 20.
+    video = _bad_video(tmp_path)
+    video.with_suffix(".vtt").write_text(
+        "WEBVTT\n\n00:00:00.100 --> 00:00:01.600\ntwenty characters ok\n\n"
+        "00:00:01.700 --> 00:00:03.200\ntwenty characters ok\n",
+        encoding="utf-8",
+    )
+    rows = _rows(check(target_of(video), "youtube"))
+    assert rows["cue gap"].ok is True, rows["cue gap"]  # type: ignore[attr-defined]
+    assert rows["reading speed"].ok is True, rows["reading speed"]  # type: ignore[attr-defined]
+    assert "100 ms" in rows["cue gap"].measured  # type: ignore[attr-defined]
