@@ -5,6 +5,10 @@ from __future__ import annotations
 import enum
 from pathlib import Path
 
+# A parent process (batch) names a file here to get a CLI run's outcome as JSON (its exit
+# code and its error's fields) instead of reading them back out of the words on stderr.
+OUTCOME_VAR = "PERSONAFORGE_OUTCOME_FILE"
+
 
 class ExitCode(enum.IntEnum):
     OK = 0

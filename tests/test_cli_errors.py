@@ -251,3 +251,21 @@ def test_stdin_dash_refuses_the_wrong_stage_manifest(project: Path) -> None:
     proc = run_cli("speak", "-", stdin=plan + "\n")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == str(project / "build" / "speech.yaml")
+
+
+def test_the_outcome_file_holds_the_error_as_fields(project: Path, tmp_path: Path) -> None:
+    """What batch reads of a child run: the exit code and the error's parts, not stderr."""
+    (project / "video.yaml").write_text(
+        "schema_version: 1\ntitle: T\nscript: script.md\nfromat: shorts\n"
+    )
+    outcome = tmp_path / "outcome.json"
+    proc = run_cli("make-video", str(project), env={"PERSONAFORGE_OUTCOME_FILE": str(outcome)})
+    data = json.loads(outcome.read_text())
+    assert data["exit_code"] == proc.returncode == 1
+    error = data["error"]
+    assert error["file"] == str(project / "video.yaml") and error["line"] == 4
+    assert error["field"] == "fromat" and "did you mean 'format'" in error["message"]
+    assert _one_error_line(proc.stderr) == f"error: {error['text']}"
+    ok = run_cli("--version", env={"PERSONAFORGE_OUTCOME_FILE": str(outcome)})
+    assert ok.returncode == 0
+    assert json.loads(outcome.read_text()) == {"exit_code": 0, "error": None}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -15,7 +16,7 @@ from personaforge import __version__
 # Each command module registers its commands on ``app`` when imported.
 from personaforge.cli import brain, project, scale, stages, voices  # noqa: F401
 from personaforge.cli.app import GLOBAL_FLAGS, STATE, app, err
-from personaforge.errors import ExitCode, PersonaForgeError
+from personaforge.errors import OUTCOME_VAR, ExitCode, PersonaForgeError
 
 try:  # Typer >= 0.20 ships its own copy of click
     from typer._click import exceptions as click_exc
@@ -80,9 +81,34 @@ def _hoist_global_flags(argv: list[str]) -> list[str]:
     return head + rest
 
 
+def _error_fields(exc: PersonaForgeError) -> dict[str, object]:
+    return {
+        "message": exc.message,
+        "file": exc.file,
+        "line": exc.line,
+        "field": exc.field,
+        "stage": exc.stage,
+        "hint": exc.hint,
+        "text": str(exc),
+    }
+
+
+def _write_outcome(code: int, error: dict[str, object] | None) -> None:
+    path = os.environ.get(OUTCOME_VAR)
+    if not path:
+        return
+    from personaforge.fsutil import atomic_write_text
+
+    try:
+        atomic_write_text(Path(path), json.dumps({"exit_code": code, "error": error}) + "\n")
+    except PersonaForgeError as exc:
+        err.print(f"error: {exc}", markup=False)
+
+
 def main(argv: list[str] | None = None) -> None:
     command = typer.main.get_command(app)
     args = _hoist_global_flags(list(sys.argv[1:] if argv is None else argv))
+    error: dict[str, object] | None = None
     try:
         rv = command.main(args=args, prog_name="personaforge", standalone_mode=False)
         code = rv if isinstance(rv, int) else ExitCode.OK
@@ -91,14 +117,17 @@ def main(argv: list[str] | None = None) -> None:
     except click_exc.ClickException as exc:
         exc.show()
         code = ExitCode.USAGE if isinstance(exc, click_exc.UsageError) else exc.exit_code
+        error = {"message": exc.format_message(), "text": exc.format_message()}
     except (typer.Abort, KeyboardInterrupt):
         err.print("interrupted")
         code = ExitCode.INTERRUPTED
+        error = {"message": "interrupted", "text": "interrupted"}
     except PersonaForgeError as exc:
         err.print(f"error: {exc}", markup=False)
         if STATE.verbose and hasattr(exc, "details"):
             err.print(exc.details(), markup=False)
         code = ExitCode.ERROR
+        error = _error_fields(exc)
     except BrokenPipeError:
         code = ExitCode.OK
     except Exception as exc:
@@ -106,7 +135,10 @@ def main(argv: list[str] | None = None) -> None:
             log = str(_crash_log(exc))
         except OSError:
             log = "(could not write a crash log)"
-        err.print(f"unexpected error: {type(exc).__name__}: {exc}; details in {log}", markup=False)
+        line = f"unexpected error: {type(exc).__name__}: {exc}; details in {log}"
+        err.print(line, markup=False)
         code = ExitCode.CRASH
+        error = {"message": line, "text": line, "crash_log": log}
     sys.stdout.flush()
+    _write_outcome(int(code), error)
     sys.exit(int(code))
