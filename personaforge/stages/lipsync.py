@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -59,17 +59,27 @@ def backend(ctx: Context, *, keyless: bool = False) -> LipsyncBackend:
 
 def inputs(ctx: Context) -> dict[str, str]:
     speech = current(ctx, SpeechManifest, "speak")
-    w, h = ctx.project.frame_size(ctx.video)
+    shot = shot_inputs(ctx)
     return {
         "speech": speech.content_hash(),
+        **{k: shot[k] for k in ("look", "frame", "lipsync", "title_card")},
+        "broll": _broll_hash(ctx, speech),
+        "brand": joins.brand_key(brandkit.load(ctx), ctx),
+        "captions": canonical_hash(ctx.video.captions.model_dump(mode="json")),
+        "segment": shot["segment"],
+        "ffmpeg": shot["ffmpeg"],
+    }
+
+
+def shot_inputs(ctx: Context) -> dict[str, str]:
+    """The inputs a shot's segment key reads (segment_work), known before the speech is."""
+    w, h = ctx.project.frame_size(ctx.video)
+    return {
         "look": faces.look_hash(ctx),
         "frame": f"{w}x{h}@{FPS}",
         # Named without building the backend, so `status` needs no cloud key.
         "lipsync": faces.backend_id(ctx),
         "title_card": TITLE_CARD_VERSION,
-        "broll": _broll_hash(ctx, speech),
-        "brand": joins.brand_key(brandkit.load(ctx), ctx),
-        "captions": canonical_hash(ctx.video.captions.model_dump(mode="json")),
         "segment": segment_settings_key(),
         "ffmpeg": ffmpeg.ffmpeg_exe().rsplit("/", 1)[-1],
     }
@@ -85,16 +95,11 @@ def run(ctx: Context) -> StageResult:
     width, height = ctx.project.frame_size(ctx.video)
     clips: list[Clip] = []
     reused = 0
-    cuts = joins.transition_plan(ctx, speech.shots)
     kit = brandkit.load(ctx)
-    plans = [
-        _plan_shot(ctx, ins, kit, cuts, index, spoken, width, height)
-        for index, spoken in enumerate(speech.shots)
-    ]
-    # The segments made already (here, or fetched from the shared cache several at a time),
-    # by key; the loop below adds each one it makes, so a repeated shot is made once.
-    records = [(_segment_path(ctx, p.key).with_suffix(".json"), p.key) for p in plans]
-    made = reusable_shots(ctx, Clip, records)
+    cuts = joins.transition_plan(ctx, speech.shots)
+    plans, made = segment_work(ctx, ins, speech.shots, kit=kit)
+    # The segments made already, by key; the loop below adds each one it makes, so a repeated
+    # shot is made once.
     segments = {p.key: segment for p, segment in zip(plans, made, strict=True) if segment}
     todo = [p for p, segment in zip(plans, made, strict=True) if segment is None]
     paid = [] if isinstance(animator, FrameSource) else _clips_to_make(ctx, todo, width, height)
@@ -158,6 +163,29 @@ def run(ctx: Context) -> StageResult:
     )
     path = record(ctx, "lipsync", manifest)
     return StageResult("lipsync", path, True, reason, shots=len(clips), reused=reused)
+
+
+def segment_work(
+    ctx: Context,
+    ins: dict[str, str],
+    shots: Sequence[SpokenShot],
+    *,
+    kit: brandkit.BrandKit | None = None,
+    fetch: bool = True,
+) -> tuple[list[_ShotPlan], list[Clip | None]]:
+    """What the stage would make: each shot's segment plan (its key says everything that
+    changes its pixels) and the segment already made for it (here, or in the shared cache,
+    several asked at a time; fetched only with ``fetch``), None where it must be made. The
+    stage runs this; ``estimate`` reads it (with fetch=False) to count the shots reused."""
+    width, height = (int(n) for n in ins["frame"].split("@")[0].split("x"))
+    kit = brandkit.load(ctx) if kit is None else kit
+    cuts = joins.transition_plan(ctx, list(shots))
+    plans = [
+        _plan_shot(ctx, ins, kit, cuts, index, spoken, width, height)
+        for index, spoken in enumerate(shots)
+    ]
+    records = [(_segment_path(ctx, p.key).with_suffix(".json"), p.key) for p in plans]
+    return plans, reusable_shots(ctx, Clip, records, fetch=fetch)
 
 
 def animation_key(spoken: SpokenShot, ins: Mapping[str, str]) -> str:
