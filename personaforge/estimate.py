@@ -171,29 +171,35 @@ ESTIMATORS: Final[dict[str, Estimator]] = {
     "latentsync": _gpu("runpod", 10.0, 4.0),  # 24 GB GPU on RunPod serverless
 }
 
-# Wall-clock rates measured with bench/render_bench.py on a 2-core machine (60 s, 1080p and
-# 320x180): what a run costs per thing it really makes, not per shot listed.
+# Wall-clock rates from bench/render_bench.py on the 2-core development machine, unloaded
+# (README: a 59 s video at 1080p in 26-37 s, its one-sentence edit in 6-9 s), and 320x180
+# test renders: what a run costs per thing it really makes, not per shot listed.
 # A speaking backend: (seconds per take made, per second of speech made).
 TIMES: Final[dict[str, tuple[float, float]]] = {
     "offline": (0.0, 0.0),
     "claude": (0.0, 0.0),  # one request, counted below
-    "piper": (0.05, 0.22),
+    "piper": (0.05, 0.08),
     "elevenlabs": (1.0, 0.1),
     # A hosted lip-sync model: its wait per clip made (the local encode is counted apart).
     "sadtalker": (25.0, 3.0),
     "latentsync": (20.0, 4.0),
 }
-VOICE_LOAD_S: Final = 1.0  # the packaged voice, loaded once per run that speaks
+VOICE_LOAD_S: Final = 0.5  # the packaged voice, loaded once per run that speaks
 # Encoding a segment (drawing the frames and x264): per frame, plus per frame per megapixel.
-SEGMENT_S_PER_FRAME: Final = 0.0015
-SEGMENT_S_PER_FRAME_MPX: Final = 0.028
+SEGMENT_S_PER_FRAME: Final = 0.0017
+SEGMENT_S_PER_FRAME_MPX: Final = 0.005
+# Around the segments: the soundtrack (loudness passes and AAC, per second of video) and the
+# join, made once a lipsync run has any segment to make.
+LIPSYNC_S: Final = 0.3
+LIPSYNC_S_PER_S: Final = 0.03
 RENDER_S: Final = 0.3  # the segments are joined without encoding them again
-RENDER_S_PER_S: Final = 0.01  # and the soundtrack mixed under the video
+RENDER_S_PER_S: Final = 0.01  # and the soundtrack muxed under the video
 PUBLISH_S: Final = 1.0
 CLAUDE_REQUEST_S: Final = 20.0
-# Starting, reading the project and checking what every stage recorded (hashing its files).
-RUN_S: Final = 1.5
-RUN_S_PER_S_MPX: Final = 0.02
+# Starting Python, reading the project and checking what every stage recorded (hashing its
+# files, which grow with the video's length and frame size).
+RUN_S: Final = 0.6
+RUN_S_PER_S_MPX: Final = 0.005
 
 
 # ---------------------------------------------------------------- the estimate
@@ -507,6 +513,8 @@ def _time(
     # is waited for besides, for each persona shot.
     frames = sum(w.seconds for w in todo) * FPS
     encode = frames * (SEGMENT_S_PER_FRAME + SEGMENT_S_PER_FRAME_MPX * mpx)
+    if todo:
+        encode += LIPSYNC_S + LIPSYNC_S_PER_S * duration
     if backend in ("avatar", "photo"):
         return encode
     talking = [w for w in todo if w.kind in PERSONA_KINDS]
