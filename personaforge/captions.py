@@ -13,6 +13,7 @@ from typing import Literal, get_args
 from PIL import ImageFont
 
 from personaforge.assets import FONT_NAME, font_path
+from personaforge.core.colour import rgb_channels
 from personaforge.text.escape import ass_text, srt_text, vtt_text
 
 # karaoke: the spoken word is swept white; clean: no highlight; bold-pop: one to three big
@@ -372,7 +373,7 @@ def to_srt(cues: Sequence[Cue]) -> str:
 
 
 def _ass_color(rgb: int, alpha: int = 0) -> str:
-    r, g, b = (rgb >> 16) & 0xFF, (rgb >> 8) & 0xFF, rgb & 0xFF
+    r, g, b = rgb_channels(rgb)
     return f"&H{alpha:02X}{b:02X}{g:02X}{r:02X}"
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
+from personaforge.core.colour import hex_rgb
 from personaforge.errors import PersonaForgeError
 
 # What the platforms ask for: YouTube 1280x720 (16:9), Shorts/Reels a 9:16 cover.
@@ -32,11 +33,6 @@ def persona_frame(segment: Path, at_frame: int = 0) -> Image.Image:
     raise PersonaForgeError("the shot has no frames for the thumbnail", file=segment)
 
 
-def _rgb(colour: str) -> tuple[int, int, int]:
-    value = int(colour.lstrip("#"), 16)
-    return (value >> 16) & 0xFF, (value >> 8) & 0xFF, value & 0xFF
-
-
 def make_thumbnail(
     frame: Image.Image,
     title: str,
@@ -50,7 +46,7 @@ def make_thumbnail(
     """The persona (the top of ``frame``, clear of captions) and the title in big type on the
     brand's colours: side by side in landscape, stacked in portrait and square."""
     width, height = size
-    canvas = Image.new("RGB", size, _rgb(background))
+    canvas = Image.new("RGB", size, hex_rgb(background))
     persona = frame.crop((0, 0, frame.width, round(frame.height * PERSONA_CROP)))
     landscape = width > height * 1.2
     if landscape:
@@ -62,7 +58,7 @@ def make_thumbnail(
     fitted = ImageOps.fit(persona, (box[2] - box[0], box[3] - box[1]), Image.Resampling.LANCZOS)
     canvas.paste(fitted, box[:2])
     draw = ImageDraw.Draw(canvas)
-    _title(draw, title, text_box, font_file=font_file, colour=_rgb(text), accent=_rgb(accent))
+    _title(draw, title, text_box, font_file=font_file, colour=hex_rgb(text), accent=hex_rgb(accent))
     return canvas
 
 

@@ -16,6 +16,7 @@ from personaforge.backends.base import (
     Yuv420Source,
 )
 from personaforge.backends.cloud import concurrency, run_bounded
+from personaforge.core.colour import hex_rgb
 from personaforge.core.models import (
     CARD_KINDS,
     FPS,
@@ -389,7 +390,7 @@ def _encode_segment(
             )
             pixels = compose.picture_in_picture(
                 background, persona, width=width, height=height, inset_w=inset_w,
-                inset_h=inset_h, border=_rgb(size["kit"].accent),
+                inset_h=inset_h, border=hex_rgb(size["kit"].accent),
             )  # fmt: skip
             segments.encode(
                 FramePipe(), **size, ass=ass, out=tmp, progress=ctx.progress, pixels=pixels
@@ -477,11 +478,6 @@ def _broll_hash(ctx: Context, speech: SpeechManifest) -> str:
     """Every b-roll file's content: a changed photo re-renders its shot. Checked before any
     work, so a missing file stops the run at once."""
     return canonical_hash([_broll_sha(ctx, s) for s in speech.shots])
-
-
-def _rgb(colour: str) -> tuple[int, int, int]:
-    value = int(colour.lstrip("#"), 16)
-    return (value >> 16) & 0xFF, (value >> 8) & 0xFF, value & 0xFF
 
 
 def _source_clip(

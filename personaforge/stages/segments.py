@@ -19,6 +19,7 @@ from personaforge.captions import (
     shot_cues,
     to_ass,
 )
+from personaforge.core.colour import hex_value
 from personaforge.core.models import Captions, Look, SpokenShot
 from personaforge.fsutil import atomic_write_text
 from personaforge.media import ffmpeg, filtergraph
@@ -81,8 +82,8 @@ def ass_for(
     font_size = caption_font_size(width, height, per_line, captions.style)
     margin_v = caption_margin(width, height)
     font_name = kit.font_name if kit else FONT_NAME
-    text_colour = _rgb(kit.text) if kit else 0xFFFFFF
-    accent_colour = _rgb(kit.accent) if kit else 0xFFD400
+    text_colour = hex_value(kit.text) if kit else 0xFFFFFF
+    accent_colour = hex_value(kit.accent) if kit else 0xFFD400
     ass = to_ass(
         cues,
         width=width,
@@ -108,10 +109,6 @@ def ass_for(
             text_colour=text_colour,
         )  # fmt: skip
     return ass
-
-
-def _rgb(colour: str) -> int:
-    return int(colour.lstrip("#"), 16)
 
 
 def title_font_size(width: int, height: int) -> int:
