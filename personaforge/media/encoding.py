@@ -36,12 +36,6 @@ LOSSLESS_VIDEO: dict[str, str | int | None] = {
     "an": None,
 }
 
-# Kept for tools that encode a whole video in one go (the bench's bare baseline).
-FINAL_VIDEO_ARGS = (
-    "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p",
-    "-profile:v", "high",
-)  # fmt: skip
-
 # The AAC encode is the largest fixed cost of re-rendering after an edit: ffmpeg's "fast"
 # coder takes about 27% less time than its default (twoloop) here, at a bitrate that leaves
 # speech plenty of room.
@@ -52,11 +46,6 @@ FINAL_AUDIO: dict[str, str | int | None] = {
     "ar": 48000,
     "ac": 2,
 }
-FINAL_AUDIO_ARGS = ("-c:a", "aac", "-b:a", "160k", "-ar", "48000", "-ac", "2")
-
-# The streaming platforms' target (YouTube, Spotify, TikTok normalise to about -14 LUFS).
-LOUDNESS_TARGET_LUFS = -14.0
-LOUDNESS_TRUE_PEAK_DB = -1.0
 # AAC's reconstruction overshoots the limiter's ceiling by a few tenths of a dB, so the limiter
 # aims this far below the requested true peak for the encoded file to stay under it.
 AAC_PEAK_MARGIN_DB = 0.5
