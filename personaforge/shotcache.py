@@ -222,7 +222,7 @@ def for_context(ctx: Any) -> RemoteShotCache | None:
     opened: dict[str, RemoteShotCache | None] = ctx.shot_cache  # shared by the ctx's copies
     if "cache" not in opened:
         url = ctx.cache_url or ctx.video.cache
-        env = ctx.env if ctx.env is not None else ctx.project.environment()
+        env = ctx.environment()
         opened["cache"] = open_cache(url, ctx.project.root, env) if url else None
     return opened["cache"]
 

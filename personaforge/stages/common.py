@@ -43,6 +43,11 @@ class Context:
     # and a shot repeated in the video (or asked for twice) is still made, and paid for, once.
     made: set[Path] = field(default_factory=set)
 
+    def environment(self) -> Mapping[str, str]:
+        """Where backends read keys and settings: the environment given (tests, the queue
+        worker), else the process's over the project's .env."""
+        return self.env if self.env is not None else self.project.environment()
+
     @classmethod
     def load(
         cls,

@@ -333,7 +333,7 @@ def _prefetch_sources(
 ) -> None:
     """A remote backend's clips still to make (``todo``), several at a time (each recorded as
     it arrives), so the loop that encodes the segments finds them made."""
-    env = ctx.env if ctx.env is not None else ctx.project.environment()
+    env = ctx.environment()
     limit = concurrency(env)
     if len(todo) < 2 or limit < 2:
         return

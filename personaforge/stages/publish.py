@@ -37,7 +37,7 @@ def storage_for(ctx: Context) -> Any:
         return LocalStorage(ctx.project.root / LOCAL_DIR)
     from personaforge.backends.storage.s3 import S3Storage
 
-    env = ctx.env if ctx.env is not None else ctx.project.environment()
+    env = ctx.environment()
     return S3Storage.from_target(target, env)
 
 
