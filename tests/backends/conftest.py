@@ -19,7 +19,9 @@ from helpers import free_port
 
 # Not us-east-1, so bucket creation goes through the LocationConstraint path R2 users hit.
 MOTO_REGION = "eu-west-1"
-STARTUP_TIMEOUT_S = 15.0
+# Bounded, but generous: on a shared 2-core machine at load 20 moto_server took over 15 s to
+# answer, and a session fixture that fails errors every test of its worker.
+STARTUP_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 5.0
 
 
