@@ -41,6 +41,8 @@ def test_interrupt_exits_130_and_the_next_run_resumes(tmp_path: Path) -> None:
             raise
     stderr = stderr_file.read_text()
     assert proc.returncode == 130, stderr
+    # One line saying what the run kept.
+    assert "interrupted: what was finished is kept" in stderr
     assert "Traceback" not in stderr
     leftovers = [p for p in (folder / "build").rglob("*") if ".tmp" in p.name]
     assert leftovers == []

@@ -14,9 +14,21 @@ import typer
 from personaforge import __version__
 
 # Each command module registers its commands on ``app`` when imported.
-from personaforge.cli import brain, project, scale, stages, voices  # noqa: F401
+from personaforge.cli import (  # noqa: F401
+    brain,
+    check,
+    project,
+    scale,
+    stages,
+    transcribe,
+    translate,
+    voices,
+)
 from personaforge.cli.app import GLOBAL_FLAGS, STATE, app, err
-from personaforge.errors import OUTCOME_VAR, ExitCode, PersonaForgeError
+from personaforge.cli.helptext import plain_help
+from personaforge.errors import OUTCOME_VAR, ExitCode, PersonaForgeError, mask_secrets
+from personaforge.fsutil import USER_FIXABLE, os_problem
+from personaforge.interrupts import Terminated, stop_signals_interrupt
 
 try:  # Typer >= 0.20 ships its own copy of click
     from typer._click import exceptions as click_exc
@@ -29,8 +41,10 @@ __all__ = ["app", "main"]
 _HELP_ORDER = [
     "init",
     "wizard",
+    "transcribe",
     "recipes",
     "write",
+    "translate",
     "estimate",
     "plan",
     "speak",
@@ -39,6 +53,7 @@ _HELP_ORDER = [
     "publish",
     "make-video",
     "status",
+    "check",
     "voices",
     "archetypes",
     "doctor",
@@ -48,6 +63,13 @@ _HELP_ORDER = [
     "worker",
     "jobs",
 ]
+
+
+# What a newcomer reads after Ctrl-C: what the run kept.
+INTERRUPTED = (
+    "interrupted: what was finished is kept (build/: every shot made so far, which the next "
+    "run reuses); nothing half-written was left"
+)
 
 
 def _help_rank(name: str | None) -> int:
@@ -68,7 +90,8 @@ def _crash_log(exc: BaseException) -> Path:
     path = folder / f"crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
     # format_exception never includes local variables, where keys could leak.
     text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-    path.write_text(f"personaforge {__version__}\nargv: {sys.argv[1:]}\n\n{text}", encoding="utf-8")
+    text = mask_secrets(f"personaforge {__version__}\nargv: {sys.argv[1:]}\n\n{text}")
+    path.write_text(text, encoding="utf-8")
     return path
 
 
@@ -93,6 +116,10 @@ def _error_fields(exc: PersonaForgeError) -> dict[str, object]:
     }
 
 
+def _said(text: str) -> dict[str, object]:
+    return {"message": text, "text": text}
+
+
 def _write_outcome(code: int, error: dict[str, object] | None) -> None:
     path = os.environ.get(OUTCOME_VAR)
     if not path:
@@ -107,21 +134,28 @@ def _write_outcome(code: int, error: dict[str, object] | None) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     command = typer.main.get_command(app)
+    plain_help(command)
     args = _hoist_global_flags(list(sys.argv[1:] if argv is None else argv))
+    if not args:
+        args = ["--help"]  # `personaforge` alone: the help, and exit 0
     error: dict[str, object] | None = None
     try:
-        rv = command.main(args=args, prog_name="personaforge", standalone_mode=False)
+        with stop_signals_interrupt() as received:
+            rv = command.main(args=args, prog_name="personaforge", standalone_mode=False)
         code = rv if isinstance(rv, int) else ExitCode.OK
+        if code == ExitCode.INTERRUPTED:  # how Typer returns an interrupt
+            code = _stopped(received.stop) or code
     except typer.Exit as exc:
-        code = exc.exit_code
+        # Typer turns an interrupt into Exit(130), keeping the interrupt as its cause.
+        code = _stopped(exc.__cause__) or exc.exit_code
     except click_exc.ClickException as exc:
         exc.show()
         code = ExitCode.USAGE if isinstance(exc, click_exc.UsageError) else exc.exit_code
-        error = {"message": exc.format_message(), "text": exc.format_message()}
-    except (typer.Abort, KeyboardInterrupt):
-        err.print("interrupted")
-        code = ExitCode.INTERRUPTED
-        error = {"message": "interrupted", "text": "interrupted"}
+        error = _said(exc.format_message())
+    except (typer.Abort, KeyboardInterrupt) as exc:
+        # SIGTERM/SIGHUP say so themselves; a plain Ctrl-C is said once, below.
+        code = _stopped(exc if isinstance(exc, Terminated) else exc.__cause__)
+        code = code or ExitCode.INTERRUPTED
     except PersonaForgeError as exc:
         err.print(f"error: {exc}", markup=False)
         if STATE.verbose and hasattr(exc, "details"):
@@ -130,15 +164,40 @@ def main(argv: list[str] | None = None) -> None:
         error = _error_fields(exc)
     except BrokenPipeError:
         code = ExitCode.OK
+    except OSError as exc:
+        if exc.errno not in USER_FIXABLE:
+            code = _crash(exc)
+            error = _said(f"unexpected error: {mask_secrets(f'{type(exc).__name__}: {exc}')}")
+        else:
+            problem = os_problem(exc)
+            err.print(f"error: {problem}", markup=False)
+            code = ExitCode.ERROR
+            error = _error_fields(problem)
     except Exception as exc:
-        try:
-            log = str(_crash_log(exc))
-        except OSError:
-            log = "(could not write a crash log)"
-        line = f"unexpected error: {type(exc).__name__}: {exc}; details in {log}"
-        err.print(line, markup=False)
-        code = ExitCode.CRASH
-        error = {"message": line, "text": line, "crash_log": log}
+        code = _crash(exc)
+        error = _said(f"unexpected error: {mask_secrets(f'{type(exc).__name__}: {exc}')}")
+    if code == ExitCode.INTERRUPTED:  # Typer turns Ctrl-C into exit code 130 itself
+        err.print(INTERRUPTED, markup=False)
+    if code != ExitCode.OK and error is None:
+        error = _said("interrupted" if code == ExitCode.INTERRUPTED else f"exit code {int(code)}")
     sys.stdout.flush()
     _write_outcome(int(code), error)
     sys.exit(int(code))
+
+
+def _stopped(exc: BaseException | None) -> int:
+    """Exit code for a run stopped by SIGTERM/SIGHUP (saying so, in one line), else 0."""
+    if not isinstance(exc, Terminated):
+        return 0
+    err.print(f"stopped by {exc.name}; the work done so far is kept")
+    return exc.exit_code
+
+
+def _crash(exc: BaseException) -> int:
+    try:
+        log = str(_crash_log(exc))
+    except OSError:
+        log = "(could not write a crash log)"
+    what = mask_secrets(f"{type(exc).__name__}: {exc}")
+    err.print(f"unexpected error: {what}; details in {log}", markup=False)
+    return ExitCode.CRASH
