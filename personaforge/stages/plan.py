@@ -15,6 +15,7 @@ from personaforge.fsutil import canonical_hash, sha256_bytes
 from personaforge.stages.common import (
     Context,
     StageResult,
+    backend_located,
     record,
     recorded_fields,
     skip_if_current,
@@ -26,7 +27,10 @@ if TYPE_CHECKING:
 
 
 def backend(ctx: Context) -> Planner:
-    factory = registry.resolve("plan", ctx.video.backends.plan)
+    try:
+        factory = registry.resolve("plan", ctx.video.backends.plan)
+    except PersonaForgeError as exc:
+        raise backend_located(ctx, "plan", exc) from None
     if getattr(factory, "takes_config", False):
         return factory(config=director_config(ctx))
     return factory()
@@ -38,6 +42,9 @@ def env(ctx: Context) -> Mapping[str, str]:
 
 def director_config(ctx: Context) -> DirectorConfig:
     """The director's prompt, rendered from the video's recipe for this persona."""
+    # The director's module needs anthropic: the registry says what to install, cleanly
+    # (estimate and --dry-run build the prompt without running the director).
+    registry.resolve("plan", "claude")
     from personaforge.backends.planner.claude import DirectorConfig
     from personaforge.backends.planner.shots import KINDS
     from personaforge.media.avatar import CAMERA_MOVES, EMOTIONS
