@@ -310,7 +310,10 @@ def estimate(
 
 def estimate_for(ctx: Context, *, do_publish: bool = True) -> Estimate:
     """``estimate`` for a loaded context (its manifests found current are noted in it)."""
+    from personaforge.stages import preflight
+
     _check_names(ctx)
+    preflight.check(ctx)  # media a run would refuse are refused here too
     reasons = _reasons(ctx)
     speed = ctx.persona.voice.speed
     shots = _planned(ctx, reasons["plan"] is None)

@@ -8,10 +8,12 @@ from typing import TYPE_CHECKING
 from personaforge import recipes
 from personaforge.backends import registry
 from personaforge.backends.base import Planner
+from personaforge.backends.planner.offline import ScriptError
 from personaforge.core.models import PlanManifest
 from personaforge.core.project import slugify
 from personaforge.errors import PersonaForgeError
 from personaforge.fsutil import canonical_hash, sha256_bytes
+from personaforge.stages import preflight
 from personaforge.stages.common import (
     Context,
     StageResult,
@@ -98,7 +100,10 @@ def run(ctx: Context) -> StageResult:
     skipped, reason = skip_if_current(ctx, "plan", PlanManifest, ins)
     if skipped:
         return skipped
-    shots = planner.plan(script, ctx.persona)
+    try:
+        shots = planner.plan(script, ctx.persona)
+    except ScriptError as exc:
+        raise preflight.script_located(ctx, exc) from None
     if not any(tok.spoken for shot in shots for tok in tokenize(shot.text)):
         raise PersonaForgeError(
             "the script has no words to speak",
