@@ -134,7 +134,8 @@ def _av_problem(path: Path, stream: Literal["audio", "video"]) -> str | None:
                 return None  # one frame decodes: good enough before the work
             return f"has no {stream} frames"
     except (OSError, av.error.FFmpegError, ValueError) as exc:  # type: ignore[attr-defined]
-        detail = " ".join(str(exc).split())[:120]
+        # PyAV's text repeats the whole path: its reason alone.
+        detail = " ".join(str(getattr(exc, "strerror", None) or exc).split())[:120]
         return f"is not {a} file ({detail})"
 
 
