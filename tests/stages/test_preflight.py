@@ -79,8 +79,8 @@ def test_bad_media_is_named_before_any_work(
 
 
 def test_good_media_pass(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    folder = write_project(tmp_path / "p", "# T\n\n![](a.png)\nA sentence to say here.\n",
-                           extra="brand: {logo: {file: a.png}}\nmusic: {file: m.wav}\n")  # fmt: skip
+    extra = "brand: {logo: {file: a.png}}\nmusic: {file: m.wav}\n"
+    folder = write_project(tmp_path / "p", "# T\n\n![](a.png)\nA sentence here.\n", extra=extra)
     (folder / "a.png").write_bytes(_png())
     (folder / "m.wav").write_bytes(_wav())
     code, err = _run(capsys, "make-video", "--dry-run", "--no-publish", str(folder))
