@@ -17,6 +17,7 @@ from typing import Literal
 from personaforge.core.yamlio import line_of
 from personaforge.errors import PersonaForgeError
 from personaforge.stages.common import Context
+from personaforge.text.normalize import tokenize
 
 Kind = Literal["image", "audio", "video", "image or video"]
 
@@ -160,9 +161,16 @@ def check_script(ctx: Context) -> None:
     except PersonaForgeError:
         return  # plan reports it, as the first stage to read it
     try:
-        blocks(script)
+        found = blocks(script)
     except ScriptError as exc:
         raise script_located(ctx, exc) from None
+    if not any(tok.spoken for block in found for tok in tokenize(block.text)):
+        # What plan refuses, estimate and --dry-run refuse too (not "0 words").
+        raise PersonaForgeError(
+            "the script has no words to speak",
+            file=ctx.project.video_path,
+            field="script_text" if ctx.video.script_text is not None else "script",
+        ).with_stage("plan")
 
 
 def check(ctx: Context) -> None:

@@ -59,6 +59,9 @@ _CHOICES: dict[str, tuple[str, ...]] = {
 }
 _FREE = {"lower-third", "lower third", "text"}
 MIN_WORDS = 4
+# The longest word kept whole (a long URL is longer than any real word); captions allow 42
+# characters a line by default.
+MAX_WORD_CHARS = 40
 # A shot longer than this is split: the voice's memory and time grow fast with sentence
 # length (a 600-word sentence needs ~4 GB), and long shots make dull video.
 MAX_WORDS = 35
@@ -154,7 +157,15 @@ def _clean(line: str) -> str:
     line = _INLINE_IMAGE.sub("", line)
     line = _LINK.sub(r"\1", line)
     line = _EMPH.sub("", line)
-    return " ".join(_LIST.sub("", line).split())
+    return " ".join(_broken(w) for w in _LIST.sub("", line).split())
+
+
+def _broken(word: str) -> str:
+    """A word longer than any caption line can hold, broken into pieces that fit: one of
+    3,000 characters shrank its caption to a line a pixel high."""
+    if len(word) <= MAX_WORD_CHARS:
+        return word
+    return " ".join(word[i : i + MAX_WORD_CHARS] for i in range(0, len(word), MAX_WORD_CHARS))
 
 
 def split_sentences(paragraph: str) -> list[str]:
