@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import fnmatch
 import hashlib
 import json
 import os
 import secrets
 import shutil
+import signal
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -116,6 +118,22 @@ def atomic_path(target: Path, *, need: int | None = None) -> Iterator[Path]:
         with contextlib.suppress(OSError):
             tmp_path.unlink()
         raise
+    _stop_point(target)
+
+
+# Tests reach a moment of a run exactly (kill -9 right after a record is written, Ctrl-C in
+# the middle of lipsync) by naming the file whose writing is that moment; polling for the
+# file instead races the run, which may be well past it before the poll looks.
+_STOP_VAR = "PERSONAFORGE_STOP_AFTER_WRITING"
+
+
+def _stop_point(target: Path) -> None:
+    """Stop this process (SIGSTOP) once it has written a file matching the pattern in
+    $PERSONAFORGE_STOP_AFTER_WRITING (fnmatch, on the full path), for a test to signal."""
+    pattern = os.environ.get(_STOP_VAR)
+    if pattern and fnmatch.fnmatch(str(target), pattern) and hasattr(signal, "SIGSTOP"):
+        os.environ.pop(_STOP_VAR)  # once: a resumed process runs on
+        os.kill(os.getpid(), signal.SIGSTOP)
 
 
 def user_cache_dir(env: Mapping[str, str] = os.environ) -> Path:

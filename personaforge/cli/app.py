@@ -28,6 +28,7 @@ app = typer.Typer(
     add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -118,6 +119,15 @@ def open_project(arg: str, stage: str | None = None) -> Any:
     line = sys.stdin.readline().strip()
     if not line:
         raise PersonaForgeError("expected a manifest path on stdin, got nothing", stage=stage)
+    if line.startswith("{"):
+        # The upstream stage's --json: its manifest is in it.
+        try:
+            line = str(json.loads(line)["manifest"])
+        except (ValueError, KeyError, TypeError):
+            raise PersonaForgeError(
+                'stdin is JSON without a "manifest"; pipe a stage\'s output (path or --json)',
+                stage=stage,
+            ) from None
     try:
         return Project.from_manifest(line, for_stage=stage)
     except PersonaForgeError as exc:

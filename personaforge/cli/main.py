@@ -13,8 +13,18 @@ import typer
 from personaforge import __version__
 
 # Each command module registers its commands on ``app`` when imported.
-from personaforge.cli import brain, project, scale, stages, voices  # noqa: F401
+from personaforge.cli import (  # noqa: F401
+    brain,
+    check,
+    project,
+    scale,
+    stages,
+    transcribe,
+    translate,
+    voices,
+)
 from personaforge.cli.app import GLOBAL_FLAGS, STATE, app, err
+from personaforge.cli.helptext import plain_help
 from personaforge.errors import ExitCode, PersonaForgeError, mask_secrets
 from personaforge.fsutil import USER_FIXABLE, os_problem
 from personaforge.interrupts import Terminated, stop_signals_interrupt
@@ -30,8 +40,10 @@ __all__ = ["app", "main"]
 _HELP_ORDER = [
     "init",
     "wizard",
+    "transcribe",
     "recipes",
     "write",
+    "translate",
     "estimate",
     "plan",
     "speak",
@@ -40,6 +52,7 @@ _HELP_ORDER = [
     "publish",
     "make-video",
     "status",
+    "check",
     "voices",
     "archetypes",
     "doctor",
@@ -49,6 +62,13 @@ _HELP_ORDER = [
     "worker",
     "jobs",
 ]
+
+
+# What a newcomer reads after Ctrl-C: what the run kept.
+INTERRUPTED = (
+    "interrupted: what was finished is kept (build/: every shot made so far, which the next "
+    "run reuses); nothing half-written was left"
+)
 
 
 def _help_rank(name: str | None) -> int:
@@ -85,7 +105,10 @@ def _hoist_global_flags(argv: list[str]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> None:
     command = typer.main.get_command(app)
+    plain_help(command)
     args = _hoist_global_flags(list(sys.argv[1:] if argv is None else argv))
+    if not args:
+        args = ["--help"]  # `personaforge` alone: the help, and exit 0
     try:
         with stop_signals_interrupt() as received:
             rv = command.main(args=args, prog_name="personaforge", standalone_mode=False)
@@ -99,10 +122,9 @@ def main(argv: list[str] | None = None) -> None:
         exc.show()
         code = ExitCode.USAGE if isinstance(exc, click_exc.UsageError) else exc.exit_code
     except (typer.Abort, KeyboardInterrupt) as exc:
+        # SIGTERM/SIGHUP say so themselves; a plain Ctrl-C is said once, below.
         code = _stopped(exc if isinstance(exc, Terminated) else exc.__cause__)
-        if not code:
-            err.print("interrupted")
-            code = ExitCode.INTERRUPTED
+        code = code or ExitCode.INTERRUPTED
     except PersonaForgeError as exc:
         err.print(f"error: {exc}", markup=False)
         if STATE.verbose and hasattr(exc, "details"):
@@ -118,6 +140,8 @@ def main(argv: list[str] | None = None) -> None:
             code = ExitCode.ERROR
     except Exception as exc:
         code = _crash(exc)
+    if code == ExitCode.INTERRUPTED:  # Typer turns Ctrl-C into exit code 130 itself
+        err.print(INTERRUPTED, markup=False)
     sys.stdout.flush()
     sys.exit(int(code))
 

@@ -22,6 +22,7 @@ from personaforge.cli.app import (
     progress_reporter,
     run_stage_command,
 )
+from personaforge.errors import ExitCode
 
 
 def _stage_command(stage: str, summary: str, *, with_expires: bool = False) -> None:
@@ -78,6 +79,10 @@ def speak(
         Optional[str],  # noqa: UP045
         typer.Option(help="With --text --archetype: piper or elevenlabs."),
     ] = None,
+    language: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help="With --text: the text's language, BCP-47 (default the persona's)."),
+    ] = None,
     no_wait: NoWaitOpt = False,
 ) -> None:
     """Text to speech per shot with word timings and visemes; writes build/speech.yaml.
@@ -87,16 +92,20 @@ def speak(
     if text is not None or text_file is not None:
         from personaforge.cli.voices import speak_standalone
 
-        speak_standalone(text, text_file, out, persona, archetype, backend, as_json)
+        speak_standalone(text, text_file, out, persona, archetype, backend, as_json, language)
         return
     run_stage_command("speak", project, force, as_json, no_wait)
 
 
 _stage_command(
-    "lipsync", "A talking-head clip per shot (title cards for headings); writes build/lipsync.yaml."
+    "lipsync",
+    "Encode each shot once, captions burned, as a final-quality segment (title cards for "
+    "headings, transitions as segments of their own); writes build/lipsync.yaml.",
 )
 _stage_command(
-    "render", "Compose the video with burned captions and music; writes build/render.yaml."
+    "render",
+    "Join the segments by stream copy under the mixed, loudness-normalised soundtrack, with "
+    "the captions, thumbnail and chapters beside them; writes build/render.yaml.",
 )
 _stage_command(
     "publish",
@@ -128,8 +137,20 @@ def make_video(
         typer.Option("--cache", help="Shared shot cache s3://bucket/prefix (over video.yaml's)."),
     ] = None,
     expires: ExpiresOpt = None,
+    strict: Annotated[
+        bool,
+        typer.Option("--strict", help="Exit 1 if the video fails a rule of `check` (else: warn)."),
+    ] = False,
+    debug_overlay: Annotated[
+        bool,
+        typer.Option(
+            "--debug-overlay",
+            help="Burn into the talking shots what drives the face: shot, word, viseme, "
+            "openness, emotion, landmarks.",
+        ),
+    ] = False,
 ) -> None:
-    """Run every stage that is out of date and print the video's path."""
+    """Run every stage that is out of date, check the video (see `check`), print its path."""
     from personaforge.core.models import FORMAT_SIZES
     from personaforge.stages.pipeline import make_video as run
 
@@ -143,6 +164,12 @@ def make_video(
         )
         return
     t0 = time.monotonic()
+    if fmt is not None:
+        video = open_project(project).load_video()
+        if video.resolution and fmt != video.format:
+            size = video.for_format(fmt).resolution
+            info(f"--format {fmt}: at {size} (video.yaml's resolution, {video.resolution}, "
+                 f"in the {fmt} shape)")  # fmt: skip
     with progress_reporter() as progress:
         result = run(
             open_project(project),
@@ -154,17 +181,23 @@ def make_video(
             wait=not no_wait,
             cache=cache,
             expires_s=parse_duration(expires, "--expires"),
+            debug_overlay=debug_overlay,
         )
     for s in result.stages:
         extra = f", {s.reused}/{s.shots} shots reused" if s.ran and s.reused else ""
         info(f"{s.stage}: {'ran' if s.ran else 'skipped'} ({s.reason}{extra})")
     info(f"done in {time.monotonic() - t0:.1f}s")
+    from personaforge.cli.check import delivery_check
+
+    delivered, failed = delivery_check(Path(project), fmt)
     if as_json:
-        print(json.dumps(result.as_json()))
+        print(json.dumps({**result.as_json(), **delivered}))
     else:
         for url in result.published:
             info(f"published: {url}")
         print(result.video)
+    if strict and failed:
+        raise typer.Exit(ExitCode.ERROR)
 
 
 @app.command()

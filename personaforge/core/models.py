@@ -19,6 +19,7 @@ from pydantic import (
 )
 
 from personaforge.costs import Billing
+from personaforge.text import languages
 
 SCHEMA_VERSION: Final = 1
 
@@ -177,6 +178,37 @@ class Persona(Strict):
         default=None,
         description="Say a word differently, e.g. {SQL: sequel}; captions keep the written form.",
     )
+    language: Annotated[str | None, AfterValidator(_language)] = Field(
+        default=None,
+        description="The language this persona speaks when video.yaml names none (BCP-47).",
+    )
+    language_pronunciations: dict[str, dict[str, str]] | None = Field(
+        default=None,
+        description="Pronunciations per language, e.g. {es: {SQL: ese cu ele}}; a script in "
+        "another language than the persona's uses only its own entry.",
+    )
+
+    @field_validator("language_pronunciations")
+    @classmethod
+    def _language_pronunciations(
+        cls, v: dict[str, dict[str, str]] | None
+    ) -> dict[str, dict[str, str]] | None:
+        for code, said in (v or {}).items():
+            _language(code)
+            cls._pronunciations(said)
+        return v
+
+    def pronunciations_for(self, language: str) -> dict[str, str]:
+        """The pronunciations a script in ``language`` uses: the persona's own only in its
+        own language (an English respelling would be read with Spanish rules), and that
+        language's entry."""
+        own = languages.primary(self.language or languages.DEFAULT)
+        code = languages.primary(language)
+        base = dict(self.pronunciations or {}) if code == own else {}
+        by_language = {
+            languages.primary(k): v for k, v in (self.language_pronunciations or {}).items()
+        }
+        return {**base, **by_language.get(code, {})}
 
     @field_validator("archetype")
     @classmethod
@@ -205,8 +237,9 @@ class Persona(Strict):
 class Backends(Strict):
     plan: str = "offline"
     speak: str | None = Field(default=None, description="Defaults to the persona's voice backend.")
-    lipsync: str = Field(
-        default="avatar", description="Default: 'photo' when the persona's look is a photo."
+    lipsync: str | None = Field(
+        default=None,
+        description="Default: 'photo' when the persona's look is a photo, else 'avatar'.",
     )
 
 
@@ -225,6 +258,30 @@ class Captions(Strict):
     )
     max_lines: int = Field(default=2, ge=1, le=2)
     max_chars_per_line: int | None = Field(default=None, ge=10, le=80)
+
+
+class Narration(Strict):
+    """A recorded take that narrates the video instead of a synthetic voice."""
+
+    file: RelPath | None = Field(
+        default=None, description="The take for the whole script (WAV, FLAC, MP3, M4A, OGG)."
+    )
+    files: dict[str, RelPath] = Field(
+        default_factory=dict,
+        description="One take per heading, for creators who record in parts: "
+        '{"Intro": intro.m4a}; the script before the first heading, and headings not '
+        "listed, use `file`.",
+    )
+    clean: bool = Field(default=False, description="High-pass and denoise the take (ffmpeg).")
+    align: Literal["offline", "elevenlabs"] = Field(
+        default="offline", description="Who finds the script's words in the take."
+    )
+
+    @model_validator(mode="after")
+    def _some_take(self) -> Narration:
+        if self.file is None and not self.files:
+            raise ValueError("give 'file' (one take) or 'files' (one per heading)")
+        return self
 
 
 class Transitions(Strict):
@@ -303,6 +360,16 @@ class Publish(Strict):
         raise ValueError("must be 'local', 's3://bucket/prefix', or 'r2' (bucket from R2_BUCKET)")
 
 
+def _language(v: str | None) -> str | None:
+    """A BCP-47 tag of a language in the table (text/languages.py), as written."""
+    if v is not None:
+        try:
+            languages.get(v)
+        except Exception as exc:
+            raise ValueError(str(exc)) from None
+    return v
+
+
 def _s3_url(v: str | None) -> str | None:
     if v is None or re.match(r"^s3://[a-z0-9][a-z0-9.\-]{1,62}(/.*)?$", v):
         return v
@@ -322,7 +389,11 @@ class VideoSpec(Strict):
     """video.yaml: what to make."""
 
     schema_version: Literal[1] = SCHEMA_VERSION
-    title: str = Field(min_length=1, max_length=200)
+    title: str = Field(
+        default="",
+        max_length=200,
+        description="Default: the script's first heading (else the project folder's name).",
+    )
     script: RelPath | None = Field(
         default=None, description="Path of the script file (Markdown or text)."
     )
@@ -330,9 +401,19 @@ class VideoSpec(Strict):
         default=None, description="The script inline, instead of a file."
     )
     format: Format = "youtube"
+    language: Annotated[str | None, AfterValidator(_language)] = Field(
+        default=None,
+        description="The script's language, BCP-47 (en, es, pt-BR, ja); default: the "
+        "persona's, else en.",
+    )
     resolution: str | None = Field(
         default=None,
         description="Override the format's frame size, e.g. '640x360' for quick previews.",
+    )
+    quality: Literal["draft", "master"] = Field(
+        default="draft",
+        description="draft: fast previews, small files; master: what a platform takes for "
+        "upload (YouTube's recommended bitrates, e.g. 8 Mb/s at 1080p30, AAC 384 kb/s).",
     )
     backends: Backends = Field(default_factory=Backends)
     music: Music | None = None
@@ -355,6 +436,9 @@ class VideoSpec(Strict):
         "(default: explainer).",
     )
     director: Director = Field(default_factory=Director)
+    narration: Narration | None = Field(
+        default=None, description="A recorded take to narrate with, instead of a voice."
+    )
     budget: float | None = Field(
         default=None, ge=0, description="Refuse a run whose estimated cost (USD) exceeds this."
     )
@@ -370,6 +454,19 @@ class VideoSpec(Strict):
         if not all(64 <= int(side) <= 4096 for side in m.groups()):
             raise ValueError("each side must be between 64 and 4096 pixels")
         return v
+
+    def for_format(self, fmt: str) -> VideoSpec:
+        """This video in another format (make-video --format): a ``resolution`` (a preview
+        size) keeps its shorter side, in the new format's shape: 640x360 as shorts is
+        360x640. Without one, the format's own size."""
+        if fmt == self.format or self.resolution is None:
+            return self.model_copy(update={"format": fmt})
+        w, _, h = self.resolution.partition("x")
+        side = min(int(w), int(h))
+        fw, fh = FORMAT_SIZES[fmt]
+        scale = side / min(fw, fh)
+        size = (max(64, round(fw * scale / 2) * 2), max(64, round(fh * scale / 2) * 2))
+        return self.model_copy(update={"format": fmt, "resolution": f"{size[0]}x{size[1]}"})
 
     @model_validator(mode="after")
     def _one_script(self) -> VideoSpec:
@@ -496,6 +593,7 @@ class SpokenShot(PlannedShot):
     context: str | None = Field(
         default=None, description="Hash of the neighbouring text sent for prosody, if any."
     )
+    language: str = Field(default="en", description="The language the shot was voiced in.")
 
     def media(self) -> list[tuple[str, str]]:
         return [(self.audio, self.audio_sha256)]
@@ -606,6 +704,9 @@ class RenderManifest(Recorded):
     chapters: Output | None = Field(
         default=None, description="<slug>.chapters.txt: YouTube's '0:00 Title' lines."
     )
+    chapters_note: str | None = Field(
+        default=None, description="Why there is no chapters file, where there is none."
+    )
 
     def deliverables(self) -> list[Output]:
         """Every file a publisher uploads: the video, its captions, thumbnail and chapters."""
@@ -641,3 +742,8 @@ MANIFEST_MODELS: dict[str, type[Recorded]] = {
     "render": RenderManifest,
     "publish": PublishManifest,
 }
+
+
+def spoken_language(video: VideoSpec, persona: Persona) -> str:
+    """The language a video is said in: video.yaml's, else the persona's, else English."""
+    return video.language or persona.language or languages.DEFAULT

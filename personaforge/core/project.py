@@ -23,6 +23,17 @@ MANIFEST_NAMES = {
 }
 
 
+def first_heading(text: str) -> str | None:
+    """The script's first Markdown heading, shortened at a word to fit a title."""
+    import textwrap
+
+    for line in text.splitlines():
+        if line.startswith("#"):
+            heading = line.lstrip("#").strip()
+            return textwrap.shorten(heading, 100, placeholder="…") if heading else None
+    return None
+
+
 def slugify(title: str) -> str:
     text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii")
     slug = re.sub(r"[^a-zA-Z0-9]+", "-", text).strip("-").lower()
@@ -84,7 +95,12 @@ class Project:
         return load_model(Persona, self.persona_path)
 
     def load_video(self) -> VideoSpec:
-        return load_model(VideoSpec, self.video_path)
+        video = load_model(VideoSpec, self.video_path)
+        if not video.title.strip():
+            # No title: the script's first heading, read each time, so editing it retitles.
+            heading = first_heading(self.script_text(video))
+            video = video.model_copy(update={"title": heading or self.root.resolve().name})
+        return video
 
     def script_text(self, video: VideoSpec) -> str:
         if video.script_text is not None:

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from personaforge.core.wording import plain_message
 from personaforge.errors import PersonaForgeError
 from personaforge.fsutil import atomic_write_text
 
@@ -207,7 +208,7 @@ def validate_data(
         )
         # The deepest part of the path that exists in the file gives the line.
         line = next((lines[loc[:n]] for n in range(len(loc), -1, -1) if loc[:n] in lines), None)
-        msg = err["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        msg = plain_message(err) or err["msg"]
         if err["type"] == "extra_forbidden":
             allowed = _field_names(model, loc)
             guess = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
@@ -263,8 +264,11 @@ def load_model(
         data = yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
         problem = exc.problem or exc.context or "invalid YAML"
+        if exc.context_mark is not None and "quoted scalar" in (exc.context or ""):
+            # An unclosed quote: the error is where the quote opened, not where YAML gave up.
+            mark, problem = exc.context_mark, "a quote that is never closed"
+        line = mark.line + 1 if mark is not None else None
         raise PersonaForgeError(f"invalid YAML: {problem}", file=path, line=line) from None
     except yaml.YAMLError as exc:
         raise PersonaForgeError(f"invalid YAML: {exc}", file=path) from None

@@ -38,10 +38,15 @@ class FFmpegError(PersonaForgeError):
         return "$ " + shlex.join(self.cmd) + "\n" + self.stderr
 
 
-@lru_cache(maxsize=1)
 def ffmpeg_exe() -> str:
     """ffmpeg from $PERSONAFORGE_FFMPEG, else the binary bundled with imageio-ffmpeg."""
-    override = os.environ.get("PERSONAFORGE_FFMPEG")
+    return _ffmpeg_exe(os.environ.get("PERSONAFORGE_FFMPEG") or "")
+
+
+# Keyed on the override, so a process that runs the CLI more than once (the tests, a worker)
+# follows a changed $PERSONAFORGE_FFMPEG.
+@lru_cache(maxsize=4)
+def _ffmpeg_exe(override: str) -> str:
     if override:
         if not Path(override).is_file():
             raise PersonaForgeError(

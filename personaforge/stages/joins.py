@@ -64,7 +64,8 @@ def join(
                     ffmpeg.run(
                         filtergraph.transition_args(
                             style, tail, head, frames_out=half, frames_in=half, fps=FPS,
-                            colour=colour, out=tmp,
+                            colour=colour, out=tmp, quality=ctx.video.quality,
+                            size=ctx.project.frame_size(ctx.video),
                         ),
                         duration_s=2 * half / FPS, progress=ctx.progress, task=style,
                         what=f"encoding the {style} failed",
@@ -126,7 +127,8 @@ def bumper(
     found = reusable_shot(ctx, Segment, out.with_suffix(".json"), key)
     if found is not None:
         return [found]
-    size: dict[str, Any] = {"width": width, "height": height, "fps": FPS, "frames": frames}
+    size: dict[str, Any] = {"width": width, "height": height, "fps": FPS, "frames": frames,
+                            "quality": ctx.video.quality}  # fmt: skip
     with atomic_path(out) as tmp:
         if clip is not None:
             segments.encode(ClipFile(clip), **size, ass=None, out=tmp, progress=ctx.progress)

@@ -153,12 +153,14 @@ def make_video(
     wait: bool = True,  # for the project lock (@locked): False fails at once if it is busy
     cache: str | None = None,
     expires_s: int | None = None,
+    debug_overlay: bool = False,
 ) -> VideoResult:
     ctx = Context.load(project, progress=progress, force=force, env=env)
     ctx.cache_url, ctx.url_expires_s = cache, expires_s
+    ctx.debug_overlay = debug_overlay
     if fmt is not None:
-        # A one-off format: its own frame size, whatever resolution video.yaml sets.
-        ctx.video = ctx.video.model_copy(update={"format": fmt, "resolution": None})
+        # A one-off format, at a preview size like video.yaml's resolution (if it sets one).
+        ctx.video = ctx.video.for_format(fmt)
     stages = ["plan", "speak", "lipsync", "render"] + (["publish"] if do_publish else [])
     preflight(ctx, stages)
     shotcache.for_context(ctx)  # the shared cache's keys, too, before any work

@@ -1,10 +1,10 @@
 """Preflight of the media a project names (logo, music, b-roll, intro/outro clips, the
-portrait): each is found inside the project and decoded a little, before any work, so a logo
-that is not an image fails in a second, naming ``file:line: field``, not after every segment
-is encoded. make-video, ``--dry-run`` and ``estimate`` run it.
+portrait, the narration takes): each is found inside the project and decoded a little, before
+any work, so a logo that is not an image fails in a second, naming ``file:line: field``, not
+after every segment is encoded. make-video, ``--dry-run`` and ``estimate`` run it.
 
 A new kind of input is one more collector in ``COLLECTORS`` (a function from the context to
-the inputs it names), e.g. a recorded ``narration:`` (audio)."""
+the inputs it names), as the recorded ``narration:`` takes are."""
 
 from __future__ import annotations
 
@@ -64,6 +64,20 @@ def _music(ctx: Context) -> Iterator[MediaInput]:
         yield dataclasses.replace(music, stage="render")
 
 
+def _narration(ctx: Context) -> Iterator[MediaInput]:
+    take = ctx.video.narration
+    if take is None:
+        return
+    video = ctx.project.video_path
+    if take.file is not None:
+        yield dataclasses.replace(
+            _yaml_input(take.file, "audio", video, "narration.file"), stage="speak"
+        )
+    for heading, rel in take.files.items():
+        item = MediaInput(rel, "audio", video, f"narration.files.{heading}", stage="speak")
+        yield dataclasses.replace(item, line=line_of(video, ("narration", "files", heading)))
+
+
 def _portrait(ctx: Context) -> Iterator[MediaInput]:
     if ctx.persona.look.photo is not None:
         yield _yaml_input(ctx.persona.look.photo, "image", ctx.project.persona_path, "look.photo")
@@ -87,7 +101,7 @@ def _broll(ctx: Context) -> Iterator[MediaInput]:
         yield MediaInput(rel, "image or video", source, "b-roll", where)
 
 
-COLLECTORS: list[Collector] = [_brand, _music, _portrait, _broll]
+COLLECTORS: list[Collector] = [_brand, _music, _narration, _portrait, _broll]
 
 
 def inputs(ctx: Context) -> list[MediaInput]:

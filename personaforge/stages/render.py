@@ -7,8 +7,10 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+from PIL import Image, ImageOps
+
 from personaforge.captions import Cue, shift, to_srt, to_vtt
-from personaforge.chapters import chapters_text
+from personaforge.chapters import youtube_chapters
 from personaforge.core.models import (
     LipsyncManifest,
     Output,
@@ -16,13 +18,19 @@ from personaforge.core.models import (
     RenderManifest,
     Segment,
     SpeechManifest,
+    spoken_language,
 )
 from personaforge.errors import PersonaForgeError
 from personaforge.fsutil import atomic_path, atomic_write_text, canonical_hash, sha256_file
 from personaforge.media import ffmpeg, filtergraph
-from personaforge.media.thumbnail import THUMBNAIL_SIZES, make_thumbnail, persona_frame
+from personaforge.media.thumbnail import (
+    THUMBNAIL_SIZES,
+    make_thumbnail,
+    persona_box,
+    persona_frame,
+)
 from personaforge.progress import StageBar
-from personaforge.stages import brandkit, soundtrack
+from personaforge.stages import brandkit, faces, soundtrack
 from personaforge.stages.common import (
     Context,
     StageResult,
@@ -31,10 +39,12 @@ from personaforge.stages.common import (
     skip_if_current,
 )
 from personaforge.stages.graph import current
-from personaforge.stages.segments import cues_for
+from personaforge.stages.segments import card_font, cues_for
 
 RENDER_VERSION = "5"  # 5: the soundtrack is encoded apart and copied in
-EXTRAS_VERSION = "1"  # the thumbnail and chapters
+EXTRAS_VERSION = "3"  # the thumbnail and chapters (2: only where YouTube takes them; 3: thumbnails
+# at their own size, the VTT language)
+PHOTO_MAX_ENLARGE = 1.5  # a photo look's portrait, fitted to the thumbnail's persona box
 WORK_DIR = soundtrack.WORK_DIR
 music_hash = soundtrack.music_hash
 
@@ -109,10 +119,11 @@ def run(ctx: Context) -> StageResult:
     # video and captions together.
     vtt = project.build / f"{slug}.vtt"
     srt = project.build / f"{slug}.srt"
-    atomic_write_text(vtt, to_vtt(cues))
+    lang = spoken_language(ctx.video, ctx.persona)
+    atomic_write_text(vtt, to_vtt(cues, language=lang))
     atomic_write_text(srt, to_srt(cues))
-    thumbnail = _thumbnail(ctx, lipsync, slug)
-    chapters = _chapters(ctx, speech, lipsync.intro_frames, slug)
+    thumbnail = _thumbnail(ctx, lipsync, slug, lang)
+    chapters, chapters_note = _chapters(ctx, speech, lipsync.intro_frames, slug, duration)
     manifest = RenderManifest(
         **recorded_fields(ins, "ffmpeg", ffmpeg.ffmpeg_version()),
         slug=slug,
@@ -127,6 +138,7 @@ def run(ctx: Context) -> StageResult:
         chapters=(
             Output(path=project.rel(chapters), sha256=sha256_file(chapters)) if chapters else None
         ),
+        chapters_note=chapters_note,
     )
     path = record(ctx, "render", manifest)
     return StageResult("render", path, True, reason, shots=len(lipsync.shots))
@@ -145,15 +157,36 @@ def _cues(
     return cues
 
 
-def _thumbnail(ctx: Context, lipsync: LipsyncManifest, slug: str) -> Path:
-    """<slug>.jpg at the platform's size: the persona's first frame on screen and the title."""
-    shot = next((c for c in lipsync.shots if c.kind in ("talking", "lower_third")), None)
-    shot = shot or next((c for c in lipsync.shots if c.kind == "pip"), lipsync.shots[0])
-    frame = persona_frame(ctx.project.root / shot.clip)
+def _thumbnail(ctx: Context, lipsync: LipsyncManifest, slug: str, language: str) -> Path:
+    """<slug>.jpg at the platform's size: the persona and the title, drawn at the
+    thumbnail's own size: the drawn avatar drawn again for it, a photo look's portrait
+    fitted to it (enlarged at most 1.5x). Otherwise (or a smaller photo) the first frame on
+    screen is used as it is, never scaled up."""
+    size = THUMBNAIL_SIZES[ctx.video.format]
     kit = brandkit.load(ctx)
+    x0, y0, x1, y1 = persona_box(size)
+    box = (x1 - x0, y1 - y0)
+    photo = ctx.persona.look.photo
+    persona: Image.Image | None = None
+    if faces.backend_name(ctx) in faces.DRAWS_ITS_OWN:
+        from personaforge.media.avatar import AvatarAnimator
+
+        persona = Image.fromarray(AvatarAnimator(ctx.persona.look, *box, 30).frame(0.0))
+    elif photo:
+        with Image.open(ctx.project.path(photo)) as img:
+            portrait = ImageOps.exif_transpose(img).convert("RGB")
+        # A clean portrait takes a modest enlargement; a small one keeps its size.
+        if max(box[0] / portrait.width, box[1] / portrait.height) <= PHOTO_MAX_ENLARGE:
+            persona = ImageOps.fit(portrait, box, Image.Resampling.LANCZOS, centering=(0.5, 0.3))
+    drawn = persona is not None
+    if persona is None:
+        shot = next((c for c in lipsync.shots if c.kind in ("talking", "lower_third")), None)
+        shot = shot or next((c for c in lipsync.shots if c.kind == "pip"), lipsync.shots[0])
+        persona = persona_frame(ctx.project.root / shot.clip)
     image = make_thumbnail(
-        frame, ctx.video.title, THUMBNAIL_SIZES[ctx.video.format], font_file=kit.font_file,
-        background=kit.background, accent=kit.accent, text=kit.text,
+        persona, ctx.video.title, size, font_file=card_font(ctx.video.title, kit, language),
+        background=kit.background, accent=kit.accent, text=kit.text, drawn=drawn,
+        language=language,
     )  # fmt: skip
     out = ctx.project.build / f"{slug}.jpg"
     with atomic_path(out) as tmp:
@@ -161,15 +194,27 @@ def _thumbnail(ctx: Context, lipsync: LipsyncManifest, slug: str) -> Path:
     return out
 
 
-def _chapters(ctx: Context, speech: SpeechManifest, intro_frames: int, slug: str) -> Path | None:
-    """<slug>.chapters.txt from the headings (title cards), if the script has any."""
+def _chapters(
+    ctx: Context, speech: SpeechManifest, intro_frames: int, slug: str, duration_s: float
+) -> tuple[Path | None, str | None]:
+    """<slug>.chapters.txt from the headings (title cards), where YouTube would show them;
+    else no file (an old one is removed) and why not. Shorts show no chapters."""
+    out = ctx.project.build / f"{slug}.chapters.txt"
     headings, frame = [], intro_frames
     for shot in speech.shots:
         if shot.kind == "title":
             headings.append((frame / speech.fps, shot.text))
         frame += shot.frames
-    if not headings:
-        return None
-    out = ctx.project.build / f"{slug}.chapters.txt"
-    atomic_write_text(out, chapters_text(headings, ctx.video.title))
-    return out
+    note: str | None
+    if ctx.video.format == "shorts":
+        text, note = None, "no chapters: Shorts show none"
+    elif not headings:
+        text, note = None, "no chapters: the script has no headings"
+    else:
+        made = youtube_chapters(headings, ctx.video.title, duration_s)
+        text, note = made.text, made.note
+    if text is None:
+        out.unlink(missing_ok=True)
+        return None, note
+    atomic_write_text(out, text)
+    return out, None

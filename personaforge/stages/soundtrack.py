@@ -19,13 +19,13 @@ from personaforge.core.project import Project
 from personaforge.errors import PersonaForgeError
 from personaforge.fsutil import atomic_path, canonical_hash, sha256_file
 from personaforge.media import ffmpeg, filtergraph
-from personaforge.media.encoding import FINAL_AUDIO
+from personaforge.media.encoding import final_audio
 from personaforge.media.filtergraph import Loudness, LoudnessTarget, MusicBed
 from personaforge.progress import NullProgress, Progress
 from personaforge.stages import brandkit, joins
 from personaforge.stages.common import Context
 
-SOUNDTRACK_VERSION = "1"
+SOUNDTRACK_VERSION = "2"  # 2: started by AAC's priming late, for no edit list
 LIMITER_PASSES = 3
 WORK_DIR = "render"  # under build/, shared with render
 _PREFIX = "soundtrack-"
@@ -75,7 +75,7 @@ def key(ctx: Context, speech: SpeechManifest, layout: Layout) -> str:
             "music": music_hash(ctx),
             "loudness": ctx.video.loudness.model_dump(mode="json"),
             "layout": dataclasses.astuple(layout),
-            "audio": FINAL_AUDIO,
+            "audio": final_audio(ctx.video.quality),
             "version": SOUNDTRACK_VERSION,
             "ffmpeg": ffmpeg.ffmpeg_exe().rsplit("/", 1)[-1],
         }
@@ -119,7 +119,13 @@ def prepare(
     with atomic_path(out) as tmp:
         ffmpeg.run(
             filtergraph.soundtrack_args(
-                narration, music, duration, target.gain_db(measured), tmp, ceiling_db=ceiling
+                narration,
+                music,
+                duration,
+                target.gain_db(measured),
+                tmp,
+                ceiling_db=ceiling,
+                quality=ctx.video.quality,
             ),
             duration_s=duration,
             progress=progress,

@@ -27,8 +27,8 @@ CONTENT_TYPES = {
     ".jpg": "image/jpeg",
     ".txt": "text/plain; charset=utf-8",
 }
-# The video, its captions, its thumbnail and (the script has a heading) its chapters.
-PUBLISHED = (".mp4", ".vtt", ".srt", ".jpg", ".chapters.txt")
+# The video, its captions and its thumbnail (one heading: no chapters, YouTube needs three).
+PUBLISHED = (".mp4", ".vtt", ".srt", ".jpg")
 
 
 def _env(endpoint: str, home: Path, **overrides: str) -> dict[str, str]:
@@ -144,7 +144,7 @@ def test_objects_are_byte_identical_with_content_types(
     published: Published, s3_client: Any
 ) -> None:
     render = _render(published.folder)
-    files = ("video", "captions_vtt", "captions_srt", "thumbnail", "chapters")
+    files = ("video", "captions_vtt", "captions_srt", "thumbnail")
     for out in (render[name] for name in files):
         local = published.folder / out["path"]
         key = published.object_key(local.name)

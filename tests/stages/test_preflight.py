@@ -52,6 +52,8 @@ CASES = {
               "video.yaml", 7, "brand.intro.clip", "has no video"),
     "portrait": ("", "look: {photo: me.jpg}\n", "", "me.jpg", NOT_MEDIA,
                  "persona.yaml", 4, "look.photo", "is not an image"),
+    "narration": ("narration:\n  file: take.m4a\n", "", "", "take.m4a", NOT_MEDIA,
+                  "video.yaml", 7, "narration.file", "is not an audio file"),
     "missing": ("brand: {outro: {clip: gone.mp4}}\n", "", "", None, b"",
                 "video.yaml", 6, "brand.outro.clip", "not found"),
 }  # fmt: skip
