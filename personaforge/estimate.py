@@ -22,7 +22,7 @@ from personaforge.core.models import (
 )
 from personaforge.core.project import STAGES, Project
 from personaforge.costs import PRICES_AS_OF, Billing, bill, summarize
-from personaforge.errors import MissingDependencyError, PersonaForgeError
+from personaforge.errors import PersonaForgeError
 from personaforge.fsutil import canonical_hash
 from personaforge.stages.common import (
     Context,
@@ -405,7 +405,10 @@ def estimate(
 
 def estimate_for(ctx: Context, *, do_publish: bool = True) -> Estimate:
     """``estimate`` for a loaded context (its manifests found current are noted in it)."""
+    from personaforge.stages import preflight
+
     _check_names(ctx)
+    preflight.check(ctx)  # media a run would refuse are refused here too
     reasons = _reasons(ctx)
     speed = ctx.persona.voice.speed
     shots = _planned(ctx, reasons["plan"] is None)
@@ -482,9 +485,8 @@ def estimate_for(ctx: Context, *, do_publish: bool = True) -> Estimate:
 
 
 def _check_names(ctx: Context) -> None:
-    """A backend name make-video would refuse (a typo) is an error here too, where it is
-    written, not an estimate of nothing to pay. A backend whose package is not installed is
-    estimated all the same (make-video says what to install)."""
+    """A backend make-video would refuse (a typo, or one whose package is not installed) is
+    an error here too, where it is chosen, not an estimate of a run that cannot happen."""
     from personaforge.backends import registry
 
     video, persona = ctx.project.video_path, ctx.project.persona_path
@@ -502,8 +504,6 @@ def _check_names(ctx: Context) -> None:
     for kind, name, path, loc in chosen:
         try:
             registry.resolve(kind, name)
-        except MissingDependencyError:
-            continue
         except PersonaForgeError as exc:
             exc.field = ".".join(loc)  # the registry names video.yaml's field, maybe not here
             raise located(exc, path, loc, kind) from None

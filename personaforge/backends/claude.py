@@ -91,7 +91,7 @@ class Claude:
         for attempt in (1, 2):
             response = self._create(system, messages, schema, max_tokens)
             billing += self._bills(response)
-            answer = "".join(b.text for b in response.content if b.type == "text").strip()
+            answer = self._text(response)
             problem = self._problem(response, answer)
             if not problem:
                 try:
@@ -127,7 +127,10 @@ class Claude:
 
     def _bills(self, response: Any) -> list[Billing]:
         usage = getattr(response, "usage", None)
-        if usage is None:
+        if usage is None or not all(
+            isinstance(getattr(usage, n, None), (int, type(None)))
+            for n in ("input_tokens", "output_tokens")
+        ):
             return []
         rid = getattr(response, "id", None)
         return [
@@ -137,6 +140,21 @@ class Claude:
                 ("output_token", usage.output_tokens),
             )
         ]
+
+    def _text(self, response: Any) -> str:
+        """The answer's text; a reply that is not a Message (a proxy or a fake API answering
+        200 with something else) is one line, not a crash."""
+        content = getattr(response, "content", None)
+        if not isinstance(content, list) or not all(
+            isinstance(getattr(b, "type", None), str) for b in content
+        ):
+            where = f" at {mask_secrets(self.base_url)}" if self.base_url else ""
+            raise RemoteError(
+                f"{self.what}: the API{where} answered with something that is not a Claude message",
+                hint="check ANTHROPIC_BASE_URL",
+            )
+        texts = (getattr(b, "text", None) for b in content if b.type == "text")
+        return "".join(t for t in texts if isinstance(t, str)).strip()
 
     @staticmethod
     def _problem(response: Any, answer: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import PurePosixPath
-from typing import Annotated, Any, Final, Literal
+from typing import Annotated, Any, Final, Literal, get_args, get_origin
 
 from pydantic import (
     AfterValidator,
@@ -47,8 +47,30 @@ def _inside_project(v: str) -> str:
 RelPath = Annotated[str, AfterValidator(_inside_project)]
 
 
+def _takes(ann: Any, kinds: tuple[type, ...]) -> bool:
+    """Whether the annotation ``ann`` accepts a value of one of ``kinds`` (through unions,
+    Optional, Annotated and Literal)."""
+    if ann in kinds:
+        return True
+    if get_origin(ann) is Literal:
+        return any(type(a) in kinds for a in get_args(ann))
+    if get_origin(ann) in (list, dict, tuple):
+        return False  # a container's items are checked where they are fields of their own
+    return any(_takes(a, kinds) for a in get_args(ann))
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_for_a_number(cls, v: Any, info: ValidationInfo) -> Any:
+        # YAML's true/false are 1/0 to pydantic's lax numbers: `speed: true` read as 1.0.
+        if isinstance(v, bool) and info.field_name is not None:
+            ann = cls.model_fields[info.field_name].annotation
+            if _takes(ann, (int, float)) and not _takes(ann, (bool,)):
+                raise ValueError(f"expected a number, not {str(v).lower()}")
+        return v
 
 
 def _color(v: str) -> str:
@@ -188,6 +210,19 @@ class Persona(Strict):
             languages.primary(k): v for k, v in (self.language_pronunciations or {}).items()
         }
         return {**base, **by_language.get(code, {})}
+
+    @field_validator("archetype")
+    @classmethod
+    def _archetype(cls, v: str) -> str:
+        import difflib
+
+        from personaforge.core.archetypes import ARCHETYPES  # it imports this module
+
+        if v not in ARCHETYPES:
+            guess = difflib.get_close_matches(v, list(ARCHETYPES), n=1)
+            hint = f"did you mean {guess[0]!r}?" if guess else "one of " + ", ".join(ARCHETYPES)
+            raise ValueError(f"unknown archetype {v!r}; {hint}")
+        return v
 
     @field_validator("pronunciations")
     @classmethod

@@ -200,6 +200,19 @@ def located(
     return exc.with_stage(stage)
 
 
+def backend_located(ctx: Context, kind: str, exc: PersonaForgeError) -> PersonaForgeError:
+    """A backend choice's error (an unknown name, say) pointed at the file that chose it:
+    video.yaml's ``backends.<kind>``, or for the voice, persona.yaml's ``voice.backend``
+    unless video.yaml overrides it."""
+    if exc.file is not None:
+        return exc.with_stage(kind)
+    if kind == "speak" and ctx.video.backends.speak is None:
+        exc.field = "voice.backend"
+        return located(exc, ctx.project.persona_path, ("voice", "backend"), kind)
+    exc.field = f"backends.{kind}"
+    return located(exc, ctx.project.video_path, ("backends", kind), kind)
+
+
 def record(ctx: Context, stage: str, manifest: Recorded) -> Path:
     """Write a stage's manifest (atomically) and remember it as current for this run."""
     path = ctx.project.manifest_path(stage)

@@ -21,6 +21,7 @@ from personaforge.errors import MissingKeyError, PersonaForgeError
 from personaforge.lock import locked
 from personaforge.progress import Progress
 from personaforge.stages import lipsync, plan, publish, render, soundtrack, speak
+from personaforge.stages import preflight as media
 from personaforge.stages.common import (
     Context,
     StageResult,
@@ -79,6 +80,7 @@ def preflight(ctx: Context, stages: list[str]) -> None:
     """Choose every backend and check every file and key the run needs, before any work:
     a typo in video.yaml must not surface after minutes of synthesis."""
     video, persona = ctx.project.video_path, ctx.project.persona_path
+    media.check(ctx)  # the script's directives and every media file it names, probed
     speak_from_video = ctx.video.backends.speak is not None
     checks: list[tuple[Callable[[], object], Path, tuple[str, ...]]] = [
         (lambda: plan.backend(ctx), video, ("backends", "plan")),

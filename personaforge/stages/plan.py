@@ -7,13 +7,16 @@ from typing import TYPE_CHECKING
 from personaforge import recipes
 from personaforge.backends import registry
 from personaforge.backends.base import Planner
+from personaforge.backends.planner.offline import ScriptError
 from personaforge.core.models import PlanManifest, spoken_language
 from personaforge.core.project import slugify
 from personaforge.errors import PersonaForgeError
 from personaforge.fsutil import canonical_hash, sha256_bytes
+from personaforge.stages import preflight
 from personaforge.stages.common import (
     Context,
     StageResult,
+    backend_located,
     record,
     recorded_fields,
     skip_if_current,
@@ -25,7 +28,10 @@ if TYPE_CHECKING:
 
 
 def backend(ctx: Context) -> Planner:
-    factory = registry.resolve("plan", ctx.video.backends.plan)
+    try:
+        factory = registry.resolve("plan", ctx.video.backends.plan)
+    except PersonaForgeError as exc:
+        raise backend_located(ctx, "plan", exc) from None
     if getattr(factory, "takes_config", False):
         planner = factory(config=director_config(ctx))
     else:
@@ -37,6 +43,9 @@ def backend(ctx: Context) -> Planner:
 
 def director_config(ctx: Context) -> DirectorConfig:
     """The director's prompt, rendered from the video's recipe for this persona."""
+    # The director's module needs anthropic: the registry says what to install, cleanly
+    # (estimate and --dry-run build the prompt without running the director).
+    registry.resolve("plan", "claude")
     from personaforge.backends.planner.claude import DirectorConfig
     from personaforge.backends.planner.shots import KINDS
     from personaforge.media.avatar import CAMERA_MOVES, EMOTIONS
@@ -93,7 +102,10 @@ def run(ctx: Context) -> StageResult:
     skipped, reason = skip_if_current(ctx, "plan", PlanManifest, ins)
     if skipped:
         return skipped
-    shots = planner.plan(script, ctx.persona)
+    try:
+        shots = planner.plan(script, ctx.persona)
+    except ScriptError as exc:
+        raise preflight.script_located(ctx, exc) from None
     language = spoken_language(ctx.video, ctx.persona)
     if not any(tok.spoken for shot in shots for tok in tokenize(shot.text, language)):
         raise PersonaForgeError(

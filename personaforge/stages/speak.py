@@ -35,6 +35,7 @@ from personaforge.fsutil import atomic_path, canonical_hash, sha256_file
 from personaforge.stages.common import (
     Context,
     StageResult,
+    backend_located,
     record,
     recorded_fields,
     reusable_shots,
@@ -104,14 +105,19 @@ def backend_name(name: str, language: str) -> str:
 def backend(ctx: Context, *, check: bool = True) -> TTSBackend:
     """The stage's voice; with ``check``, also fail now if it lacks a key (before any work)."""
     env = ctx.environment()
-    tts = make_backend(
-        ctx.persona,
-        name=ctx.video.backends.speak,
-        env=env,
-        state_dir=ctx.project.build / SPEECH_DIR,
-        max_concurrency=ctx.video.max_concurrency,
-        language=spoken_language(ctx.video, ctx.persona),
-    )
+    try:
+        tts = make_backend(
+            ctx.persona,
+            name=ctx.video.backends.speak,
+            env=env,
+            state_dir=ctx.project.build / SPEECH_DIR,
+            max_concurrency=ctx.video.max_concurrency,
+            language=spoken_language(ctx.video, ctx.persona),
+        )
+    except PersonaForgeError as exc:
+        if exc.field != "backends.speak":  # not the choice of backend: its settings
+            raise
+        raise backend_located(ctx, "speak", exc) from None
     if check:
         _check(tts)
     return tts

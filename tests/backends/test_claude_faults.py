@@ -64,6 +64,14 @@ FAULTS: dict[str, tuple[Reply, int, str]] = {
     "truncated": (message([as_json('{"scr')], stop_reason="max_tokens"), 2, "cut off"),
     "invalid json": (message([as_json("{'not': json")]), 2, "not usable twice"),
     "wrong fields": (message([as_json({"unexpected": 1})]), 2, "not usable twice"),
+    # A proxy, or the wrong service, answering 200 with something that is not a Message.
+    "not a message": ((200, {"hello": "world"}, {}), 1, "not a Claude message"),
+    "null content": (
+        (200, {"type": "message", "role": "assistant", "content": None}, {}),
+        1,
+        "not a Claude message",
+    ),
+    "odd blocks": ((200, {"type": "message", "content": [1, "x"]}, {}), 1, "not a Claude message"),
 }
 
 

@@ -5,8 +5,17 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from typing import get_args
 
-from personaforge.core.models import CARD_KINDS, Persona, PlannedShot, ShotKind
+from personaforge.core.models import (
+    CARD_KINDS,
+    Captions,
+    Persona,
+    PlannedShot,
+    ShotKind,
+    Transitions,
+)
+from personaforge.errors import PersonaForgeError
 from personaforge.text import sentences
 
 _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
@@ -18,7 +27,9 @@ _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 #   <!-- transition: crossfade -->   how the next shot follows (cut, crossfade, dip)
 #   <!-- captions: bold-pop -->      the next paragraph's caption style
 #   <!-- text: Three things to know -->   on-screen text over the next shot (not a card)
-_IMAGE = re.compile(r"^\s*!\[([^\]]*)\]\(\s*<?([^)>\s]+)>?(?:\s+\"[^\"]*\")?\s*\)\s*$")
+# The path may hold spaces, bare (![](my pic.jpg)) or in <> (![](<my pic.jpg>)).
+_IMAGE = re.compile(r"^\s*!\[([^\]]*)\]\(\s*(?:<([^>]+)>|([^)\"]*?))(?:\s+\"[^\"]*\")?\s*\)\s*$")
+_INLINE_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
 _LOWER_THIRD = re.compile(r"^\s*<!--\s*lower[- ]third\s*(?::\s*(.*?))?\s*-->\s*$", re.I)
 _CAPTIONS = re.compile(r"^\s*<!--\s*captions\s*:\s*(karaoke|clean|bold-pop|boxed)\s*-->\s*$", re.I)
 _ON_SCREEN = re.compile(r"^\s*<!--\s*text\s*:\s*(.*?)\s*-->\s*$", re.I)
@@ -28,7 +39,23 @@ _CREDIT = re.compile(r"^(?:—|–|--|-)\s*(.+)$")
 _LIST = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 _LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
 _EMPH = re.compile(r"(\*\*|__|`)")
+_CODE_SPAN = re.compile(r"(`+)(.+?)\1")
+# What the script holds that is not spoken (README, "What is not spoken"): front matter,
+# fenced code, table rows, and HTML comments that are not one of the directives below.
+_FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
+_TABLE_ROW = re.compile(r"^\s*\|")
+_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.S)
+_DIRECTIVE_NAME = re.compile(r"^<!--\s*([a-z][a-z -]*?)\s*(?::(.*?))?\s*(?:-->)?$", re.I | re.S)
+# A directive whose value must be one of a few; the others take free text.
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "transition": get_args(Transitions.model_fields["style"].annotation),
+    "captions": get_args(Captions.model_fields["style"].annotation),
+}
+_FREE = {"lower-third", "lower third", "text"}
 MIN_WORDS = 4
+# The longest word kept whole (a long URL is longer than any real word); captions allow 42
+# characters a line by default.
+MAX_WORD_CHARS = 40
 # A shot longer than this is split: the voice's memory and time grow fast with sentence
 # length (a 600-word sentence needs ~4 GB), and long shots make dull video.
 MAX_WORDS = 35
@@ -42,10 +69,109 @@ _EMOTION_WORDS = {
 _CAMERAS = ("static", "push_in", "pan_left", "static", "pull_out", "pan_right")
 
 
+class ScriptError(PersonaForgeError):
+    """A problem at a line of the script; the caller names the file (script.md)."""
+
+
+def unspoken_removed(script: str) -> list[str]:
+    """The script's lines, with what is never spoken blanked (so line numbers and paragraph
+    breaks stay): front matter, fenced code blocks, table rows, and HTML comments that are
+    not a known directive. A known directive with a bad value is a ScriptError at its line."""
+    lines = script.splitlines()
+    out = list(lines)
+    start = 0
+    if lines and lines[0].strip() == "---":
+        end = next((i for i in range(1, len(lines)) if lines[i].strip() in ("---", "...")), None)
+        if end is not None:
+            out[: end + 1] = [""] * (end + 1)
+            start = end + 1
+    fence: str | None = None
+    for i in range(start, len(lines)):
+        opened = _FENCE.match(lines[i])
+        if fence is not None:
+            mark = opened.group(1) if opened else ""
+            closes = mark[:1] == fence[0] and len(mark) >= len(fence)
+            if closes and not lines[i].strip().strip(fence[0]):
+                fence = None
+            out[i] = ""
+        elif opened:
+            fence = opened.group(1)  # unclosed: code to the end, as CommonMark reads it
+            out[i] = ""
+        elif _TABLE_ROW.match(lines[i]):
+            out[i] = ""
+    text = "\n".join(out)
+
+    def comment(match: re.Match[str]) -> str:
+        body = match.group(0)
+        line = text.count("\n", 0, match.start()) + 1
+        before = text[text.rfind("\n", 0, match.start()) + 1 : match.start()]
+        after_end = text.find("\n", match.end())
+        after = text[match.end() : after_end if after_end >= 0 else len(text)]
+        named = _DIRECTIVE_NAME.match(body)
+        name = " ".join(named.group(1).lower().split()) if named else ""
+        if named and (name in _CHOICES or name in _FREE) and "\n" not in body:
+            if before.strip() or after.strip():
+                raise ScriptError(f"a <!-- {name}: --> directive must be a line of its own",
+                                  line=line)  # fmt: skip
+            value = (named.group(2) or "").strip()
+            choices = _CHOICES.get(name)
+            if choices is not None and value.lower() not in choices:
+                raise ScriptError(
+                    f"<!-- {name}: {value} -->: unknown {name} {value!r}; "
+                    f"one of {', '.join(choices)}",
+                    line=line,
+                )
+            return body
+        # The author's note: never spoken or shown; its lines stay, empty.
+        return "\n" * body.count("\n")
+
+    text = _COMMENT.sub(comment, text)
+    return text.split("\n") if text else []
+
+
+def images(script: str) -> list[tuple[int, str]]:
+    """(line, path) of every image or clip the script shows (``![](path)``)."""
+    found = []
+    for n, raw in enumerate(unspoken_removed(script), start=1):
+        image = _IMAGE.match(raw)
+        if image:
+            path = (image.group(2) or image.group(3) or "").strip()
+            if path:
+                found.append((n, path))
+    return found
+
+
+def _inert_code(match: re.Match[str]) -> str:
+    # Markup inside `code` is not obeyed: its words are said, without the brackets or stars.
+    return re.sub(r"[\[\]*]", "", match.group(2))
+
+
 def _clean(line: str) -> str:
+    line = _CODE_SPAN.sub(_inert_code, line)
+    line = _INLINE_IMAGE.sub("", line)
     line = _LINK.sub(r"\1", line)
     line = _EMPH.sub("", line)
-    return _LIST.sub("", line).strip()
+    return " ".join(_broken(w) for w in _LIST.sub("", line).split())
+
+
+def _unspaced(char: str) -> bool:
+    # Scripts written without spaces between words (Thai, Lao, Myanmar, Khmer, CJK): a long
+    # run is a sentence, which the caption layout breaks by its own rules.
+    code = ord(char)
+    return (
+        0x0E00 <= code <= 0x0EFF
+        or 0x1000 <= code <= 0x109F
+        or 0x1780 <= code <= 0x17FF
+        or (code >= 0x2E80)
+    )
+
+
+def _broken(word: str) -> str:
+    """A word longer than any caption line can hold, broken into pieces that fit: one of
+    3,000 characters shrank its caption to a line a pixel high."""
+    if len(word) <= MAX_WORD_CHARS or any(_unspaced(c) for c in word):
+        return word
+    return " ".join(word[i : i + MAX_WORD_CHARS] for i in range(0, len(word), MAX_WORD_CHARS))
 
 
 def split_sentences(paragraph: str, language: str = "en") -> list[str]:
@@ -114,7 +240,7 @@ def blocks(script: str) -> list[Block]:
                 add(Block("quote", text, name=credit.group(1).strip() if credit else None))
             quote.clear()
 
-    for raw in script.splitlines():
+    for raw in unspoken_removed(script):
         heading = _HEADING.match(raw)
         image = _IMAGE.match(raw)
         strap = _LOWER_THIRD.match(raw)
@@ -129,7 +255,7 @@ def blocks(script: str) -> list[Block]:
                 add(Block("title", text))
         elif image:
             flush()
-            pending["media"] = image.group(2)
+            pending["media"] = (image.group(2) or image.group(3) or "").strip() or None
             pending["pip"] = "pip" if image.group(1).strip().lower() == "pip" else None
         elif looks:
             flush()
