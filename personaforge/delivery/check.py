@@ -65,6 +65,7 @@ class Target:
     true_peak_db: float = rules.TRUE_PEAK_DBTP
     language: str = "en"
     chapters_note: str | None = None  # why render wrote no chapters file
+    burned: tuple[Path, ...] = ()  # the ASS scripts burned into the video's segments
 
 
 def target_of(path: Path) -> Target:
@@ -92,6 +93,14 @@ def _project_target(folder: Path) -> Target:
             "nothing rendered yet; run `personaforge make-video` first", file=folder
         )
     render = load_model(RenderManifest, manifest)
+    burned: tuple[Path, ...] = ()
+    lipsync_path = project.manifest_path("lipsync")
+    if lipsync_path.is_file():
+        from personaforge.core.models import LipsyncManifest
+
+        lipsync = load_model(LipsyncManifest, lipsync_path)
+        scripts = [(project.root / s.path).with_suffix(".ass") for s in lipsync.segments]
+        burned = tuple(p for p in dict.fromkeys(scripts) if p.is_file())
     return Target(
         project.root / render.video.path,
         project.root / render.captions_vtt.path,
@@ -101,6 +110,7 @@ def _project_target(folder: Path) -> Target:
         true_peak_db=video.loudness.true_peak_db,
         language=getattr(video, "language", None) or "en",
         chapters_note=render.chapters_note,
+        burned=burned,
     )
 
 
@@ -145,7 +155,36 @@ def check(target: Target, platform: str) -> Report:
     rows += _audio(target, a is not None, v_dur, a_dur)
     rows += _captions(target, plat, width, height, fps)
     rows += _chapters(target, plat, v_dur)
+    rows += _safe_area(target, plat)
     return report
+
+
+def _safe_area(target: Target, plat: PlatformRules) -> list[Row]:
+    """The burned captions' boxes inside the title-safe area, and clear of the platform's
+    buttons (the right edge) and text (the bottom)."""
+    from personaforge.delivery.safe_area import caption_boxes
+
+    if not target.burned:
+        return [Row("safe area", None, "no burned-caption layout (check a project folder)")]
+    right_limit = 1 - max(rules.TITLE_SAFE, plat.safe_right)
+    bottom_limit = 1 - max(rules.TITLE_SAFE, plat.safe_bottom)
+    left = top = 1.0
+    right = bottom = 0.0
+    for script in target.burned:
+        boxes, width, height = caption_boxes(script)
+        for box in boxes:
+            left, right = min(left, box.left / width), max(right, box.right / width)
+            top, bottom = min(top, box.top / height), max(bottom, box.bottom / height)
+    if right == 0.0:
+        return [Row("safe area", True, "no burned captions")]
+    ok = (left >= rules.TITLE_SAFE - 0.005 and right <= right_limit + 0.005
+          and top >= rules.TITLE_SAFE - 0.005 and bottom <= bottom_limit + 0.005)  # fmt: skip
+    return [
+        Row("safe area", ok,
+            f"captions from x {left:.0%} to {right:.0%}, y {top:.0%} to {bottom:.0%}",
+            f"x {rules.TITLE_SAFE:.0%} to {right_limit:.0%}, y {rules.TITLE_SAFE:.0%} to "
+            f"{bottom_limit:.0%} of the frame")
+    ]  # fmt: skip
 
 
 def _colour(tags: tuple[str | None, str | None, str | None], height: int) -> Row:

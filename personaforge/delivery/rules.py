@@ -25,6 +25,9 @@ MAX_CHARS_PORTRAIT: Final = 26
 MAX_CPS_LANDSCAPE: Final = 20.0
 MAX_CPS_PORTRAIT: Final = 17.0
 
+# Burned text stays inside the title-safe area: 5% in from every edge (EBU R 95's 90%).
+TITLE_SAFE: Final = 0.05
+
 # ---------------------------------------------------------------- loudness, A/V
 LOUDNESS_LUFS: Final = -14.0  # YouTube, Spotify, TikTok normalise to about -14 LUFS
 LOUDNESS_TOLERANCE_LU: Final = 1.0
