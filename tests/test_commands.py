@@ -47,7 +47,8 @@ def test_init_scaffolds_default_project_that_status_sees_as_never_run(tmp_path: 
     video = _load(folder / "video.yaml")
     assert video["format"] == "youtube"
     assert video["script"] == "script.md"
-    assert video["title"] == "Hello"  # the default script's first heading
+    # No title: the script's first heading ("Hello") is the title when the video is made.
+    assert "title" not in video
     persona = _load(folder / "persona.yaml")
     assert persona["name"] == "Max" and persona["archetype"] == "narrator"
     script = (folder / "script.md").read_text(encoding="utf-8")
@@ -347,7 +348,7 @@ def test_schema_prints_every_file_schema() -> None:
     assert {"logo", "font", "intro", "outro"} <= set(docs["brand.yaml"]["properties"])
     assert {"title", "format"} <= set(docs["video.yaml"]["properties"])
     assert "name" in docs["persona.yaml"]["required"]
-    assert "title" in docs["video.yaml"]["required"]
+    assert "title" not in docs["video.yaml"].get("required", [])  # default: the heading
 
 
 def test_schema_out_writes_files_that_validate_video_yaml(tmp_path: Path) -> None:
