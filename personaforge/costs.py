@@ -32,6 +32,8 @@ PRICES: Final[dict[str, Price]] = {
         "elevenlabs", "character", 0.00015, "flash/turbo bill half a credit per character"
     ),
     "elevenlabs:eleven_turbo_v2_5:character": Price("elevenlabs", "character", 0.00015),
+    # ElevenLabs speech to text and forced alignment bill the audio's length ($0.40 an hour).
+    "elevenlabs:audio_second": Price("elevenlabs", "audio_second", 0.40 / 3600, "Scribe"),
     # Anthropic Claude, per token.
     "anthropic:input_token": Price("anthropic", "input_token", 3.00e-6, "Sonnet-class"),
     "anthropic:output_token": Price("anthropic", "output_token", 15.00e-6, "Sonnet-class"),

@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 import enum
+import re
 from pathlib import Path
+
+# The password of a URL's userinfo (scheme://user:PASSWORD@host): a base URL from the
+# environment (ANTHROPIC_BASE_URL, R2_ENDPOINT) may carry one, and errors print URLs.
+_URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^/\s:@]*):[^/\s]*@")
+
+
+def mask_secrets(text: str) -> str:
+    """``text`` with the password of every URL in it replaced by ``***``."""
+    return _URL_PASSWORD.sub(r"\1:***@", text)
 
 
 class ExitCode(enum.IntEnum):
@@ -11,7 +21,7 @@ class ExitCode(enum.IntEnum):
     ERROR = 1  # expected failure: bad input, a backend that failed
     USAGE = 2  # bad command line
     CRASH = 3  # unexpected: a crash log was written
-    INTERRUPTED = 130
+    INTERRUPTED = 130  # SIGINT (Ctrl-C); SIGTERM and SIGHUP exit 128 + their number
 
 
 class PersonaForgeError(Exception):
@@ -54,7 +64,7 @@ class PersonaForgeError(Exception):
         field = f"{self.field}: " if self.field else ""
         stage = f"[{self.stage}] " if self.stage else ""
         hint = f" ({self.hint})" if self.hint else ""
-        return f"{stage}{where}{field}{self.message}{hint}"
+        return mask_secrets(f"{stage}{where}{field}{self.message}{hint}")
 
 
 class MissingDependencyError(PersonaForgeError):

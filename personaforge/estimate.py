@@ -147,6 +147,28 @@ def _elevenlabs(work: StageWork) -> list[Billing]:
     return [bill("elevenlabs", "character", chars, model=model, estimated=True)]
 
 
+def _takes(ctx: Context) -> list[Path]:
+    """The recorded takes video.yaml's narration names (those that exist)."""
+    n = ctx.video.narration
+    if n is None:
+        return []
+    names = [n.file] if n.file else []
+    return [p for p in (ctx.project.root / f for f in [*names, *n.files.values()]) if p.is_file()]
+
+
+def _aligned(work: StageWork) -> list[Billing]:
+    """ElevenLabs forced alignment bills the seconds of audio sent: the takes' length."""
+    from personaforge.media.probe import probe
+
+    seconds = 0.0
+    for take in _takes(work.ctx):
+        try:
+            seconds += probe(take).duration_s or 0.0
+        except PersonaForgeError:  # an unreadable take is speak's error to report
+            continue
+    return [bill("elevenlabs", "audio_second", round(seconds, 1), estimated=True)]
+
+
 Estimator = Callable[[StageWork], list[Billing]]
 
 
@@ -166,6 +188,7 @@ def _gpu(provider: str, per_shot_s: float, per_audio_s: float) -> Estimator:
 ESTIMATORS: Final[dict[str, Estimator]] = {
     "claude": _claude,
     "elevenlabs": _elevenlabs,
+    "narration:elevenlabs": _aligned,
     "sadtalker": _gpu("replicate", 8.0, 3.0),  # A100 on Replicate
     "latentsync": _gpu("runpod", 10.0, 4.0),  # 24 GB GPU on RunPod serverless
 }
@@ -176,6 +199,8 @@ TIMES: Final[dict[str, tuple[float, float]]] = {
     "claude": (0.0, 0.0),  # one request, counted below
     "piper": (0.3, 0.25),
     "elevenlabs": (1.0, 0.1),
+    "narration:offline": (0.1, 0.1),  # the offline voice says the text, then one time warp
+    "narration:elevenlabs": (0.5, 0.05),
     "avatar": (0.3, 0.8),
     "photo": (0.3, 0.8),
     "sadtalker": (25.0, 3.0),
@@ -238,7 +263,9 @@ def _speech(ctx: Context, shots: list[PlannedShot]) -> tuple[dict[int, str], dic
 
     try:
         tts = speak.backend(ctx, check=False)
-        jobs = speak.plan_jobs(ctx, PlanManifest.model_construct(shots=shots), tts)
+        # plan_jobs reads only the shots; the rest of a plan manifest is not known yet.
+        draft = PlanManifest.model_construct(key="", title=ctx.video.title, slug="", shots=shots)
+        jobs = speak.plan_jobs(ctx, draft, tts)
     except PersonaForgeError:
         return {}, {}
     records = [(job.wav.with_suffix(".json"), job.key) for job in jobs]
@@ -335,6 +362,8 @@ def estimate_for(ctx: Context, *, do_publish: bool = True) -> Estimate:
         "render": "ffmpeg",
         "publish": ctx.video.publish.target,
     }
+    if ctx.video.narration is not None:  # a recorded take: aligned, not voiced
+        names["speak"] = f"narration:{ctx.video.narration.align}"
     out: list[StageEstimate] = []
     for stage in STAGES:
         if stage == "publish" and not do_publish:
@@ -360,6 +389,8 @@ def estimate_for(ctx: Context, *, do_publish: bool = True) -> Estimate:
         if bills:  # a paid backend: one request to plan, one per shot to speak or lip-sync
             paid = [w for w in todo if stage != "lipsync" or w.kind in PERSONA_KINDS]
             requests = 1 if stage == "plan" else len(paid)
+            if backend.startswith("narration:"):
+                requests = len(_takes(ctx))
         out.append(
             StageEstimate(
                 stage=stage,

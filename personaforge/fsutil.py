@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import errno
+import fnmatch
 import hashlib
 import json
 import os
 import secrets
+import shutil
+import signal
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -20,20 +24,75 @@ def _current_umask() -> int:
     return mask
 
 
+_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+# What a user can fix (space, rights, a name): one line. Any other OSError stays a crash.
+USER_FIXABLE = _FULL | {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENAMETOOLONG}
+
+
+def _size(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} GB"  # pragma: no cover
+
+
+def _free(folder: Path) -> str:
+    with contextlib.suppress(OSError):
+        return f"{_size(shutil.disk_usage(folder).free)} free"
+    return "free space unknown"
+
+
+def os_problem(
+    exc: OSError, path: Path | str | None = None, *, what: str = "write", need: int | None = None
+) -> PersonaForgeError:
+    """The one-line error for an OSError met while doing ``what`` to ``path``.
+
+    A full disk names the folder, the file, the space left and (``need``) how much more the
+    work needs; a refused, read-only or over-long path says which. Anything else keeps the
+    system's own words."""
+    where = Path(path if path is not None else (exc.filename or "."))
+    folder = where.parent if where.name else where
+    code = exc.errno
+    if code in _FULL:
+        needs = f"; it needs about {_size(need)}" if need else ""
+        reason = "file too large for this filesystem or its limits" if code == errno.EFBIG else (
+            "the disk quota is used up" if code == errno.EDQUOT else "no space left on the device"
+        )  # fmt: skip
+        return PersonaForgeError(
+            f"{reason} while writing {where.name or where} ({_free(folder)}{needs})",
+            file=folder,
+            hint="free some space, then run again: work already done is kept",
+        )
+    if code in (errno.EACCES, errno.EPERM):
+        return PersonaForgeError(f"permission denied: cannot {what} {where.name}", file=folder)
+    if code == errno.EROFS:
+        return PersonaForgeError(f"read-only filesystem: cannot {what} {where.name}", file=folder)
+    if code == errno.ENAMETOOLONG:
+        return PersonaForgeError(
+            f"file name too long for this filesystem ({len(str(where))} characters)",
+            file=str(where)[:80] + "…",
+        )
+    return PersonaForgeError(f"cannot {what} {where.name}: {exc.strerror or exc}", file=folder)
+
+
 def _check_dir_writable(folder: Path) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except FileExistsError:
         raise PersonaForgeError("expected a folder, found a file", file=folder) from None
     except OSError as exc:
-        raise PersonaForgeError(f"cannot create folder: {exc.strerror}", file=folder) from None
+        raise os_problem(exc, folder / "", what="create the folder") from None
     if not os.access(folder, os.W_OK):
         raise PersonaForgeError("folder is not writable", file=folder)
 
 
 @contextlib.contextmanager
-def atomic_path(target: Path) -> Iterator[Path]:
-    """Yield a temp path beside ``target``; rename it into place only if the block succeeds."""
+def atomic_path(target: Path, *, need: int | None = None) -> Iterator[Path]:
+    """Yield a temp path beside ``target``; rename it into place only if the block succeeds.
+
+    An OSError in the block (a full disk, say) is one line naming the folder and the file
+    (and ``need``, the bytes it would take, where the caller knows them); the temp file goes."""
     target = Path(target)
     _check_dir_writable(target.parent)
     # The name is chosen before the file exists and the file is made inside the cleanup's
@@ -43,18 +102,38 @@ def atomic_path(target: Path) -> Iterator[Path]:
         try:
             os.close(os.open(tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         except OSError as exc:
-            raise PersonaForgeError(f"cannot write: {exc.strerror}", file=target) from None
-        yield tmp_path
+            raise os_problem(exc, target, need=need) from None
+        try:
+            yield tmp_path
+        except OSError as exc:
+            # Whatever wrote the temp file (wave, PIL, a copy) ran out of space or rights.
+            raise os_problem(exc, target, need=need) from None
         try:
             # The temp file is made 0600; the result should have the mode any new file gets.
             os.chmod(tmp_path, 0o666 & ~_current_umask())
             os.replace(tmp_path, target)
         except OSError as exc:
-            raise PersonaForgeError(f"cannot write: {exc.strerror}", file=target) from None
+            raise os_problem(exc, target, need=need) from None
     except BaseException:
         with contextlib.suppress(OSError):
             tmp_path.unlink()
         raise
+    _stop_point(target)
+
+
+# Tests reach a moment of a run exactly (kill -9 right after a record is written, Ctrl-C in
+# the middle of lipsync) by naming the file whose writing is that moment; polling for the
+# file instead races the run, which may be well past it before the poll looks.
+_STOP_VAR = "PERSONAFORGE_STOP_AFTER_WRITING"
+
+
+def _stop_point(target: Path) -> None:
+    """Stop this process (SIGSTOP) once it has written a file matching the pattern in
+    $PERSONAFORGE_STOP_AFTER_WRITING (fnmatch, on the full path), for a test to signal."""
+    pattern = os.environ.get(_STOP_VAR)
+    if pattern and fnmatch.fnmatch(str(target), pattern) and hasattr(signal, "SIGSTOP"):
+        os.environ.pop(_STOP_VAR)  # once: a resumed process runs on
+        os.kill(os.getpid(), signal.SIGSTOP)
 
 
 def user_cache_dir(env: Mapping[str, str] = os.environ) -> Path:
@@ -65,7 +144,7 @@ def user_cache_dir(env: Mapping[str, str] = os.environ) -> Path:
 
 
 def atomic_write_bytes(target: Path, data: bytes) -> None:
-    with atomic_path(target) as tmp:
+    with atomic_path(target, need=len(data)) as tmp:
         tmp.write_bytes(data)
 
 

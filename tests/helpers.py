@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
+from typing import Any
 
 CLI = [sys.executable, "-m", "personaforge"]
 SMALL = "320x180"
@@ -16,8 +19,28 @@ Hello there, this is a short test video.
 It has two sentences, both spoken aloud.
 """
 
+# The signals a run may take over (ffmpeg.py holds Ctrl-C while it spawns a child); an
+# in-process run must hand them back as it found them.
+_SIGNALS = [s for s in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s]
+
 
 def run_cli(
+    *args: str, cwd: Path | None = None, stdin: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the real entry point (``personaforge.cli.main.main``) in this process.
+
+    Same arguments, parsing, error handling and exit codes as the console script; the streams,
+    environment, working folder, signal handlers and CLI state are the run's own and put back
+    afterwards. Where a separate process is what a test is about (kill -9, Ctrl-C, the lock
+    between two runs, a worker), use ``run_cli_process``. Set PERSONAFORGE_TEST_SUBPROCESS=1
+    to run every call as a process (to tell an isolation leak from a real failure).
+    """
+    if os.environ.get("PERSONAFORGE_TEST_SUBPROCESS") == "1":
+        return run_cli_process(*args, cwd=cwd, stdin=stdin, env=env)
+    return _run_in_process(list(args), cwd=cwd, stdin=stdin, env=env)
+
+
+def run_cli_process(
     *args: str, cwd: Path | None = None, stdin: str | None = None, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run the real console entry point in a subprocess, as a user would."""
@@ -32,6 +55,75 @@ def run_cli(
         timeout=600,
         check=False,
     )
+
+
+def start_stopped_after_writing(
+    pattern: str, *args: str, env: dict[str, str] | None = None, **popen: Any
+) -> subprocess.Popen[str] | None:
+    """Start the CLI as a process and return it once it has written a file matching
+    ``pattern`` (fnmatch on the full path): it is then stopped (SIGSTOP, see
+    fsutil._stop_point), exactly at that moment, for the caller to SIGKILL, or to SIGINT and
+    SIGCONT. None if the run ended without writing such a file."""
+    full_env = {**os.environ, **(env or {}), "PERSONAFORGE_STOP_AFTER_WRITING": pattern}
+    proc = subprocess.Popen([*CLI, *args], env=full_env, text=True, **popen)
+    guard = threading.Timer(300, proc.kill)  # a hung run fails the test instead of the suite
+    guard.start()
+    try:
+        _, status = os.waitpid(proc.pid, os.WUNTRACED)
+    finally:
+        guard.cancel()
+    if os.WIFSTOPPED(status):
+        return proc
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return None
+
+
+def _run_in_process(
+    args: list[str], *, cwd: Path | None, stdin: str | None, env: dict[str, str] | None
+) -> subprocess.CompletedProcess[str]:
+    from typer.testing import CliRunner
+
+    from personaforge.cli import main as cli_main
+    from personaforge.cli.app import STATE
+
+    saved_environ = dict(os.environ)
+    saved_cwd = os.getcwd()
+    saved_argv = sys.argv
+    saved_signals = {s: signal.getsignal(s) for s in _SIGNALS}
+    saved_state = (STATE.quiet, STATE.verbose)
+    code: int = 0
+    with CliRunner().isolation(input=stdin, env=env) as streams:
+        out, errs = streams[0], streams[1]
+        try:
+            if cwd is not None:
+                os.chdir(cwd)
+            sys.argv = ["personaforge", *args]
+            cli_main.main(args)
+        except SystemExit as exc:
+            code = _exit_code(exc.code)
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.chdir(saved_cwd)
+            sys.argv = saved_argv
+            STATE.quiet, STATE.verbose = saved_state
+            for sig, handler in saved_signals.items():
+                signal.signal(sig, handler)
+            # The run may have loaded a .env into the environment: nothing of it may leak.
+            os.environ.clear()
+            os.environ.update(saved_environ)
+        stdout = out.getvalue().decode("utf-8", "replace")
+        stderr = errs.getvalue().decode("utf-8", "replace") if errs is not None else ""
+    return subprocess.CompletedProcess(["personaforge", *args], code, stdout, stderr)
+
+
+def _exit_code(code: object) -> int:
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    print(code, file=sys.stderr)  # sys.exit("message") prints it and exits 1
+    return 1
 
 
 def write_project(

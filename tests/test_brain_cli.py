@@ -177,10 +177,20 @@ def test_wizard_describe_without_a_terminal_needs_yes(tmp_path: Path, fake: Fake
 PAID = "backends: {plan: claude, speak: elevenlabs, lipsync: sadtalker}\n"
 
 
+def _with_photo(folder: Path) -> Path:
+    """SadTalker animates a photograph: the persona's look is one (a drawn look is refused)."""
+    from backends.lipsync_helpers import write_portrait
+
+    write_portrait(folder)
+    persona = folder / "persona.yaml"
+    persona.write_text(persona.read_text() + "look:\n  photo: portrait.jpg\n")
+    return folder
+
+
 def test_estimate_lists_every_billable_unit_and_sends_nothing(
     tmp_path: Path, fake: FakeAnthropic
 ) -> None:
-    folder = write_project(tmp_path / "p", extra=PAID)
+    folder = _with_photo(write_project(tmp_path / "p", extra=PAID))
     proc = run_cli("estimate", str(folder), "--json", env=env_for(fake))
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
@@ -261,7 +271,7 @@ def test_a_repeated_line_is_estimated_once(tmp_path: Path) -> None:
     twice = once + "\nThanks for watching.\n"
     stages = []
     for name, script in (("once", once), ("twice", twice)):
-        folder = write_project(tmp_path / name, script, extra=paid)
+        folder = _with_photo(write_project(tmp_path / name, script, extra=paid))
         proc = run_cli("estimate", str(folder), "--json")
         assert proc.returncode == 0, proc.stderr
         stages.append(json.loads(proc.stdout)["stages"])

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from helpers import run_cli
 
+from personaforge.core.yamlio import SEAL_PREFIX, seal_text
+
 
 def _one_error_line(stderr: str) -> str:
     lines = [ln for ln in stderr.splitlines() if ln.strip()]
@@ -143,13 +145,18 @@ def test_doctor_reports_a_missing_ffmpeg(tmp_path: Path) -> None:
     assert checks["ANTHROPIC_API_KEY"]["detail"].startswith("not set")
 
 
+def _resealed(text: str) -> str:
+    return seal_text(text.partition(SEAL_PREFIX)[0])
+
+
 def test_tampered_manifest_path_cannot_escape_the_project(project: Path) -> None:
     assert run_cli("plan", str(project)).returncode == 0
     assert run_cli("speak", str(project)).returncode == 0
     speech = project / "build" / "speech.yaml"
     text = speech.read_text()
     first_audio = next(ln for ln in text.splitlines() if ln.strip().startswith("audio:"))
-    speech.write_text(text.replace(first_audio, "  audio: ../../etc/passwd", 1))
+    # Sealed again, as a tool that knew the seal could: the path check still holds.
+    speech.write_text(_resealed(text.replace(first_audio, "  audio: ../../etc/passwd", 1)))
     line_no = speech.read_text().splitlines().index("  audio: ../../etc/passwd") + 1
     proc = run_cli("lipsync", str(project))
     assert proc.returncode == 1
@@ -163,7 +170,7 @@ def test_unknown_key_in_a_recorded_manifest(project: Path) -> None:
     plan = project / "build" / "plan.yaml"
     lines = plan.read_text().splitlines()
     lines.insert(1, "extra_key: 1")
-    plan.write_text("\n".join(lines) + "\n")
+    plan.write_text(_resealed("\n".join(lines) + "\n"))
     proc = run_cli("speak", str(project))
     assert proc.returncode == 1
     line = _one_error_line(proc.stderr)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers import CLI, run_cli
+from helpers import CLI, run_cli, run_cli_process
 
 from personaforge import __version__
 from personaforge.core.archetypes import ARCHETYPES
@@ -433,7 +433,8 @@ def test_doctor_shows_a_key_is_set_but_never_its_value(as_json: bool) -> None:
 
 
 def test_version() -> None:
-    proc = run_cli("--version")
+    # A real process: the console entry point itself (most tests run the CLI in-process).
+    proc = run_cli_process("--version")
     assert proc.returncode == 0
     assert proc.stdout.strip() == f"personaforge {__version__}"
 

@@ -9,6 +9,7 @@ from typing import Protocol, runtime_checkable
 
 from personaforge.core.models import Look, Persona, PlannedShot
 from personaforge.costs import Billing
+from personaforge.errors import PersonaForgeError
 from personaforge.progress import Progress
 from personaforge.text.normalize import Token
 
@@ -165,3 +166,51 @@ class Storage(Protocol):
     def put(self, local: Path, key: str, sha256: str, content_type: str) -> str:
         """Upload ``local`` under ``key``; return its URL."""
         ...
+
+
+@dataclass
+class AlignedSentence:
+    """One sentence of a recorded take: its words as written (``TimedWord`` per token) and its
+    mouth shapes, in seconds from the start of the take."""
+
+    words: list[TimedWord]
+    visemes: list[tuple[float, str]]
+
+
+@dataclass
+class Alignment:
+    """Where each sentence of the script is said in a take, and what finding it was billed."""
+
+    sentences: list[AlignedSentence]
+    billing: list[Billing] = field(default_factory=list)
+
+
+class NotInTake(PersonaForgeError):
+    """A sentence the take does not contain (``index`` into the sentences aligned), or, with
+    ``index`` None, a take that does not match its script as a whole."""
+
+    def __init__(self, message: str, *, index: int | None = None) -> None:
+        super().__init__(message)
+        self.index = index
+
+
+@runtime_checkable
+class Aligner(Protocol):
+    """Finds the script's words in a recorded take: what ``speak`` does instead of
+    synthesising when video.yaml has a ``narration``, so later stages cannot tell the two apart.
+    """
+
+    name: str
+    version: str
+
+    def settings_key(self) -> dict[str, object]:
+        """Everything besides the take and the text that changes the timings."""
+        ...
+
+    def align(self, audio: Path, sentences: Sequence[str]) -> Alignment:
+        """Align ``sentences`` (in order, as written) to ``audio``: a mono 16-bit WAV at
+        ``ALIGN_RATE``. Raises ``NotInTake`` for a sentence the take does not contain."""
+        ...
+
+
+ALIGN_RATE = 16000  # what aligners are given: speech needs no more, and it is 27% less work

@@ -13,7 +13,7 @@ from personaforge.backends.cloud import RemoteError, base_url, require_key
 from personaforge.core.models import Director
 from personaforge.costs import Billing, bill
 from personaforge.envnum import env_number
-from personaforge.errors import MissingDependencyError, PersonaForgeError
+from personaforge.errors import MissingDependencyError, PersonaForgeError, mask_secrets
 
 T = TypeVar("T")
 
@@ -176,7 +176,7 @@ class Claude:
     def _error(self, exc: Exception) -> PersonaForgeError:
         anthropic = sdk()
         tries = f"after {self.retries} retries" if self.retries else "with retries off"
-        where = f" at {self.base_url}" if self.base_url else ""
+        where = f" at {mask_secrets(self.base_url)}" if self.base_url else ""
         detail = self._scrub(_service_message(exc))
         if isinstance(exc, anthropic.AuthenticationError):
             return RemoteError(

@@ -8,10 +8,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, overload
 
-from personaforge.backends.base import LipsyncBackend, Planner, TTSBackend
+from personaforge.backends.base import Aligner, LipsyncBackend, Planner, TTSBackend
 from personaforge.errors import MissingDependencyError, PersonaForgeError
 
-Kind = Literal["plan", "speak", "lipsync"]
+Kind = Literal["plan", "speak", "lipsync", "align"]
 
 # The modules each optional extra installs. Backends import their SDK lazily (importing an SDK
 # can take seconds), so the registry checks these are there when a backend is chosen: a
@@ -50,6 +50,10 @@ REGISTRY: dict[Kind, dict[str, Entry]] = {
             "personaforge.backends.tts.piper:PiperTTS",
             "offline neural voice (piper-tts, en_US joe) with phoneme alignments",
         ),
+        "espeak": Entry(
+            "personaforge.backends.tts.espeak:EspeakTTS",
+            "offline draft voice for other languages (espeak-ng, formant synthesis)",
+        ),
         "elevenlabs": Entry(
             "personaforge.backends.tts.elevenlabs:ElevenLabsTTS",
             "ElevenLabs voices with character timestamps (ELEVENLABS_API_KEY)",
@@ -76,6 +80,18 @@ REGISTRY: dict[Kind, dict[str, Entry]] = {
             extra="runpod",
         ),
     },
+    # Who finds the script's words in a recorded take (video.yaml's narration.align).
+    "align": {
+        "offline": Entry(
+            "personaforge.backends.align.offline:OfflineAligner",
+            "offline: time-warps the take against the offline voice saying the script",
+        ),
+        "elevenlabs": Entry(
+            "personaforge.backends.align.elevenlabs:ElevenLabsAligner",
+            "ElevenLabs forced alignment (ELEVENLABS_API_KEY)",
+            extra="elevenlabs",
+        ),
+    },
 }
 
 
@@ -89,6 +105,8 @@ def resolve(kind: Literal["plan"], name: str) -> Callable[..., Planner]: ...
 def resolve(kind: Literal["speak"], name: str) -> Callable[..., TTSBackend]: ...
 @overload
 def resolve(kind: Literal["lipsync"], name: str) -> Callable[..., LipsyncBackend]: ...
+@overload
+def resolve(kind: Literal["align"], name: str) -> Callable[..., Aligner]: ...
 
 
 def resolve(kind: Kind, name: str) -> Callable[..., Any]:

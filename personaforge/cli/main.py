@@ -13,10 +13,21 @@ import typer
 from personaforge import __version__
 
 # Each command module registers its commands on ``app`` when imported.
-from personaforge.cli import brain, check, project, scale, stages, voices  # noqa: F401
+from personaforge.cli import (  # noqa: F401
+    brain,
+    check,
+    project,
+    scale,
+    stages,
+    transcribe,
+    translate,
+    voices,
+)
 from personaforge.cli.app import GLOBAL_FLAGS, STATE, app, err
 from personaforge.cli.helptext import plain_help
-from personaforge.errors import ExitCode, PersonaForgeError
+from personaforge.errors import ExitCode, PersonaForgeError, mask_secrets
+from personaforge.fsutil import USER_FIXABLE, os_problem
+from personaforge.interrupts import Terminated, stop_signals_interrupt
 
 try:  # Typer >= 0.20 ships its own copy of click
     from typer._click import exceptions as click_exc
@@ -29,8 +40,10 @@ __all__ = ["app", "main"]
 _HELP_ORDER = [
     "init",
     "wizard",
+    "transcribe",
     "recipes",
     "write",
+    "translate",
     "estimate",
     "plan",
     "speak",
@@ -76,7 +89,8 @@ def _crash_log(exc: BaseException) -> Path:
     path = folder / f"crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
     # format_exception never includes local variables, where keys could leak.
     text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-    path.write_text(f"personaforge {__version__}\nargv: {sys.argv[1:]}\n\n{text}", encoding="utf-8")
+    text = mask_secrets(f"personaforge {__version__}\nargv: {sys.argv[1:]}\n\n{text}")
+    path.write_text(text, encoding="utf-8")
     return path
 
 
@@ -96,15 +110,21 @@ def main(argv: list[str] | None = None) -> None:
     if not args:
         args = ["--help"]  # `personaforge` alone: the help, and exit 0
     try:
-        rv = command.main(args=args, prog_name="personaforge", standalone_mode=False)
+        with stop_signals_interrupt() as received:
+            rv = command.main(args=args, prog_name="personaforge", standalone_mode=False)
         code = rv if isinstance(rv, int) else ExitCode.OK
+        if code == ExitCode.INTERRUPTED:  # how Typer returns an interrupt
+            code = _stopped(received.stop) or code
     except typer.Exit as exc:
-        code = exc.exit_code
+        # Typer turns an interrupt into Exit(130), keeping the interrupt as its cause.
+        code = _stopped(exc.__cause__) or exc.exit_code
     except click_exc.ClickException as exc:
         exc.show()
         code = ExitCode.USAGE if isinstance(exc, click_exc.UsageError) else exc.exit_code
-    except (typer.Abort, KeyboardInterrupt):
-        code = ExitCode.INTERRUPTED
+    except (typer.Abort, KeyboardInterrupt) as exc:
+        # SIGTERM/SIGHUP say so themselves; a plain Ctrl-C is said once, below.
+        code = _stopped(exc if isinstance(exc, Terminated) else exc.__cause__)
+        code = code or ExitCode.INTERRUPTED
     except PersonaForgeError as exc:
         err.print(f"error: {exc}", markup=False)
         if STATE.verbose and hasattr(exc, "details"):
@@ -112,14 +132,33 @@ def main(argv: list[str] | None = None) -> None:
         code = ExitCode.ERROR
     except BrokenPipeError:
         code = ExitCode.OK
+    except OSError as exc:
+        if exc.errno not in USER_FIXABLE:
+            code = _crash(exc)
+        else:
+            err.print(f"error: {os_problem(exc)}", markup=False)
+            code = ExitCode.ERROR
     except Exception as exc:
-        try:
-            log = str(_crash_log(exc))
-        except OSError:
-            log = "(could not write a crash log)"
-        err.print(f"unexpected error: {type(exc).__name__}: {exc}; details in {log}", markup=False)
-        code = ExitCode.CRASH
+        code = _crash(exc)
     if code == ExitCode.INTERRUPTED:  # Typer turns Ctrl-C into exit code 130 itself
         err.print(INTERRUPTED, markup=False)
     sys.stdout.flush()
     sys.exit(int(code))
+
+
+def _stopped(exc: BaseException | None) -> int:
+    """Exit code for a run stopped by SIGTERM/SIGHUP (saying so, in one line), else 0."""
+    if not isinstance(exc, Terminated):
+        return 0
+    err.print(f"stopped by {exc.name}; the work done so far is kept")
+    return exc.exit_code
+
+
+def _crash(exc: BaseException) -> int:
+    try:
+        log = str(_crash_log(exc))
+    except OSError:
+        log = "(could not write a crash log)"
+    what = mask_secrets(f"{type(exc).__name__}: {exc}")
+    err.print(f"unexpected error: {what}; details in {log}", markup=False)
+    return ExitCode.CRASH

@@ -37,6 +37,17 @@ def init(
         Optional[str],  # noqa: UP045
         typer.Option(help="Scaffold from a recipe: explainer, short, lesson, product-demo, ..."),
     ] = None,
+    language: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help="The script's language, BCP-47: es, pt-BR, ja (default en)."),
+    ] = None,
+    narration: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(
+            help="Narrate with this recording; without --script, the script is transcribed "
+            "from it (ElevenLabs)."
+        ),
+    ] = None,
 ) -> None:
     """Scaffold a project ready for make-video."""
     from personaforge.core.models import FORMAT_SIZES
@@ -44,9 +55,22 @@ def init(
 
     if fmt is not None and fmt not in FORMAT_SIZES:
         raise typer.BadParameter(f"must be one of {', '.join(FORMAT_SIZES)}", param_hint="--format")
+    if language is not None:
+        from personaforge.text import languages
+
+        try:
+            languages.get(language)
+        except PersonaForgeError as exc:
+            raise typer.BadParameter(exc.message, param_hint="--language") from None
     project = init_project(
-        folder, script=script, title=title, fmt=fmt, overwrite=force, recipe=recipe
-    )
+        folder, script=script, title=title, fmt=fmt, overwrite=force, recipe=recipe,
+        narration=narration,
+    )  # fmt: skip
+    if language is not None:
+        from personaforge.fsutil import atomic_write_text
+
+        text = project.video_path.read_text(encoding="utf-8")
+        atomic_write_text(project.video_path, text.rstrip("\n") + f"\nlanguage: {language}\n")
     info(f"wrote {project.video_path}; persona in {project.persona_path}")
     print(project.root)
 

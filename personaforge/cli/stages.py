@@ -137,6 +137,14 @@ def make_video(
         bool,
         typer.Option("--strict", help="Exit 1 if the video fails a rule of `check` (else: warn)."),
     ] = False,
+    debug_overlay: Annotated[
+        bool,
+        typer.Option(
+            "--debug-overlay",
+            help="Burn into the talking shots what drives the face: shot, word, viseme, "
+            "openness, emotion, landmarks.",
+        ),
+    ] = False,
 ) -> None:
     """Run every stage that is out of date, check the video (see `check`), print its path."""
     from personaforge.core.models import FORMAT_SIZES
@@ -169,6 +177,7 @@ def make_video(
             wait=not no_wait,
             cache=cache,
             expires_s=parse_duration(expires, "--expires"),
+            debug_overlay=debug_overlay,
         )
     for s in result.stages:
         extra = f", {s.reused}/{s.shots} shots reused" if s.ran and s.reused else ""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
@@ -49,10 +49,16 @@ def speak_standalone(
 
 @app.command()
 def voices(
-    backend: Annotated[str, typer.Option(help="piper (bundled) or elevenlabs.")] = "piper",
+    backend: Annotated[
+        str, typer.Option(help="piper (bundled), espeak (draft, offline) or elevenlabs.")
+    ] = "piper",
+    language: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help="Only voices for this language (BCP-47: es, ja)."),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """List the voices a backend offers (offline: the bundled ones)."""
+    """List the voices a backend offers (offline: the bundled ones; espeak's are drafts)."""
     from personaforge.backends.registry import names
     from personaforge.stages.voices import list_voices
 
@@ -61,7 +67,16 @@ def voices(
             f"{backend!r} is not a voice backend; choose one of {', '.join(names('speak'))}",
             param_hint="--backend",
         )
+    if language is not None and backend == "piper":
+        backend = "piper" if language.split("-")[0].lower() == "en" else "espeak"
     found = list_voices(backend)
+    if language is not None:
+        from personaforge.text import languages
+
+        code = languages.get(language).code
+        # A voice with no language label (ElevenLabs premades speak every language of
+        # their multilingual model) is listed for every language.
+        found = [v for v in found if v.get("language", code).split("_")[0].split("-")[0] == code]
     if as_json:
         print(json.dumps(found))
         return

@@ -19,6 +19,7 @@ from pydantic import (
 )
 
 from personaforge.costs import Billing
+from personaforge.text import languages
 
 SCHEMA_VERSION: Final = 1
 
@@ -155,6 +156,37 @@ class Persona(Strict):
         default=None,
         description="Say a word differently, e.g. {SQL: sequel}; captions keep the written form.",
     )
+    language: Annotated[str | None, AfterValidator(_language)] = Field(
+        default=None,
+        description="The language this persona speaks when video.yaml names none (BCP-47).",
+    )
+    language_pronunciations: dict[str, dict[str, str]] | None = Field(
+        default=None,
+        description="Pronunciations per language, e.g. {es: {SQL: ese cu ele}}; a script in "
+        "another language than the persona's uses only its own entry.",
+    )
+
+    @field_validator("language_pronunciations")
+    @classmethod
+    def _language_pronunciations(
+        cls, v: dict[str, dict[str, str]] | None
+    ) -> dict[str, dict[str, str]] | None:
+        for code, said in (v or {}).items():
+            _language(code)
+            cls._pronunciations(said)
+        return v
+
+    def pronunciations_for(self, language: str) -> dict[str, str]:
+        """The pronunciations a script in ``language`` uses: the persona's own only in its
+        own language (an English respelling would be read with Spanish rules), and that
+        language's entry."""
+        own = languages.primary(self.language or languages.DEFAULT)
+        code = languages.primary(language)
+        base = dict(self.pronunciations or {}) if code == own else {}
+        by_language = {
+            languages.primary(k): v for k, v in (self.language_pronunciations or {}).items()
+        }
+        return {**base, **by_language.get(code, {})}
 
     @field_validator("pronunciations")
     @classmethod
@@ -170,8 +202,9 @@ class Persona(Strict):
 class Backends(Strict):
     plan: str = "offline"
     speak: str | None = Field(default=None, description="Defaults to the persona's voice backend.")
-    lipsync: str = Field(
-        default="avatar", description="Default: 'photo' when the persona's look is a photo."
+    lipsync: str | None = Field(
+        default=None,
+        description="Default: 'photo' when the persona's look is a photo, else 'avatar'.",
     )
 
 
@@ -190,6 +223,30 @@ class Captions(Strict):
     )
     max_lines: int = Field(default=2, ge=1, le=2)
     max_chars_per_line: int | None = Field(default=None, ge=10, le=80)
+
+
+class Narration(Strict):
+    """A recorded take that narrates the video instead of a synthetic voice."""
+
+    file: RelPath | None = Field(
+        default=None, description="The take for the whole script (WAV, FLAC, MP3, M4A, OGG)."
+    )
+    files: dict[str, RelPath] = Field(
+        default_factory=dict,
+        description="One take per heading, for creators who record in parts: "
+        '{"Intro": intro.m4a}; the script before the first heading, and headings not '
+        "listed, use `file`.",
+    )
+    clean: bool = Field(default=False, description="High-pass and denoise the take (ffmpeg).")
+    align: Literal["offline", "elevenlabs"] = Field(
+        default="offline", description="Who finds the script's words in the take."
+    )
+
+    @model_validator(mode="after")
+    def _some_take(self) -> Narration:
+        if self.file is None and not self.files:
+            raise ValueError("give 'file' (one take) or 'files' (one per heading)")
+        return self
 
 
 class Transitions(Strict):
@@ -268,6 +325,16 @@ class Publish(Strict):
         raise ValueError("must be 'local', 's3://bucket/prefix', or 'r2' (bucket from R2_BUCKET)")
 
 
+def _language(v: str | None) -> str | None:
+    """A BCP-47 tag of a language in the table (text/languages.py), as written."""
+    if v is not None:
+        try:
+            languages.get(v)
+        except Exception as exc:
+            raise ValueError(str(exc)) from None
+    return v
+
+
 def _s3_url(v: str | None) -> str | None:
     if v is None or re.match(r"^s3://[a-z0-9][a-z0-9.\-]{1,62}(/.*)?$", v):
         return v
@@ -299,6 +366,11 @@ class VideoSpec(Strict):
         default=None, description="The script inline, instead of a file."
     )
     format: Format = "youtube"
+    language: Annotated[str | None, AfterValidator(_language)] = Field(
+        default=None,
+        description="The script's language, BCP-47 (en, es, pt-BR, ja); default: the "
+        "persona's, else en.",
+    )
     resolution: str | None = Field(
         default=None,
         description="Override the format's frame size, e.g. '640x360' for quick previews.",
@@ -329,6 +401,9 @@ class VideoSpec(Strict):
         "(default: explainer).",
     )
     director: Director = Field(default_factory=Director)
+    narration: Narration | None = Field(
+        default=None, description="A recorded take to narrate with, instead of a voice."
+    )
     budget: float | None = Field(
         default=None, ge=0, description="Refuse a run whose estimated cost (USD) exceeds this."
     )
@@ -483,9 +558,32 @@ class SpokenShot(PlannedShot):
     context: str | None = Field(
         default=None, description="Hash of the neighbouring text sent for prosody, if any."
     )
+    language: str = Field(default="en", description="The language the shot was voiced in.")
 
     def media(self) -> list[tuple[str, str]]:
         return [(self.audio, self.audio_sha256)]
+
+    @model_validator(mode="after")
+    def _times_in_range(self) -> SpokenShot:
+        # A recorded time outside the shot (word `start: 999`) silently dropped its captions.
+        if not 0 <= self.duration_s <= MAX_SHOT_S:
+            raise ValueError(f"duration_s {self.duration_s} is not within 0-{MAX_SHOT_S:g} s")
+        limit = self.duration_s + TIME_SLACK_S
+        for i, w in enumerate(self.words):
+            if not (0 <= w.start <= w.end + TIME_SLACK_S and w.end <= limit):
+                raise ValueError(
+                    f"words[{i}] ({w.text!r}) is timed {w.start:g}-{w.end:g} s, "
+                    f"outside the shot's {self.duration_s:g} s"
+                )
+        if any(not 0 <= k.t <= limit for k in self.visemes):
+            raise ValueError(f"a viseme is timed outside the shot's {self.duration_s:g} s")
+        return self
+
+
+# Sanity limits on recorded times: a shot is a sentence or two (the planner splits at 35
+# words), and word timings may run a little past the audio's end.
+MAX_SHOT_S: Final = 600.0
+TIME_SLACK_S: Final = 1.0
 
 
 class SpeechManifest(Recorded):
@@ -609,3 +707,8 @@ MANIFEST_MODELS: dict[str, type[Recorded]] = {
     "render": RenderManifest,
     "publish": PublishManifest,
 }
+
+
+def spoken_language(video: VideoSpec, persona: Persona) -> str:
+    """The language a video is said in: video.yaml's, else the persona's, else English."""
+    return video.language or persona.language or languages.DEFAULT

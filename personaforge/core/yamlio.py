@@ -1,8 +1,15 @@
-"""Load YAML into pydantic models with `file:line: field: problem` errors; dump atomically."""
+"""Load YAML into pydantic models with `file:line: field: problem` errors; dump atomically.
+
+What a user writes is checked before anything walks it: no anchors or aliases (an alias bomb
+of a few hundred bytes expands without limit), no nesting past ``MAX_DEPTH``, no file over its
+size cap, and only text as mapping keys. What the tool records is sealed with a hash of its
+own content (``dump_model(..., seal=True)``) so a hand-edited record is noticed, not trusted."""
 
 from __future__ import annotations
 
 import difflib
+import hashlib
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -17,6 +24,13 @@ from personaforge.fsutil import atomic_write_text
 M = TypeVar("M", bound=BaseModel)
 
 Loc = tuple[Any, ...]
+
+# persona.yaml, video.yaml, brand.yaml and a recipe are a few KB; a megabyte is a mistake.
+MAX_USER_BYTES = 1 << 20
+# A recorded manifest holds every word and viseme: an hour of speech is tens of MB.
+MAX_MANIFEST_BYTES = 256 << 20
+MAX_DEPTH = 64
+SEAL_PREFIX = "# personaforge-sha256: "
 
 
 # libyaml's C scanner and emitter where PyYAML was built with it (the wheels are): the recorded
@@ -33,7 +47,19 @@ class _UniqueKeyLoader(_SafeLoader):  # type: ignore[misc,valid-type]
 def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
     seen: set[Any] = set()
     for key_node, _ in node.value:
+        if not isinstance(key_node, yaml.ScalarNode):
+            kind = "list" if isinstance(key_node, yaml.SequenceNode) else "mapping"
+            raise yaml.constructor.ConstructorError(
+                None, None, f"a mapping key must be text, not a {kind}", key_node.start_mark
+            )
         key = loader.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+        if not isinstance(key, str):
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"a mapping key must be text, not {key!r} (quote it: '{key_node.value}')",
+                key_node.start_mark,
+            )
         if key in seen:
             raise yaml.constructor.ConstructorError(
                 None, None, f"duplicate key {key!r}", key_node.start_mark
@@ -47,6 +73,50 @@ _UniqueKeyLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
     _construct_mapping,  # type: ignore[arg-type]
 )
+
+
+def _check_structure(text: str) -> None:
+    """Refuse anchors, aliases and deep nesting before anything composes or walks the YAML:
+    composing an alias bomb is cheap, but everything that walks the result (validation, the
+    line map) follows each alias and never ends. Raises a MarkedYAMLError at the culprit."""
+    depth = 0
+    for event in yaml.parse(text, Loader=_SafeLoader):
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise yaml.MarkedYAMLError(
+                problem="anchors and aliases (&name, *name) are not allowed",
+                problem_mark=event.start_mark,  # type: ignore[arg-type]
+            )
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise yaml.MarkedYAMLError(
+                    problem=f"nested more than {MAX_DEPTH} levels deep",
+                    problem_mark=event.start_mark,  # type: ignore[arg-type]
+                )
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
+def seal_text(text: str) -> str:
+    """``text`` with its seal appended (what dump_model(seal=True) writes)."""
+    return f"{text}{SEAL_PREFIX}{hashlib.sha256(text.encode('utf-8')).hexdigest()}\n"
+
+
+def seal_problem(text: str) -> str | None:
+    """Why a recorded manifest's text cannot be trusted (it is sealed, and its seal does not
+    match its content), or None. A record with no seal at all was written before records
+    were sealed: it is checked like a user's file, not refused (refusing it would make an
+    upgrade pay again for every Claude plan)."""
+    body, found, digest = text.rstrip("\n").rpartition("\n" + SEAL_PREFIX)
+    if not found:
+        return None
+    if hashlib.sha256((body + "\n").encode("utf-8")).hexdigest() != digest.strip():
+        return "its content no longer matches its hash (edited by hand?)"
+    return None
+
+
+def is_sealed(text: str) -> bool:
+    return f"\n{SEAL_PREFIX}" in text[-(len(SEAL_PREFIX) + 80) :]
 
 
 def _line_map(
@@ -99,8 +169,11 @@ def _unwrap_model(ann: Any) -> Any:
 def line_of(path: Path, loc: Loc) -> int | None:
     """The line of ``loc`` (or of its deepest part that exists) in the YAML file at ``path``."""
     try:
-        lines = _line_map(yaml.compose(path.read_text(encoding="utf-8-sig"), Loader=_SafeLoader))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        text = _read_capped(path, MAX_MANIFEST_BYTES)
+        if not is_sealed(text) or seal_problem(text) is not None:
+            _check_structure(text)  # what the tool sealed has no aliases
+        lines = _line_map(yaml.compose(text, Loader=_SafeLoader))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, PersonaForgeError):
         return None
     return next((lines[loc[:n]] for n in range(len(loc), -1, -1) if loc[:n] in lines), None)
 
@@ -152,10 +225,27 @@ def validate_data(
         raise PersonaForgeError(msg, file=file, line=line, field=format_loc(loc) or None) from None
 
 
-def load_model(model: type[M], path: Path) -> M:
-    """Read ``path`` (YAML, safe loader) and validate it as ``model``."""
+def _read_capped(path: Path, max_bytes: int) -> str:
+    with open(path, "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        data = fh.read(max_bytes + 1)
+    if max(size, len(data)) > max_bytes:
+        raise PersonaForgeError(
+            f"file is too large ({max(size, len(data)):,} bytes; the limit is {max_bytes:,})",
+            file=path,
+        )
+    return data.decode("utf-8-sig")
+
+
+def load_model(
+    model: type[M], path: Path, *, max_bytes: int = MAX_USER_BYTES, sealed: bool = False
+) -> M:
+    """Read ``path`` (YAML, safe loader) and validate it as ``model``.
+
+    ``sealed``: a record the tool wrote (``dump_model(seal=True)``); one whose seal does not
+    match its content is refused, one whose seal matches is not checked for aliases again."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = _read_capped(path, max_bytes)
     except FileNotFoundError:
         raise PersonaForgeError("file not found", file=path) from None
     except IsADirectoryError:
@@ -164,7 +254,13 @@ def load_model(model: type[M], path: Path) -> M:
         raise PersonaForgeError("file is not UTF-8 text", file=path) from None
     except OSError as exc:
         raise PersonaForgeError(f"cannot read file: {exc.strerror}", file=path) from None
+    if sealed:
+        problem = seal_problem(text)
+        if problem is not None:
+            raise PersonaForgeError(problem, file=path)
     try:
+        if not (sealed and is_sealed(text)):
+            _check_structure(text)
         data = yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -186,7 +282,16 @@ def load_model(model: type[M], path: Path) -> M:
     )
 
 
-def dump_model(model: BaseModel, path: Path) -> None:
+class _NoAliasDumper(_SafeDumper):  # type: ignore[misc,valid-type]
+    """Never writes anchors or aliases: the loader refuses them."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def dump_model(model: BaseModel, path: Path, *, seal: bool = False) -> None:
+    """Write ``model`` as YAML, atomically; ``seal`` appends a hash of the content (a record
+    the tool will check before it trusts it again)."""
     data = model.model_dump(mode="json", exclude_none=True)
-    text = yaml.dump(data, Dumper=_SafeDumper, sort_keys=False, allow_unicode=True, width=100)
-    atomic_write_text(path, text)
+    text = yaml.dump(data, Dumper=_NoAliasDumper, sort_keys=False, allow_unicode=True, width=100)
+    atomic_write_text(path, seal_text(text) if seal else text)

@@ -14,13 +14,10 @@ from numpy.typing import NDArray
 from PIL import Image, ImageDraw
 
 from personaforge.core.models import Look
+from personaforge.media import motion
 
 EMOTIONS: tuple[str, ...] = ("neutral", "happy", "serious", "excited", "calm", "curious")
 CAMERA_MOVES: tuple[str, ...] = ("static", "push_in", "pull_out", "pan_left", "pan_right")
-
-COARTICULATION_S = 0.04
-BLINK_S = 0.15
-BREATH_PERIOD_S = 4.2
 
 Color = tuple[int, ...]
 Pt = tuple[float, float]
@@ -28,28 +25,13 @@ FloatArray = NDArray[np.float64]
 Frame = NDArray[np.uint8]
 F32 = NDArray[np.float32]
 
-# Mouth parameters, in this order: jaw opening, width, roundness, lip fullness, upper teeth,
-# lower teeth, tongue height (0 low .. 1 up at the teeth), tongue tip between the teeth.
-_MOUTHS: dict[str, tuple[float, ...]] = {
-    "sil": (0.00, 1.00, 0.25, 1.00, 0.0, 0.0, 0.0, 0.0),
-    "PP": (0.00, 0.90, 0.30, 0.62, 0.0, 0.0, 0.0, 0.0),
-    "FF": (0.22, 1.00, 0.10, 0.80, 1.0, 0.0, 0.0, 0.0),
-    "TH": (0.34, 1.00, 0.20, 1.00, 0.8, 0.5, 0.5, 1.0),
-    "DD": (0.32, 1.00, 0.20, 1.00, 0.8, 0.6, 0.9, 0.0),
-    "kk": (0.42, 1.00, 0.30, 1.00, 0.7, 0.5, 0.3, 0.0),
-    "CH": (0.32, 0.80, 0.60, 1.15, 0.9, 0.8, 0.4, 0.0),
-    "SS": (0.22, 1.08, 0.10, 0.95, 1.0, 1.0, 0.2, 0.0),
-    "nn": (0.28, 1.00, 0.20, 1.00, 0.6, 0.5, 0.9, 0.0),
-    "RR": (0.36, 0.78, 0.70, 1.10, 0.6, 0.3, 0.5, 0.0),
-    "aa": (1.00, 1.00, 0.40, 1.00, 0.8, 0.3, 0.0, 0.0),
-    "E": (0.52, 1.15, 0.10, 0.95, 0.9, 0.5, 0.2, 0.0),
-    "I": (0.32, 1.22, 0.00, 0.90, 0.9, 0.7, 0.3, 0.0),
-    "O": (0.74, 0.72, 1.00, 1.15, 0.3, 0.1, 0.1, 0.0),
-    "U": (0.42, 0.55, 1.00, 1.30, 0.0, 0.0, 0.1, 0.0),
-}
-VISEMES: tuple[str, ...] = tuple(_MOUTHS)
-_MOUTH_ARRAYS: dict[str, FloatArray] = {k: np.array(v) for k, v in _MOUTHS.items()}
+# The mouth shapes per viseme, coarticulation and blinks are the shared motion model's.
+VISEMES: tuple[str, ...] = motion.VISEMES
+_MOUTH_ARRAYS: dict[str, FloatArray] = motion.MOUTH_ARRAYS
 _BY_LOWER: dict[str, str] = {v.lower(): v for v in VISEMES}
+# The jaw's opening is drawn in this many steps between closed and wide, so the loudness can
+# scale it while drawn mouths are still reused across frames.
+_OPEN_STEPS = 12
 
 
 @dataclass(frozen=True)
@@ -378,6 +360,9 @@ class AvatarAnimator:
         self._curve = [(float(t), _scaled(e, i)) for t, e, i in sorted(emotion_curve)]
         # ...and the head lifts a little as the intensity rises above where it started.
         self._lift = [(float(t), float(i)) for t, _, i in sorted(emotion_curve)]
+        self._curve_names = [e for _, e, _ in sorted(emotion_curve)]
+        # What the last frame showed (viseme, openness, emotion), for the debug overlay.
+        self.last: dict[str, float | str] = {}
         self._pal = _Palette.of(look)
 
         m = min(width, height)
@@ -390,10 +375,9 @@ class AvatarAnimator:
 
         self._buf = np.empty((height, width, 3), np.uint8)
 
-        self._blinks: list[float] = []
+        self._blinks = motion.Blinks(seed)
         self._gaze_t: list[float] = []
         self._gaze: list[Pt] = [(0.0, 0.0)]
-        self._blink_rng = random.Random(f"blink:{seed}")
         self._gaze_rng = random.Random(f"gaze:{seed}")
 
         # The still picture (backdrop, person, face crops) depends on the look and the frame
@@ -412,38 +396,60 @@ class AvatarAnimator:
 
     # ------------------------------------------------------------------ public
 
-    def frames(self, visemes: Sequence[tuple[float, str]], n_frames: int) -> Iterator[bytes]:
+    def frames(
+        self,
+        visemes: Sequence[tuple[float, str]],
+        n_frames: int,
+        loudness: NDArray[np.float32] | None = None,
+    ) -> Iterator[bytes]:
         """Yield exactly ``n_frames`` rgb24 frames for the (time s, viseme) keyframes.
 
         The mouth at frame i shows the viseme active at t = i/fps, blended over a short
-        co-articulation window; the output is deterministic for the same inputs and seed.
+        co-articulation window, opened as far as ``loudness`` (per frame, 0..1) says; the
+        output is deterministic for the same inputs and seed.
         """
-        for t, mouth, progress in self._timeline(visemes, n_frames):
+        for t, mouth, progress in self._timeline(visemes, n_frames, loudness):
             yield self._render(t, mouth, progress).tobytes()
 
     def _timeline(
-        self, visemes: Sequence[tuple[float, str]], n_frames: int
+        self,
+        visemes: Sequence[tuple[float, str]],
+        n_frames: int,
+        loudness: NDArray[np.float32] | None = None,
     ) -> Iterator[tuple[float, FloatArray, float]]:
         """Per frame: its time, blended mouth shape and progress through the shot."""
-        keys = sorted(
-            ((float(t), _BY_LOWER.get(v.lower(), "sil")) for t, v in visemes), key=lambda kv: kv[0]
-        )
-        times = [t for t, _ in keys]
-        shapes = [_MOUTH_ARRAYS[v] for _, v in keys]
+        track = motion.MouthTrack(visemes, self.fps, loudness)
         last = max(1, n_frames - 1)
         for i in range(n_frames):
             t = i / self.fps
-            yield t, self._blend(times, shapes, t), i / last
+            mouth = track.at(t)
+            if loudness is not None:
+                mouth[0] = round(mouth[0] * _OPEN_STEPS) / _OPEN_STEPS
+            self.last["viseme"] = track.name_at(t)
+            self.last["openness"] = float(mouth[0])
+            self.last["emotion"] = self._emotion_name(t)
+            yield t, mouth, i / last
+
+    def _emotion_name(self, t: float) -> str:
+        """The emotion curve's key in force at ``t`` (name and intensity), for the overlay."""
+        keys = self._lift
+        if not keys:
+            return self.emotion
+        k = max(0, bisect_right([p[0] for p in keys], t) - 1)
+        return f"{self._curve_names[k]} {keys[k][1]:.2f}"
 
     def frames_yuv420p(
-        self, visemes: Sequence[tuple[float, str]], n_frames: int
+        self,
+        visemes: Sequence[tuple[float, str]],
+        n_frames: int,
+        loudness: NDArray[np.float32] | None = None,
     ) -> Iterator[bytes]:
         """The frames of ``frames``, as yuv420p (BT.601, limited range, as ffmpeg converts
         rgb24): half the bytes, and the camera moves cost half as much. Needs an even size."""
         if self.width % 2 or self.height % 2:
             raise ValueError(f"yuv420p needs an even frame size, not {self.width}x{self.height}")
         self._yuv = np.empty((self.height * 3 // 2, self.width), np.uint8)
-        for t, mouth, progress in self._timeline(visemes, n_frames):
+        for t, mouth, progress in self._timeline(visemes, n_frames, loudness):
             yield self._render_yuv(t, mouth, progress).tobytes()
 
     def frame(self, t: float, viseme: str = "sil", *, progress: float = 0.0) -> Frame:
@@ -464,35 +470,8 @@ class AvatarAnimator:
 
     # ------------------------------------------------------------------ timing
 
-    def _blend(self, times: list[float], shapes: list[FloatArray], t: float) -> FloatArray:
-        """Average the viseme signal over [t, t + window]: the lips anticipate the next sound."""
-        sil = _MOUTH_ARRAYS["sil"]
-        end = t + COARTICULATION_S
-        k = bisect_right(times, t) - 1
-        acc = np.zeros_like(sil)
-        cur = t
-        while cur < end:
-            nxt = times[k + 1] if k + 1 < len(times) else math.inf
-            seg = min(nxt, end)
-            if seg > cur:
-                acc += (shapes[k] if k >= 0 else sil) * (seg - cur)
-            cur = max(cur, seg)
-            k += 1
-        return acc / COARTICULATION_S
-
     def _openness(self, t: float) -> float:
-        while not self._blinks or self._blinks[-1] <= t:
-            if self._blinks:
-                self._blinks.append(self._blinks[-1] + self._blink_rng.uniform(2.5, 5.0))
-            else:
-                self._blinks.append(self._blink_rng.uniform(0.6, 2.2))
-        k = bisect_right(self._blinks, t) - 1
-        closed = 0.0
-        if k >= 0:
-            ph = (t - self._blinks[k]) / BLINK_S
-            if 0.0 <= ph < 1.0:
-                closed = min(1.0, (1.0 - abs(2.0 * ph - 1.0)) * 1.6)
-        return self._emo.eye_open * (1.0 - closed)
+        return self._emo.eye_open * (1.0 - self._blinks.closed(t))
 
     def _gaze_at(self, t: float) -> Pt:
         while not self._gaze_t or self._gaze_t[-1] <= t:
@@ -513,7 +492,7 @@ class AvatarAnimator:
         return (a[0] + (b[0] - a[0]) * s, a[1] + (b[1] - a[1]) * s)
 
     def _breath(self, t: float) -> float:
-        return self._bob_amp * math.sin(2 * math.pi * t / BREATH_PERIOD_S) + self._head_lift(t)
+        return self._bob_amp * motion.breath(t) + self._head_lift(t)
 
     def _head_lift(self, t: float) -> float:
         """Pixels the head rises with the emotion curve's intensity (an emphasis nods)."""

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shlex
-import signal
 import subprocess
 import tempfile
-import threading
 from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from personaforge import interrupts
 from personaforge.errors import PersonaForgeError
+from personaforge.fsutil import os_problem
 from personaforge.progress import NullProgress, Progress
 
 _NOISE = ("frame=", "size=", "Press [q]", "  built with", "  configuration:", "  lib")
@@ -37,10 +38,15 @@ class FFmpegError(PersonaForgeError):
         return "$ " + shlex.join(self.cmd) + "\n" + self.stderr
 
 
-@lru_cache(maxsize=1)
 def ffmpeg_exe() -> str:
     """ffmpeg from $PERSONAFORGE_FFMPEG, else the binary bundled with imageio-ffmpeg."""
-    override = os.environ.get("PERSONAFORGE_FFMPEG")
+    return _ffmpeg_exe(os.environ.get("PERSONAFORGE_FFMPEG") or "")
+
+
+# Keyed on the override, so a process that runs the CLI more than once (the tests, a worker)
+# follows a changed $PERSONAFORGE_FFMPEG.
+@lru_cache(maxsize=4)
+def _ffmpeg_exe(override: str) -> str:
     if override:
         if not Path(override).is_file():
             raise PersonaForgeError(
@@ -78,31 +84,6 @@ def _base_args(*, stdin: bool = False, loglevel: str = "error") -> list[str]:
 
 
 @contextlib.contextmanager
-def _ctrl_c_deferred() -> Iterator[None]:
-    """Hold a Ctrl-C back until the block is done, then raise it as usual.
-
-    Python raises KeyboardInterrupt as soon as a call returns, before its result is stored,
-    and subprocess starts the child before it hears that exec worked: a Ctrl-C while ffmpeg
-    was being started left it running with no handle to stop it, and it wrote its output
-    after the caller had removed the temp file. Only the main thread gets Ctrl-C, and only it
-    can set a handler."""
-    if (
-        threading.current_thread() is not threading.main_thread()
-        or signal.getsignal(signal.SIGINT) is None  # a handler not set from Python
-    ):
-        yield
-        return
-    held: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, _frame: held.append(signum))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        if held:
-            signal.raise_signal(signal.SIGINT)  # to the handler it was meant for
-
-
-@contextlib.contextmanager
 def _supervised(
     cmd: list[str],
     *,
@@ -120,7 +101,10 @@ def _supervised(
         progress.start(task, total=total)
         proc: subprocess.Popen[bytes] | None = None
         try:
-            with _ctrl_c_deferred():
+            # Python raises an interrupt as soon as a call returns, before its result is
+            # stored, and subprocess starts the child before it hears that exec worked: an
+            # interrupt then left ffmpeg running with no handle to stop it.
+            with interrupts.deferred():
                 proc = subprocess.Popen(cmd, stderr=err, **popen)
             yield proc
             rc = proc.wait()
@@ -133,10 +117,53 @@ def _supervised(
             progress.finish()
         if rc != 0:
             err.seek(0)
-            raise FFmpegError(what, cmd=cmd, stderr=err.read().decode("utf-8", "replace"))
+            text = err.read().decode("utf-8", "replace")
+            if "No space left on device" in text or "File too large" in text:
+                # A full disk is the user's to fix, not ffmpeg's failure: the usual one line.
+                code = errno.ENOSPC if "No space" in text else errno.EFBIG
+                raise os_problem(OSError(code, os.strerror(code)), _output_of(cmd)) from None
+            raise FFmpegError(what, cmd=cmd, stderr=text)
         if log is not None:
             err.seek(0)
             log.append(err.read().decode("utf-8", "replace"))
+
+
+# Inputs and outputs that are not files: ffmpeg's pipes, stdin/stdout, and what a format reads
+# from its own description (lavfi's "color=...", anullsrc).
+_NOT_FILES = ("pipe:", "-")
+_DESCRIBED = {"lavfi"}
+
+
+def _file_arg(arg: str, cwd: Path | None) -> str:
+    if arg in _NOT_FILES or arg.startswith(_NOT_FILES[0]) or arg.startswith("file:"):
+        return arg
+    # Absolute: a name such as "-x/clip.mp4" is no longer read as an option, nor "a:b/x.mp4"
+    # as a protocol (ffmpeg only looks for one in a leading run of letters before a colon).
+    return os.path.abspath(os.path.join(cwd, arg) if cwd is not None else arg)
+
+
+def safe_paths(args: Sequence[str], cwd: Path | None = None) -> list[str]:
+    """``args`` with every file ffmpeg reads (``-i X``) or writes (the last argument) made
+    absolute, whatever the project's folder is called: this module's one rule for paths."""
+    out = list(args)
+    fmt: str | None = None  # the -f before the next -i
+    for i, arg in enumerate(out[:-1]):
+        if arg == "-f":
+            fmt = out[i + 1]
+        elif arg == "-i":
+            if fmt not in _DESCRIBED:
+                out[i + 1] = _file_arg(out[i + 1], cwd)
+            fmt = None
+    if out:
+        # ffmpeg's last argument is always the output (a trailing option is an error).
+        out[-1] = _file_arg(out[-1], cwd)
+    return out
+
+
+def _output_of(cmd: Sequence[str]) -> str:
+    """The file an ffmpeg command writes: its last argument, by how this module builds them."""
+    last = cmd[-1] if cmd else "."
+    return last.removeprefix("file:")
 
 
 def run(
@@ -155,7 +182,7 @@ def run(
     such as loudnorm prints its findings there); otherwise "" is returned.
     """
     cmd = [*_base_args(loglevel="info" if report else "error"), "-progress", "pipe:1", "-nostats",
-           *args]  # fmt: skip
+           *safe_paths(args, cwd)]  # fmt: skip
     progress = progress or NullProgress()
     log: list[str] = []
     with _supervised(
@@ -219,7 +246,7 @@ def pipe_frames(
 ) -> None:
     """Run ffmpeg with ``args`` (whose input is ``pipe:0``) and stream ``frames`` into it,
     one at a time, so memory stays flat however long the shot."""
-    cmd = [*_base_args(stdin=True), *args]
+    cmd = [*_base_args(stdin=True), *safe_paths(args, cwd)]
     progress = progress or NullProgress()
     with _supervised(
         cmd, what=what, progress=progress, task=task, total=n_frames,

@@ -67,15 +67,10 @@ class ClipFile:
 
 @dataclass(frozen=True)
 class TitleCard:
-    """A heading on a coloured card; the text is read from a file so it needs no escaping."""
+    """A card drawn beforehand (media/cards.py: shaped, wrapped text) as a still image, held
+    for the shot; the image is the frame's size."""
 
-    text_file: Path
-    font_file: Path
-    font_size: int
-    background: str
-    accent: str
-    text_colour: str = "#ffffff"
-    bar: bool = True  # the accent bar under a heading
+    image_file: Path
 
 
 Source = FramePipe | ClipFile | TitleCard
@@ -105,22 +100,7 @@ def _source(source: Source, width: int, height: int, fps: int, frames: int) -> S
             # A clip a frame or two short holds its last frame: the shot keeps its length.
             .filter("tpad", stop_mode="clone", stop=frames)
         )
-    card = fp.input(
-        lavfi("color", c=hex_colour(source.background), s=f"{width}x{height}", r=fps), f="lavfi"
-    ).video
-    bar_h = max(2, height // 90)
-    size = source.font_size
-    if source.bar:
-        card = card.filter(
-            "drawbox", x="(iw-iw*0.3)/2", y="ih*0.68", w="iw*0.3", h=bar_h,
-            color=hex_colour(source.accent), t="fill",
-        )  # fmt: skip
-    return card.filter(
-        "drawtext", fontfile=str(source.font_file), textfile=str(source.text_file),
-        fontsize=size, fontcolor=hex_colour(source.text_colour), line_spacing=size // 4,
-        text_align="C", x="(w-text_w)/2", y="(h-text_h)/2", expansion="none",
-        shadowcolor="black@0.5", shadowx=2, shadowy=2,
-    )  # fmt: skip
+    return fp.input(str(source.image_file), loop=1, framerate=fps).video.filter("fps", fps)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
-"""Photo personas: find the face in a portrait (OpenCV Haar cascades) and animate it offline,
-warping the mouth and jaw by the viseme timeline, blinking, breathing and moving the head a
-little, as rgb24 frames for ffmpeg."""
+"""Photo personas: find the face in a portrait by its landmarks (media.landmarks) and animate it
+offline: the jaw and lips move along the lip landmarks by the viseme timeline and the voice's
+loudness, the eyelids blink along the eyelid landmarks, the head sways and breathes, as rgb24
+frames for ffmpeg. The motion itself comes from media.motion, shared with the drawn avatar."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import hashlib
 import math
 import random
 import threading
-from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,28 +18,19 @@ from numpy.typing import NDArray
 
 from personaforge.core.models import PHOTO_SUFFIXES
 from personaforge.errors import PersonaForgeError
+from personaforge.media import landmarks as lm
+from personaforge.media import motion
 
 Box = tuple[int, int, int, int]  # x, y, width, height
 Frame = NDArray[np.uint8]
 F32 = NDArray[np.float32]
 
-MIN_FACE_PX = 80  # the smallest face (cascade box side, in the photo's pixels) we animate
-# Faces smaller than this share of the largest are taken for background people or false hits.
+MIN_FACE_PX = 80  # the smallest face (cheek to cheek, in the photo's pixels) we animate
+# Faces smaller than this share of the largest are taken for background people.
 COMPETING_FACE_SHARE = 0.5
-_DETECT_MAX_SIDE = 1024  # detection runs on a copy no larger than this; boxes are scaled back
-BLINK_S = 0.16
-BREATH_PERIOD_S = 4.2
-COARTICULATION_S = 0.04
-
-# Per viseme: (jaw opening 0..1, mouth width factor). The photo only moves what is there,
-# so this is the drawn avatar's table reduced to what a warp can show.
-_MOUTH: dict[str, tuple[float, float]] = {
-    "sil": (0.00, 1.00), "PP": (0.00, 0.96), "FF": (0.18, 1.00), "TH": (0.30, 1.00),
-    "DD": (0.30, 1.00), "kk": (0.40, 1.00), "CH": (0.30, 0.88), "SS": (0.18, 1.04),
-    "nn": (0.26, 1.00), "RR": (0.34, 0.88), "aa": (1.00, 1.00), "E": (0.50, 1.06),
-    "I": (0.30, 1.08), "O": (0.72, 0.84), "U": (0.40, 0.78),
-}  # fmt: skip
-_BY_LOWER = {k.lower(): k for k in _MOUTH}
+OPEN_SHARE = 0.13  # the inner lips' gap for a wide-open "aa", as a share of forehead-to-chin
+FACE_SHARE = 0.34  # the face's width as a share of the frame's shorter side
+WIDTH_GAIN = 0.5  # a photo's lips stretch less than a drawing's: this share of the viseme's
 
 
 @dataclass(frozen=True)
@@ -71,13 +62,15 @@ MOODS: dict[str, Mood] = {
 
 @dataclass(frozen=True)
 class Portrait:
-    """A decoded portrait (rgb) and where its face, eyes and lip line are, in its pixels."""
+    """A decoded portrait (rgb) and its face's 468 landmarks, in its pixels."""
 
     image: Frame
-    face: Box
-    eyes: tuple[Box, Box]  # the viewer's left, then right
-    mouth_y: int  # the line between the lips
+    points: F32  # (468, 2)
     sha256: str
+
+    @property
+    def face(self) -> Box:
+        return lm.Face(self.points, 1.0).box
 
 
 class PortraitError(PersonaForgeError):
@@ -86,10 +79,6 @@ class PortraitError(PersonaForgeError):
 
 def decode_image(path: Path) -> Frame:
     """An image file as rgb pixels (upright); ValueError says why it cannot be read."""
-    return _decode(path)
-
-
-def _decode(path: Path) -> Frame:
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     if path.suffix.lower() not in PHOTO_SUFFIXES:
@@ -110,82 +99,6 @@ def _decode(path: Path) -> Frame:
         raise ValueError(f"cannot read {path.name!r} as an image ({exc})") from None
 
 
-def _cascade(name: str) -> object:
-    import cv2
-
-    data = getattr(cv2, "data", None)
-    folder = getattr(data, "haarcascades", None)
-    if not folder:
-        raise PersonaForgeError(
-            "this OpenCV has no Haar cascades (cv2.data.haarcascades)",
-            hint="pip install 'opencv-python-headless<5'",
-        )
-    return cv2.CascadeClassifier(str(Path(folder) / name))
-
-
-def detect_faces(rgb: Frame) -> list[Box]:
-    """Frontal faces in ``rgb``, largest first, in its own pixels."""
-    import cv2
-
-    h, w = rgb.shape[:2]
-    k = min(1.0, _DETECT_MAX_SIDE / max(h, w))
-    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-    if k < 1.0:
-        gray = cv2.resize(gray, (round(w * k), round(h * k)), interpolation=cv2.INTER_AREA)
-    gray = cv2.equalizeHist(gray)
-    cascade = _cascade("haarcascade_frontalface_default.xml")
-    found = cascade.detectMultiScale(  # type: ignore[attr-defined]
-        gray, scaleFactor=1.1, minNeighbors=5, minSize=(24, 24)
-    )
-    boxes = [tuple(round(int(v) / k) for v in box) for box in found]
-    return sorted(((b[0], b[1], b[2], b[3]) for b in boxes), key=lambda b: -b[2] * b[3])
-
-
-def _find_eyes(rgb: Frame, face: Box) -> tuple[Box, Box]:
-    """Both eyes: the eye cascade where it finds one per side, else where eyes usually sit."""
-    import cv2
-
-    fx, fy, fw, fh = face
-    default = (
-        (fx + round(0.19 * fw), fy + round(0.33 * fh), round(0.24 * fw), round(0.14 * fh)),
-        (fx + round(0.57 * fw), fy + round(0.33 * fh), round(0.24 * fw), round(0.14 * fh)),
-    )
-    top = rgb[fy : fy + fh // 2 + fh // 10, fx : fx + fw]
-    gray = cv2.equalizeHist(cv2.cvtColor(top, cv2.COLOR_RGB2GRAY))
-    found = _cascade("haarcascade_eye.xml").detectMultiScale(  # type: ignore[attr-defined]
-        gray, scaleFactor=1.1, minNeighbors=4, minSize=(max(8, fw // 12),) * 2
-    )
-    sides: list[Box | None] = [None, None]
-    for x, y, w, h in sorted((tuple(int(v) for v in b) for b in found), key=lambda b: -b[2]):
-        side = 0 if x + w / 2 < fw / 2 else 1
-        if sides[side] is None and w < fw * 0.4:
-            sides[side] = (fx + x, fy + y, w, h)
-    if sides[0] is None or sides[1] is None:
-        return default
-    # The cascade's box is square and loose; the lids move within its middle band.
-    return (_eye_band(sides[0]), _eye_band(sides[1]))
-
-
-def _eye_band(box: Box) -> Box:
-    x, y, w, h = box
-    return (x + w // 12, y + h // 4, w - w // 6, h // 2)
-
-
-def _lip_line(rgb: Frame, face: Box) -> int:
-    """The darkest row across the middle of the lower face: the line between the lips."""
-    import cv2
-
-    fx, fy, fw, fh = face
-    y0, y1 = fy + round(0.64 * fh), fy + round(0.9 * fh)
-    x0, x1 = fx + round(0.33 * fw), fx + round(0.67 * fw)
-    strip = rgb[y0:y1, x0:x1]
-    if strip.size == 0:
-        return fy + round(0.76 * fh)
-    gray = cv2.GaussianBlur(cv2.cvtColor(strip, cv2.COLOR_RGB2GRAY), (0, 0), 1.0)
-    rows = gray.astype(np.float32).mean(axis=1)
-    return y0 + int(np.argmin(rows))
-
-
 _CACHE: dict[str, Portrait] = {}
 _CACHE_LOCK = threading.Lock()
 
@@ -196,9 +109,11 @@ def load_portrait(
     persona: Path | None = None,
     line: int | None = None,
     min_face: int = MIN_FACE_PX,
+    cache_dir: Path | None = None,
 ) -> Portrait:
     """Decode ``path`` and find its one face; bad portraits are one-line errors that name
-    persona.yaml's ``look.photo``. Results are cached by content for this process."""
+    persona.yaml's ``look.photo``. The landmarks are cached by the file's content, in this
+    process and (with ``cache_dir``) on disk, so a portrait is analysed once."""
 
     def fail(message: str, hint: str | None = None) -> PortraitError:
         return PortraitError(message, file=persona, line=line, field="look.photo", hint=hint)
@@ -207,51 +122,55 @@ def load_portrait(
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
     except FileNotFoundError:
         raise fail(f"{path.name!r} not found") from None
+    except IsADirectoryError:
+        raise fail(f"{path.name!r} is a folder, not an image") from None
     except OSError as exc:
         raise fail(f"cannot read {path.name!r}: {exc.strerror or exc}") from None
+    key = f"{digest}:{min_face}"
     with _CACHE_LOCK:
-        if digest in _CACHE:
-            return _CACHE[digest]
+        if key in _CACHE:
+            return _CACHE[key]
     try:
-        rgb = _decode(path)
+        rgb = decode_image(path)
     except ValueError as exc:
         raise fail(str(exc), hint="use a JPEG, PNG or WebP portrait") from None
-    faces = detect_faces(rgb)
+    faces = lm.cached_faces(rgb, digest, cache_dir)
     if not faces:
         raise fail(
             f"no face found in {path.name!r}",
             hint="use a well-lit, frontal head-and-shoulders photo",
         )
-    biggest = faces[0][2]
-    rivals = [f for f in faces if f[2] >= COMPETING_FACE_SHARE * biggest]
+    biggest = faces[0].width
+    rivals = [f for f in faces if f.width >= COMPETING_FACE_SHARE * biggest]
     if len(rivals) > 1:
-        where = "; ".join(f"{w}x{h} px at x={x}, y={y}" for x, y, w, h in rivals)
+        where = "; ".join(f"{w}x{h} px at x={x}, y={y}" for x, y, w, h in (f.box for f in rivals))
         raise fail(
-            f"{len(rivals)} faces found in {path.name!r} ({where})",
+            f"{len(rivals)} faces of similar size found in {path.name!r} ({where})",
             hint="crop the photo to the one face that should speak",
         )
     face = faces[0]
-    if face[2] < min_face:
+    if face.width < min_face:
         raise fail(
-            f"the face in {path.name!r} is {face[2]} px wide; at least {min_face} px is needed",
+            f"the face in {path.name!r} is {face.width:.0f} px wide; at least {min_face} px "
+            "is needed",
             hint="use a larger or closer photo",
         )
-    portrait = portrait_at(rgb, face, digest)
+    portrait = Portrait(image=rgb, points=face.points, sha256=digest)
     with _CACHE_LOCK:
-        _CACHE[digest] = portrait
+        _CACHE[key] = portrait
     return portrait
 
 
 def portrait_at(rgb: Frame, face: Box, digest: str = "") -> Portrait:
-    """A portrait whose face is already known (``face`` in its pixels): no detection."""
+    """A portrait whose face is already known (``face`` in its pixels): no search."""
     h, w = rgb.shape[:2]
     x, y, fw, fh = (int(v) for v in face)
     if fw < 8 or fh < 8 or x < 0 or y < 0 or x + fw > w or y + fh > h:
         raise PersonaForgeError(f"the face box {face} is not inside the {w}x{h} picture")
-    box = (x, y, fw, fh)
-    return Portrait(
-        image=rgb, face=box, eyes=_find_eyes(rgb, box), mouth_y=_lip_line(rgb, box), sha256=digest
-    )
+    found = lm.landmarks_in(rgb, (x, y, fw, fh))
+    if found.score < 0.5:
+        raise PersonaForgeError(f"no face in the face box {face}")
+    return Portrait(image=rgb, points=found.points, sha256=digest)
 
 
 def _smoothstep(e0: float, e1: float, x: F32) -> F32:
@@ -260,12 +179,217 @@ def _smoothstep(e0: float, e1: float, x: F32) -> F32:
     return out
 
 
+def _profile(u: F32, v: F32, at: F32) -> F32:
+    """A contour given as points (u, v), as v over ``at`` (held flat beyond its ends)."""
+    order = np.argsort(u)
+    out: F32 = np.interp(at, u[order], v[order]).astype(np.float32)
+    return out
+
+
+class _Axes:
+    """A face-aligned frame: u along a feature (corner to corner), v across it (down)."""
+
+    def __init__(self, a: F32, b: F32) -> None:
+        d = b - a
+        self.u = (d / max(1e-6, float(np.hypot(*d)))).astype(np.float32)
+        self.v = np.array([-self.u[1], self.u[0]], np.float32)
+        self.o = ((a + b) / 2).astype(np.float32)
+
+    def uv(self, pts: F32) -> tuple[F32, F32]:
+        rel = pts - self.o
+        return (rel @ self.u).astype(np.float32), (rel @ self.v).astype(np.float32)
+
+    def grid(self, X: F32, Y: F32) -> tuple[F32, F32]:
+        dx, dy = X - self.o[0], Y - self.o[1]
+        u = (dx * self.u[0] + dy * self.u[1]).astype(np.float32)
+        v = (dx * self.v[0] + dy * self.v[1]).astype(np.float32)
+        return u, v
+
+
+def _sorted(u: F32, v: F32) -> tuple[F32, F32]:
+    order = np.argsort(u)
+    return u[order], v[order]
+
+
+class _Mouth:
+    """The mouth's fields, built once per portrait and shot size: per frame the warp is a
+    weighted sum of them and the cavity a comparison against precomputed contours."""
+
+    def __init__(self, src: Frame, pts: F32, face_h: float, face_w: float) -> None:
+        H, W = src.shape[:2]
+        ax = _Axes(pts[61], pts[291])
+        self.ax = ax
+        ui, vi = ax.uv(pts[list(lm.LIPS_UPPER_INNER)])
+        li, lv = ax.uv(pts[list(lm.LIPS_LOWER_INNER)])
+        uo, vo = ax.uv(pts[list(lm.LIPS_UPPER_OUTER)])
+        hw = float(np.hypot(*(pts[291] - pts[61]))) / 2
+        hw_in = max(2.0, float(abs(ui[-1] - ui[0])) / 2, 0.8 * hw)
+        _, v_chin = ax.uv(pts[[lm.CHIN]])
+        chin = float(v_chin[0])
+        self.max_gap = OPEN_SHARE * face_h
+        self.face_h = face_h
+        x0 = max(0, math.floor(ax.o[0] - 0.75 * face_w))
+        x1 = min(W, math.ceil(ax.o[0] + 0.75 * face_w))
+        y0 = max(0, math.floor(ax.o[1] - 0.28 * face_h))
+        y1 = min(H, math.ceil(ax.o[1] + (chin + 0.35 * face_h)))
+        self.box = (x0, y0, x1, y1)
+        X, Y = np.meshgrid(np.arange(x0, x1, dtype=np.float32), np.arange(y0, y1, dtype=np.float32))
+        self.X, self.Y = X, Y
+        U, V = ax.grid(X, Y)
+        self.U, self.V = U, V
+        vu = _profile(ui, vi, U)  # the upper lip's inner edge, per pixel's column
+        vl = _profile(li, lv, U)
+        vuo = _profile(uo, vo, U)
+        P = np.sqrt(np.clip(1 - (U / hw_in) ** 2, 0, 1)).astype(np.float32)
+        self.P = P
+        g0 = np.maximum(0.0, vl - vu) * (P > 0)
+        self.g0 = g0.astype(np.float32)
+        self.photo_gap = float(g0.max()) if g0.size else 0.0
+        D = V - vu  # below the upper lip's inner edge
+        self.D = D.astype(np.float32)
+        step = _smoothstep(-0.5, 0.5, D)
+        ramp = _smoothstep(0.0, 0.12 * face_h, D)
+        jaw_u = np.clip(1 - (U / (0.42 * face_w)) ** 2, 0, 1) ** 1.5
+        fade = 1 - _smoothstep(chin, chin + 0.3 * face_h, V)
+        # The edges of the box never move, so the patch joins the still face without a seam.
+        edge = np.minimum.reduce([X - x0, x1 - 1 - X, Y - y0, y1 - 1 - Y])
+        still = _smoothstep(0.0, 0.06 * face_w, edge)
+        jaw = ((1 - ramp) * P + ramp * jaw_u) * step * fade * still
+        # The upper lip's red part lifts a little; the skin above it (to the nose) does not.
+        thick = np.maximum(1.0, vu - vuo)
+        red = _smoothstep(0.0, 1.0, np.clip((V - vuo) / thick, 0, 1)) * (1 - step) * P * still
+        near = np.exp(-((V / (0.12 * face_h)) ** 2)) * still
+        widen = U * near * np.exp(-((U / (1.6 * hw)) ** 2))
+        # The photo's own gap is where the jaw starts: it moves (rigidly, as a jaw does) by
+        # the wanted gap less that one; a smile with teeth closes and opens from there.
+        self.gap_mid = float(np.interp(0.0, *_sorted(li, lv))) - float(
+            np.interp(0.0, *_sorted(ui, vi))
+        )
+        self.gap_mid = max(0.0, self.gap_mid)
+        self.f_jaw = self._xy(jaw)
+        self.f_red = self._xy(red)
+        self.f_wide = (
+            (widen * ax.u[0]).astype(np.float32),
+            (widen * ax.u[1]).astype(np.float32),
+        )
+        self.vu = vu.astype(np.float32)
+        # The cavity's colour: the lips' own, very dark; darker toward the corners.
+        lips = src[
+            np.clip(np.round(pts[list(lm.LIPS_LOWER_OUTER)][:, 1]).astype(int), 0, H - 1),
+            np.clip(np.round(pts[list(lm.LIPS_LOWER_OUTER)][:, 0]).astype(int), 0, W - 1),
+        ].astype(np.float32)
+        base = np.median(lips, axis=0) * 0.3 + np.array([14, 4, 5], np.float32)
+        self.dark = (base[None, None, :] * (0.55 + 0.45 * P[..., None])).astype(np.float32)
+        self.map_x = np.empty_like(X)
+        self.map_y = np.empty_like(Y)
+
+    def _xy(self, field: F32) -> tuple[F32, F32]:
+        v = self.ax.v
+        return (field * v[0]).astype(np.float32), (field * v[1]).astype(np.float32)
+
+    def draw(self, src: Frame, dst: Frame, gap: float, width: float) -> None:
+        """The mouth with its inner lips ``gap`` px apart at the middle and ``width`` times its
+        width, from ``src`` into ``dst`` (both frame-sized)."""
+        import cv2
+
+        x0, y0, x1, y1 = self.box
+        lift = 0.08 * gap
+        move = gap - self.gap_mid
+        w = (width - 1.0) * WIDTH_GAIN
+        # Content moves by +d where the source is sampled at -d.
+        np.copyto(self.map_x, self.X)
+        np.copyto(self.map_y, self.Y)
+        jx, jy = self.f_jaw
+        self.map_x -= move * jx - lift * self.f_red[0] + w * self.f_wide[0]
+        self.map_y -= move * jy - lift * self.f_red[1] + w * self.f_wide[1]
+        patch = np.asarray(
+            cv2.remap(
+                src, self.map_x, self.map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+            ),
+            np.uint8,
+        )
+        if gap > 0.4:
+            D, P = self.D, self.P
+            top, bottom = -lift * P, np.maximum(0.0, self.g0 + move * P)
+            inside = np.clip(np.minimum(D - top, bottom - D), 0, 1) * (P > 0.02)
+            if float(inside.max()) > 0:
+                a = inside[..., None]
+                # Where the photo shows its own open mouth (the upper teeth), that stays put:
+                # the upper teeth belong to the skull, only the jaw below them moves.
+                own = self.g0 > D
+                cavity = np.where(own[..., None], src[y0:y1, x0:x1].astype(np.float32), self.dark)
+                if self.photo_gap < 1.5 and gap > 0.3 * self.max_gap:
+                    # A closed-mouth photo shows no teeth: a soft band of upper teeth.
+                    depth = np.clip((D - top) / np.maximum(bottom - top, 1e-3), 0, 1)
+                    t = ((depth < 0.2) * np.clip((gap / self.max_gap - 0.3) * 2, 0, 0.7))[
+                        ..., None
+                    ] * (P[..., None] ** 0.5)
+                    cavity = cavity * (1 - t) + np.array([214, 206, 192], np.float32) * t
+                patch = (patch * (1 - a) + cavity * a).astype(np.uint8)
+        dst[y0:y1, x0:x1] = patch
+
+
+class _Eye:
+    """One eye's blink: the upper lid slides down along the eyelid landmarks, the lid's skin
+    stretching after it; the lower lid stays."""
+
+    def __init__(
+        self, pts: F32, upper: Sequence[int], lower: Sequence[int], H: int, W: int
+    ) -> None:
+        a, b = pts[upper[0]], pts[upper[-1]]
+        ax = _Axes(a, b) if a[0] <= b[0] else _Axes(b, a)  # u to the right, so v points down
+        uu, vu = ax.uv(pts[list(upper)])
+        ul, vl = ax.uv(pts[list(lower)])
+        half = float(np.hypot(*(pts[upper[-1]] - pts[upper[0]]))) / 2
+        open_h = max(1.0, float((vl - vu).max()) if vl.size else 1.0)
+        x0 = max(0, math.floor(ax.o[0] - 1.3 * half))
+        x1 = min(W, math.ceil(ax.o[0] + 1.3 * half))
+        y0 = max(0, math.floor(ax.o[1] - 2.2 * open_h - 0.5 * half))
+        y1 = min(H, math.ceil(ax.o[1] + 1.2 * open_h + 0.2 * half))
+        self.box = (x0, y0, x1, y1)
+        X, Y = np.meshgrid(np.arange(x0, x1, dtype=np.float32), np.arange(y0, y1, dtype=np.float32))
+        U, V = ax.grid(X, Y)
+        inside = np.abs(U) < half
+        self.X, self.Y, self.V, self.ax = X, Y, V, ax
+        self.up = np.where(inside, _profile(uu, vu, U), 0).astype(np.float32)
+        self.lo = np.where(inside, _profile(ul, vl, U), 0).astype(np.float32)
+        self.lo = np.maximum(self.lo, self.up)
+        self.top = (self.up - 1.6 * open_h).astype(np.float32)  # the lid's skin, to its crease
+        self.half = half
+        self.U = U
+
+    def draw(self, src: Frame, dst: Frame, closed: float) -> None:
+        import cv2
+
+        x0, y0, x1, y1 = self.box
+        c = min(0.97, closed)
+        V, up, lo, top = self.V, self.up, self.lo, self.top
+        lid = up + c * (lo - up)
+        above = (top <= V) & (lid > V)
+        between = (lid <= V) & (lo >= V)
+        sv = V.copy()
+        sv[above] = (top + (V - top) * (up - top) / np.maximum(lid - top, 1e-3))[above]
+        sv[between] = (lo - (lo - V) * (lo - up) / np.maximum(lo - lid, 1e-3))[between]
+        dv = sv - V
+        mx = (self.X + dv * self.ax.v[0]).astype(np.float32)
+        my = (self.Y + dv * self.ax.v[1]).astype(np.float32)
+        patch = np.asarray(
+            cv2.remap(src, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE), np.uint8
+        ).astype(np.float32)
+        # The lashes where the lid's edge is.
+        edge = np.clip(1.3 - np.abs(V - lid) / 1.2, 0, 1) * (lo - up > 0.5) * c
+        patch *= 1 - 0.45 * edge[..., None]
+        dst[y0:y1, x0:x1] = patch.astype(np.uint8)
+
+
 class PhotoAnimator:
     """Animates one portrait for one shot; ``frames`` streams rgb24 bytes.
 
-    The portrait is placed once (face centred, a blurred copy of the photo where it does
-    not cover the frame); per frame only a box around the head is resampled with
-    ``cv2.remap``, through a displacement field mixed from a few precomputed fields.
+    The portrait is placed once (face centred; a blurred copy of the photo where it does not
+    cover the frame). Per frame the mouth and (when blinking) the eyes are warped in place
+    from fields built here, then a box around the head is resampled with ``cv2.remap``
+    through a smooth field for head motion, breathing, brows and smile; the head's motion
+    fades out around it, so the background beyond stays still.
     """
 
     def __init__(
@@ -285,24 +409,24 @@ class PhotoAnimator:
             raise ValueError(f"unusable frame size or rate: {width}x{height} @ {fps}")
         self.width, self.height, self.fps = width, height, fps
         self.seed = seed
+        self.emotion = emotion
+        self._curve = [(float(t), e, float(i)) for t, e, i in sorted(emotion_curve)]
         self._mood_keys = self._moods(emotion, emotion_curve)
-        self._blink_rng = random.Random(f"blink:{seed}")
-        self._blinks: list[float] = []
+        self._blinks = motion.Blinks(seed)
         phase = random.Random(f"sway:{seed}")
         self._sway_phase = (phase.uniform(0, 6.28), phase.uniform(0, 6.28), phase.uniform(0, 6.28))
 
         src = portrait.image
         m = min(width, height)
         fx, fy, fw, fh = portrait.face
-        # The cascade box spans brows to chin; this size leaves room for hair and shoulders.
-        s = 0.34 * m / fw
-        target = (width / 2.0, height * (0.36 if height > width * 1.15 else 0.43))
+        s = FACE_SHARE * m / max(1, fw)
+        target = (width / 2.0, height * (0.38 if height > width * 1.15 else 0.45))
         ox = target[0] - s * (fx + fw / 2)
         oy = target[1] - s * (fy + fh / 2)
         k = s
         if s < 0.9:
             # warpAffine samples without averaging: shrinking a large photo through it aliases,
-            # so it is shrunk by area first and only moved (and slightly scaled) after.
+            # so it is shrunk by area first and only moved after.
             src = np.asarray(
                 cv2.resize(src, None, fx=s, fy=s, interpolation=cv2.INTER_AREA), np.uint8
             )
@@ -324,41 +448,40 @@ class PhotoAnimator:
             alpha = cv2.GaussianBlur(cover, (0, 0), max(1.0, m * 0.006))
             alpha = np.minimum(alpha, cover).astype(np.float32)[..., None] / 255
             fg = (fg * alpha + bg * (1 - alpha)).astype(np.uint8)
-        self._frame: Frame = np.ascontiguousarray(fg)
+        self._still: Frame = np.ascontiguousarray(fg)
+        self._frame: Frame = self._still.copy()
+        self._work: Frame = self._still.copy()  # the still with this frame's mouth and eyes
 
-        # Geometry in frame pixels.
-        def box(b: Box) -> tuple[float, float, float, float]:
-            return (s * b[0] + ox, s * b[1] + oy, s * b[2], s * b[3])
+        pts = (portrait.points * s + np.array([ox, oy], np.float32)).astype(np.float32)
+        self.points = pts
+        cfw = float(np.ptp(pts[:, 0]))
+        cfh = float(np.hypot(*(pts[lm.CHIN] - pts[lm.FOREHEAD])))
+        self.face = (float(pts[:, 0].min()), float(pts[:, 1].min()), cfw, cfh)
+        self._mouth = _Mouth(self._still, pts, cfh, cfw)
+        self._eyes = [_Eye(pts, lm.EYE_UPPER[i], lm.EYE_LOWER[i], height, width) for i in range(2)]
+        self.mouth_center = (float(self._mouth.ax.o[0]), float(self._mouth.ax.o[1]))
 
-        self.face = box(portrait.face)
-        cfx, cfy, cfw, cfh = self.face
-        self.mouth_center = (cfx + cfw / 2, s * portrait.mouth_y + oy)
-        self._mouth_hw = 0.2 * cfw
-        self._eyes = [box(e) for e in portrait.eyes]
-        self._open_px = 0.12 * cfh  # the jaw's drop for a wide-open "aa"
-
-        # The head box: everything the warp may move, kept inside the frame.
-        self._x0 = max(0, math.floor(cfx - 0.75 * cfw))
-        self._x1 = min(width, math.ceil(cfx + 1.75 * cfw))
-        self._y0 = max(0, math.floor(cfy - 0.7 * cfh))
-        self._y1 = min(height, math.ceil(cfy + 1.55 * cfh))
+        # The head box: everything the head's motion may move, kept inside the frame.
+        cfx, cfy = self.face[0], self.face[1]
+        self._x0 = max(0, math.floor(cfx - 0.7 * cfw))
+        self._x1 = min(width, math.ceil(cfx + 1.7 * cfw))
+        self._y0 = max(0, math.floor(cfy - 0.6 * cfh))
+        self._y1 = min(height, math.ceil(cfy + 1.7 * cfh))
         rw, rh = self._x1 - self._x0, self._y1 - self._y0
-        self._src: Frame = self._frame[self._y0 : self._y1, self._x0 : self._x1].copy()
-        self._scratch: Frame = self._src.copy()
         gx, gy = np.meshgrid(np.arange(rw, dtype=np.float32), np.arange(rh, dtype=np.float32))
         self._gx, self._gy = gx, gy
         self._map_x = np.empty_like(gx)
         self._map_y = np.empty_like(gy)
 
         # Smooth fields are made on a coarse grid and enlarged each frame.
-        self._step = max(2, round(m / 120))
-        lw, lh = max(4, math.ceil(rw / self._step)), max(4, math.ceil(rh / self._step))
+        step = max(2, round(m / 120))
+        lw, lh = max(4, math.ceil(rw / step)), max(4, math.ceil(rh / step))
         lx = (np.arange(lw, dtype=np.float32) + 0.5) * (rw / lw) + self._x0
         ly = (np.arange(lh, dtype=np.float32) + 0.5) * (rh / lh) + self._y0
         X, Y = np.meshgrid(lx, ly)
         hcx, hcy = cfx + cfw / 2, cfy + 0.5 * cfh
-        d = np.sqrt(((X - hcx) / (0.8 * cfw)) ** 2 + ((Y - hcy) / (1.0 * cfh)) ** 2)
-        head = 1.0 - _smoothstep(0.95, 1.45, d)
+        d = np.sqrt(((X - hcx) / (0.8 * cfw)) ** 2 + ((Y - hcy) / (0.95 * cfh)) ** 2)
+        head = 1.0 - _smoothstep(1.0, 1.5, d)
         # Nothing moves at the box's edges, so it joins the still frame without a seam.
         edge = np.minimum.reduce([X - self._x0, self._x1 - X, Y - self._y0, self._y1 - Y])
         head *= _smoothstep(0.0, 0.1 * cfw, edge)
@@ -366,194 +489,114 @@ class PhotoAnimator:
         self._head_rx = ((X - hcx) * head).astype(np.float32)  # rotation about the face centre
         self._head_ry = ((Y - hcy) * head).astype(np.float32)
         mcx, mcy = self.mouth_center
-        corner = np.clip(np.abs(X - mcx) / (1.3 * self._mouth_hw), 0, 1) ** 2
+        hw = float(np.hypot(*(pts[291] - pts[61]))) / 2
+        corner = np.clip(np.abs(X - mcx) / (1.3 * hw), 0, 1) ** 2
         near_mouth = np.exp(-(((X - mcx) / (0.3 * cfw)) ** 2) - ((Y - mcy) / (0.08 * cfh)) ** 2)
         self._smile = (corner * near_mouth).astype(np.float32)
-        self._narrow = ((X - mcx) * near_mouth).astype(np.float32)
-        brow_y = min(e[1] for e in self._eyes) - 0.06 * cfh
+        brow = pts[list(lm.BROWS[0] + lm.BROWS[1])]
+        bcx, bcy = float(brow[:, 0].mean()), float(brow[:, 1].mean())
         self._brow = np.exp(
-            -(((X - hcx) / (0.35 * cfw)) ** 2) - ((Y - brow_y) / (0.09 * cfh)) ** 2
+            -(((X - bcx) / (0.4 * cfw)) ** 2) - ((Y - bcy) / (0.08 * cfh)) ** 2
         ).astype(np.float32)
-
-        # The jaw field at full resolution: it has an edge at the lip line.
-        jx0 = max(self._x0, math.floor(mcx - 0.6 * cfw))
-        jx1 = min(self._x1, math.ceil(mcx + 0.6 * cfw))
-        jy0 = max(self._y0, math.floor(mcy - 0.12 * cfh))
-        jy1 = min(self._y1, math.ceil(cfy + 1.45 * cfh))
-        self._jaw_box = (jx0 - self._x0, jy0 - self._y0, jx1 - self._x0, jy1 - self._y0)
-        JX, JY = np.meshgrid(
-            np.arange(jx0, jx1, dtype=np.float32) + 0.5, np.arange(jy0, jy1, dtype=np.float32) + 0.5
-        )
-        dx = JX - mcx
-        lips = np.sqrt(np.clip(1 - (dx / self._mouth_hw) ** 2, 0, 1))
-        jaw = np.clip(1 - (dx / (0.5 * cfw)) ** 2, 0, 1)
-        below = _smoothstep(mcy - 0.5, mcy + 0.5, JY)
-        v = _smoothstep(mcy, mcy + 0.15 * cfh, JY)
-        chin = cfy + 1.02 * cfh
-        fade = 1 - _smoothstep(chin, chin + 0.4 * cfh, JY)
-        lift = (1 - below) * _smoothstep(mcy - 0.1 * cfh, mcy, JY) * lips * 0.2
-        self._jaw = (((1 - v) * lips + v * jaw) * below * fade - lift).astype(np.float32)
-
-        # Eyes closed: the eye painted over with the skin just below it, and a lash line.
-        self._eye_patches: list[tuple[int, int, int, int, Frame, Frame]] = []
-        for ex, ey, ew, eh in self._eyes:
-            x0 = max(0, math.floor(ex - 0.15 * ew) - self._x0)
-            x1 = min(rw, math.ceil(ex + 1.15 * ew) - self._x0)
-            y0 = max(0, math.floor(ey - 0.1 * eh) - self._y0)
-            y1 = min(rh, math.ceil(ey + 1.1 * eh) - self._y0)
-            below = self._src[
-                min(rh - 1, y1 + round(0.2 * eh)) : min(rh, y1 + round(0.8 * eh) + 1),
-                x0 + (x1 - x0) // 4 : x1 - (x1 - x0) // 4,
-            ]
-            if x1 - x0 < 3 or y1 - y0 < 3 or below.size == 0:
-                continue
-            skin = np.median(below.reshape(-1, 3), axis=0).astype(np.float32)
-            opened = self._src[y0:y1, x0:x1].copy()
-            cx, cy = ex + ew / 2 - self._x0 - x0, ey + eh / 2 - self._y0 - y0
-            yy, xx = np.mgrid[0 : y1 - y0, 0 : x1 - x0].astype(np.float32) + 0.5
-            r = np.sqrt(((xx - cx) / (0.62 * ew)) ** 2 + ((yy - cy) / (0.62 * eh)) ** 2)
-            cover = (1 - _smoothstep(0.8, 1.0, r))[..., None]
-            closed = opened * (1 - cover) + skin * cover
-            # The lash line where the lids meet, a little below the eye's middle.
-            lash = np.abs(yy - (cy + 0.18 * eh + 0.25 * eh * ((xx - cx) / (0.55 * ew)) ** 2))
-            lash_a = (np.clip(1.2 - lash / max(0.6, 0.07 * eh), 0, 1) * (r < 0.95))[..., None]
-            closed = closed * (1 - 0.6 * lash_a) + skin * 0.35 * (0.6 * lash_a)
-            self._eye_patches.append((x0, y0, x1, y1, opened, closed.astype(np.uint8)))
+        # What the last frame showed, for the debug overlay and the tests.
+        self.last: dict[str, float | str] = {}
 
     # ------------------------------------------------------------------ public
 
     @property
     def mouth_box(self) -> Box:
         """(x0, y0, x1, y1) frame pixels around the mouth and the jaw's travel."""
-        mcx, mcy = self.mouth_center
+        pts = self.points[list(lm.LIPS_UPPER_OUTER + lm.LIPS_LOWER_OUTER)]
+        x0, y0 = pts.min(axis=0)
+        x1, y1 = pts.max(axis=0)
         return (
-            math.floor(mcx - 1.2 * self._mouth_hw),
-            math.floor(mcy - 0.06 * self.face[3]),
-            math.ceil(mcx + 1.2 * self._mouth_hw),
-            math.ceil(mcy + self._open_px * 1.3),
+            math.floor(x0 - 2),
+            math.floor(y0 - 2),
+            math.ceil(x1 + 2),
+            math.ceil(y1 + self._mouth.max_gap + 2),
         )
 
     @property
     def eyes_box(self) -> Box:
         """(x0, y0, x1, y1) frame pixels holding both eyes."""
-        xs = [e[0] for e in self._eyes] + [e[0] + e[2] for e in self._eyes]
-        ys = [e[1] for e in self._eyes] + [e[1] + e[3] for e in self._eyes]
-        return (math.floor(min(xs)), math.floor(min(ys)), math.ceil(max(xs)), math.ceil(max(ys)))
-
-    def openness(self, visemes: Sequence[tuple[float, str]], t: float) -> float:
-        """How far the jaw is open at ``t`` (0..1), before the emotion's gain."""
-        keys = _keys(visemes)
-        return _blend([k for k, _ in keys], [_MOUTH[v] for _, v in keys], t)[0]
+        pts = self.points[[i for e in lm.EYE_UPPER + lm.EYE_LOWER for i in e]]
+        x0, y0 = pts.min(axis=0)
+        x1, y1 = pts.max(axis=0)
+        return (math.floor(x0), math.floor(y0), math.ceil(x1), math.ceil(y1))
 
     def blinks(self, until_s: float) -> list[float]:
         """The times blinks start, up to ``until_s``."""
-        self._closed(until_s)
-        return [b for b in self._blinks if b <= until_s]
+        return self._blinks.starts(until_s)
 
-    def frames(self, visemes: Sequence[tuple[float, str]], n_frames: int) -> Iterator[bytes]:
-        """Yield exactly ``n_frames`` rgb24 frames; deterministic for the same inputs."""
-        keys = _keys(visemes)
-        times = [k for k, _ in keys]
-        shapes = [_MOUTH[v] for _, v in keys]
+    def frames(
+        self,
+        visemes: Sequence[tuple[float, str]],
+        n_frames: int,
+        loudness: NDArray[np.float32] | None = None,
+    ) -> Iterator[bytes]:
+        """Yield exactly ``n_frames`` rgb24 frames; deterministic for the same inputs. With
+        ``loudness`` (per frame, 0..1) the opening follows the voice within each viseme."""
+        track = motion.MouthTrack(visemes, self.fps, loudness)
         for i in range(n_frames):
             t = i / self.fps
-            yield self._render(t, *_blend(times, shapes, t)).tobytes()
+            shape = track.at(t)
+            self.last.clear()
+            self.last["viseme"] = track.name_at(t)
+            yield self.render(t, float(shape[0]), float(shape[1])).tobytes()
+
+    def openness(self, visemes: Sequence[tuple[float, str]], t: float) -> float:
+        """How far the jaw is open at ``t`` (0..1), before loudness and the emotion's gain."""
+        return float(motion.MouthTrack(visemes, self.fps).at(t)[0])
 
     # ------------------------------------------------------------------ per frame
 
-    def _render(self, t: float, jaw: float, width: float) -> Frame:
+    def render(self, t: float, jaw: float, width: float = 1.0) -> Frame:
+        """The frame at ``t`` with the jaw ``jaw`` (0..1) open; the array is reused."""
         import cv2
 
         mood = self._mood(t)
-        open_px = self._open_px * min(1.0, jaw * mood.open_gain)
-        closed = 1.0 - self._eye_open(t) * mood.eye_open
+        openness = max(0.0, min(1.2, jaw * mood.open_gain))
+        closed = 1.0 - (1.0 - self._blinks.closed(t)) * min(1.0, mood.eye_open)
         cfw, cfh = self.face[2], self.face[3]
         p = self._sway_phase
         sway = mood.sway
-        hx = sway * 0.012 * cfw * (math.sin(0.9 * t + p[0]) + 0.4 * math.sin(2.3 * t + p[1]))
-        breath = 0.006 * cfh * math.sin(2 * math.pi * t / BREATH_PERIOD_S)
-        hy = sway * 0.006 * cfh * math.sin(0.7 * t + p[2]) + breath
-        ang = sway * 0.012 * math.sin(0.5 * t + p[1])
+        hx = sway * 0.010 * cfw * (math.sin(0.9 * t + p[0]) + 0.4 * math.sin(2.3 * t + p[1]))
+        hy = sway * 0.005 * cfh * math.sin(0.7 * t + p[2]) + 0.005 * cfh * motion.breath(t)
+        ang = sway * 0.010 * math.sin(0.5 * t + p[1])
+        self.last.update(openness=openness, emotion=self._emotion_name(t), eyes_closed=closed)
 
-        # Content moves by +d where the source is sampled at -d.
-        low_x = -hx * self._head + ang * self._head_ry - (width - 1.0) * 1.4 * self._narrow
+        self._mouth.draw(self._still, self._work, openness * self._mouth.max_gap, width)
+        for eye in self._eyes:
+            if closed > 0.02:
+                eye.draw(self._still, self._work, closed)
+            else:
+                x0, y0, x1, y1 = eye.box
+                self._work[y0:y1, x0:x1] = self._still[y0:y1, x0:x1]
+
+        low_x = -hx * self._head + ang * self._head_ry
         low_y = (
             -hy * self._head
             - ang * self._head_rx
-            + (0.035 * mood.smile * cfh) * self._smile
-            + (0.03 * mood.brow * cfh) * self._brow
+            + (0.03 * mood.smile * cfh) * self._smile
+            + (0.025 * mood.brow * cfh) * self._brow
         )
         rh, rw = self._gx.shape
         cv2.add(self._gx, cv2.resize(low_x, (rw, rh), interpolation=cv2.INTER_LINEAR), self._map_x)
         cv2.add(self._gy, cv2.resize(low_y, (rw, rh), interpolation=cv2.INTER_LINEAR), self._map_y)
-        if open_px > 0.05:
-            jx0, jy0, jx1, jy1 = self._jaw_box
-            self._map_y[jy0:jy1, jx0:jx1] -= open_px * self._jaw
-
-        src = self._src
-        if closed > 0.01 and self._eye_patches:
-            src = self._scratch
-            for x0, y0, x1, y1, opened, shut in self._eye_patches:
-                # The lid comes down from the top: rows above the lid show the closed eye.
-                h = y1 - y0
-                lid = closed * h * 1.05
-                rows = np.clip(lid - np.arange(h, dtype=np.float32), 0, 1)[:, None, None]
-                src[y0:y1, x0:x1] = (shut * rows + opened * (1 - rows)).astype(np.uint8)
-        region: Frame = np.asarray(
-            cv2.remap(
-                src, self._map_x, self._map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
-            ),
-            np.uint8,
+        region = self._work[self._y0 : self._y1, self._x0 : self._x1]
+        self._frame[self._y0 : self._y1, self._x0 : self._x1] = cv2.remap(
+            region, self._map_x, self._map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
         )
-        if open_px > 0.5:
-            self._paint_mouth(region, open_px, width, hx, hy)
-        self._frame[self._y0 : self._y1, self._x0 : self._x1] = region
         return self._frame
 
-    def _paint_mouth(
-        self, region: Frame, open_px: float, width: float, hx: float, hy: float
-    ) -> None:
-        """The dark inside of the mouth (and a hint of teeth) in the gap the jaw opened."""
-        mcx, mcy = self.mouth_center
-        hw = self._mouth_hw * width
-        cx, cy = mcx + hx - self._x0, mcy + hy - self._y0
-        x0, x1 = max(0, math.floor(cx - hw)), min(region.shape[1], math.ceil(cx + hw) + 1)
-        y0 = max(0, math.floor(cy - 0.25 * open_px) - 1)
-        y1 = min(region.shape[0], math.ceil(cy + open_px) + 2)
-        if x1 - x0 < 2 or y1 - y0 < 2:
-            return
-        xs = np.arange(x0, x1, dtype=np.float32) + 0.5
-        ys = np.arange(y0, y1, dtype=np.float32)[:, None] + 0.5
-        prof = np.sqrt(np.clip(1 - ((xs - cx) / hw) ** 2, 0, 1))[None, :]
-        top = cy - 0.2 * open_px * prof
-        bottom = cy + 0.92 * open_px * prof
-        inside = np.clip(np.minimum(ys - top, bottom - ys), 0, 1)[..., None]
-        depth = np.clip((ys - top) / np.maximum(bottom - top, 1e-3), 0, 1)[..., None]
-        teeth = (depth < 0.22) & (open_px > 0.25 * self._open_px)
-        dark = np.array([52, 16, 22], np.float32) * (1.2 - 0.5 * depth)
-        colour = np.where(teeth, np.array([222, 214, 200], np.float32), dark)
-        patch = region[y0:y1, x0:x1].astype(np.float32)
-        region[y0:y1, x0:x1] = (patch * (1 - inside) + colour * inside).astype(np.uint8)
+    # ------------------------------------------------------------------ emotion
 
-    # ------------------------------------------------------------------ timing
-
-    def _closed(self, t: float) -> None:
-        while not self._blinks or self._blinks[-1] <= t:
-            prev = self._blinks[-1] if self._blinks else None
-            self._blinks.append(
-                prev + self._blink_rng.uniform(2.4, 4.8)
-                if prev is not None
-                else self._blink_rng.uniform(0.5, 1.8)
-            )
-
-    def _eye_open(self, t: float) -> float:
-        self._closed(t)
-        k = bisect_right(self._blinks, t) - 1
-        if k >= 0:
-            ph = (t - self._blinks[k]) / BLINK_S
-            if 0.0 <= ph < 1.0:
-                return 1.0 - min(1.0, (1.0 - abs(2.0 * ph - 1.0)) * 1.6)
-        return 1.0
+    def _emotion_name(self, t: float) -> str:
+        if not self._curve:
+            return self.emotion
+        k = max(0, sum(1 for kt, _, _ in self._curve if kt <= t) - 1)
+        _, name, intensity = self._curve[k]
+        return f"{name} {intensity:.2f}"
 
     @staticmethod
     def _moods(emotion: str, curve: Sequence[tuple[float, str, float]]) -> list[tuple[float, Mood]]:
@@ -567,70 +610,16 @@ class PhotoAnimator:
         return keys
 
     def _mood(self, t: float) -> Mood:
-        keys = self._mood_keys
-        k = bisect_right([kt for kt, _ in keys], t) - 1
-        if k < 0:
-            return keys[0][1]
-        if k + 1 >= len(keys):
-            return keys[k][1]
-        (t0, a), (t1, b) = keys[k], keys[k + 1]
-        # Expressions change over the last 0.4 s before the next key, not in one frame.
-        ramp = max(0.0, min(1.0, (t - (t1 - 0.4)) / 0.4)) if t1 > t0 else 1.0
-        return a.mix(b, ramp * ramp * (3 - 2 * ramp))
-
-
-def _keys(visemes: Sequence[tuple[float, str]]) -> list[tuple[float, str]]:
-    return sorted(
-        ((float(t), _BY_LOWER.get(v.lower(), "sil")) for t, v in visemes), key=lambda kv: kv[0]
-    )
-
-
-def _blend(times: list[float], shapes: list[tuple[float, float]], t: float) -> tuple[float, float]:
-    """The mouth averaged over [t, t + window]: the lips anticipate the next sound."""
-    sil = _MOUTH["sil"]
-    end = t + COARTICULATION_S
-    k = bisect_right(times, t) - 1
-    acc_j = acc_w = 0.0
-    cur = t
-    while cur < end:
-        nxt = times[k + 1] if k + 1 < len(times) else math.inf
-        seg = min(nxt, end)
-        if seg > cur:
-            j, w = shapes[k] if k >= 0 else sil
-            acc_j += j * (seg - cur)
-            acc_w += w * (seg - cur)
-        cur = max(cur, seg)
-        k += 1
-    return acc_j / COARTICULATION_S, acc_w / COARTICULATION_S
+        return motion.follow(self._mood_keys, t, Mood.mix)
 
 
 def visemes_from_audio(path: Path, fps: int) -> tuple[list[tuple[float, str]], float]:
     """A viseme timeline from loudness alone, and the audio's duration: for callers with audio
     but no phoneme timings (the RunPod worker's offline fallback). Louder opens wider."""
-    import av
-
-    rate = 16000
-    chunks: list[NDArray[np.generic]] = []
-    with av.open(str(path)) as container:
-        resampler = av.AudioResampler(format="s16", layout="mono", rate=rate)
-        for frame in container.decode(audio=0):
-            for part in resampler.resample(frame):
-                chunks.append(part.to_ndarray().reshape(-1))
-        for part in resampler.resample(None):
-            chunks.append(part.to_ndarray().reshape(-1))
-    samples = np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)
-    duration = len(samples) / rate
-    hop = rate // fps
-    n = max(1, len(samples) // hop)
-    rms = np.sqrt(
-        np.mean(np.square(samples[: n * hop].reshape(n, hop)), axis=1) if len(samples) >= hop
-        else np.zeros(1, np.float32)
-    )  # fmt: skip
-    peak = float(np.percentile(rms, 95)) if rms.size else 0.0
-    level = rms / peak if peak > 1e-6 else rms * 0
+    level = motion.loudness(path, fps)
     out: list[tuple[float, str]] = []
     for i, v in enumerate(level):
-        name = "aa" if v > 0.7 else "E" if v > 0.4 else "nn" if v > 0.15 else "sil"
+        name = "aa" if v > 0.8 else "E" if v > 0.6 else "nn" if v > 0.35 else "sil"
         if not out or out[-1][1] != name:
             out.append((i / fps, name))
-    return out, duration
+    return out, len(level) / fps

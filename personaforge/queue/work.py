@@ -4,6 +4,7 @@ runs jobs and hands a job whose worker was killed to another."""
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import threading
 import time
@@ -15,6 +16,7 @@ from personaforge.backends.cloud import RemoteError
 from personaforge.envnum import env_number
 from personaforge.errors import MissingDependencyError, PersonaForgeError
 from personaforge.fsutil import user_cache_dir
+from personaforge.interrupts import Terminated, stop_signals_interrupt
 from personaforge.progress import NullProgress
 
 HOST = socket.gethostname()
@@ -92,10 +94,23 @@ def make_video_job(payload: dict[str, Any]) -> dict[str, Any]:
     job.save_meta()
     env = dict(os.environ)
     try:
-        storage = S3Storage.from_target(payload["target"], env)
-        folder = work_root(env) / payload["bundle"][:16] / payload["name"]
-        project = download_bundle(storage, payload["bundle"], folder)
-        result = make_video(project, progress=JobProgress(job), env=env, cache=payload.get("cache"))
+        # SIGTERM/SIGHUP (docker stop, systemd, a closed terminal) stop the job the way Ctrl-C
+        # stops a run: ffmpeg stopped, temp files gone, the project's lock released.
+        with stop_signals_interrupt():
+            storage = S3Storage.from_target(payload["target"], env)
+            folder = work_root(env) / payload["bundle"][:16] / payload["name"]
+            project = download_bundle(storage, payload["bundle"], folder)
+            result = make_video(
+                project, progress=JobProgress(job), env=env, cache=payload.get("cache")
+            )
+    except Terminated as exc:
+        # Stopping is not the job's fault: the attempt is given back, the job is handed on
+        # (PersonaForgeWorker puts it at the front of the queue) and this worker stops.
+        job.meta.update(stage="stopped", error=f"its worker was stopped by {exc.name}")
+        job.retries_left = (job.retries_left or 0) + 1
+        job.save_meta()
+        signal.raise_signal(exc.signum)  # to rq's own handler: stop after this job
+        raise
     except BaseException as exc:
         job.meta["error"] = str(exc) if isinstance(exc, PersonaForgeError) else repr(exc)
         if not retriable(exc):
@@ -173,6 +188,16 @@ def requeue_orphans(queue: Any) -> list[str]:
         conn.delete(f"personaforge:orphans:{queue.name}")
 
 
+def hand_on(queue: Any, job: Any) -> None:
+    """A job stopped with its worker: back at the front of the queue now, not after the
+    retry backoff (a burst worker would quit before it came due)."""
+    from rq.job import JobStatus
+
+    if job.get_status(refresh=True) == JobStatus.SCHEDULED:
+        queue.scheduled_job_registry.remove(job)
+        queue.enqueue_job(job, at_front=True)
+
+
 def worker_class() -> Any:
     try:
         from rq import SimpleWorker
@@ -215,6 +240,22 @@ def worker_class() -> Any:
                 stop.set()
                 beating.join()
             self.set_state(WorkerStatus.IDLE)
+            if job.get_meta(refresh=True).get("stage") == "stopped":
+                hand_on(queue, job)
+
+        def handle_exception(self, job: Any, *exc_info: Any) -> None:
+            if exc_info and isinstance(exc_info[1], Terminated):
+                # Not a failure of the job: one line, no traceback.
+                self.log.warning("job %s: %s; handed back", job.id, job.meta.get("error"))
+                return
+            super().handle_exception(job, *exc_info)  # type: ignore[no-untyped-call]
+
+        def _install_signal_handlers(self) -> None:
+            super()._install_signal_handlers()  # type: ignore[no-untyped-call]
+            # SIGHUP as rq treats SIGTERM (between jobs: stop; in a job: the job's own
+            # handler, see make_video_job); ignored if the worker was started to ignore it.
+            if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:
+                signal.signal(signal.SIGHUP, self.request_stop)
 
         def run_maintenance_tasks(self) -> None:
             for queue in self.queues:

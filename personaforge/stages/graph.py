@@ -8,8 +8,9 @@ from typing import Protocol, TypeVar
 from personaforge import shotcache
 from personaforge.core.models import MANIFEST_MODELS, Recorded
 from personaforge.core.project import STAGES
-from personaforge.core.yamlio import load_model
+from personaforge.core.yamlio import MAX_MANIFEST_BYTES, load_model
 from personaforge.errors import PersonaForgeError
+from personaforge.fsutil import USER_FIXABLE, os_problem
 from personaforge.stages.common import Context, StageResult, why_rerun
 
 R = TypeVar("R", bound=Recorded)
@@ -42,7 +43,7 @@ def current(ctx: Context, model: type[R], stage: str) -> R:
             raise PersonaForgeError(
                 f"{path.name} not found; run `personaforge {stage}` first", file=path
             )
-        loaded = load_model(MANIFEST_MODELS[stage], path)
+        loaded = load_model(MANIFEST_MODELS[stage], path, max_bytes=MAX_MANIFEST_BYTES, sealed=True)
         reason = why_rerun(ctx.project, loaded, module(stage).inputs(ctx))
         if reason is not None:
             raise PersonaForgeError(
@@ -61,6 +62,11 @@ def run_stage(stage: str, ctx: Context) -> StageResult:
     except PersonaForgeError as exc:
         shotcache.settle(ctx)  # the shots made before the failure are shared all the same
         raise exc.with_stage(stage) from None
+    except OSError as exc:
+        shotcache.settle(ctx)
+        if exc.errno not in USER_FIXABLE:
+            raise
+        raise os_problem(exc).with_stage(stage) from None
     except BaseException:
         shotcache.settle(ctx, interrupted=True)
         raise

@@ -89,8 +89,16 @@ def init_project(
     persona: Persona | None = None,
     overwrite: bool = False,
     recipe: str | None = None,
+    narration: Path | None = None,
 ) -> Project:
     """Scaffold a project. Everything is checked before the first file is written."""
+    if narration is not None:
+        from personaforge.stages.transcript import scaffold_narrated
+
+        return scaffold_narrated(
+            folder, narration, script=script, title=title, fmt=fmt, overwrite=overwrite,
+            recipe=recipe,
+        )  # fmt: skip
     if recipe is not None:
         return _init_from_recipe(
             folder, recipe, script=script, title=title, fmt=fmt, persona=persona,

@@ -48,7 +48,7 @@ CLIP_DIR = segments.CLIP_DIR
 # What a clip-returning backend made, before captions: kept apart so a caption change
 # re-encodes the segment without paying the backend again.
 SOURCE_DIR = "clips/source"
-TITLE_CARD_VERSION = "3"
+TITLE_CARD_VERSION = "4"  # 4: drawn by Pillow (media/cards.py), wrapped and fitted
 # Bump when b-roll, picture-in-picture or quote cards are drawn differently.
 KINDS_VERSION = "1"
 
@@ -255,7 +255,9 @@ def _plan_shot(
             "brand": kit.look_key(),
         }
     )
-    cues = segments.cues_for(spoken, FPS, ctx.video.captions, width, height)
+    # A card's words are on it already: its speech is captioned in the .vtt/.srt only.
+    cards = spoken.kind in CARD_KINDS
+    cues = [] if cards else segments.cues_for(spoken, FPS, ctx.video.captions, width, height)
     strap = (spoken.name or "", spoken.role) if spoken.kind == "lower_third" else None
     looks = ctx.video.captions
     if spoken.captions is not None:
@@ -265,7 +267,7 @@ def _plan_shot(
     headline = spoken.on_screen_text if spoken.kind not in CARD_KINDS else None
     ass = segments.ass_for(
         cues, looks, width, height, strap=strap, headline=headline, end=spoken.frames / FPS,
-        kit=kit,
+        kit=kit, language=segments.language_of(spoken),
     )  # fmt: skip
     # Everything that changes the segment's pixels: its picture, the captions burned into
     # it (text, timing, style, size) and how segments are encoded.
@@ -342,7 +344,7 @@ def _encode_segment(
             quote = (spoken.name or "") if spoken.kind == "quote" else None
             segments.encode_title(
                 spoken.text, ctx.persona.look, quote=quote, **size, ass=ass, out=tmp,
-                progress=ctx.progress,
+                progress=ctx.progress, language=segments.language_of(spoken),
             )  # fmt: skip
             return []
         if spoken.kind == "broll":
@@ -510,4 +512,5 @@ def _request(
         camera=spoken.camera,
         seed=int(key[:8], 16),
         emotion_curve=[(p.t, p.emotion, p.intensity) for p in spoken.emotion_curve],
+        extra=faces.debug_extra(ctx, spoken),
     )

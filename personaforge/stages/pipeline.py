@@ -151,9 +151,11 @@ def make_video(
     wait: bool = True,  # for the project lock (@locked): False fails at once if it is busy
     cache: str | None = None,
     expires_s: int | None = None,
+    debug_overlay: bool = False,
 ) -> VideoResult:
     ctx = Context.load(project, progress=progress, force=force, env=env)
     ctx.cache_url, ctx.url_expires_s = cache, expires_s
+    ctx.debug_overlay = debug_overlay
     if fmt is not None:
         # A one-off format, at a preview size like video.yaml's resolution (if it sets one).
         ctx.video = ctx.video.for_format(fmt)
@@ -219,7 +221,9 @@ def status(project: Project, read: dict[str, Recorded] | None = None) -> list[St
         previous = load_recorded(model, project.manifest_path(stage))
         if previous is not None and read is not None:
             read[stage] = previous
-        reason = why_rerun(project, previous, module(stage).inputs(ctx))
+        reason = why_rerun(
+            project, previous, module(stage).inputs(ctx), path=project.manifest_path(stage)
+        )
         if reason is None and isinstance(previous, PublishManifest):
             reason = publish.local_problem(ctx, previous)
         if reason is None and previous is not None:

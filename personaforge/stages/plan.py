@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from personaforge import recipes
 from personaforge.backends import registry
 from personaforge.backends.base import Planner
-from personaforge.core.models import PlanManifest
+from personaforge.core.models import PlanManifest, spoken_language
 from personaforge.core.project import slugify
 from personaforge.errors import PersonaForgeError
 from personaforge.fsutil import canonical_hash, sha256_bytes
@@ -28,8 +28,12 @@ if TYPE_CHECKING:
 def backend(ctx: Context) -> Planner:
     factory = registry.resolve("plan", ctx.video.backends.plan)
     if getattr(factory, "takes_config", False):
-        return factory(config=director_config(ctx))
-    return factory()
+        planner = factory(config=director_config(ctx))
+    else:
+        planner = factory()
+    if hasattr(planner, "language"):  # sentences are split by the script's language's rules
+        planner.language = spoken_language(ctx.video, ctx.persona)
+    return planner
 
 
 def env(ctx: Context) -> Mapping[str, str]:
@@ -72,6 +76,9 @@ def _inputs(ctx: Context, script: str, planner: Planner) -> dict[str, str]:
         "persona": canonical_hash({"name": ctx.persona.name, "archetype": ctx.persona.archetype}),
         "planner": f"{planner.name}@{planner.version}",
     }
+    language = getattr(planner, "language", "en")
+    if language != "en":  # English projects keep the key they had
+        ins["language"] = language
     settings = getattr(planner, "settings_key", None)
     if settings is not None:
         # The director's model and prompt (its recipe, the persona's brain prompt).
@@ -92,7 +99,8 @@ def run(ctx: Context) -> StageResult:
     if skipped:
         return skipped
     shots = planner.plan(script, ctx.persona)
-    if not any(tok.spoken for shot in shots for tok in tokenize(shot.text)):
+    language = spoken_language(ctx.video, ctx.persona)
+    if not any(tok.spoken for shot in shots for tok in tokenize(shot.text, language)):
         raise PersonaForgeError(
             "the script has no words to speak",
             file=project.video_path,

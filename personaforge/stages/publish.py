@@ -80,7 +80,7 @@ def run(ctx: Context) -> StageResult:
     render = current(ctx, RenderManifest, "render")
     path = ctx.project.manifest_path("publish")
     previous = load_recorded(PublishManifest, path)
-    reason = why_rerun(ctx.project, previous, ins, force=ctx.force)
+    reason = why_rerun(ctx.project, previous, ins, force=ctx.force, path=path)
     if reason is None and previous is not None:
         reason = storage_problem(storage, render, previous)
         if reason is None and ctx.url_expires_s is not None and _signed(previous):

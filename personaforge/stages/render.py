@@ -7,6 +7,8 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+from PIL import Image
+
 from personaforge.captions import Cue, shift, to_srt, to_vtt
 from personaforge.chapters import youtube_chapters
 from personaforge.core.models import (
@@ -20,7 +22,12 @@ from personaforge.core.models import (
 from personaforge.errors import PersonaForgeError
 from personaforge.fsutil import atomic_path, atomic_write_text, canonical_hash, sha256_file
 from personaforge.media import ffmpeg, filtergraph
-from personaforge.media.thumbnail import THUMBNAIL_SIZES, make_thumbnail, persona_frame
+from personaforge.media.thumbnail import (
+    THUMBNAIL_SIZES,
+    make_thumbnail,
+    persona_box,
+    persona_frame,
+)
 from personaforge.progress import StageBar
 from personaforge.stages import brandkit, soundtrack
 from personaforge.stages.common import (
@@ -31,7 +38,7 @@ from personaforge.stages.common import (
     skip_if_current,
 )
 from personaforge.stages.graph import current
-from personaforge.stages.segments import cues_for
+from personaforge.stages.segments import card_font, cues_for, language_of
 
 RENDER_VERSION = "5"  # 5: the soundtrack is encoded apart and copied in
 EXTRAS_VERSION = "2"  # the thumbnail and chapters (2: only where YouTube takes them)
@@ -109,9 +116,10 @@ def run(ctx: Context) -> StageResult:
     # video and captions together.
     vtt = project.build / f"{slug}.vtt"
     srt = project.build / f"{slug}.srt"
-    atomic_write_text(vtt, to_vtt(cues))
+    lang = language_of(next(iter(speech.shots), None))
+    atomic_write_text(vtt, to_vtt(cues, language=lang))
     atomic_write_text(srt, to_srt(cues))
-    thumbnail = _thumbnail(ctx, lipsync, slug)
+    thumbnail = _thumbnail(ctx, lipsync, slug, lang)
     chapters, chapters_note = _chapters(ctx, speech, lipsync.intro_frames, slug, duration)
     manifest = RenderManifest(
         **recorded_fields(ins, "ffmpeg", ffmpeg.ffmpeg_version()),
@@ -146,15 +154,26 @@ def _cues(
     return cues
 
 
-def _thumbnail(ctx: Context, lipsync: LipsyncManifest, slug: str) -> Path:
-    """<slug>.jpg at the platform's size: the persona's first frame on screen and the title."""
-    shot = next((c for c in lipsync.shots if c.kind in ("talking", "lower_third")), None)
-    shot = shot or next((c for c in lipsync.shots if c.kind == "pip"), lipsync.shots[0])
-    frame = persona_frame(ctx.project.root / shot.clip)
+def _thumbnail(ctx: Context, lipsync: LipsyncManifest, slug: str, language: str) -> Path:
+    """<slug>.jpg at the platform's size: the persona and the title. The drawn avatar is
+    drawn again at the thumbnail's own size; another look's first frame on screen is used
+    as it is (fitted down, never scaled up)."""
+    size = THUMBNAIL_SIZES[ctx.video.format]
     kit = brandkit.load(ctx)
+    drawn = ctx.video.backends.lipsync == "avatar" and ctx.persona.look.photo is None
+    if drawn:
+        from personaforge.media.avatar import AvatarAnimator
+
+        x0, y0, x1, y1 = persona_box(size)
+        persona = Image.fromarray(AvatarAnimator(ctx.persona.look, x1 - x0, y1 - y0, 30).frame(0.0))
+    else:
+        shot = next((c for c in lipsync.shots if c.kind in ("talking", "lower_third")), None)
+        shot = shot or next((c for c in lipsync.shots if c.kind == "pip"), lipsync.shots[0])
+        persona = persona_frame(ctx.project.root / shot.clip)
     image = make_thumbnail(
-        frame, ctx.video.title, THUMBNAIL_SIZES[ctx.video.format], font_file=kit.font_file,
-        background=kit.background, accent=kit.accent, text=kit.text,
+        persona, ctx.video.title, size, font_file=card_font(ctx.video.title, kit, language),
+        background=kit.background, accent=kit.accent, text=kit.text, drawn=drawn,
+        language=language,
     )  # fmt: skip
     out = ctx.project.build / f"{slug}.jpg"
     with atomic_path(out) as tmp:

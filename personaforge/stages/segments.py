@@ -4,59 +4,78 @@ same pass; render joins the segments by stream copy."""
 from __future__ import annotations
 
 import tempfile
-import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
-from personaforge.assets import FONT_NAME, font_path, fonts_dir
+from personaforge.assets import FONT_NAME, fonts_dir
 from personaforge.captions import (
     CaptionWord,
     Cue,
     add_headline,
     add_lower_third,
+    bundled_fonts,
     caption_font_size,
-    drawable,
     shot_cues,
     to_ass,
+    undrawable,
 )
 from personaforge.core.models import Captions, Look, SpokenShot
-from personaforge.fsutil import atomic_write_text
-from personaforge.media import ffmpeg, filtergraph
+from personaforge.errors import PersonaForgeError
+from personaforge.media import cards, ffmpeg, filtergraph
 from personaforge.media.encoding import Quality
 from personaforge.media.filtergraph import FramePipe, SegmentSpec, Source, TitleCard
 from personaforge.progress import Progress
 from personaforge.stages.brandkit import BrandKit
+from personaforge.text import fonts
+from personaforge.text.caption_rules import PORTRAIT_BOTTOM, rules_for
 
 CLIP_DIR = "clips"  # under build/: the segments, and what they were made from
 
 
-def chars_per_line(width: int, height: int, override: int | None) -> int:
+def language_of(spoken: SpokenShot | None) -> str:
+    """The language a shot is spoken (and captioned) in; English where none is recorded."""
+    return str(getattr(spoken, "language", None) or "en")
+
+
+def chars_per_line(width: int, height: int, override: int | None, language: str = "en") -> int:
+    """Columns a caption line may take: video.yaml's ``max_chars_per_line``, else the rules'
+    for the frame's shape and the language's script (caption_rules.LINE_CHARS)."""
+    rules = rules_for(width, height, language)
     if override:
-        return override
-    if width >= height * 1.3:
-        return 42
-    return 32 if width >= height else 26
+        return override * 2 if rules.phrase else override
+    return rules.line_columns
 
 
 def caption_margin(width: int, height: int) -> int | None:
     """Portrait players (Shorts, Reels, TikTok) cover the bottom fifth with their own buttons
     and text, so portrait captions sit above it; others keep the title-safe default."""
-    return int(height * 0.22) if height > width else None
+    return int(height * PORTRAIT_BOTTOM) if height > width else None
 
 
 def cues_for(
     spoken: SpokenShot, fps: int, captions: Captions, width: int, height: int
 ) -> list[Cue]:
-    """The shot's cues, timed from its first frame: burned into its segment and, shifted to
-    where the shot starts, written to the .vtt/.srt (one list, so they always agree)."""
+    """The shot's cues, timed from its first frame by the caption rules of its frame and
+    language: burned into its segment and, shifted to where the shot starts, written to the
+    .vtt/.srt (one list, so they always agree)."""
     words = [CaptionWord(w.text, w.start, w.end) for w in spoken.words]
     return shot_cues(
         words,
         spoken.frames / fps,
         style=spoken.captions or captions.style,
-        max_chars_per_line=chars_per_line(width, height, captions.max_chars_per_line),
+        rules=rules_for(width, height, language_of(spoken), fps),
+        max_chars_per_line=captions.max_chars_per_line,
         max_lines=captions.max_lines,
     )
+
+
+def caption_font(kit: BrandKit | None, language: str) -> tuple[str, Path, float]:
+    """The font burned text is drawn in (family, file, scale): the brand's, else the bundled
+    font of the language's script."""
+    if kit is not None and kit.font_name != FONT_NAME:
+        return kit.font_name, kit.font_file, 1.0
+    font = fonts.for_language(language)
+    return font.family, font.file, font.scale
 
 
 def ass_for(
@@ -69,6 +88,7 @@ def ass_for(
     headline: str | None = None,
     end: float = 0.0,
     kit: BrandKit | None = None,
+    language: str = "en",
 ) -> str | None:
     """The ASS script burned into a segment (its captions, a lower third's ``strap`` of name
     and role, and the shot's on-screen ``headline``, shown until ``end``), or None when
@@ -78,10 +98,19 @@ def ass_for(
         cues = []
     if not cues and strap is None and not headline:
         return None
-    per_line = chars_per_line(width, height, captions.max_chars_per_line)
-    font_size = caption_font_size(width, height, per_line, captions.style)
+    per_line = chars_per_line(width, height, captions.max_chars_per_line, language)
+    font_name, _, scale = caption_font(kit, language)
+    font_size = caption_font_size(width, height, per_line, captions.style, scale)
     margin_v = caption_margin(width, height)
-    font_name = kit.font_name if kit else FONT_NAME
+    texts = [line for cue in cues for line in cue.lines]
+    texts += [t for t in (*(strap or ()), headline) if t]
+    lacking = undrawable(texts, font_name)
+    if lacking:
+        shown = " ".join(f"{ch!r} (U+{ord(ch):04X})" for ch in lacking[:5])
+        raise PersonaForgeError(
+            f"captions: no bundled font draws {shown}; burned in they would be empty boxes"
+            " (set captions: {burn: false}, or give brand.font a font that has them)"
+        )
     text_colour = _rgb(kit.text) if kit else 0xFFFFFF
     accent_colour = _rgb(kit.accent) if kit else 0xFFD400
     ass = to_ass(
@@ -94,6 +123,7 @@ def ass_for(
         style=captions.style,
         text_colour=text_colour,
         accent_colour=accent_colour,
+        language=language,
     )
     if strap is not None:
         bottom = margin_v if margin_v is not None else round(height * 0.08)
@@ -113,10 +143,6 @@ def ass_for(
 
 def _rgb(colour: str) -> int:
     return int(colour.lstrip("#"), 16)
-
-
-def title_font_size(width: int, height: int) -> int:
-    return max(12, int(min(width, height) / 11))
 
 
 def encode(
@@ -157,6 +183,26 @@ def encode(
         )  # fmt: skip
 
 
+def card_font(text: str, kit: BrandKit | None, language: str) -> Path:
+    """The font a card's ``text`` is drawn in: the brand's or the language's, else the first
+    bundled font that has every letter of it; one line when none has."""
+    _, file, _ = caption_font(kit, language)
+    if not fonts.missing(text, file):
+        return file
+    for other in bundled_fonts().values():
+        if not fonts.missing(text, other):
+            return other
+    lacking = " ".join(f"{ch!r} (U+{ord(ch):04X})" for ch in fonts.missing(text, file)[:5])
+    raise PersonaForgeError(f"the card {text[:40]!r}: no bundled font draws {lacking}")
+
+
+def _card_text(text: str, file: Path) -> str:
+    """``text`` without what ``file`` has no glyph for (emoji: the letters are checked)."""
+    have = fonts.cmap(file)
+    kept = "".join(ch for ch in text if ch.isspace() or ord(ch) in have)
+    return " ".join(kept.split())
+
+
 def encode_title(
     text: str,
     look: Look,
@@ -174,33 +220,24 @@ def encode_title(
     kit: BrandKit | None = None,
     logo: bool = True,
     quality: Quality = "draft",
+    language: str = "en",
 ) -> None:
     """A title card (the heading on the persona's colours) straight into its segment; with
-    ``quote`` (who said it, or "") a quote card: the words in quotes, smaller, credited."""
-    font_size = title_font_size(width, height)
-    if quote is not None:
-        font_size = max(10, round(font_size * 0.7))
-        text = f"\u201c{text}\u201d"
-    chars = max(8, int(width * 0.8 / (font_size * 0.6)))
-    shown = drawable(text)  # leave out what the bundled font would draw as boxes
-    wrapped = "\n".join(textwrap.wrap(shown, chars, break_long_words=True)) or " "
-    if quote:
-        wrapped += "\n\n\u2014 " + drawable(quote)
+    ``quote`` (who said it, or "") a quote card: the words in quotes, smaller, credited.
+    The text is drawn by media/cards.py (shaped, wrapped per script, shrunk to a floor), and
+    a heading that does not fit even then is one line naming it, before anything is made."""
+    font_file = card_font(f"{text} {quote or ''}", kit, language)
+    background, accent = (kit.background, kit.accent) if kit else (look.background, look.accent)
+    image = cards.title_card(
+        _card_text(text, font_file) or " ", (width, height), font_file=font_file,
+        background=background, accent=accent, text_colour=kit.text if kit else "#ffffff",
+        quote_by=None if quote is None else _card_text(quote, font_file), language=language,
+    )  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="personaforge-title-") as tmp:
-        # drawtext reads the heading from a file, so no character of it needs escaping.
-        text_file = Path(tmp) / "title.txt"
-        atomic_write_text(text_file, wrapped)
-        if kit is None:
-            card = TitleCard(
-                text_file, font_path(), font_size, look.background, look.accent,
-                bar=quote is None,
-            )  # fmt: skip
-        else:
-            card = TitleCard(
-                text_file, kit.font_file, font_size, kit.background, kit.accent, kit.text,
-                bar=quote is None,
-            )  # fmt: skip
+        card_file = Path(tmp) / "card.png"
+        image.save(card_file, format="PNG")
         encode(
-            card, width=width, height=height, fps=fps, frames=frames, ass=ass, out=out,
-            progress=progress, head=head, tail=tail, kit=kit if logo else None, quality=quality,
+            TitleCard(card_file), width=width, height=height, fps=fps, frames=frames, ass=ass,
+            out=out, progress=progress, head=head, tail=tail, kit=kit if logo else None,
+            quality=quality,
         )  # fmt: skip

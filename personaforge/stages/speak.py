@@ -26,6 +26,7 @@ from personaforge.core.models import (
     SpokenShot,
     VisemeKey,
     Word,
+    spoken_language,
 )
 from personaforge.core.yamlio import line_of
 from personaforge.costs import Billing
@@ -41,6 +42,7 @@ from personaforge.stages.common import (
     skip_if_current,
 )
 from personaforge.stages.graph import current
+from personaforge.text import languages
 from personaforge.text.markup import clean
 from personaforge.text.normalize import NORMALIZE_VERSION
 
@@ -55,13 +57,26 @@ def make_backend(
     env: Mapping[str, str] | None = None,
     state_dir: Path | None = None,
     max_concurrency: int = 2,
+    language: str = languages.DEFAULT,
 ) -> TTSBackend:
-    """The persona's voice (or ``name``'s), built from its persona.yaml settings."""
+    """The persona's voice (or ``name``'s), built from its persona.yaml settings, for a
+    script in ``language``. The offline voice is piper's in English and espeak-ng's draft
+    voice in the other languages it speaks; where none does, one line naming the language."""
     name = name or persona.voice.backend
+    lang = languages.get(language)
+    if name == "piper" and lang.code != "en":
+        if lang.espeak is None:
+            raise PersonaForgeError(
+                f"no offline voice speaks {lang.name} ({language})",
+                hint="the elevenlabs voice does: voice: {backend: elevenlabs} in persona.yaml",
+            )
+        name = "espeak"
     cls = registry.resolve("speak", name)
     v = persona.voice
     if name == "piper":
         return cls(voice=v.voice, speed=v.speed)
+    if name == "espeak":
+        return cls(speed=v.speed, language=language)
     voice, speed = v.voice, v.speed
     if name == "elevenlabs" and (name != v.backend or "voice" not in v.model_fields_set):
         # No voice named for this backend ("joe" is the offline one): the archetype's own
@@ -76,6 +91,7 @@ def make_backend(
         env=env,
         state_dir=state_dir,
         max_concurrency=max_concurrency,
+        language=language,
     )
 
 
@@ -88,6 +104,7 @@ def backend(ctx: Context, *, check: bool = True) -> TTSBackend:
         env=env,
         state_dir=ctx.project.build / SPEECH_DIR,
         max_concurrency=ctx.video.max_concurrency,
+        language=spoken_language(ctx.video, ctx.persona),
     )
     if check:
         _check(tts)
@@ -101,22 +118,30 @@ def _check(tts: TTSBackend) -> None:
         check_fn()
 
 
-def voice_key(tts: TTSBackend) -> str:
+def voice_key(tts: TTSBackend, language: str = languages.DEFAULT) -> str:
     # The text normaliser decides what is said, so its version is part of the voice.
+    extra = {"language": language} if language != languages.DEFAULT else {}
     return canonical_hash(
-        {"backend": tts.name, "normalize": NORMALIZE_VERSION, **tts.settings_key()}
+        {"backend": tts.name, "normalize": NORMALIZE_VERSION, **tts.settings_key(), **extra}
     )
 
 
 def inputs(ctx: Context) -> dict[str, str]:
+    if ctx.video.narration is not None:  # a recorded take: aligned, not synthesised
+        from personaforge.stages import narration
+
+        return narration.inputs(ctx)
     plan = current(ctx, PlanManifest, "plan")
     tts = backend(ctx, check=False)
     return {
         "plan": plan.content_hash(),
-        "voice": voice_key(tts),
+        "voice": voice_key(tts, spoken_language(ctx.video, ctx.persona)),
         "director": director.DIRECTOR_VERSION,
         "persona": canonical_hash(
-            {"archetype": ctx.persona.archetype, "pronunciations": ctx.persona.pronunciations or {}}
+            {
+                "archetype": ctx.persona.archetype,
+                "pronunciations": _persona(ctx).pronunciations or {},
+            }
         ),
     }
 
@@ -139,13 +164,20 @@ class ShotJob:
 
 
 def plan_jobs(ctx: Context, plan: PlanManifest, tts: TTSBackend) -> list[ShotJob]:
-    vkey = voice_key(tts)
+    language = spoken_language(ctx.video, ctx.persona)
+    persona = _persona(ctx)
+    vkey = voice_key(tts, language)
     folder = ctx.project.build / SPEECH_DIR
     jobs = []
     texts = [clean(s.text) for s in plan.shots]
     for i, planned in enumerate(plan.shots):
         direction = director.direct(
-            ctx.persona, planned.text, emotion=planned.emotion, kind=planned.kind, backend=tts.name
+            persona,
+            planned.text,
+            emotion=planned.emotion,
+            kind=planned.kind,
+            backend=tts.name,
+            language=language,
         )
         # The neighbours' text is sent for prosody but is not part of the key: an edit to one
         # sentence re-voices that shot only (its neighbours keep the take they paid for).
@@ -169,11 +201,16 @@ def run(ctx: Context) -> StageResult:
     skipped, reason = skip_if_current(ctx, "speak", SpeechManifest, ins)
     if skipped:
         return skipped
+    if ctx.video.narration is not None:
+        from personaforge.stages import narration
+
+        return narration.run(ctx, ins, reason)
     plan = current(ctx, PlanManifest, "plan")
     # The key is checked only if a shot must be voiced: with every take made already (a
     # heading or caption edit), the stage needs no key.
     tts = backend(ctx, check=False)
     jobs = plan_jobs(ctx, plan, tts)
+    check_languages(ctx, plan, tts)
     done: dict[int, SpokenShot] = {}
     todo: list[ShotJob] = []
     records = [(job.wav.with_suffix(".json"), job.key) for job in jobs]
@@ -420,7 +457,83 @@ def _synthesize(ctx: Context, tts: TTSBackend, job: ShotJob, total: int) -> Spok
         emotion_curve=voiced.emotion_curve,
         delivery=job.direction.delivery,
         context=context,
+        language=spoken_language(ctx.video, ctx.persona),
     )
+
+
+def _persona(ctx: Context) -> Persona:
+    """The persona with the pronunciations of the script's language."""
+    said = ctx.persona.pronunciations_for(spoken_language(ctx.video, ctx.persona))
+    return ctx.persona.model_copy(update={"pronunciations": said or None})
+
+
+def speaks(tts: TTSBackend, language: languages.Language) -> bool:
+    """Whether ``tts`` can say text in ``language`` (a backend without the question is
+    taken at its word: it speaks what it is given)."""
+    ask: Callable[[str], bool] | None = getattr(tts, "speaks", None)
+    return True if ask is None else ask(language.code)
+
+
+def check_languages(ctx: Context, plan: PlanManifest, tts: TTSBackend) -> None:
+    """Nothing is dropped in silence: text in a script the voice cannot say is one line,
+    naming where it is in the script and the language found, before anything is voiced."""
+    own = languages.get(spoken_language(ctx.video, ctx.persona))
+    for shot in plan.shots:
+        for offset, _script in languages.foreign_scripts(shot.text, own):
+            run = _run_at(shot.text, offset)
+            found = languages.guess_language(run)
+            if found is None or not speaks(tts, found):
+                raise _unsaid(ctx, tts, run, found, own)
+    if not speaks(tts, own):
+        raise PersonaForgeError(
+            f"the {tts.name} voice does not speak {own.name}",
+            file=str(ctx.project.video_path),
+            field="language",
+            hint=_who_speaks(own),
+        )
+
+
+def _run_at(text: str, offset: int) -> str:
+    """The words from ``offset`` to the end of their sentence (or the next Latin word)."""
+    end = offset
+    while end < len(text) and languages.script_of(text[end]) != "LATIN":
+        end += 1
+    return text[offset:end].strip()
+
+
+def _unsaid(
+    ctx: Context,
+    tts: TTSBackend,
+    run: str,
+    found: languages.Language | None,
+    own: languages.Language,
+) -> PersonaForgeError:
+    script_name = ctx.video.script
+    line = None
+    path = None
+    if script_name is not None:
+        path = ctx.project.root / script_name
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError:
+            text = ""
+        probe = run.split()[0] if run.split() else run
+        at = text.find(probe)
+        line = text.count("\n", 0, at) + 1 if at >= 0 else None
+    what = found.name if found else "another script"
+    excerpt = run if len(run) <= 30 else run[:29] + "…"
+    return PersonaForgeError(
+        f"{what} text ({excerpt!r}) in a {own.name} script: the {tts.name} voice cannot say "
+        "it, and nothing is left unsaid",
+        file=str(path) if path else str(ctx.project.video_path),
+        line=line,
+        hint=_who_speaks(found) if found else "write it in the script's language",
+    )
+
+
+def _who_speaks(lang: languages.Language) -> str:
+    offline = "espeak (offline draft voice, chosen for the offline voice), " if lang.espeak else ""
+    return f"voices that speak {lang.name}: {offline}elevenlabs; or set language: in video.yaml"
 
 
 def _excerpt(text: str, n: int = 40) -> str:

@@ -106,6 +106,10 @@ def list_voices(
         from personaforge.backends.tts.piper import list_voices as piper_voices
 
         return piper_voices()
+    if backend == "espeak":
+        from personaforge.backends.tts.espeak import list_voices as espeak_voices
+
+        return espeak_voices()
     from personaforge.backends.tts.elevenlabs import ElevenLabsTTS
 
     return ElevenLabsTTS(env=dict(os.environ) if env is None else env).voices()

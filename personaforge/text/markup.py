@@ -62,7 +62,9 @@ def clean(text: str) -> str:
     return " ".join(_strip_stars(p)[0] for p in _RE_PAUSE.split(text)[::3] if p.strip())
 
 
-def pronounce(tokens: list[Token], pronunciations: Mapping[str, str]) -> list[Token]:
+def pronounce(
+    tokens: list[Token], pronunciations: Mapping[str, str], language: str = "en"
+) -> list[Token]:
     """Tokens with each word from ``pronunciations`` said as given; captions keep the word."""
     if not pronunciations:
         return tokens
@@ -80,12 +82,14 @@ def pronounce(tokens: list[Token], pronunciations: Mapping[str, str]) -> list[To
         if say is None:
             out.append(tok)
             continue
-        spoken = tuple(w for t in tokenize(say) for w in t.spoken)
+        spoken = tuple(w for t in tokenize(say, language) for w in t.spoken)
         out.append(Token(tok.display, spoken, tok.pause))
     return out
 
 
-def pieces(text: str, pronunciations: Mapping[str, str] | None = None) -> list[Piece]:
+def pieces(
+    text: str, pronunciations: Mapping[str, str] | None = None, language: str = "en"
+) -> list[Piece]:
     """Split a shot's text at ``[pause]`` marks; strip emphasis; apply pronunciations."""
     parts = _RE_PAUSE.split(text)  # text, number, unit, text, number, unit, ...
     out: list[Piece] = []
@@ -100,7 +104,7 @@ def pieces(text: str, pronunciations: Mapping[str, str] | None = None) -> list[P
             elif pause:
                 out.append(Piece("", (), frozenset(), pause))
             continue
-        tokens = pronounce(tokenize(written), pronunciations or {})
+        tokens = pronounce(tokenize(written, language), pronunciations or {}, language)
         out.append(Piece(written, tuple(tokens), emphasis, pause))
     if not out:
         out.append(Piece("", (), frozenset(), 0.0))

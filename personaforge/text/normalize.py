@@ -1,22 +1,30 @@
-"""Turn script text into the plain English words piper/espeak should say.
+"""Turn script text into the plain words a voice should say, in the script's language.
 
-Every written word stays a Token, so captions can show what was written while timings follow speech.
+English has its own rules (initialisms, URLs, units, dates); every other language keeps its
+words as written and has its numbers, ordinals, percentages and money spelled in that language
+(num2words, or unicode-rbnf where num2words has no converter), from the language table.
+Every written word stays a Token, so captions can show what was written while timings follow
+speech.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from num2words import num2words
+
+from personaforge.text import languages
 
 __all__ = ["Token", "spoken_text", "tokenize"]
 
 
 # Bump when the spoken form of any text changes: cached speech is keyed on it.
-NORMALIZE_VERSION = "1"
+NORMALIZE_VERSION = "2"
 
 
 @dataclass(frozen=True)
@@ -35,6 +43,8 @@ class Token:
 _STRENGTH = {"": 0, ",": 1, ".": 2, "!": 3, "?": 4}
 _PAUSE_OF = {
     ".": ".", "!": "!", "?": "?", ",": ",", ";": ",", ":": ",", "—": ",", "–": ",",
+    "。": ".", "！": "!", "？": "?", "、": ",", "，": ",", "；": ",", "：": ",", "؟": "?",
+    "،": ",", "؛": ",", "।": ".", "॥": ".", "…": ".",
 }  # fmt: skip
 
 # Typographic variants collapse to one ASCII spelling so the rules below see a single form.
@@ -268,6 +278,7 @@ _RE_DOMAIN = re.compile(
 )
 _RE_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _RE_URL_PART = re.compile(r"[A-Za-z]+|[0-9]+|[./@:_~+-]")
+# A path segment, a "/" and a lone letter: "a" after a slash is the letter, said "eigh".
 _RE_SPLIT = re.compile(r"[-–—]+|\.{2,}")
 _RE_SCAN = re.compile(
     r"(?P<num>[0-9]+(?:[.,][0-9]+)*)|(?P<frac>[½¼¾⅓⅔])"
@@ -276,7 +287,6 @@ _RE_SCAN = re.compile(
 )
 _RE_MD_LINK_TARGET = re.compile(r"\]\([^)\s]*\)?")
 _RE_HTML_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
-_RE_SPOKEN_PIECE = re.compile(r"[A-Za-z\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u024F']+")
 _RE_CLOCKISH = re.compile(r"[0-9]{1,2}(?::[0-9]{2})?")
 
 # --------------------------------------------------------------------------------------------
@@ -284,17 +294,26 @@ _RE_CLOCKISH = re.compile(r"[0-9]{1,2}(?::[0-9]{2})?")
 # --------------------------------------------------------------------------------------------
 
 
-def tokenize(text: str) -> list[Token]:
+def tokenize(text: str, language: str = languages.DEFAULT) -> list[Token]:
     """Split on whitespace; every non-whitespace run becomes exactly one Token, in order.
 
-    Joining the displays with single spaces reproduces the text's words in order.
+    Joining the displays with single spaces reproduces the text's words in order. A word in
+    a script that is not Latin keeps its letters (in an English script too: whether the voice
+    can say it is the speak stage's question, never silently dropped here).
     """
+    lang = languages.get(language)
+    if lang.code != "en":
+        return [_generic_token(raw, lang) for raw in text.split()]
     raws = text.split()
     cores = [_split(_prepare(raw))[1] for raw in raws]
     tokens: list[Token] = []
     for i, raw in enumerate(raws):
         prev_core = cores[i - 1] if i else ""
         next_raw = raws[i + 1] if i + 1 < len(raws) else ""
+        if _foreign(raw):
+            guessed = languages.guess_language(raw) or lang
+            tokens.append(_generic_token(raw, guessed))
+            continue
         try:
             tokens.append(_make_token(raw, prev_core, next_raw))
         except Exception:
@@ -490,6 +509,12 @@ def _url_words(text: str) -> list[str]:
     # Query strings and fragments are noise when read aloud.
     text = re.split(r"[?#]", text, maxsplit=1)[0].rstrip("/")
     words: list[str] = []
+    host, slash, path = text.partition("/")
+    if slash and path:
+        # A path is read segment by segment; a slug of words ("a-guide-to-python") is said as
+        # the words it is, so its "a" is the article, not "slash eigh dash guide".
+        said = [_url_segment(segment) for segment in path.split("/")]
+        return [*_url_words(host), *[w for seg in said for w in ["slash", *seg]]]
     for part in _RE_URL_PART.findall(text):
         if part[0].isalpha():
             words += _url_label(part)
@@ -500,6 +525,13 @@ def _url_words(text: str) -> list[str]:
         else:
             words.append(_URL_SYMBOLS[part])
     return words
+
+
+def _url_segment(segment: str) -> list[str]:
+    parts = re.split(r"[-_]", segment)
+    if len(parts) > 1 and all(p.isalpha() for p in parts):
+        return [p.lower() for p in parts]
+    return _url_words(segment) if segment else []
 
 
 def _url_label(label: str) -> list[str]:
@@ -834,11 +866,28 @@ def _spell(letters: str) -> list[str]:
     return [_LETTER_NAMES.get(c, c) for c in letters.upper() if c.isalpha()]
 
 
+def _letter_runs(word: str) -> list[str]:
+    """Runs of letters, combining marks (Devanagari's vowel signs, Arabic's harakat) and
+    apostrophes; digits, symbols and punctuation separate them."""
+    runs: list[str] = []
+    current: list[str] = []
+    for char in word:
+        if char == "'" or unicodedata.category(char)[0] in "LM":
+            current.append(char)
+        elif current:
+            runs.append("".join(current))
+            current = []
+    if current:
+        runs.append("".join(current))
+    return runs
+
+
 def _clean(words: Sequence[str]) -> tuple[str, ...]:
-    """Whatever a rule produced, only Latin letters and inner or possessive apostrophes leave."""
+    """Whatever a rule produced, only letters (of any script), their marks and inner or
+    possessive apostrophes leave."""
     out: list[str] = []
     for word in words:
-        for piece in _RE_SPOKEN_PIECE.findall(word):
+        for piece in _letter_runs(word):
             piece = piece.lstrip("'")
             if piece.endswith("'") and not piece.rstrip("'").endswith(("s", "S")):
                 piece = piece.rstrip("'")
@@ -846,3 +895,136 @@ def _clean(words: Sequence[str]) -> tuple[str, ...]:
             if any(c.isalpha() for c in piece):
                 out.append(piece)
     return tuple(out)
+
+
+# --------------------------------------------------------------------------------------------
+# Every other language: words as written, numbers spelled from the language table
+# --------------------------------------------------------------------------------------------
+
+_GENERIC_LEAD = frozenset("\"'([{<*_~¿¡•·|#-—–.,;:!?«»「『【（〈《“‘")
+_GENERIC_TRAIL = frozenset("\"')]}>*_~.,;:!?—–-|»」』】）〉》”’。！？、，；：؟،؛।॥…")
+_ORDINAL_SIGNS = frozenset("ºªᵉ")  # NFKC would make "1º" a "1o"
+
+
+def _foreign(raw: str) -> bool:
+    """True for a word written in a script other than Latin; a lone letter among symbols
+    (the "ツ" of a shrug, ¯\\_(ツ)_/¯) is a drawing, not a word."""
+    foreign = sum(languages.script_of(c) not in (None, "LATIN") for c in raw)
+    return foreign > 0 and foreign * 2 >= len(raw)
+
+
+def _generic_prepare(raw: str) -> str:
+    # NFKC folds full-width digits and letters (Japanese text has them) but keeps every mark
+    # (Devanagari's virama, Arabic's vowels): the English path's mark stripping would
+    # change what the word says.
+    text = "".join(
+        c if c in _ORDINAL_SIGNS else unicodedata.normalize("NFKC", c)
+        for c in unicodedata.normalize("NFC", raw.translate(_CHAR_MAP))
+    )
+    text = "".join(
+        str(unicodedata.decimal(c)) if c.isdecimal() and not c.isascii() else c for c in text
+    )
+    text = _RE_MD_LINK_TARGET.sub("", text)
+    return _RE_HTML_TAG.sub("", text)
+
+
+def _generic_token(raw: str, lang: languages.Language) -> Token:
+    text = _generic_prepare(raw)
+    start, end = 0, len(text)
+    while start < end and text[start] in _GENERIC_LEAD and not _number_next(text, start):
+        start += 1
+    while end > start and text[end - 1] in _GENERIC_TRAIL:
+        end -= 1
+    core, trail = text[start:end], text[end:]
+    try:
+        words = _generic_say(core, lang)
+    except Exception:
+        # One odd word must never stop a whole video; say whatever letters it has.
+        words = _letter_runs(core)
+    return Token(raw, _clean(words), _pause_of(trail if core else text, lone=not core))
+
+
+def _number_next(text: str, i: int) -> bool:
+    after = text[i + 1 : i + 2]
+    return text[i] in "-+" and after.isdigit()
+
+
+def _number_pattern(lang: languages.Language) -> re.Pattern[str]:
+    dec = re.escape(lang.decimal)
+    group = re.escape("." if lang.decimal == "," else ",")
+    return re.compile(rf"[0-9]{{1,3}}(?:{group}[0-9]{{3}})+(?:{dec}[0-9]+)?|[0-9]+(?:{dec}[0-9]+)?")
+
+
+def _generic_say(core: str, lang: languages.Language) -> list[str]:
+    if not core:
+        return []
+    number = _number_pattern(lang)
+    sign = ""
+    if core[0] in "-+" and core[1:2].isdigit():
+        sign, core = core[0], core[1:]
+    currencies = dict(lang.currencies)
+    if core in currencies:  # "25 €": the amount was the word before
+        return [currencies[core]]
+    if core == "%":
+        return [lang.percent]
+    for symbol in sorted(currencies, key=len, reverse=True):
+        amount = None
+        if core.startswith(symbol):
+            amount = core[len(symbol) :]
+        elif core.endswith(symbol):
+            amount = core[: -len(symbol)]
+        if amount and number.fullmatch(amount):
+            return [*_generic_sign(sign, lang), *_spell_in(amount, lang), currencies[symbol]]
+    if core.endswith("%") and number.fullmatch(core[:-1]):
+        return [*_generic_sign(sign, lang), *_spell_in(core[:-1], lang), lang.percent]
+    for marker in sorted(lang.ordinals, key=len, reverse=True):
+        digits = core[: -len(marker)]
+        if core.endswith(marker) and digits.isdigit() and lang.num2words:
+            return _words(num2words(int(digits), lang=lang.num2words, to="ordinal"))
+    # Anything else: letters as written, each number in it spelled where it stands. Inside
+    # a word of a language written without spaces ("7時") the spelled number joins the word.
+    parts: list[str] = []
+    pos = 0
+    for match in re.finditer(rf"({number.pattern}|[0-9]+)(%?)", core):
+        parts.append(core[pos : match.start()])
+        said = _spell_in(match.group(1), lang) + ([lang.percent] if match.group(2) else [])
+        parts.append(" ".join(said))
+        pos = match.end()
+    parts.append(core[pos:])
+    joined = ("" if lang.breaking == "phrase" else " ").join(p for p in parts if p)
+    return [*_generic_sign(sign, lang), *joined.split()]
+
+
+def _generic_sign(sign: str, lang: languages.Language) -> list[str]:
+    if sign != "-":
+        return []
+    return _words(num2words(-1, lang=lang.num2words))[:-1] if lang.num2words else ["-"]
+
+
+def _spell_in(number: str, lang: languages.Language) -> list[str]:
+    """An unsigned number as written in ``lang`` ("1.500,5" in Spanish), in its words."""
+    from decimal import Decimal
+
+    group = "." if lang.decimal == "," else ","
+    plain = number.replace(group, "") if re.search(rf"\{group}[0-9]{{3}}", number) else number
+    plain = plain.replace(lang.decimal, ".")
+    if plain.count(".") > 1 or (plain.startswith("0") and len(plain) > 1 and "." not in plain):
+        # A version or a code: each part or digit said by itself.
+        return [w for part in re.findall(r"[0-9]", plain) for w in _spell_in(part, lang)]
+    value = Decimal(plain) if "." in plain else int(plain)
+    if lang.num2words:
+        return _words(num2words(value, lang=lang.num2words))
+    if lang.rbnf:
+        return _words(_rbnf(lang.rbnf).format_number(value).text)
+    return [number]  # no speller: left as written, for a voice that says numbers itself
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in re.split(r"[\s,]+", text) if w]
+
+
+@functools.lru_cache(maxsize=8)
+def _rbnf(locale: str) -> Any:
+    from unicode_rbnf import RbnfEngine
+
+    return RbnfEngine.for_language(locale)

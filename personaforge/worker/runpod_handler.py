@@ -75,7 +75,7 @@ def _portrait_from(face: Path, work: Path) -> Path:
 
 def _photo_clip(face: Path, audio: Path, out: Path, *, fps: int, size: tuple[int, int],
                 frames: int | None, work: Path, face_box: Any = None) -> float:  # fmt: skip
-    from personaforge.media import ffmpeg
+    from personaforge.media import ffmpeg, motion
     from personaforge.media.photo import (
         PhotoAnimator,
         decode_image,
@@ -107,7 +107,7 @@ def _photo_clip(face: Path, audio: Path, out: Path, *, fps: int, size: tuple[int
         "-movflags", "+faststart",
     ]  # fmt: skip
     ffmpeg.encode_frames(
-        animator.frames(visemes, n),
+        animator.frames(visemes, n, motion.loudness(audio, fps, n)),
         width=size[0],
         height=size[1],
         fps=fps,

@@ -38,13 +38,33 @@ _CACHE_LOCK = threading.Lock()
 
 
 def speak_offline(text: str) -> tuple[bytes, list[tuple[str, float, float]]]:
-    """Real speech for ``text`` from the offline voice: (PCM at 22050 Hz, [(word, s, e)])."""
+    """Real speech for ``text`` from the offline voice: (PCM at 22050 Hz, [(word, s, e)]).
+
+    Text in a script other than Latin is said by espeak-ng in its language (as the service
+    would find it in the text), each word given a share of the speech by its length."""
     with _CACHE_LOCK:
         if text not in _CACHE:
-            from personaforge.backends.tts.piper import PiperTTS
+            from personaforge.text import languages
 
-            speech = PiperTTS().synthesize(text.lower())
-            _CACHE[text] = (speech.samples, [(w.text, w.start, w.end) for w in speech.words])
+            found = languages.guess_language(text)
+            if found is None:
+                from personaforge.backends.tts.piper import PiperTTS
+
+                speech = PiperTTS().synthesize(text.lower())
+                _CACHE[text] = (speech.samples, [(w.text, w.start, w.end) for w in speech.words])
+            else:
+                from personaforge.text import espeak
+
+                said = espeak.speak(text, found.espeak or found.phonemes or "en")
+                pieces = text.split(" ")
+                duration = len(said.samples) / 2 / said.sample_rate
+                total = sum(len(p) for p in pieces) or 1
+                words, t = [], 0.05
+                for piece in pieces:
+                    d = (duration - 0.1) * len(piece) / total
+                    words.append((piece, round(t, 3), round(t + d, 3)))
+                    t += d
+                _CACHE[text] = (said.samples, words)
         return _CACHE[text]
 
 
@@ -114,6 +134,12 @@ class ElevenLabsServer:
     requests: list[Served] = field(default_factory=list)  # every TTS request, faults too
     voice_lists: int = 0
     delay_s: float = 2.0  # how long a "timeout" fault stalls
+    # Forced alignment and speech to text: the words the take holds (text, start s, end s),
+    # which the test knows because it made the take; the loss given to every word.
+    take_words: list[tuple[str, float, float]] = field(default_factory=list)
+    word_loss: float = 0.2
+    align_requests: list[dict[str, Any]] = field(default_factory=list)
+    stt_requests: list[dict[str, Any]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def tts_requests(self) -> int:
@@ -168,7 +194,16 @@ def start(key: str) -> tuple[ElevenLabsServer, ThreadingHTTPServer]:
         def do_POST(self) -> None:
             parsed = urlparse(self.path)
             length = int(self.headers.get("content-length") or 0)
-            body = json.loads(self.rfile.read(length) or b"{}")
+            raw_body = self.rfile.read(length) or b"{}"
+            ctype = self.headers.get("content-type", "")
+            body = (
+                _multipart(ctype, raw_body)
+                if ctype.startswith("multipart/")
+                else json.loads(raw_body)
+            )
+            if parsed.path in ("/v1/forced-alignment", "/v1/speech-to-text"):
+                self._audio_endpoint(parsed.path, body)
+                return
             m = re.fullmatch(r"/v1/text-to-speech/([^/]+)/with-timestamps", parsed.path)
             if not m:
                 self._error(404, "not_found", "Not found")
@@ -231,6 +266,54 @@ def start(key: str) -> tuple[ElevenLabsServer, ThreadingHTTPServer]:
                 {"request-id": rid, "character-cost": str(len(text)), "history-item-id": rid},
             )
 
+        def _audio_endpoint(self, path: str, form: dict[str, Any]) -> None:
+            """POST /v1/forced-alignment (file, text) and /v1/speech-to-text (file, model_id,
+            timestamps_granularity, language_code): multipart forms, JSON answers."""
+            align = path.endswith("forced-alignment")
+            with state._lock:
+                (state.align_requests if align else state.stt_requests).append(form)
+                fault = state.faults.popleft() if state.faults else None
+            if not self._authorised():
+                return
+            if fault is not None and fault.kind == "error":
+                self._error(fault.status, fault.detail, fault.message)
+                return
+            if fault is not None and fault.kind == "garbage":
+                self._json(200, {"words": "not a list", "loss": 0})
+                return
+            if not isinstance(form.get("file"), bytes) or not form["file"]:
+                self._error(422, "invalid_file", "file is required")
+                return
+            if align:
+                said = str(form.get("text", "")).split()
+                words = _timed(said, state.take_words)
+                chars = []
+                for w in words:
+                    step = (w[2] - w[1]) / max(1, len(w[0]))
+                    for i, c in enumerate(w[0]):
+                        chars.append({"text": c, "start": round(w[1] + i * step, 3),
+                                      "end": round(w[1] + (i + 1) * step, 3)})  # fmt: skip
+                    chars.append({"text": " ", "start": w[2], "end": w[2]})
+                self._json(200, {
+                    "characters": chars,
+                    "words": [{"text": t, "start": a, "end": b, "loss": state.word_loss}
+                              for t, a, b in words],
+                    "loss": state.word_loss,
+                })  # fmt: skip
+                return
+            if form.get("model_id") != "scribe_v2":
+                self._error(422, "invalid_model", f"unknown model {form.get('model_id')}")
+                return
+            out: list[dict[str, Any]] = []
+            for i, (t, a, b) in enumerate(state.take_words):
+                if i:
+                    out.append({"text": " ", "start": out[-1]["end"], "end": a,
+                                "type": "spacing", "logprob": 0.0})  # fmt: skip
+                out.append({"text": t, "start": a, "end": b, "type": "word", "logprob": -0.1})
+            text = " ".join(t for t, _, _ in state.take_words)
+            self._json(200, {"language_code": form.get("language_code") or "eng",
+                             "language_probability": 0.98, "text": text, "words": out})  # fmt: skip
+
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     # A client that timed out has gone: writing to it fails, and that is the point.
@@ -239,6 +322,31 @@ def start(key: str) -> tuple[ElevenLabsServer, ThreadingHTTPServer]:
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                      daemon=True).start()  # fmt: skip
     return state, server
+
+
+def _multipart(ctype: str, raw: bytes) -> dict[str, Any]:
+    """A multipart/form-data body: each field's text, or a file's bytes."""
+    from email.parser import BytesParser
+    from email.policy import HTTP
+
+    msg = BytesParser(policy=HTTP).parsebytes(
+        b"content-type: " + ctype.encode() + b"\r\n\r\n" + raw
+    )
+    form: dict[str, Any] = {}
+    for part in msg.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True) or b""
+        form[str(name)] = payload if part.get_filename() else payload.decode()
+    return form
+
+
+def _timed(
+    said: list[str], known: list[tuple[str, float, float]]
+) -> list[tuple[str, float, float]]:
+    """The words sent, with the times the test gave (in order), else a third of a second each."""
+    if len(known) == len(said):
+        return [(w, a, b) for w, (_, a, b) in zip(said, known, strict=True)]
+    return [(w, round(0.3 * i, 3), round(0.3 * i + 0.25, 3)) for i, w in enumerate(said)]
 
 
 @contextlib.contextmanager

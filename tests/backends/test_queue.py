@@ -334,3 +334,70 @@ def test_cancel_a_queued_job_and_enqueue_refuses_a_local_target(
     assert refused.returncode == 1 and "publish.target" in refused.stderr
     no_redis = run_cli("jobs", env={**env, "REDIS_URL": ""})
     assert no_redis.returncode == 1 and "REDIS_URL" in no_redis.stderr
+
+
+def _children(pid: int) -> list[int]:
+    """The live processes whose parent is ``pid`` (ffmpeg, under a worker)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid and fields[0] != "Z":
+                found.append(int(entry.name))
+    return found
+
+
+def test_sigterm_stops_a_job_cleanly_and_another_worker_resumes_it(
+    tmp_path: Path, moto_endpoint: str, redis_url: str, s3_client: Any
+) -> None:
+    bucket = _bucket(s3_client)
+    queue = f"q-{uuid.uuid4().hex[:8]}"
+    # Real retry backoff (10 s): the stopped job must still go straight back in the queue.
+    env = _env(moto_endpoint, redis_url, tmp_path, PERSONAFORGE_RETRY_SCALE="1")
+    script = "# Stopped\n\n" + "\n".join(
+        f"Sentence {n} is spoken here, so the job takes a little while." for n in range(6)
+    )
+    project = write_project(
+        tmp_path / "src" / "v", script, extra=f"publish: {{target: 's3://{bucket}/v'}}\n"
+    )
+    proc = run_cli("enqueue", str(project), "--queue", queue, "--json", env=env)
+    assert proc.returncode == 0, proc.stderr
+    job_id = json.loads(proc.stdout)[0]["job"]
+    work_a, work_b = tmp_path / "work-a", tmp_path / "work-b"
+    a = _worker({**env, "PERSONAFORGE_WORK_DIR": str(work_a)}, queue, "--burst")
+    try:
+        deadline = time.monotonic() + 180
+        folder = None
+        while time.monotonic() < deadline and a.poll() is None:
+            meta = _meta(redis_url, job_id)
+            if meta.get("pid") == a.pid and "bundle" in meta:
+                folder = work_a / meta["bundle"][:16] / meta["name"]
+                if _shared(s3_client, bucket, folder / "build" / "clips"):
+                    break
+            time.sleep(0.05)
+        assert folder is not None and a.poll() is None, "worker A never got to a clip"
+        a.send_signal(signal.SIGTERM)
+        _, a_err = a.communicate(timeout=120)
+    finally:
+        if a.poll() is None:
+            a.kill()
+            a.wait()
+    assert a.returncode == 0, a_err
+    assert "Traceback" not in a_err
+    assert not (folder / ".personaforge.lock").exists()
+    assert [p for p in (folder / "build").rglob("*") if ".tmp" in p.name] == []
+    assert _children(a.pid) == []
+    meta = _meta(redis_url, job_id)
+    assert meta["stage"] == "stopped" and "SIGTERM" in meta["error"], meta
+    assert {j["status"] for j in _jobs(env, queue)} == {"queued"}  # at once, no backoff
+
+    b = _worker({**env, "PERSONAFORGE_WORK_DIR": str(work_b)}, queue, "--burst")
+    b_err = _stop_when_done(b)
+    jobs = {j["id"]: j for j in _jobs(env, queue)}
+    assert jobs[job_id]["status"] == "finished", (jobs, b_err)
+    meta = _meta(redis_url, job_id)
+    assert meta["attempts"] == 2 and meta["pid"] == b.pid
+    assert meta["reused"]["speak"] >= 1 and meta["reused"]["lipsync"] >= 1, meta

@@ -13,6 +13,7 @@ import pytest
 from personaforge.assets import font_path
 from personaforge.errors import PersonaForgeError
 from personaforge.media import ffmpeg, filtergraph
+from personaforge.media.cards import title_card
 from personaforge.media.filtergraph import (
     ClipFile,
     FramePipe,
@@ -77,13 +78,14 @@ def test_segments_of_odd_lengths_join_with_no_timestamp_gap(tmp_path: Path) -> N
 
 def test_a_clip_and_a_title_card_become_segments_of_exact_length(tmp_path: Path) -> None:
     clip = _segment(tmp_path / "clip.mp4", 40, 10)
-    text = tmp_path / "it's: a [title], ok; 100%.txt"
-    text.write_text("A title: with, odd [chars]; 100% \\ 'quoted'")
+    card = tmp_path / "it's: a [title], ok; 100%.png"
+    title_card("A title: with, odd [chars]; 100% \\ 'quoted'", (W, H), font_file=font_path(),
+               background="#112233", accent="#ffcc00").save(card)  # fmt: skip
     short = _segment(tmp_path / "short.mp4", 10, 90)  # a clip shorter than its shot
     sources = [
         ClipFile(clip),
         ClipFile(short),
-        TitleCard(text, font_path(), 12, "#112233", "#ffcc00"),
+        TitleCard(card),
     ]
     for i, source in enumerate(sources):
         out = tmp_path / f"seg{i}.mp4"

@@ -436,11 +436,14 @@ def test_accented_letters_are_kept(word: str) -> None:
     assert only(word).spoken == (word,)
 
 
-def test_letters_outside_latin_are_reduced_or_dropped() -> None:
+def test_letters_outside_latin_are_reduced_or_kept() -> None:
     assert only("ṭest").spoken == ("test",)  # a Latin letter with a mark espeak may not know
     assert only("e\u0301te\u0301").spoken == ("été",)  # combining marks are composed
-    assert only("Москва").spoken == ()
-    assert only("東京").spoken == ()
+    # Another script's words are kept as written, never dropped: whether the voice can say
+    # them is the speak stage's question (it refuses in one line where it cannot).
+    assert only("Москва").spoken == ("Москва",)
+    assert only("東京").spoken == ("東京",)
+    assert only("¯\\_(ツ)_/¯").spoken == ()  # a drawing, not a Japanese word
 
 
 @pytest.mark.parametrize(
@@ -609,8 +612,13 @@ def test_every_token_is_kept_in_order() -> None:
     assert " ".join(token.display for token in tokens) == " ".join(MESSY.split())
 
 
+FOREIGN = ("Москва", "東京")
+
+
 def test_every_spoken_word_is_plain() -> None:
     for token in tokenize(MESSY):
+        if token.spoken and token.spoken[0] in FOREIGN:
+            continue
         assert token.pause in ("", ",", ".", "!", "?"), token
         for word in token.spoken:
             assert WORD_RE.match(word), token
@@ -619,6 +627,8 @@ def test_every_spoken_word_is_plain() -> None:
 
 def test_spoken_text_of_a_messy_paragraph_is_clean() -> None:
     text = spoken_text(tokenize(MESSY))
+    assert text.endswith("Москва? 東京!"), text
+    text = text.removesuffix(" Москва? 東京!")
     assert SPOKEN_RE.match(text), text
     assert "  " not in text
     assert text == text.strip()

@@ -6,8 +6,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+from numpy.typing import NDArray
+
 from personaforge.backends.base import AnimationRequest
 from personaforge.backends.lipsync.frames import encode_clip
+from personaforge.media import overlay
 from personaforge.progress import Progress
 
 if TYPE_CHECKING:
@@ -16,16 +20,41 @@ if TYPE_CHECKING:
 
 class AvatarLipsync:
     name = "avatar"
-    version = "2"  # 2: brows and eyes follow the emotion curve
+    version = "3"  # 2: brows and eyes follow the emotion curve; 3: the opening follows loudness
 
     def frames(self, request: AnimationRequest, audio: Path) -> Iterator[bytes]:
-        return _animator(request).frames(request.visemes, request.frames)
+        anim = _animator(request)
+        frames = anim.frames(request.visemes, request.frames, _loudness(request, audio))
+        debug = overlay.DebugInfo.of(request.extra)
+        if debug is None:
+            return frames
+        return overlay.overlaid(
+            frames, request.width, request.height, request.fps, debug, anim.last
+        )
 
     def frames_yuv420p(self, request: AnimationRequest, audio: Path) -> Iterator[bytes]:
-        return _animator(request).frames_yuv420p(request.visemes, request.frames)
+        if overlay.DebugInfo.of(request.extra) is not None:
+            return _to_yuv420p(self.frames(request, audio), request.width, request.height)
+        return _animator(request).frames_yuv420p(
+            request.visemes, request.frames, _loudness(request, audio)
+        )
 
     def render(self, request: AnimationRequest, audio: Path, out: Path, progress: Progress) -> None:
         encode_clip(self, request, audio, out, progress)
+
+
+def _to_yuv420p(frames: Iterator[bytes], width: int, height: int) -> Iterator[bytes]:
+    import cv2
+
+    for raw in frames:
+        rgb = np.frombuffer(raw, np.uint8).reshape(height, width, 3)
+        yield np.asarray(cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420)).tobytes()
+
+
+def _loudness(request: AnimationRequest, audio: Path) -> NDArray[np.float32] | None:
+    from personaforge.media import motion
+
+    return motion.loudness(audio, request.fps, request.frames) if audio.is_file() else None
 
 
 def _animator(request: AnimationRequest) -> AvatarAnimator:

@@ -8,13 +8,16 @@ from pathlib import Path
 from personaforge.backends.base import AnimationRequest, LipsyncSetup
 from personaforge.backends.lipsync.frames import encode_clip
 from personaforge.errors import PersonaForgeError
+from personaforge.media import motion, overlay
 from personaforge.media.photo import PhotoAnimator, Portrait, load_portrait
 from personaforge.progress import Progress
+
+FACES_DIR = "faces"  # build/faces/<portrait sha256>.json: the landmarks found in a portrait
 
 
 class PhotoLipsync:
     name = "photo"
-    version = "1"
+    version = "2"  # 2: face landmarks, a warped mouth whose opening follows the loudness
 
     def __init__(self, setup: LipsyncSetup | None = None) -> None:
         self.setup = setup
@@ -41,6 +44,8 @@ class PhotoLipsync:
             photo,
             persona=setup.persona_file if setup else None,
             line=setup.photo_line if setup else None,
+            # Beside the job journal in build/: the landmarks are found once per portrait.
+            cache_dir=setup.jobs.parent / FACES_DIR if setup else None,
         )
 
     def animator(self, request: AnimationRequest) -> PhotoAnimator:
@@ -55,7 +60,14 @@ class PhotoLipsync:
         )
 
     def frames(self, request: AnimationRequest, audio: Path) -> Iterator[bytes]:
-        return self.animator(request).frames(request.visemes, request.frames)
+        level = motion.loudness(audio, request.fps, request.frames) if audio.is_file() else None
+        anim = self.animator(request)
+        frames = anim.frames(request.visemes, request.frames, level)
+        debug = overlay.DebugInfo.of(request.extra)
+        if debug is None:
+            return frames
+        w, h, fps = request.width, request.height, request.fps
+        return overlay.overlaid(frames, w, h, fps, debug, anim.last, anim.points)
 
     def render(self, request: AnimationRequest, audio: Path, out: Path, progress: Progress) -> None:
         encode_clip(self, request, audio, out, progress)

@@ -46,6 +46,7 @@ class ClaudePlanner:
     name = "claude"
     version = "1"
     takes_config = True  # the plan stage builds a DirectorConfig for it
+    language = "en"  # the script's language, set by the plan stage
 
     def settings_key(self) -> dict[str, object]:
         """Everything besides the script that changes the plan (never the key)."""
@@ -57,7 +58,7 @@ class ClaudePlanner:
         }
 
     def plan(self, script: str, persona: Persona) -> list[PlannedShot]:
-        blocks = numbered(script)
+        blocks = numbered(script, self.language)
         self.billing = []
         if not any(b.kind == "sentence" for b in blocks):
             return build_shots(

@@ -7,14 +7,8 @@ import re
 from dataclasses import dataclass
 
 from personaforge.core.models import CARD_KINDS, Persona, PlannedShot, ShotKind
+from personaforge.text import sentences
 
-# Abbreviations whose period does not end a sentence.
-_ABBREV = {
-    "dr", "mr", "mrs", "ms", "st", "vs", "etc", "e.g", "i.e", "approx", "no", "jr", "sr",
-    "prof", "inc", "ltd", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept",
-    "oct", "nov", "dec", "fig", "mt", "a.m", "p.m",
-}  # fmt: skip
-_SENT_END = re.compile(r"[.!?…]+[\"'”’)\]]*$")
 _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 # Shot syntax (see README, "Shot kinds in the script"):
 #   ![](broll/city.jpg)      the next paragraph is b-roll with voice over
@@ -54,25 +48,9 @@ def _clean(line: str) -> str:
     return _LIST.sub("", line).strip()
 
 
-def split_sentences(paragraph: str) -> list[str]:
-    words = paragraph.split()
-    sentences: list[str] = []
-    current: list[str] = []
-    for i, word in enumerate(words):
-        current.append(word)
-        nxt = words[i + 1] if i + 1 < len(words) else ""
-        if not _SENT_END.search(word):
-            continue
-        stem = word.rstrip(".!?…\"'”’)]").lower()
-        if word.endswith(".") and stem in _ABBREV:
-            continue
-        if nxt and nxt[0].islower():
-            continue
-        sentences.append(" ".join(current))
-        current = []
-    if current:
-        sentences.append(" ".join(current))
-    return sentences
+def split_sentences(paragraph: str, language: str = "en") -> list[str]:
+    """The paragraph's sentences, by the one splitter every stage shares (text/sentences.py)."""
+    return sentences.split_sentences(paragraph, language)
 
 
 @dataclass
@@ -219,6 +197,7 @@ def camera_for(text: str, emotion: str) -> str:
 class OfflinePlanner:
     name = "offline"
     version = "1"
+    language = "en"  # the script's language, set by the plan stage
 
     def plan(self, script: str, persona: Persona) -> list[PlannedShot]:
         shots: list[PlannedShot] = []
@@ -243,7 +222,7 @@ class OfflinePlanner:
             ]
         made: list[PlannedShot] = []
         pending = ""
-        for sentence in split_sentences(block.text):
+        for sentence in split_sentences(block.text, self.language):
             pending = f"{pending} {sentence}".strip()
             if len(pending.split()) >= MIN_WORDS:
                 made += [self._talking(piece) for piece in split_long(pending)]

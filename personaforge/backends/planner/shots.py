@@ -34,7 +34,7 @@ class Block:
     source: offline.Block | None = None  # that block, with the creator's shot markup
 
 
-def numbered(script: str) -> list[Block]:
+def numbered(script: str, language: str = "en") -> list[Block]:
     """The script as fixed cards and numbered sentences, split as the offline director does."""
     out: list[Block] = []
     number = 0
@@ -42,7 +42,7 @@ def numbered(script: str) -> list[Block]:
         if block.kind in FIXED:
             out.append(Block("title", block.text, section=section, source=block))
             continue
-        for sentence in split_sentences(block.text):
+        for sentence in split_sentences(block.text, language):
             number += 1
             out.append(Block("sentence", sentence, number, section, block))
     return out

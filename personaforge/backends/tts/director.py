@@ -66,7 +66,9 @@ def _clamp(x: float, lo: float = 0.0, hi: float = 1.0) -> float:
     return round(min(hi, max(lo, x)), 3)
 
 
-def direct(persona: Persona, text: str, *, emotion: str, kind: str, backend: str) -> Direction:
+def direct(
+    persona: Persona, text: str, *, emotion: str, kind: str, backend: str, language: str = "en"
+) -> Direction:
     """How ``persona`` should say one shot's ``text`` with ``backend``."""
     emotion = emotion if emotion in MOODS else "neutral"
     mood = MOODS[emotion]
@@ -100,7 +102,7 @@ def direct(persona: Persona, text: str, *, emotion: str, kind: str, backend: str
             "noise_w": _clamp(PIPER_NOISE_W * noise, 0.0, 1.5),
         }
     said = persona.pronunciations or {}
-    parts = pieces(text, said)
+    parts = pieces(text, said, language)
     breath = sentence_pause(persona.archetype)
     if breath > 0 and kind == "talking":
         parts = [p for part in parts for p in _breathe(part, breath)]

@@ -35,12 +35,125 @@ from personaforge.costs import bill
 from personaforge.envnum import env_number
 from personaforge.errors import PersonaForgeError
 from personaforge.fsutil import atomic_write_text
+from personaforge.text import espeak, languages
 from personaforge.text.normalize import Token, spoken_text, tokenize
+from personaforge.text.visemes import place_phonemes, word_visemes
 
 KEY_VAR = "ELEVENLABS_API_KEY"
 URL_VAR = "ELEVENLABS_BASE_URL"
 TIMEOUT_VAR = "PERSONAFORGE_ELEVENLABS_TIMEOUT_S"
 DEFAULT_MODEL = "eleven_multilingual_v2"
+# The languages each text-to-speech model speaks (elevenlabs.io/docs/overview/models).
+_V2 = frozenset(
+    [
+        "en",
+        "ja",
+        "zh",
+        "de",
+        "hi",
+        "fr",
+        "ko",
+        "pt",
+        "it",
+        "es",
+        "id",
+        "nl",
+        "tr",
+        "fil",
+        "pl",
+        "sv",
+        "bg",
+        "ro",
+        "ar",
+        "cs",
+        "el",
+        "fi",
+        "hr",
+        "ms",
+        "sk",
+        "da",
+        "ta",
+        "uk",
+        "ru",
+    ]
+)
+_V3 = _V2 | frozenset(
+    [
+        "af",
+        "hy",
+        "as",
+        "az",
+        "be",
+        "bn",
+        "bs",
+        "ca",
+        "ceb",
+        "ny",
+        "et",
+        "gl",
+        "ka",
+        "gu",
+        "ha",
+        "he",
+        "hu",
+        "is",
+        "ga",
+        "jv",
+        "kn",
+        "kk",
+        "ky",
+        "lv",
+        "ln",
+        "lt",
+        "lb",
+        "mk",
+        "ml",
+        "mr",
+        "ne",
+        "no",
+        "ps",
+        "fa",
+        "pa",
+        "sr",
+        "sd",
+        "sl",
+        "so",
+        "sw",
+        "th",
+        "te",
+        "vi",
+        "cy",
+        "ur",
+        "zu",
+        "xh",
+        "yo",
+        "ig",
+        "lo",
+        "km",
+        "my",
+        "mn",
+    ]
+)
+MODEL_LANGUAGES: dict[str, frozenset[str]] = {
+    "eleven_multilingual_v2": _V2,
+    "eleven_v3": _V3,
+    "eleven_flash_v2_5": _V2 | {"hu", "no", "vi"},
+    "eleven_turbo_v2_5": _V2 | {"hu", "no", "vi"},
+    "eleven_flash_v2": frozenset({"en"}),
+    "eleven_turbo_v2": frozenset({"en"}),
+    "eleven_monolingual_v1": frozenset({"en"}),
+}
+# Models that take language_code; multilingual v2 does not (the SDK: "not supported for
+# multilingual_v2 models") and finds the language in the text itself.
+_TAKES_LANGUAGE = frozenset({"eleven_v3", "eleven_flash_v2_5", "eleven_turbo_v2_5"})
+
+
+def default_model(language: str) -> str:
+    """The model to speak ``language`` with: multilingual v2 (the most lifelike) where it
+    speaks it, else eleven_v3 (70+ languages)."""
+    return DEFAULT_MODEL if language in _V2 else "eleven_v3"
+
+
 # One sample rate for every voice: piper's joe speaks at 22050 Hz, and so does this format,
 # which every plan may request (44.1 kHz PCM needs a Pro plan).
 SAMPLE_RATE = 22050
@@ -277,13 +390,15 @@ class ElevenLabsTTS:
         env: Mapping[str, str] | None = None,
         state_dir: Path | None = None,
         max_concurrency: int = 2,
+        language: str = "en",
     ) -> None:
         import elevenlabs  # noqa: F401  (the registry turns a missing SDK into an install hint)
 
         self.options = options or Voice(backend="elevenlabs", voice=voice, speed=speed)
         self.voice = voice
         self.speed = speed
-        self.model = self.options.model or DEFAULT_MODEL
+        self.lang = languages.get(language)
+        self.model = self.options.model or default_model(self.lang.code)
         self.env = os.environ if env is None else env
         self.state_dir = state_dir
         self.max_concurrency = max_concurrency
@@ -314,6 +429,11 @@ class ElevenLabsTTS:
 
     def _classify(self, exc: BaseException) -> Fault | None:
         return classify(exc, secret=self.env.get(KEY_VAR, "").strip())
+
+    def speaks(self, code: str) -> bool:
+        """Whether the model speaks ``code`` (a model this table does not know: trusted)."""
+        known = MODEL_LANGUAGES.get(self.model)
+        return known is None or code in known
 
     def settings_key(self) -> dict[str, object]:
         o = self.options
@@ -387,9 +507,28 @@ class ElevenLabsTTS:
 
     # ------------------------------------------------------------------ speech
 
+    def _visemes(
+        self,
+        sent: str,
+        chars: Sequence[str],
+        starts: Sequence[float],
+        ends: Sequence[float],
+        spans: list[tuple[float, float]],
+    ) -> list[tuple[float, str]]:
+        """English: from the letters, each at its own time. Any other language: from its
+        phonemes (espeak-ng knows them), placed in each word's time from the alignment."""
+        voice = self.lang.phonemes or self.lang.espeak
+        if self.lang.code == "en" or voice is None or not espeak.available():
+            return visemes_from_alignment(chars, starts, ends)
+        words = sent.split()
+        if len(words) != len(spans):
+            return visemes_from_alignment(chars, starts, ends)
+        return place_phonemes(word_visemes(words, voice), spans)
+
     def synthesize(self, text: str, request: SpeechRequest | None = None) -> Speech:
         request = request or SpeechRequest()
-        tokens = list(request.tokens) if request.tokens is not None else tokenize(text)
+        code = self.lang.code
+        tokens = list(request.tokens) if request.tokens is not None else tokenize(text, code)
         spoken = [w for tok in tokens for w in tok.spoken]
         say = spoken_text(tokens)
         if not say.strip():
@@ -425,9 +564,11 @@ class ElevenLabsTTS:
         if o.seed is not None:
             extra["seed"] = o.seed
         if request.previous_text.strip():
-            extra["previous_text"] = spoken_text(tokenize(request.previous_text))
+            extra["previous_text"] = spoken_text(tokenize(request.previous_text, code))
         if request.next_text.strip():
-            extra["next_text"] = spoken_text(tokenize(request.next_text))
+            extra["next_text"] = spoken_text(tokenize(request.next_text, code))
+        if self.model in _TAKES_LANGUAGE:
+            extra["language_code"] = code
         timeout = self._timeout()
 
         def call() -> tuple[bytes, list[str], list[float], list[float], dict[str, str]]:
@@ -463,7 +604,7 @@ class ElevenLabsTTS:
             samples=pcm,
             sample_rate=SAMPLE_RATE,
             words=words,
-            visemes=visemes_from_alignment(chars, starts, ends),
+            visemes=self._visemes(sent, chars, starts, ends, spans),
             spoken=say,
             billing=[cost],
             request_id=request_id,

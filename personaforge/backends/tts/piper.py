@@ -19,6 +19,7 @@ from personaforge.backends.base import Speech, SpeechRequest, TimedWord
 from personaforge.backends.tts.deterministic import NOISE_VERSION, replace_random_normal
 from personaforge.errors import MissingDependencyError, PersonaForgeError
 from personaforge.fsutil import atomic_path, canonical_hash, user_cache_dir
+from personaforge.text import languages
 from personaforge.text.normalize import Token, spoken_text, tokenize
 from personaforge.text.visemes import viseme_for
 
@@ -246,6 +247,22 @@ def align_words(
     return spans
 
 
+def unsayable(
+    tokens: Sequence[Token], language: languages.Language, voice: str, label: str = ""
+) -> None:
+    """Refuse words in a script the voice cannot say: said in English phonemes, or not at
+    all, they would leave a caption over the wrong sound or over silence."""
+    for tok in tokens:
+        if languages.foreign_scripts(" ".join(tok.spoken), language):
+            found = languages.guess_language(tok.display)
+            what = found.name if found else "another script's"
+            where = f"{label}: " if label else ""
+            raise PersonaForgeError(
+                f"{where}the {voice} voice cannot say {what} text ({tok.display!r})",
+                hint="a voice that speaks it: voice: {backend: elevenlabs} in persona.yaml",
+            )
+
+
 def token_times(tokens: Sequence[Token], spans: Sequence[tuple[float, float]]) -> list[TimedWord]:
     """Times of the words as written, from the times of the words as spoken."""
     out: list[TimedWord] = []
@@ -280,6 +297,10 @@ class PiperTTS:
 
     def voices(self) -> list[dict[str, str]]:
         return list_voices()
+
+    def speaks(self, code: str) -> bool:
+        """joe speaks English only (other languages get espeak-ng's draft voice)."""
+        return code == "en"
 
     def settings_key(self) -> dict[str, object]:
         return {
@@ -326,6 +347,7 @@ class PiperTTS:
         request = request or SpeechRequest()
         tokens = list(request.tokens) if request.tokens is not None else tokenize(text)
         spoken = [w for tok in tokens for w in tok.spoken]
+        unsayable(tokens, languages.get("en"), self.name, request.label)
         say = spoken_text(tokens)
         voice = _load_voice(VOICES[self.voice])
         rate: int = voice.config.sample_rate
