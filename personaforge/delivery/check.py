@@ -10,7 +10,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from personaforge.chapters import parse_chapters
+from personaforge.chapters import MIN_CHAPTER_S, MIN_CHAPTERS, parse_chapters
 from personaforge.delivery import rules, streams
 from personaforge.delivery.rules import RULES, PlatformRules
 from personaforge.errors import PersonaForgeError
@@ -81,7 +81,7 @@ def target_of(path: Path) -> Target:
 
 
 def _project_target(folder: Path) -> Target:
-    from personaforge.core.models import RenderManifest
+    from personaforge.core.models import RenderManifest, spoken_language
     from personaforge.core.project import Project
     from personaforge.core.yamlio import load_model
 
@@ -108,7 +108,7 @@ def _project_target(folder: Path) -> Target:
         quality=video.quality,
         loudness_lufs=video.loudness.target_lufs,
         true_peak_db=video.loudness.true_peak_db,
-        language=getattr(video, "language", None) or "en",
+        language=spoken_language(video, project.load_persona()),
         chapters_note=render.chapters_note,
         burned=burned,
     )
@@ -314,24 +314,24 @@ def _captions(
     rows = [Row("captions file", bool(cues), f"{len(cues)} cues, read back", "valid WebVTT")]
     if not cues:
         return rows
-    portrait = height > width
-    max_chars = rules.MAX_CHARS_PORTRAIT if portrait else rules.MAX_CHARS_LANDSCAPE
-    max_cps = rules.MAX_CPS_PORTRAIT if portrait else rules.MAX_CPS_LANDSCAPE
-    try:
-        from personaforge.text import languages
+    from personaforge.text.caption_rules import reading_chars, rules_for
 
-        max_cps = min(max_cps, languages.get(target.language).reading_cps + 3.0)
+    try:
+        caption = rules_for(width, height, target.language, round(fps))
     except PersonaForgeError:
-        pass
+        caption = rules_for(width, height, "en", round(fps))
     shortest, tightest, fastest, longest_line, most_lines = math.inf, math.inf, 0.0, 0, 0
-    at = {"shortest": "", "gap": "", "cps": "", "line": ""}
+    longest = 0.0
+    at = {"shortest": "", "longest": "", "gap": "", "cps": "", "line": ""}
     previous_end: float | None = None
     for cue in cues:
         start, end = cue.start_in_seconds, cue.end_in_seconds
         lines = [_TAG.sub("", line).strip() for line in cue.text.splitlines() if line.strip()]
-        chars = sum(len(line) for line in lines)
+        chars = reading_chars("\n".join(lines))
         if end - start < shortest:
             shortest, at["shortest"] = end - start, cue.start
+        if end - start > longest:
+            longest, at["longest"] = end - start, cue.start
         if previous_end is not None and start - previous_end < tightest:
             tightest, at["gap"] = start - previous_end, cue.start
         if end > start and chars / (end - start) > fastest:
@@ -340,19 +340,23 @@ def _captions(
             longest_line, at["line"] = max(len(x) for x in lines), cue.start
         most_lines = max(most_lines, len(lines))
         previous_end = end
-    gap_s = rules.MIN_GAP_FRAMES / fps
+    gap_s = caption.gap_s
     rows += [
-        Row("cue duration", shortest >= rules.MIN_CUE_S - 0.001,
-            f"shortest {shortest:.2f} s (at {at['shortest']})", f">= {rules.MIN_CUE_S:.3f} s"),
+        Row("cue duration", shortest >= caption.min_duration_s - 0.001
+            and longest <= caption.max_duration_s + 0.001,
+            f"shortest {shortest:.2f} s (at {at['shortest']}), longest {longest:.2f} s "
+            f"(at {at['longest']})",
+            f"{caption.min_duration_s:.3f} s to {caption.max_duration_s:g} s"),
         Row("cue gap", tightest >= gap_s - 0.001 if tightest != math.inf else True,
             f"least {max(tightest, 0) * 1000:.0f} ms (at {at['gap']})" if tightest != math.inf
-            else "one cue", f">= {rules.MIN_GAP_FRAMES} frames ({gap_s * 1000:.0f} ms)"),
-        Row("reading speed", fastest <= max_cps + 0.05, f"{fastest:.1f} cps (at {at['cps']})",
-            f"<= {max_cps:g} characters a second"),
-        Row("line length", longest_line <= max_chars,
-            f"{longest_line} characters (at {at['line']})", f"<= {max_chars}"),
-        Row("lines a cue", most_lines <= rules.MAX_LINES, f"{most_lines}",
-            f"<= {rules.MAX_LINES}"),
+            else "one cue", f">= {caption.gap_frames} frames ({gap_s * 1000:.0f} ms)"),
+        Row("reading speed", fastest <= caption.max_cps + 0.05,
+            f"{fastest:.1f} cps (at {at['cps']})",
+            f"<= {caption.max_cps:g} characters a second ({caption.language}, {caption.shape})"),
+        Row("line length", longest_line <= caption.line_chars,
+            f"{longest_line} characters (at {at['line']})", f"<= {caption.line_chars}"),
+        Row("lines a cue", most_lines <= caption.max_lines, f"{most_lines}",
+            f"<= {caption.max_lines}"),
     ]  # fmt: skip
     return rows
 
@@ -370,10 +374,10 @@ def _chapters(target: Target, plat: PlatformRules, duration: float) -> list[Row]
     starts = [s for s, _ in entries]
     lengths = [b - a for a, b in zip(starts, [*starts[1:], duration], strict=True)]
     shortest = min(lengths, default=0.0)
-    ok = (len(entries) >= rules.MIN_CHAPTERS and starts[0] == 0
-          and shortest >= rules.MIN_CHAPTER_S)  # fmt: skip
+    ok = (len(entries) >= MIN_CHAPTERS and starts[0] == 0
+          and shortest >= MIN_CHAPTER_S)  # fmt: skip
     return [
         Row("chapters", ok,
             f"{len(entries)}, first at {starts[0]:.0f} s, shortest {shortest:.0f} s",
-            f">= {rules.MIN_CHAPTERS}, first at 0:00, each >= {rules.MIN_CHAPTER_S:.0f} s")
+            f">= {MIN_CHAPTERS}, first at 0:00, each >= {MIN_CHAPTER_S:.0f} s")
     ]  # fmt: skip

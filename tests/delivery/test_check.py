@@ -176,7 +176,7 @@ def test_safe_area_keeps_captions_off_the_shorts_buttons(tmp_path: Path) -> None
     video = tmp_path / "v.mp4"
     wide = _ass(tmp_path, "A caption line far too wide for it", 100)
     rows = _safe_area(Target(video, burned=(wide,)), RULES["shorts"])
-    assert rows[0].ok is False and "y 5% to 80%" in rows[0].wanted
+    assert rows[0].ok is False and "x 5% to 88%, y 5% to 78%" in rows[0].wanted
     narrow = _ass(tmp_path, "Short line", 500)
     (row,) = _safe_area(Target(video, burned=(narrow,)), RULES["shorts"])
     assert row.ok is True, row
