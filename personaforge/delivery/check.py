@@ -325,7 +325,7 @@ def _captions(
     at = {"shortest": "", "longest": "", "gap": "", "cps": "", "line": ""}
     previous_end: float | None = None
     for cue in cues:
-        start, end = cue.start_in_seconds, cue.end_in_seconds
+        start, end = _seconds(cue.start), _seconds(cue.end)
         lines = [_TAG.sub("", line).strip() for line in cue.text.splitlines() if line.strip()]
         chars = reading_chars("\n".join(lines))
         if end - start < shortest:
@@ -359,6 +359,14 @@ def _captions(
             f"<= {caption.max_lines}"),
     ]  # fmt: skip
     return rows
+
+
+def _seconds(stamp: str) -> float:
+    """A WebVTT timestamp ([HH:]MM:SS.mmm) in seconds (webvtt-py's own are whole seconds)."""
+    total = 0.0
+    for part in stamp.split(":"):
+        total = total * 60 + float(part)
+    return total
 
 
 def _chapters(target: Target, plat: PlatformRules, duration: float) -> list[Row]:

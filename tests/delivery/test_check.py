@@ -46,7 +46,8 @@ def test_rendered_video_meets_the_stream_rules(rendered: tuple[Path, dict]) -> N
     rows = _rows(check(target_of(folder), "youtube"))
     for rule in ("colour tags", "faststart", "edit lists", "GOP length", "closed GOPs",
                  "B-frames", "audio format", "loudness", "true peak", "A/V duration",
-                 "captions file", "chapters"):  # fmt: skip
+                 "captions file", "cue duration", "cue gap", "reading speed", "line length",
+                 "lines a cue", "chapters", "safe area"):  # fmt: skip
         assert rows[rule].ok, rows[rule]  # type: ignore[attr-defined]
     assert rows["colour tags"].measured.startswith("matrix smpte170m")  # type: ignore[attr-defined]
     assert rows["GOP length"].measured == "15 frames at most"  # type: ignore[attr-defined]
