@@ -155,19 +155,19 @@ def check(target: Target, platform: str) -> Report:
     rows += _audio(target, a is not None, v_dur, a_dur)
     rows += _captions(target, plat, width, height, fps)
     rows += _chapters(target, plat, v_dur)
-    rows += _safe_area(target, plat)
+    rows += _safe_area(target, plat, portrait=height > width)
     return report
 
 
-def _safe_area(target: Target, plat: PlatformRules) -> list[Row]:
-    """The burned captions' boxes inside the title-safe area, and clear of the platform's
-    buttons (the right edge) and text (the bottom)."""
+def _safe_area(target: Target, plat: PlatformRules, portrait: bool = True) -> list[Row]:
+    """The burned captions' boxes inside the title-safe area, and (a portrait video) clear of
+    the platform's buttons (the right edge) and text (the bottom)."""
     from personaforge.delivery.safe_area import caption_boxes
 
     if not target.burned:
         return [Row("safe area", None, "no burned-caption layout (check a project folder)")]
-    right_limit = 1 - max(rules.TITLE_SAFE, plat.safe_right)
-    bottom_limit = 1 - max(rules.TITLE_SAFE, plat.safe_bottom)
+    right_limit = 1 - max(rules.TITLE_SAFE, plat.safe_right if portrait else 0.0)
+    bottom_limit = 1 - max(rules.TITLE_SAFE, plat.safe_bottom if portrait else 0.0)
     left = top = 1.0
     right = bottom = 0.0
     for script in target.burned:
@@ -265,8 +265,10 @@ def _bitrates(
 
 def _shape(plat: PlatformRules, width: int, height: int, duration: float) -> list[Row]:
     rows = []
-    if plat.vertical:
-        rows.append(Row("frame", width * 16 == height * 9, f"{width}x{height}", "9:16"))
+    if plat.aspects:
+        fits = any(width * h == height * w for w, h in plat.aspects)
+        shapes = " or ".join(f"{w}:{h}" for w, h in plat.aspects)
+        rows.append(Row("frame", fits, f"{width}x{height}", shapes))
     if plat.max_duration_s is not None:
         rows.append(Row("duration", duration <= plat.max_duration_s, f"{duration:.1f} s",
                         f"<= {plat.max_duration_s:.0f} s"))  # fmt: skip

@@ -29,7 +29,7 @@ AV_TOLERANCE_S: Final = 0.034
 @dataclass(frozen=True)
 class PlatformRules:
     name: Platform
-    vertical: bool  # 9:16 only
+    aspects: tuple[tuple[int, int], ...]  # the frame shapes it takes (width:height); () any
     chapters: bool  # the platform shows chapters
     max_duration_s: float | None
     # Where the platform's own buttons and text cover the picture (fractions of the frame),
@@ -39,19 +39,20 @@ class PlatformRules:
 
 
 RULES: Final[dict[str, PlatformRules]] = {
-    "youtube": PlatformRules("youtube", vertical=False, chapters=True, max_duration_s=None),
+    "youtube": PlatformRules("youtube", aspects=(), chapters=True, max_duration_s=None),
     # The portrait players' action buttons take the right ~12%, their title and channel
     # the bottom fifth (caption_rules' figures, which the cue builder keeps clear).
     "shorts": PlatformRules(
-        "shorts", vertical=True, chapters=False, max_duration_s=180.0,
+        "shorts", aspects=((9, 16),), chapters=False, max_duration_s=180.0,
         safe_right=PORTRAIT_BUTTONS_RIGHT, safe_bottom=PORTRAIT_BOTTOM,
     ),
     "tiktok": PlatformRules(
-        "tiktok", vertical=True, chapters=False, max_duration_s=600.0,
+        "tiktok", aspects=((9, 16),), chapters=False, max_duration_s=600.0,
         safe_right=PORTRAIT_BUTTONS_RIGHT, safe_bottom=PORTRAIT_BOTTOM,
     ),
     "instagram": PlatformRules(
-        "instagram", vertical=True, chapters=False, max_duration_s=180.0,
+        # Reels are 9:16; the feed takes 4:5 and 1:1 too.
+        "instagram", aspects=((9, 16), (4, 5), (1, 1)), chapters=False, max_duration_s=180.0,
         safe_right=PORTRAIT_BUTTONS_RIGHT, safe_bottom=PORTRAIT_BOTTOM,
     ),
 }  # fmt: skip

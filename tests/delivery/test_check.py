@@ -184,3 +184,19 @@ def test_safe_area_keeps_captions_off_the_shorts_buttons(tmp_path: Path) -> None
     # Measured in the bundled font: "Short line" at 80 px is about a third of the width.
     left, right = (float(x) for x in re.findall(r"x (\d+)% to (\d+)%", row.measured)[0])
     assert 25 <= right - left <= 45, row.measured
+
+
+def test_each_platform_takes_its_own_frame_shapes() -> None:
+    from personaforge.delivery.check import _shape
+    from personaforge.delivery.rules import RULES
+
+    def frame_ok(platform: str, width: int, height: int) -> bool | None:
+        rows = _shape(RULES[platform], width, height, 30.0)
+        return next(r.ok for r in rows if r.rule == "frame")
+
+    assert frame_ok("shorts", 1080, 1920) and not frame_ok("shorts", 1080, 1080)
+    assert frame_ok("instagram", 1080, 1080) and frame_ok("instagram", 1080, 1350)
+    assert not frame_ok("tiktok", 1920, 1080)
+    assert not any(r.rule == "frame" for r in _shape(RULES["youtube"], 1080, 1920, 30.0))
+    long_short = _shape(RULES["shorts"], 1080, 1920, 200.0)
+    assert next(r.ok for r in long_short if r.rule == "duration") is False
