@@ -155,10 +155,15 @@ def script_for(seconds: float) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _project(folder: Path, seconds: float, size: str, quality: str = "draft") -> Path:
+def _project(
+    folder: Path, seconds: float, size: str, quality: str = "draft", *, photo: bool = False
+) -> Path:
     folder.mkdir(parents=True)
     (folder / "script.md").write_text(script_for(seconds), encoding="utf-8")
-    shutil.copy(REPO / "examples" / "hello" / "persona.yaml", folder / "persona.yaml")
+    example = REPO / "examples" / ("photo" if photo else "hello")
+    shutil.copy(example / "persona.yaml", folder / "persona.yaml")
+    if photo:  # the photo persona: init's defaults pick the photo animator for its look
+        shutil.copy(example / "portrait.jpg", folder / "portrait.jpg")
     (folder / "video.yaml").write_text(
         "schema_version: 1\ntitle: Benchmark\nscript: script.md\nformat: youtube\n"
         f"resolution: '{size}'\nquality: {quality}\npublish: {{target: local}}\n",
@@ -267,6 +272,10 @@ def main() -> None:
         help="runs of the full run, the bare encode and the edit, taken in turn; the best of "
         "each is compared (a shared machine's speed drifts by 10-20%% within minutes)",
     )  # fmt: skip
+    parser.add_argument(
+        "--photo", action=argparse.BooleanOptionalAction, default=True,
+        help="also a photo persona (examples/photo's portrait) from scratch",
+    )  # fmt: skip
     opts = parser.parse_args()
     cores = len(os.sched_getaffinity(0))
     repeat = max(1, opts.repeat)
@@ -305,8 +314,30 @@ def main() -> None:
         )
         print(f"frames the edit encoded again:     {redone:7d} of {total} "
               f"= {100 * redone / total:.1f}% of the video's frames")  # fmt: skip
+        if opts.photo:
+            # The photo persona from scratch, against the same bare encode (same narration).
+            folders = [Path(tmp) / f"photo{k}" for k in range(repeat)]
+            photos = [
+                _measure(
+                    [
+                        "make-video",
+                        str(_project(f, opts.seconds, opts.size, qualities[0], photo=True)),
+                    ]
+                )
+                for f in folders
+            ]
+            photo = min(photos, key=lambda r: r["seconds"])
+            print(f"photo persona full run:            {photo['seconds']:7.2f} s  {_mem(photo)}"
+                  f"{_all(photos)}")  # fmt: skip
+            print(f"ratio photo / bare:                {photo['seconds'] / bare['seconds']:7.2f}x")
+            from photo_bench import per_frame_ms
+
+            w, h = (int(v) for v in opts.size.split("x"))
+            ms = {name: per_frame for name, (_, per_frame) in per_frame_ms(w, h, 150).items()}
+            print(f"animators at {opts.size}:           photo {ms['photo']:.2f} ms/frame, "
+                  f"avatar {ms['avatar']:.2f} ms/frame (frames only, no encoding)")  # fmt: skip
         if opts.long > 0:
-            long_project = _project(Path(tmp) / "long", opts.long, opts.size)
+            long_project = _project(Path(tmp) / "long", opts.long, opts.size, qualities[0])
             long = _measure(["make-video", str(long_project)])
             print(
                 f"long run ({opts.long:.0f} s of script):      {long['seconds']:7.2f} s  "

@@ -179,14 +179,19 @@ def _break_costs(words: Sequence[CaptionWord], rules: CaptionRules) -> list[floa
     return [*costs, 0.0]
 
 
-def _segment(words: Sequence[CaptionWord], glue: Sequence[bool], rules: CaptionRules) -> list[int]:
+def _segment(
+    words: Sequence[CaptionWord],
+    glue: Sequence[bool],
+    rules: CaptionRules,
+    until: float | None = None,
+) -> list[int]:
     """Return the cue end indices (exclusive) minimising the total cue cost by DP."""
     n = len(words)
     max_chars, max_lines, max_dur = rules.line_columns, rules.max_lines, rules.max_duration_s
     widths = [_width(w.text) for w in words]
     lengths = [len(w.text) for w in words]
     seps = [0 if k == 0 or glue[k] else 1 for k in range(n)]
-    sentence = sentence_ends([w.text for w in words])
+    sentence = sentence_ends([w.text for w in words], rules.language, glue)
     clause = [_is_clause_end(w.text) for w in words]
     weak = [_is_weak(w.text) and not rules.phrase for w in words]
     extra = _break_costs(words, rules)
@@ -221,10 +226,14 @@ def _segment(words: Sequence[CaptionWord], glue: Sequence[bool], rules: CaptionR
                 )
             slack = max(0.0, 1.0 - width / capacity)
             cost = slack * slack + inner
-            room_end = words[j].start - rules.gap_s if j < n else words[j - 1].end + _TAIL_S
+            if j < n:
+                room_end = words[j].start - rules.gap_s
+            else:
+                room_end = until if until is not None else words[j - 1].end + _TAIL_S
             room = room_end - words[i].start
             if room < rules.min_duration_s:
                 cost += _COST_TOO_SHORT * (1 - max(room, 0.0) / rules.min_duration_s)
+            room += rules.lead_in_s  # a cue too fast to read may come a little early
             if room > 0 and chars / room > rules.max_cps:
                 cost += _COST_TOO_FAST * min(chars / room / rules.max_cps - 1, 3.0)
             if j < n:
@@ -321,12 +330,17 @@ def _timed(
     *,
     hold_ms: int = 0,
     layout: bool = True,
+    until: float | None = None,
 ) -> list[Cue]:
     """Cues for the word ``groups``, timed by the rules: from the first word (at least the
     rules' gap after the cue before) until the last word is said (plus ``hold_ms``), held
     for the minimum duration and for as long as its characters take to read at the ceiling,
-    closing a short gap to the next cue, and never nearer the next cue than the gap."""
+    closing a short gap to the next cue, and never nearer the next cue than the gap nor
+    later than ``until``. A cue that would still be too fast to read comes up to the rules'
+    lead-in early, into the silence before its first word."""
     gap_ms = math.ceil(rules.gap_s * 1000)
+    lead_ms = round(rules.lead_in_s * 1000)
+    until_ms = None if until is None else round(until * 1000)
     min_ms = round(rules.min_duration_s * 1000)
     firsts = [round(words[a].start * 1000) for a, _ in groups]
     cues: list[Cue] = []
@@ -335,12 +349,17 @@ def _timed(
         group, g = words[a:b], glue[a:b]
         spans = _layout(group, g, rules) if layout else [(0, b - a)]
         text = _join([w.text for w in group], g)
-        start = max(firsts[k], prev_end + gap_ms)
         read_ms = round(reading_chars(text) / rules.max_cps * 1000)
+        limit = firsts[k + 1] - gap_ms if k + 1 < len(groups) else until_ms
+        start = max(firsts[k], prev_end + gap_ms)
+        if limit is not None and read_ms > limit - start:
+            start = max(firsts[k] - min(lead_ms, read_ms - (limit - start)), prev_end + gap_ms, 0)
         end = max(round(group[-1].end * 1000) + hold_ms, start + min_ms, start + read_ms)
         if k + 1 < len(groups):
             limit = max(firsts[k + 1], start + gap_ms) - gap_ms
             end = limit if limit - end < _CHAIN_MS else min(end, limit)
+        elif until_ms is not None:
+            end = min(end, until_ms)
         end = max(end, start + _MIN_CUE_MS)
         cues.append(_make_cue(start, end, group, g, spans))
         prev_end = end
@@ -377,6 +396,7 @@ def build_cues(
     max_lines: int | None = None,
     max_duration: float | None = None,
     min_duration: float | None = None,
+    until: float | None = None,
 ) -> list[Cue]:
     """Group ``words`` into sorted, non-overlapping cues; every word lands in exactly one.
 
@@ -397,9 +417,9 @@ def build_cues(
     clean, glue = _tokens(words, rules)
     if not clean:
         return []
-    ends = _segment(clean, glue, rules)
+    ends = _segment(clean, glue, rules, until)
     starts = [0, *ends[:-1]]
-    return _timed(list(zip(starts, ends, strict=True)), clean, glue, rules)
+    return _timed(list(zip(starts, ends, strict=True)), clean, glue, rules, until=until)
 
 
 POP_MAX_WORDS = 3
@@ -407,7 +427,9 @@ POP_MAX_CHARS = 18
 _POP_HOLD_MS = 400
 
 
-def pop_cues(words: Sequence[CaptionWord], *, rules: CaptionRules | None = None) -> list[Cue]:
+def pop_cues(
+    words: Sequence[CaptionWord], *, rules: CaptionRules | None = None, until: float | None = None
+) -> list[Cue]:
     """One to three words per cue, one line, breaking after a sentence or clause end: the
     rapid, punchy captions of short-form video. A cue takes more words (up to its line)
     while it would be too short or too fast to read by the rules; each is held a little past
@@ -439,7 +461,7 @@ def pop_cues(words: Sequence[CaptionWord], *, rules: CaptionRules | None = None)
         else:
             groups.append([i])
     spans = [(g[0], g[-1] + 1) for g in groups]
-    return _timed(spans, clean, glue, rules, hold_ms=_POP_HOLD_MS, layout=False)
+    return _timed(spans, clean, glue, rules, hold_ms=_POP_HOLD_MS, layout=False, until=until)
 
 
 def shot_cues(
@@ -457,13 +479,14 @@ def shot_cues(
     if not words:
         return []
     rules = rules or _DEFAULT_RULES
+    last = shot_end - rules.gap_s
     if style == "bold-pop":
-        built = pop_cues(words, rules=rules)
+        built = pop_cues(words, rules=rules, until=last)
     else:
         built = build_cues(
-            words, rules=rules, max_chars_per_line=max_chars_per_line, max_lines=max_lines
-        )
-    last = shot_end - rules.gap_s
+            words, rules=rules, max_chars_per_line=max_chars_per_line, max_lines=max_lines,
+            until=last,
+        )  # fmt: skip
     out: list[Cue] = []
     for cue in built:
         if cue.start >= last:
@@ -515,9 +538,11 @@ def _ass_clock(cs: int) -> str:
 
 def to_vtt(cues: Sequence[Cue], *, language: str | None = None) -> str:
     """A WebVTT file: numbered cues, ``HH:MM:SS.mmm`` timestamps, escaped payloads; with
-    ``language`` (BCP-47) a header saying so, as players and YouTube read it."""
+    ``language`` (BCP-47) the signature line says it ("WEBVTT Language: ja"): the one
+    place a W3C-valid file carries it (YouTube's "Language:" header lines fail the
+    validator), beside the language a player or upload is told."""
     _check(cues)
-    parts = [f"WEBVTT\nKind: captions\nLanguage: {language}\n" if language else "WEBVTT\n"]
+    parts = [f"WEBVTT Language: {language}\n" if language else "WEBVTT\n"]
     for i, cue in enumerate(cues, 1):
         payload = "\n".join(filter(None, (vtt_text(line) for line in cue.lines))) or "\u00a0"
         parts.append(f"{i}\n{_clock(cue.start, '.')} --> {_clock(cue.end, '.')}\n{payload}\n")
@@ -547,6 +572,7 @@ _FALLBACK_UNITS_PER_CHAR = 0.62
 _MIN_DESIGN_UNITS = 24 * 0.52
 # A dropped pictograph between a word and its punctuation leaves no space ("it 🎉." -> "it.").
 _CLOSING = frozenset(NO_LINE_START | set("%"))
+RLM = "\u200f"  # RIGHT-TO-LEFT MARK
 
 
 @functools.lru_cache(maxsize=1)
@@ -557,6 +583,15 @@ def bundled_fonts() -> dict[str, Path]:
         font = fonts.for_language(lang.code)
         found.setdefault(font.family, font.file)
     return found
+
+
+def font_scale(font_name: str) -> float:
+    """How much larger a bundled script font is set to read like the Latin one (1 for any
+    other font): the language table's ``font_scale``."""
+    for lang in languages.LANGUAGES.values():
+        if lang.font_family == font_name:
+            return lang.font_scale
+    return 1.0
 
 
 def _font_file(font_name: str) -> Path | None:
@@ -884,6 +919,11 @@ def to_ass(
             # cue or a narrow custom font gets here.
             fit = max(math.floor(room / (widest + _edge(style))), round(font_size * MIN_FONT_SCALE))
             text = f"{{\\fs{max(1, fit)}}}" + text
+        if rtl:
+            # libass takes a line's direction from its first strong letter: a line that
+            # starts with a Latin name would run left to right. A right-to-left mark (drawn
+            # as nothing) makes every line of a right-to-left language run right to left.
+            text = RLM + text.replace("\\N", "\\N" + RLM)
         events.append(f"Dialogue: 0,{_ass_clock(s)},{_ass_clock(e)},Default,,0,0,0,,{text}\n")
     return head + "".join(events)
 
@@ -936,7 +976,7 @@ def add_lower_third(
     from the bottom (clear of the captions); it fades in after a moment and out after a few
     seconds, or with the shot. A long name shrinks to a floor (three quarters of its size),
     then ends in an ellipsis; a long role takes two lines, then an ellipsis."""
-    base = max(8, round(height / 22))
+    base = max(8, round(height / 22 * font_scale(font_name)))
     margin_lr = side_margin(width, height)
     room = width * 0.6
     fit = room / (max(_line_units(name, font_name), 1.0) + 0.4)
@@ -1004,7 +1044,7 @@ def add_headline(
     text = drawable(" ".join(text.split()), font_name)
     if not text:
         return ass
-    base = max(8, round(min(width, height) / 15))
+    base = max(8, round(min(width, height) / 15 * font_scale(font_name)))
     usable = width * 0.8  # 10% side margins
     lines = two_lines(text, usable / base - 0.5, font_name)
     widest = max(_line_units(line, font_name) for line in lines)

@@ -125,6 +125,18 @@ class Estimate:
 # ---------------------------------------------------------------- per-backend units
 
 
+def _speak_name(ctx: Context) -> str:
+    """The voice that will speak: piper's name stands for the offline voice of the language."""
+    from personaforge.core.models import spoken_language
+    from personaforge.stages.speak import backend_name
+
+    name = ctx.video.backends.speak or ctx.persona.voice.backend
+    try:
+        return backend_name(name, spoken_language(ctx.video, ctx.persona))
+    except PersonaForgeError:
+        return name  # no offline voice: make-video says so, the estimate counts nothing
+
+
 def _claude(work: StageWork) -> list[Billing]:
     """One request: the prompt and numbered sentences in, a JSON shot list (and any thinking)
     out."""
@@ -140,9 +152,11 @@ def _claude(work: StageWork) -> list[Billing]:
 
 def _elevenlabs(work: StageWork) -> list[Billing]:
     """ElevenLabs bills the characters of the text sent, after normalisation."""
+    from personaforge.core.models import spoken_language
     from personaforge.text.normalize import spoken_text, tokenize
 
-    chars = sum(len(spoken_text(tokenize(s.text))) for s in work.shots)
+    language = spoken_language(work.ctx.video, work.ctx.persona)
+    chars = sum(len(spoken_text(tokenize(s.text, language), language)) for s in work.shots)
     model = getattr(work.ctx.persona.voice, "model", None)
     return [bill("elevenlabs", "character", chars, model=model, estimated=True)]
 
@@ -357,7 +371,7 @@ def estimate_for(ctx: Context, *, do_publish: bool = True) -> Estimate:
     duration = sum(w.seconds for w in every)
     names = {
         "plan": ctx.video.backends.plan,
-        "speak": ctx.video.backends.speak or ctx.persona.voice.backend,
+        "speak": _speak_name(ctx),
         "lipsync": _lipsync_name(ctx),
         "render": "ffmpeg",
         "publish": ctx.video.publish.target,

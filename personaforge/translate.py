@@ -92,6 +92,51 @@ def sibling(folder: Path, code: str) -> Path:
     return folder.parent / f"{folder.name}-{code}"
 
 
+def _cache_path(build: Path, source: str, code: str, model: str) -> Path:
+    key = sha256_bytes(f"{source}\0{code}\0{model}".encode())[:24]
+    return build / CACHE_DIR / f"{code}-{key}.md"
+
+
+def estimate(folder: Path, targets: list[str], *, model: str | None = None) -> list[Billing]:
+    """What translating would bill (nothing for a cached translation); sends nothing. A
+    translation is about as long as its source, plus the instructions."""
+    from personaforge.core.project import Project
+    from personaforge.costs import bill
+
+    project = Project.open(str(folder))
+    video = project.load_video()
+    source = project.script_text(video)
+    model = model or video.director.model
+    out: list[Billing] = []
+    for code in targets:
+        lang = languages.get(code)
+        if _cache_path(project.build, source, lang.code, model).is_file():
+            continue
+        tokens_in = round((len(SYSTEM) + len(source)) / 3.5)
+        # Scripts in non-Latin scripts take more tokens per character.
+        tokens_out = round(len(source) / (2.0 if lang.scripts != ("LATIN",) else 3.5))
+        out.append(bill("anthropic", "input_token", tokens_in, model=model, estimated=True))
+        out.append(bill("anthropic", "output_token", tokens_out, model=model, estimated=True))
+    return out
+
+
+def siblings(folder: Path) -> list[Path]:
+    """The translations `translate` made of the project in ``folder`` (DIR-es/, ...), in the
+    table's order: folders beside it named for a language, with a video.yaml saying so."""
+    found = []
+    for code in languages.LANGUAGES:
+        candidate = sibling(folder.resolve(), code)
+        video = candidate / "video.yaml"
+        if video.is_file():
+            try:
+                data = yaml.safe_load(video.read_text(encoding="utf-8")) or {}
+            except (OSError, yaml.YAMLError):
+                continue
+            if isinstance(data, dict) and languages.primary(str(data.get("language", ""))) == code:
+                found.append(candidate)
+    return found
+
+
 def translate(
     folder: Path,
     targets: list[str],
@@ -120,8 +165,7 @@ def translate(
     for lang in wanted:
         if lang.code == source_lang.code:
             raise PersonaForgeError(f"the script is already in {lang.name}")
-        key = sha256_bytes(f"{source}\0{lang.code}\0{model}".encode())[:24]
-        cache = project.build / CACHE_DIR / f"{lang.code}-{key}.md"
+        cache = _cache_path(project.build, source, lang.code, model)
         billing: list[Billing] = []
         cached = False
         if from_file is not None:

@@ -92,7 +92,8 @@ def test_format_override_wins_over_resolution(tmp_path: Path) -> None:
     proc = run_cli("make-video", str(folder), "--format", "square", "--no-publish", "--json")
     assert proc.returncode == 0, proc.stderr
     info = probe(Path(json.loads(proc.stdout)["video"]))
-    assert (info.width, info.height) == (1080, 1080)
+    # --format changes the shape and keeps the preview's size: 320x180 becomes 180x180.
+    assert (info.width, info.height) == (180, 180)
     # A one-off: the project's own settings are unchanged, so status wants the 320x180 clips.
     assert "resolution: '320x180'" in (folder / "video.yaml").read_text()
     status = json.loads(run_cli("status", str(folder), "--json").stdout)

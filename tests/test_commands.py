@@ -47,7 +47,7 @@ def test_init_scaffolds_default_project_that_status_sees_as_never_run(tmp_path: 
     video = _load(folder / "video.yaml")
     assert video["format"] == "youtube"
     assert video["script"] == "script.md"
-    # No title: the script's first heading ("Hello") is the title when the video is made.
+    # No title: it is the script's first heading, so editing the heading renames the video.
     assert "title" not in video
     persona = _load(folder / "persona.yaml")
     assert persona["name"] == "Max" and persona["archetype"] == "narrator"
@@ -106,7 +106,7 @@ def test_init_missing_script_file_names_it(tmp_path: Path) -> None:
     proc = run_cli("init", str(folder), "--script", str(missing))
     assert proc.returncode == 1
     line = _error_line(proc.stderr)
-    assert str(missing) in line and "not found" in line
+    assert str(missing) in line and "no such script file" in line
     assert not (folder / "video.yaml").exists()
     assert not (folder / "persona.yaml").exists()
 
@@ -348,7 +348,8 @@ def test_schema_prints_every_file_schema() -> None:
     assert {"logo", "font", "intro", "outro"} <= set(docs["brand.yaml"]["properties"])
     assert {"title", "format"} <= set(docs["video.yaml"]["properties"])
     assert "name" in docs["persona.yaml"]["required"]
-    assert "title" not in docs["video.yaml"].get("required", [])  # default: the heading
+    # The title defaults to the script's first heading, so video.yaml need not set it.
+    assert "title" not in docs["video.yaml"].get("required", [])
 
 
 def test_schema_out_writes_files_that_validate_video_yaml(tmp_path: Path) -> None:

@@ -234,9 +234,9 @@ def test_a_run_reads_each_manifest_once(
     reads: list[str] = []
     real = common.load_model
 
-    def counted(model, path):  # type: ignore[no-untyped-def]
+    def counted(model, path, **kwargs):  # type: ignore[no-untyped-def]
         reads.append(Path(path).name)
-        return real(model, path)
+        return real(model, path, **kwargs)
 
     monkeypatch.setattr(common, "load_model", counted)
     result = make_video(Project.open(folder), do_publish=False)

@@ -112,7 +112,8 @@ def test_a_project_recipe_overrides_by_name_and_is_listed(tmp_path: Path) -> Non
     project = init_project(folder, recipe="short")
     assert project.load_video().format == "square"
     assert (folder / "notes.txt").read_text() == "Notes for our house short.\n"
-    assert "Hello from Ava." in (folder / "script.md").read_text()
+    # The starter persona is Max (the offline voice is a man's), named by the template.
+    assert "Hello from Max." in (folder / "script.md").read_text()
     proc = run_cli("recipes", str(folder))
     assert proc.returncode == 0, proc.stderr
     line = next(row for row in proc.stdout.splitlines() if row.startswith("short"))

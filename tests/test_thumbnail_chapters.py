@@ -56,5 +56,16 @@ def test_render_makes_and_publishes_a_thumbnail_and_chapters(rendered: tuple[Pat
     left, right = pixels[:, :500], pixels[:, 600:]
     assert (left.min(axis=2) > 220).mean() > 0.03
     assert right.std() > 20
+    # Drawn at its own size, not a small frame scaled up: its edges are as sharp as they get,
+    # much sharper than the same picture passed through the video's own (tiny) size.
+    persona = image.convert("L").crop((640, 0, 1280, 720))
+    small = persona.resize((persona.width // 4, persona.height // 4), Image.Resampling.BILINEAR)
+    blurred = small.resize(persona.size, Image.Resampling.BICUBIC)
+
+    def edges(img: Image.Image) -> float:
+        a = np.asarray(img).astype(int)
+        return float(np.abs(np.diff(a, axis=1)).mean() + np.abs(np.diff(a, axis=0)).mean())
+
+    assert edges(persona) > edges(blurred) * 1.3, (edges(persona), edges(blurred))
     published = {Path(u).name for u in result["published"]}
     assert "tiny-test.jpg" in published and "tiny-test.chapters.txt" not in published

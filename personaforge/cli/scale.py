@@ -36,12 +36,23 @@ def batch(
         ),
     ] = True,
     no_publish: Annotated[bool, typer.Option("--no-publish", help="Stop after rendering.")] = False,
+    with_translations: Annotated[
+        bool,
+        typer.Option(
+            "--with-translations", help="Also each project's translations (DIR-es/, ...)."
+        ),
+    ] = False,
 ) -> None:
     """Make many projects with a pool of local worker processes; a summary table at the end.
 
     One line per project as it ends; exit 1 if any failed.
     """
     from personaforge.batch import BatchItem, run_batch
+
+    if with_translations:
+        from personaforge.translate import siblings
+
+        projects = [p for folder in projects for p in [folder, *siblings(folder)]]
 
     total = len(projects)
     done = 0

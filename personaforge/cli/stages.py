@@ -79,6 +79,10 @@ def speak(
         Optional[str],  # noqa: UP045
         typer.Option(help="With --text --archetype: piper or elevenlabs."),
     ] = None,
+    language: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help="With --text: the text's language, BCP-47 (default the persona's)."),
+    ] = None,
     no_wait: NoWaitOpt = False,
 ) -> None:
     """Text to speech per shot with word timings and visemes; writes build/speech.yaml.
@@ -88,7 +92,7 @@ def speak(
     if text is not None or text_file is not None:
         from personaforge.cli.voices import speak_standalone
 
-        speak_standalone(text, text_file, out, persona, archetype, backend, as_json)
+        speak_standalone(text, text_file, out, persona, archetype, backend, as_json, language)
         return
     run_stage_command("speak", project, force, as_json, no_wait)
 

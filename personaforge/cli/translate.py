@@ -23,6 +23,9 @@ def translate(
         Optional[str],  # noqa: UP045
         typer.Option(help="The Claude model (default: director.model in video.yaml)."),
     ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print what it would bill; send nothing.")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Translate the script into sibling projects (DIR-es/, DIR-ja/) that render as they are."""
@@ -33,6 +36,16 @@ def translate(
     codes = [c.strip() for c in to.split(",") if c.strip()]
     if not codes:
         raise typer.BadParameter("name at least one language", param_hint="--to")
+    if dry_run:
+        from personaforge.costs import summarize
+        from personaforge.translate import estimate
+
+        cost = summarize(estimate(folder, codes, model=model))
+        if as_json:
+            print(json.dumps(cost))
+        else:
+            print(f"translate: about ${cost['usd']:.4f} ({cost['units']})")
+        return
     env = Project.open(project).environment()
     done = run(folder, codes, env=env, from_file=from_file, model=model)
     for t in done:

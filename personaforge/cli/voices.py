@@ -21,6 +21,7 @@ def speak_standalone(
     archetype: str | None,
     backend: str | None,
     as_json: bool,
+    language: str | None = None,
 ) -> None:
     """`speak --text`: voice text into a WAV and its timings (.json) beside it."""
     from personaforge.stages.voices import persona_for, speak_text
@@ -39,7 +40,7 @@ def speak_standalone(
     else:
         words = text or ""
     who = persona_for(persona, archetype, backend)
-    result = speak_text(words, out, who)
+    result = speak_text(words, out, who, language=language)
     info(f"speak: {result.words} words, {result.duration_s:.2f} s ({result.backend})")
     if as_json:
         print(json.dumps(result.as_json()))
@@ -76,13 +77,23 @@ def voices(
         code = languages.get(language).code
         # A voice with no language label (ElevenLabs premades speak every language of
         # their multilingual model) is listed for every language.
-        found = [v for v in found if v.get("language", code).split("_")[0].split("-")[0] == code]
+        found = [v for v in found if _speaks(v, code)]
     if as_json:
         print(json.dumps(found))
         return
     for v in found:
         extra = ", ".join(f"{k}={val}" for k, val in v.items() if k not in ("id", "name") and val)
         print(f"{v['id']:<24} {v['name']:<20} {extra}")
+
+
+def _speaks(voice: dict[str, str], code: str) -> bool:
+    """Whether a listed voice speaks ``code``: its language, or the languages ElevenLabs
+    verified it in (a voice with neither speaks every language of its model)."""
+    if voice.get("language"):
+        return voice["language"].replace("_", "-").split("-")[0].lower() == code
+    if voice.get("languages"):
+        return code in voice["languages"].split(",")
+    return True
 
 
 @app.command()

@@ -9,6 +9,7 @@ import math
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from personaforge.chapters import MIN_CHAPTER_S, MIN_CHAPTERS, parse_chapters
 from personaforge.delivery import rules, streams
@@ -301,6 +302,14 @@ def _audio(target: Target, has_audio: bool, v_dur: float, a_dur: float) -> list[
 _TAG = re.compile(r"<[^>]*>")
 
 
+def _seconds(stamp: Any) -> float:
+    """A webvtt-py Timestamp in seconds, milliseconds kept (its ``*_in_seconds`` properties
+    truncate to whole seconds)."""
+    return float(
+        stamp.hours * 3600 + stamp.minutes * 60 + stamp.seconds + stamp.milliseconds / 1000
+    )
+
+
 def _captions(
     target: Target, plat: PlatformRules, width: int, height: int, fps: float
 ) -> list[Row]:
@@ -327,7 +336,7 @@ def _captions(
     at = {"shortest": "", "longest": "", "gap": "", "cps": "", "line": ""}
     previous_end: float | None = None
     for cue in cues:
-        start, end = _seconds(cue.start), _seconds(cue.end)
+        start, end = _seconds(cue.start_time), _seconds(cue.end_time)
         lines = [_TAG.sub("", line).strip() for line in cue.text.splitlines() if line.strip()]
         chars = reading_chars("\n".join(lines))
         if end - start < shortest:
@@ -361,14 +370,6 @@ def _captions(
             f"<= {caption.max_lines}"),
     ]  # fmt: skip
     return rows
-
-
-def _seconds(stamp: str) -> float:
-    """A WebVTT timestamp ([HH:]MM:SS.mmm) in seconds (webvtt-py's own are whole seconds)."""
-    total = 0.0
-    for part in stamp.split(":"):
-        total = total * 60 + float(part)
-    return total
 
 
 def _chapters(target: Target, plat: PlatformRules, duration: float) -> list[Row]:

@@ -5,6 +5,7 @@ box, refused in one line when even that does not fit."""
 from __future__ import annotations
 
 import functools
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,32 @@ def _font(file: Path, size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(file), size)
 
 
+def _direction(language: str) -> str | None:
+    """raqm's direction for the language: a right-to-left heading that starts with a Latin
+    name still runs right to left (raqm would take it from the first strong letter)."""
+    return "rtl" if languages.get(language).rtl else None
+
+
+# Scripts whose letters change shape with their neighbours: drawn without raqm they come
+# out as isolated letters in the wrong order (Arabic) or without conjuncts (Devanagari).
+_SHAPED = ("ARABIC", "DEVANAGARI")
+
+
+def require_shaping(text: str, language: str) -> None:
+    """One clear error, before anything is drawn, where ``text`` needs shaping that this
+    Pillow cannot do (a build without raqm)."""
+    from PIL import features
+
+    needs = set(languages.get(language).scripts) & set(_SHAPED)
+    if not needs and not any(unicodedata.name(ch, "").startswith(_SHAPED) for ch in text):
+        return
+    if not features.check("raqm"):
+        raise PersonaForgeError(
+            "drawing this text needs Pillow with raqm (text shaping), and this Pillow has none:"
+            " pip install --force-reinstall Pillow (its wheels include raqm)"
+        )
+
+
 @dataclass(frozen=True)
 class TextBlock:
     """Lines set in one size, ready to draw."""
@@ -31,6 +58,7 @@ class TextBlock:
     # a script with tall marks (Arabic) reaches further than its size suggests.
     ink_top: int = 0
     ink_bottom: int = 0
+    direction: str | None = None
 
     @property
     def height(self) -> int:
@@ -43,17 +71,22 @@ def wrap(text: str, font: ImageFont.FreeTypeFont, room: int, language: str) -> l
     #14; budoux phrases in CJK; never before closing punctuation); a unit wider than the
     room is cut between characters. Kept as written: spaces between units stay."""
     units = linebreak.phrases(" ".join(text.split()), languages.get(language).code)
+    direction = _direction(language)
+
+    def length(line: str) -> float:
+        return float(font.getlength(line, direction=direction))
+
     lines: list[str] = []
     cur = ""
     for unit in units:
-        if font.getlength((cur + unit).rstrip()) <= room or not cur:
+        if length((cur + unit).rstrip()) <= room or not cur:
             cur += unit
         else:
             lines.append(cur.rstrip())
             cur = unit
-        while font.getlength(cur.rstrip()) > room and len(cur.rstrip()) > 1:
+        while length(cur.rstrip()) > room and len(cur.rstrip()) > 1:
             cut = len(cur)
-            while cut > 1 and font.getlength(cur[:cut]) > room:
+            while cut > 1 and length(cur[:cut]) > room:
                 cut -= 1
             lines.append(cur[:cut].rstrip())
             cur = cur[cut:]
@@ -79,13 +112,25 @@ def fit(
     s = size
     while s >= floor:
         font = _font(font_file, s)
+        direction = _direction(language)
+        # Cheap first: lines the text needs at the least, if each were filled to the brim.
+        least = font.getlength(text, direction=direction) / room_w
+        if least > max_lines or least * s * spacing > room_h:
+            s -= max(1, s // 20)
+            continue
         lines = wrap(text, font, room_w, language)
-        boxes = [font.getbbox(line) for line in lines] or [(0, 0, 0, s)]
+        boxes = [font.getbbox(line, direction=direction) for line in lines] or [(0, 0, 0, s)]
         tallest = max(b[3] - b[1] for b in boxes)
         height = max(round(s * spacing), round(tallest * 1.08))
-        widest = max((font.getlength(line) for line in lines), default=0.0)
+        widest = max((font.getlength(line, direction=direction) for line in lines), default=0.0)
         block = TextBlock(
-            tuple(lines), s, height, round(widest), int(boxes[0][1]), int(boxes[-1][3])
+            tuple(lines),
+            s,
+            height,
+            round(widest),
+            int(boxes[0][1]),
+            int(boxes[-1][3]),
+            direction,
         )
         if len(lines) <= max_lines and widest <= room_w and block.height <= room_h:
             return block
@@ -127,7 +172,7 @@ def draw_block(
     y -= block.ink_top
     drop = max(1, block.size // 24)
     for line in block.lines:
-        w = font.getlength(line)
+        w = font.getlength(line, direction=block.direction)
         x = (
             left
             if align == "left"
@@ -136,8 +181,11 @@ def draw_block(
             else left + (width - w) / 2
         )
         if shadow:
-            draw.text((x + drop, y + drop), line, font=font, fill=(0, 0, 0))
-        draw.text((x, y), line, font=font, fill=colour, stroke_width=stroke, stroke_fill=(0, 0, 0))
+            draw.text(
+                (x + drop, y + drop), line, font=font, fill=(0, 0, 0), direction=block.direction
+            )
+        draw.text((x, y), line, font=font, fill=colour, stroke_width=stroke, stroke_fill=(0, 0, 0),
+                  direction=block.direction)  # fmt: skip
         y += block.line_height
     return y - block.line_height + block.ink_bottom + stroke
 
@@ -162,6 +210,7 @@ def title_card(
     wrapped, shrunk to fit down to half its size, with the accent bar under the heading;
     one line naming the heading when even that does not fit."""
     width, height = size
+    require_shaping(text, language)
     canvas = Image.new("RGB", size, rgb(background))
     draw = ImageDraw.Draw(canvas)
     base = max(8, int(min(width, height) / 11))

@@ -70,6 +70,7 @@ def make_thumbnail(
     landscape, stacked in portrait and square. ``drawn``: ``persona`` was drawn at the
     persona box's size; else it is a video frame, whose top (clear of captions) is fitted
     to the box, but never scaled up: a smaller frame is centred on the background."""
+    cards.require_shaping(title, language)
     canvas = Image.new("RGB", size, cards.rgb(background))
     box = persona_box(size)
     box_w, box_h = box[2] - box[0], box[3] - box[1]

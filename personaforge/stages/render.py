@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from PIL import Image
+from PIL import Image, ImageOps
 
 from personaforge.captions import Cue, shift, to_srt, to_vtt
 from personaforge.chapters import youtube_chapters
@@ -18,6 +18,7 @@ from personaforge.core.models import (
     RenderManifest,
     Segment,
     SpeechManifest,
+    spoken_language,
 )
 from personaforge.errors import PersonaForgeError
 from personaforge.fsutil import atomic_path, atomic_write_text, canonical_hash, sha256_file
@@ -29,7 +30,7 @@ from personaforge.media.thumbnail import (
     persona_frame,
 )
 from personaforge.progress import StageBar
-from personaforge.stages import brandkit, soundtrack
+from personaforge.stages import brandkit, faces, soundtrack
 from personaforge.stages.common import (
     Context,
     StageResult,
@@ -38,10 +39,12 @@ from personaforge.stages.common import (
     skip_if_current,
 )
 from personaforge.stages.graph import current
-from personaforge.stages.segments import card_font, cues_for, language_of
+from personaforge.stages.segments import card_font, cues_for
 
 RENDER_VERSION = "5"  # 5: the soundtrack is encoded apart and copied in
-EXTRAS_VERSION = "2"  # the thumbnail and chapters (2: only where YouTube takes them)
+EXTRAS_VERSION = "3"  # the thumbnail and chapters (2: only where YouTube takes them; 3: thumbnails
+# at their own size, the VTT language)
+PHOTO_MAX_ENLARGE = 1.5  # a photo look's portrait, fitted to the thumbnail's persona box
 WORK_DIR = soundtrack.WORK_DIR
 music_hash = soundtrack.music_hash
 
@@ -116,7 +119,7 @@ def run(ctx: Context) -> StageResult:
     # video and captions together.
     vtt = project.build / f"{slug}.vtt"
     srt = project.build / f"{slug}.srt"
-    lang = language_of(next(iter(speech.shots), None))
+    lang = spoken_language(ctx.video, ctx.persona)
     atomic_write_text(vtt, to_vtt(cues, language=lang))
     atomic_write_text(srt, to_srt(cues))
     thumbnail = _thumbnail(ctx, lipsync, slug, lang)
@@ -155,18 +158,28 @@ def _cues(
 
 
 def _thumbnail(ctx: Context, lipsync: LipsyncManifest, slug: str, language: str) -> Path:
-    """<slug>.jpg at the platform's size: the persona and the title. The drawn avatar is
-    drawn again at the thumbnail's own size; another look's first frame on screen is used
-    as it is (fitted down, never scaled up)."""
+    """<slug>.jpg at the platform's size: the persona and the title, drawn at the
+    thumbnail's own size: the drawn avatar drawn again for it, a photo look's portrait
+    fitted to it (enlarged at most 1.5x). Otherwise (or a smaller photo) the first frame on
+    screen is used as it is, never scaled up."""
     size = THUMBNAIL_SIZES[ctx.video.format]
     kit = brandkit.load(ctx)
-    drawn = ctx.video.backends.lipsync == "avatar" and ctx.persona.look.photo is None
-    if drawn:
+    x0, y0, x1, y1 = persona_box(size)
+    box = (x1 - x0, y1 - y0)
+    photo = ctx.persona.look.photo
+    persona: Image.Image | None = None
+    if faces.backend_name(ctx) in faces.DRAWS_ITS_OWN:
         from personaforge.media.avatar import AvatarAnimator
 
-        x0, y0, x1, y1 = persona_box(size)
-        persona = Image.fromarray(AvatarAnimator(ctx.persona.look, x1 - x0, y1 - y0, 30).frame(0.0))
-    else:
+        persona = Image.fromarray(AvatarAnimator(ctx.persona.look, *box, 30).frame(0.0))
+    elif photo:
+        with Image.open(ctx.project.path(photo)) as img:
+            portrait = ImageOps.exif_transpose(img).convert("RGB")
+        # A clean portrait takes a modest enlargement; a small one keeps its size.
+        if max(box[0] / portrait.width, box[1] / portrait.height) <= PHOTO_MAX_ENLARGE:
+            persona = ImageOps.fit(portrait, box, Image.Resampling.LANCZOS, centering=(0.5, 0.3))
+    drawn = persona is not None
+    if persona is None:
         shot = next((c for c in lipsync.shots if c.kind in ("talking", "lower_third")), None)
         shot = shot or next((c for c in lipsync.shots if c.kind == "pip"), lipsync.shots[0])
         persona = persona_frame(ctx.project.root / shot.clip)

@@ -34,7 +34,7 @@ CLIP_DIR = "clips"  # under build/: the segments, and what they were made from
 
 def language_of(spoken: SpokenShot | None) -> str:
     """The language a shot is spoken (and captioned) in; English where none is recorded."""
-    return str(getattr(spoken, "language", None) or "en")
+    return spoken.language if spoken is not None else "en"
 
 
 def chars_per_line(width: int, height: int, override: int | None, language: str = "en") -> int:

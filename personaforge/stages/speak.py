@@ -62,15 +62,7 @@ def make_backend(
     """The persona's voice (or ``name``'s), built from its persona.yaml settings, for a
     script in ``language``. The offline voice is piper's in English and espeak-ng's draft
     voice in the other languages it speaks; where none does, one line naming the language."""
-    name = name or persona.voice.backend
-    lang = languages.get(language)
-    if name == "piper" and lang.code != "en":
-        if lang.espeak is None:
-            raise PersonaForgeError(
-                f"no offline voice speaks {lang.name} ({language})",
-                hint="the elevenlabs voice does: voice: {backend: elevenlabs} in persona.yaml",
-            )
-        name = "espeak"
+    name = backend_name(name or persona.voice.backend, language)
     cls = registry.resolve("speak", name)
     v = persona.voice
     if name == "piper":
@@ -93,6 +85,20 @@ def make_backend(
         max_concurrency=max_concurrency,
         language=language,
     )
+
+
+def backend_name(name: str, language: str) -> str:
+    """The voice backend that speaks ``language`` for the one chosen: the offline voice is
+    piper's joe in English and espeak-ng's draft voice in the languages it speaks."""
+    lang = languages.get(language)
+    if name != "piper" or lang.code == "en":
+        return name
+    if lang.espeak is None:
+        raise PersonaForgeError(
+            f"no offline voice speaks {lang.name} ({language})",
+            hint="the elevenlabs voice does: voice: {backend: elevenlabs} in persona.yaml",
+        )
+    return "espeak"
 
 
 def backend(ctx: Context, *, check: bool = True) -> TTSBackend:
@@ -523,8 +529,8 @@ def _unsaid(
     what = found.name if found else "another script"
     excerpt = run if len(run) <= 30 else run[:29] + "…"
     return PersonaForgeError(
-        f"{what} text ({excerpt!r}) in a {own.name} script: the {tts.name} voice cannot say "
-        "it, and nothing is left unsaid",
+        f"{what} text ({excerpt!r}) in {_article(own.name)} {own.name} script: "
+        f"the {tts.name} voice cannot say it",
         file=str(path) if path else str(ctx.project.video_path),
         line=line,
         hint=_who_speaks(found) if found else "write it in the script's language",
@@ -532,10 +538,17 @@ def _unsaid(
 
 
 def _who_speaks(lang: languages.Language) -> str:
-    offline = "espeak (offline draft voice, chosen for the offline voice), " if lang.espeak else ""
-    return f"voices that speak {lang.name}: {offline}elevenlabs; or set language: in video.yaml"
+    offline = " (offline: espeak-ng's draft voice)" if lang.espeak else ""
+    return (
+        f"a voice that speaks {lang.name}: voice: {{backend: elevenlabs}} in persona.yaml; "
+        f"a script in {lang.name}: language: {lang.code} in video.yaml{offline}"
+    )
 
 
 def _excerpt(text: str, n: int = 40) -> str:
     text = " ".join(clean(text).split())
     return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1].lower() in "aeiou" else "a"

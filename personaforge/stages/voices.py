@@ -62,19 +62,27 @@ def speak_text(
     persona: Persona,
     *,
     env: Mapping[str, str] | None = None,
+    language: str | None = None,
 ) -> SpokenText:
-    """Voice ``text`` as ``persona`` into ``out`` (WAV) and its timings into ``out``.json."""
+    """Voice ``text`` as ``persona`` into ``out`` (WAV) and its timings into ``out``.json,
+    in ``language`` (default: the persona's, else English)."""
     if not text.strip():
         raise PersonaForgeError("there is no text to speak")
     if out.suffix.lower() != ".wav":
         raise PersonaForgeError("the output must be a .wav file", file=out)
     env = dict(os.environ) if env is None else env
-    tts = make_backend(persona, env=env, state_dir=None)
+    language = language or persona.language or "en"
+    tts = make_backend(persona, env=env, state_dir=None, language=language)
     check = getattr(tts, "check", None)
     if check is not None:
         check()
     direction = director.direct(
-        persona, text, emotion=emotion_for(text), kind="talking", backend=tts.name
+        persona,
+        text,
+        emotion=emotion_for(text),
+        kind="talking",
+        backend=tts.name,
+        language=language,
     )
     voiced = voice_text(tts, direction, label="the text")
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -87,6 +95,7 @@ def speak_text(
         "text": text,
         "spoken": voiced.spoken,
         "backend": tts.name,
+        "language": language,
         "words": [w.model_dump() for w in voiced.words],
         "visemes": [v.model_dump() for v in voiced.visemes],
         "emotion_curve": [p.model_dump() for p in voiced.emotion_curve],

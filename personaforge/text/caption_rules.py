@@ -10,6 +10,9 @@ the bottom fifth).
 
 from __future__ import annotations
 
+import math
+import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -21,6 +24,9 @@ MIN_DURATION_S = 5 / 6
 GAP_FRAMES = 2
 MAX_DURATION_S = 7.0
 MAX_LINES = 2
+# A cue whose words are said faster than they can be read may come up this much before its
+# first word, into the silence before it (a few frames early reads as in sync).
+LEAD_IN_S = 0.25
 # Characters a second, the ceiling for each frame shape (a phone in portrait is read at a
 # glance, between swipes: the low end of the adult range); a language's own reading speed
 # (languages.py: reading_cps) is lower for some scripts, and the lower one applies.
@@ -71,6 +77,7 @@ class CaptionRules:
     min_duration_s: float = MIN_DURATION_S
     max_duration_s: float = MAX_DURATION_S
     gap_frames: int = GAP_FRAMES
+    lead_in_s: float = LEAD_IN_S
 
     @property
     def gap_s(self) -> float:
@@ -109,3 +116,61 @@ def reading_chars(text: str) -> int:
     """Characters a reader reads in ``text``: every character but line breaks (Netflix
     counts spaces and punctuation)."""
     return sum(1 for ch in text if ch != "\n")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One cue breaking one rule: which, where, what was measured and the limit."""
+
+    rule: str  # "min_duration", "gap", "reading_speed", "line_length", "line_count"
+    cue: int  # 0-based index in the file
+    measured: float
+    limit: float
+
+    def __str__(self) -> str:
+        return f"cue {self.cue + 1}: {self.rule} {self.measured:g} (limit {self.limit:g})"
+
+
+# Times in caption files are whole milliseconds: a rule is met within one.
+_MS = 0.0015
+
+
+def check_cues(
+    cues: Sequence[tuple[float, float, Sequence[str]]], rules: CaptionRules
+) -> list[Finding]:
+    """Every rule each cue (start s, end s, lines) breaks: what ``check`` reports for a
+    caption file read back, and what the cue builder is tested against."""
+    found: list[Finding] = []
+    for k, (start, end, lines) in enumerate(cues):
+        duration = end - start
+        if duration < rules.min_duration_s - _MS:
+            found.append(
+                Finding("min_duration", k, round(duration, 3), round(rules.min_duration_s, 3))
+            )
+        if k + 1 < len(cues):
+            gap = cues[k + 1][0] - end
+            if gap < rules.gap_s - _MS:
+                found.append(Finding("gap", k, round(gap, 3), round(rules.gap_s, 3)))
+        if duration > 0:
+            cps = reading_chars("\n".join(lines)) / duration
+            if cps > rules.max_cps + 0.05:
+                found.append(Finding("reading_speed", k, round(cps, 1), rules.max_cps))
+        if len(lines) > rules.max_lines:
+            found.append(Finding("line_count", k, len(lines), rules.max_lines))
+        widest = max((columns(line) for line in lines), default=0)
+        if widest > rules.line_columns:
+            found.append(Finding("line_length", k, widest, rules.line_columns))
+    return found
+
+
+def columns(text: str) -> int:
+    """Columns ``text`` takes: East Asian wide characters count two (as line_columns)."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def safe_box(width: int, height: int) -> tuple[int, int, int]:
+    """Where burned captions may reach: (left x, right x, bottom y) in pixels, from the
+    side margins and, in portrait, the platform's bottom fifth."""
+    side = math.ceil(width * SIDE_MARGIN[shape(width, height)])
+    bottom = height - (int(height * PORTRAIT_BOTTOM) if height > width else round(height * 0.08))
+    return side, width - side, bottom

@@ -39,7 +39,11 @@ class Language:
     # unicode-rbnf's locale, for the languages num2words cannot spell (hi, zh).
     rbnf: str | None = None
     decimal: str = "."  # the decimal mark as written ("3,5" in Spanish), thousands the other
-    percent: str = "percent"  # said after a number written with "%"
+    # The word said for the decimal mark where num2words says another ("punto" for Spanish
+    # written "3,5", which is said "coma"; Arabic, where it writes a bare comma).
+    decimal_word: str | None = None
+    # How "N%" is said, the number's words where "{}" is; a bare word follows the number.
+    percent: str = "percent"
     # How a currency symbol is said after its amount, where the language names it.
     currencies: tuple[tuple[str, str], ...] = ()
     # Ordinal markers written after a number ("1º", "2e"): num2words' ordinal is said.
@@ -48,6 +52,9 @@ class Language:
     # (Japanese: espeak reads kana well, kanji as English, so it is no voice, but its mouth
     # shapes for kana beat none).
     phonemes: str | None = None
+    # The language's own marks for the pauses the voice is sent (".", ",", "?", "!"):
+    # a full stop in Japanese is "。"; a voice reads its own punctuation best.
+    stops: tuple[tuple[str, str], ...] = ()
     # Titles whose full stop pysbd takes for a sentence end in this language ("Sr. García").
     titles: tuple[str, ...] = ()
 
@@ -66,6 +73,7 @@ _TABLE: tuple[Language, ...] = (
         pysbd="es",
         espeak="es",
         decimal=",",
+        decimal_word="coma",
         percent="por ciento",
         currencies=(("€", "euros"), ("$", "dólares")),
         ordinals=("º", "ª", ".º", ".ª"),
@@ -128,8 +136,10 @@ _TABLE: tuple[Language, ...] = (
         espeak="ar",
         rtl=True,
         reading_cps=15.0,
+        decimal_word="فاصلة",
         percent="بالمئة",
         currencies=(("$", "دولار"), ("€", "يورو")),
+        stops=((",", "،"), ("?", "؟")),
         font_file="NotoSansArabic-Bold.ttf",
         font_family="Noto Sans Arabic",
         font_scale=1.35,
@@ -143,6 +153,7 @@ _TABLE: tuple[Language, ...] = (
         rbnf="hi",
         percent="प्रतिशत",
         currencies=(("₹", "रुपये"), ("$", "डॉलर")),
+        stops=((".", "।"),),
         font_file="NotoSansDevanagari-Bold.ttf",
         font_family="Noto Sans Devanagari",
         font_scale=1.1,
@@ -159,6 +170,7 @@ _TABLE: tuple[Language, ...] = (
         reading_cps=8.0,
         percent="パーセント",
         currencies=(("¥", "円"), ("$", "ドル")),
+        stops=((".", "。"), (",", "、"), ("?", "？"), ("!", "！")),
         font_file="NotoSansCJKjp-Bold.otf",
         font_family="Noto Sans CJK JP",
     ),
@@ -171,8 +183,9 @@ _TABLE: tuple[Language, ...] = (
         rbnf="zh",
         breaking="phrase",
         reading_cps=8.0,
-        percent="百分比",
+        percent="百分之{}",
         currencies=(("¥", "元"), ("$", "美元")),
+        stops=((".", "。"), (",", "，"), ("?", "？"), ("!", "！")),
         font_file="NotoSansCJKsc-Bold.otf",
         font_family="Noto Sans CJK SC",
     ),

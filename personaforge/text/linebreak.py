@@ -5,19 +5,15 @@ closing punctuation or ending with opening punctuation (kinsoku)."""
 from __future__ import annotations
 
 import functools
-import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
-from personaforge.text.caption_rules import NO_LINE_END, NO_LINE_START
+from personaforge.text.caption_rules import NO_LINE_END, NO_LINE_START, columns
 
 # budoux's models, by language: those that write without spaces between words.
+__all__ = ["boundaries", "can_break_before", "columns", "phrases", "split_long"]
+
 _BUDOUX = {"ja": "load_default_japanese_parser", "zh": "load_default_simplified_chinese_parser"}
-
-
-def columns(text: str) -> int:
-    """Columns ``text`` takes: East Asian wide characters count two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 @functools.lru_cache(maxsize=4)

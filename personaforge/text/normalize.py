@@ -19,12 +19,13 @@ from typing import Any
 from num2words import num2words
 
 from personaforge.text import languages
+from personaforge.text.sentences import sentence_ends
 
 __all__ = ["Token", "spoken_text", "tokenize"]
 
 
 # Bump when the spoken form of any text changes: cached speech is keyed on it.
-NORMALIZE_VERSION = "2"
+NORMALIZE_VERSION = "4"
 
 
 @dataclass(frozen=True)
@@ -306,6 +307,9 @@ def tokenize(text: str, language: str = languages.DEFAULT) -> list[Token]:
         return [_generic_token(raw, lang) for raw in text.split()]
     raws = text.split()
     cores = [_split(_prepare(raw))[1] for raw in raws]
+    # Whether an abbreviation's full stop also ends the sentence ("etc." last, not "Dr."):
+    # the splitter every stage shares decides.
+    ends = sentence_ends(raws, lang.code)
     tokens: list[Token] = []
     for i, raw in enumerate(raws):
         prev_core = cores[i - 1] if i else ""
@@ -315,19 +319,20 @@ def tokenize(text: str, language: str = languages.DEFAULT) -> list[Token]:
             tokens.append(_generic_token(raw, guessed))
             continue
         try:
-            tokens.append(_make_token(raw, prev_core, next_raw))
+            tokens.append(_make_token(raw, prev_core, next_raw, ends[i]))
         except Exception:
             # One odd word must never stop a whole video; say whatever letters it has.
             tokens.append(Token(raw, _clean(re.findall(r"[^\W\d_]+", raw)), ""))
     return tokens
 
 
-def spoken_text(tokens: Sequence[Token]) -> str:
+def spoken_text(tokens: Sequence[Token], language: str = languages.DEFAULT) -> str:
     """Words of all tokens joined by single spaces, each token's pause after its last word.
 
     A token with no spoken words lends its pause to the previous spoken word, if any, and the word
     after a . ! or ? is capitalised. The result holds only letters, apostrophes, spaces and , . ! ?
-    so espeak cannot read anything else in.
+    (or ``language``'s own marks for them, "。" in Japanese), so a voice cannot read anything
+    else in.
     """
     words: list[str] = []
     pauses: list[str] = []
@@ -338,12 +343,13 @@ def spoken_text(tokens: Sequence[Token]) -> str:
         pause = token.pause if token.pause in _STRENGTH else ""
         if pause and words:
             pauses[-1] = _strongest(pauses[-1], pause)
+    stops = dict(languages.get(language).stops)
     # espeak ignores a full stop followed by a lower-case word, so each sentence starts capitalised.
     out: list[str] = []
     for i, (word, pause) in enumerate(zip(words, pauses, strict=True)):
         if i == 0 or pauses[i - 1] in (".", "!", "?"):
             word = word[:1].upper() + word[1:]
-        out.append(word + pause)
+        out.append(word + stops.get(pause, pause))
     return " ".join(out)
 
 
@@ -352,12 +358,12 @@ def spoken_text(tokens: Sequence[Token]) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def _make_token(raw: str, prev_core: str, next_raw: str) -> Token:
+def _make_token(raw: str, prev_core: str, next_raw: str, ends: bool) -> Token:
     text = _prepare(raw)
     _, core, trail = _split(text)
     if not core:
         return Token(raw, (), _pause_of(text, lone=True))
-    words, pause = _say_top(core, trail, prev_core, next_raw)
+    words, pause = _say_top(core, trail, prev_core, next_raw, ends)
     return Token(raw, _clean(words), pause)
 
 
@@ -418,13 +424,14 @@ def _starts_upper(raw: str) -> bool:
     return False
 
 
-def _say_top(core: str, trail: str, prev_core: str, next_raw: str) -> tuple[list[str], str]:
+def _say_top(
+    core: str, trail: str, prev_core: str, next_raw: str, ends: bool
+) -> tuple[list[str], str]:
     has_dot = trail.startswith(".") and not trail.startswith("..")
     after_dot = _pause_of(trail[1:]) if has_dot else _pause_of(trail)
-    sentence_next = not next_raw or _starts_upper(next_raw)
 
     def ended(can_end: bool) -> str:
-        return _strongest(after_dot, ".") if has_dot and can_end and sentence_next else after_dot
+        return _strongest(after_dot, ".") if has_dot and ends else after_dot
 
     # "No. 5" is a number; "No." before anything else is the word.
     if has_dot and core.lower() == "no" and next_raw[:1] in tuple("#0123456789"):
@@ -446,7 +453,9 @@ def _say_top(core: str, trail: str, prev_core: str, next_raw: str) -> tuple[list
         if abbrev is not None:
             return list(abbrev.words), ended(abbrev.can_end)
         if _RE_DOTTED.fullmatch(core + "."):
-            return _spell(core), ended(True)
+            # pysbd never ends a sentence on "U.S." before a capital; a reader does.
+            capital_next = not next_raw or _starts_upper(next_raw)
+            return _spell(core), ended(True) if not capital_next else _strongest(after_dot, ".")
         if re.fullmatch(r"[B-HJ-Z]", core):
             # An initial: "J. K. Rowling" goes on; only the last word of a script ends on one.
             return _spell(core), ended(True) if not next_raw else after_dot
@@ -966,7 +975,7 @@ def _generic_say(core: str, lang: languages.Language) -> list[str]:
     if core in currencies:  # "25 €": the amount was the word before
         return [currencies[core]]
     if core == "%":
-        return [lang.percent]
+        return [lang.percent.replace("{}", "").strip()]
     for symbol in sorted(currencies, key=len, reverse=True):
         amount = None
         if core.startswith(symbol):
@@ -976,7 +985,7 @@ def _generic_say(core: str, lang: languages.Language) -> list[str]:
         if amount and number.fullmatch(amount):
             return [*_generic_sign(sign, lang), *_spell_in(amount, lang), currencies[symbol]]
     if core.endswith("%") and number.fullmatch(core[:-1]):
-        return [*_generic_sign(sign, lang), *_spell_in(core[:-1], lang), lang.percent]
+        return [*_generic_sign(sign, lang), *_percent(_spell_in(core[:-1], lang), lang)]
     for marker in sorted(lang.ordinals, key=len, reverse=True):
         digits = core[: -len(marker)]
         if core.endswith(marker) and digits.isdigit() and lang.num2words:
@@ -987,12 +996,20 @@ def _generic_say(core: str, lang: languages.Language) -> list[str]:
     pos = 0
     for match in re.finditer(rf"({number.pattern}|[0-9]+)(%?)", core):
         parts.append(core[pos : match.start()])
-        said = _spell_in(match.group(1), lang) + ([lang.percent] if match.group(2) else [])
-        parts.append(" ".join(said))
+        said = _spell_in(match.group(1), lang)
+        parts.append(" ".join(_percent(said, lang) if match.group(2) else said))
         pos = match.end()
     parts.append(core[pos:])
     joined = ("" if lang.breaking == "phrase" else " ").join(p for p in parts if p)
     return [*_generic_sign(sign, lang), *joined.split()]
+
+
+def _percent(number: list[str], lang: languages.Language) -> list[str]:
+    if "{}" in lang.percent:
+        return lang.percent.replace(
+            "{}", "".join(number) if lang.breaking == "phrase" else " ".join(number)
+        ).split()
+    return [*number, *lang.percent.split()]
 
 
 def _generic_sign(sign: str, lang: languages.Language) -> list[str]:
@@ -1012,6 +1029,10 @@ def _spell_in(number: str, lang: languages.Language) -> list[str]:
         # A version or a code: each part or digit said by itself.
         return [w for part in re.findall(r"[0-9]", plain) for w in _spell_in(part, lang)]
     value = Decimal(plain) if "." in plain else int(plain)
+    if lang.decimal_word and "." in plain:
+        whole, _, fraction = plain.partition(".")
+        digits = [w for d in fraction for w in _spell_in(d, lang)]
+        return [*_spell_in(whole or "0", lang), lang.decimal_word, *digits]
     if lang.num2words:
         return _words(num2words(value, lang=lang.num2words))
     if lang.rbnf:

@@ -4,6 +4,7 @@ normaliser share (pysbd, rule-based, with abbreviation rules for 22 languages)."
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -70,18 +71,37 @@ def _whole_words(text: str, pieces: list[str]) -> list[str]:
     return out
 
 
-def sentence_ends(words: list[str], language: str = languages.DEFAULT) -> list[bool]:
-    """For each whitespace-separated word, whether a sentence ends with it (the captions'
-    question), by the same splitter: the words' text split into sentences."""
-    ends = [False] * len(words)
-    if not words:
+def sentence_ends(
+    words: Sequence[str], language: str = languages.DEFAULT, glue: Sequence[bool] | None = None
+) -> list[bool]:
+    """For each caption word, whether a sentence ends with it (the captions' question), by
+    the same splitter: the words joined as written (``glue[k]``: word k follows the one
+    before it with no space, as pieces of Japanese do) and split into sentences."""
+    n = len(words)
+    ends = [False] * n
+    if not n:
         return ends
+    spans: list[tuple[int, int]] = []
+    parts: list[str] = []
+    pos = 0
+    for k, word in enumerate(words):
+        if k and not (glue is not None and glue[k]):
+            parts.append(" ")
+            pos += 1
+        spans.append((pos, pos + len(word)))
+        parts.append(word)
+        pos += len(word)
+    text = "".join(parts)
+    at = 0
     k = 0
-    for sentence in split_sentences(" ".join(words), language):
-        k += len(sentence.split())
-        if 0 < k <= len(words):
-            ends[k - 1] = True
-    # Text in a language written without spaces may end a sentence inside a word; the last
-    # word always closes the text.
-    ends[-1] = ends[-1] or bool(re.search(r"[.!?…。！？]\W*$", words[-1]))
+    for sentence in split_sentences(text, language):
+        found = text.find(sentence, at)
+        if found < 0:
+            continue
+        end = found + len(sentence)
+        at = end
+        while k < n and spans[k][1] < end:
+            k += 1
+        if k < n:
+            ends[k] = True
     return ends

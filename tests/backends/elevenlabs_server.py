@@ -31,6 +31,10 @@ VOICES = [
      "labels": {"gender": "male", "accent": "american"}},
     {"voice_id": "JBFqnCBsd6RMkjVDRZzb", "name": "George", "category": "premade",
      "labels": {"gender": "male", "accent": "british"}},
+    {"voice_id": "Ir1QNHvhaJXbAGhT50w3", "name": "Sara", "category": "professional",
+     "labels": {"gender": "female", "accent": "castilian"},
+     "verified_languages": [{"language": "es", "model_id": "eleven_multilingual_v2",
+                             "accent": "castilian", "locale": "es-ES"}]},
 ]  # fmt: skip
 
 _CACHE: dict[str, tuple[bytes, list[tuple[str, float, float]]]] = {}

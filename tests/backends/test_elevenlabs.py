@@ -337,7 +337,7 @@ def test_voices_command_lists_the_account_voices(tmp_path: Path, server: ElevenL
     )
     assert proc.returncode == 0, proc.stderr
     names = [v["name"] for v in json.loads(proc.stdout)]
-    assert names == ["Rachel", "Brian", "George"]
+    assert names == ["Rachel", "Brian", "George", "Sara"]
 
 
 def test_speak_text_with_an_elevenlabs_archetype(tmp_path: Path, server: ElevenLabsServer) -> None:

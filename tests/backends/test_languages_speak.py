@@ -3,6 +3,7 @@ the speak stage through the real ElevenLabs SDK against the local stand-in, and 
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -183,3 +184,15 @@ def test_a_russian_sentence_is_voiced_by_a_voice_that_speaks_it(
     run_stage("speak", ctx)
     said = " ".join(r.text for r in server.requests[before:])
     assert "Привет" in said and "хорошо" in said
+
+
+def test_voices_for_a_language(server: ElevenLabsServer) -> None:
+    env = _env(server)
+    proc = run_cli("voices", "--backend", "elevenlabs", "--language", "es", "--json", env=env)
+    assert proc.returncode == 0, proc.stderr
+    names = {v["name"] for v in json.loads(proc.stdout)}
+    assert "Sara" in names and "Brian" in names  # verified in Spanish; multilingual premade
+    proc = run_cli("voices", "--backend", "elevenlabs", "--language", "de", "--json", env=env)
+    assert "Sara" not in {v["name"] for v in json.loads(proc.stdout)}
+    offline = json.loads(run_cli("voices", "--language", "es", "--json").stdout)
+    assert [v["quality"] for v in offline] == ["draft"]

@@ -5,10 +5,15 @@ from __future__ import annotations
 import pytest
 
 from personaforge.backends import registry
-from personaforge.backends.base import LipsyncBackend, Planner, Storage, TTSBackend
+from personaforge.backends.base import Aligner, LipsyncBackend, Planner, Storage, TTSBackend
 from personaforge.errors import MissingDependencyError, PersonaForgeError
 
-PROTOCOLS = {"plan": Planner, "speak": TTSBackend, "lipsync": LipsyncBackend}
+PROTOCOLS = {
+    "plan": Planner,
+    "speak": TTSBackend,
+    "lipsync": LipsyncBackend,
+    "align": Aligner,
+}
 
 
 @pytest.mark.parametrize(

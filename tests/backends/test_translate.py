@@ -13,6 +13,7 @@ from fake_anthropic import as_json, message, running
 from helpers import run_cli
 
 from personaforge.media.probe import probe
+from personaforge.translate import siblings
 
 pytest.importorskip("anthropic")
 
@@ -53,6 +54,16 @@ def test_translate_offline_is_one_line(tmp_path: Path) -> None:
     assert not (tmp_path / "hello-es").exists()
 
 
+def test_translate_dry_run_prices_the_request_and_sends_nothing(tmp_path: Path) -> None:
+    folder = _hello(tmp_path)
+    proc = run_cli("translate", str(folder), "--to", "es,ja", "--dry-run", "--json",
+                   env={"ANTHROPIC_API_KEY": ""})  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    cost = json.loads(proc.stdout)
+    assert cost["units"]["anthropic:input_token"] > 100 and cost["usd"] > 0
+    assert not (tmp_path / "hello-es").exists()
+
+
 def test_a_hand_translation_that_drops_a_heading_is_refused(tmp_path: Path) -> None:
     folder = _hello(tmp_path)
     hand = tmp_path / "es.md"
@@ -86,7 +97,10 @@ def test_translate_to_spanish_and_japanese_and_both_render(tmp_path: Path) -> No
         again = run_cli("translate", str(folder), "--to", "es,ja", "--json", env=env)
         assert again.returncode == 0 and len(claude.requests) == 3
         assert all(m["cached"] for m in json.loads(again.stdout))
+        priced = run_cli("translate", str(folder), "--to", "es,ja", "--dry-run", "--json")
+        assert json.loads(priced.stdout)["usd"] == 0  # both cached: nothing to pay
     es, ja = tmp_path / "hello-es", tmp_path / "hello-ja"
+    assert siblings(folder) == [es.resolve(), ja.resolve()]  # what batch --with-translations adds
     assert (es / "script.md").read_text(encoding="utf-8") == ES
     assert yaml.safe_load((ja / "video.yaml").read_text())["language"] == "ja"
     # Spanish offline: the draft Spanish voice.

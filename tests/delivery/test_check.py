@@ -200,3 +200,18 @@ def test_each_platform_takes_its_own_frame_shapes() -> None:
     assert not any(r.rule == "frame" for r in _shape(RULES["youtube"], 1080, 1920, 30.0))
     long_short = _shape(RULES["shorts"], 1080, 1920, 200.0)
     assert next(r.ok for r in long_short if r.rule == "duration") is False
+
+
+def test_cue_timings_are_read_to_the_millisecond(tmp_path: Path) -> None:
+    # Cues 100 ms apart, each 1.5 s of 20 characters (13 cps): every timing rule holds.
+    # Read in whole seconds (webvtt-py's *_in_seconds), the gap would be 0 and the speed 20.
+    video = _bad_video(tmp_path)
+    video.with_suffix(".vtt").write_text(
+        "WEBVTT\n\n00:00:00.100 --> 00:00:01.600\ntwenty characters ok\n\n"
+        "00:00:01.700 --> 00:00:03.200\ntwenty characters ok\n",
+        encoding="utf-8",
+    )
+    rows = _rows(check(target_of(video), "youtube"))
+    assert rows["cue gap"].ok is True, rows["cue gap"]  # type: ignore[attr-defined]
+    assert rows["reading speed"].ok is True, rows["reading speed"]  # type: ignore[attr-defined]
+    assert "100 ms" in rows["cue gap"].measured  # type: ignore[attr-defined]

@@ -38,7 +38,8 @@ def test_the_table_names_what_the_libraries_have() -> None:
 
 
 NUMBERS = {
-    "es": ("Son 1.500 personas y el 3,5% paga 20 €.", ["mil quinientos", "tres punto cinco por ciento", "veinte euros"]),
+    "es": ("Son 1.500 personas y el 3,5% paga 20 €.",
+           ["mil quinientos", "tres coma cinco por ciento", "veinte euros"]),
     "de": ("Es sind 21 Leute.", ["einundzwanzig"]),
     "fr": ("Le 1er mai, 80 personnes.", ["premier", "quatre vingts"]),
     "pt": ("O 2º lugar tem 3 pessoas.", ["segundo", "três"]),
@@ -85,7 +86,8 @@ def test_other_scripts_are_found_and_named() -> None:
     [
         ("en", "Dr. Smith came at 3 p.m. today. Really? Yes… Good.",
          ["Dr. Smith came at 3 p.m. today.", "Really?", "Yes…", "Good."]),
-        ("es", "Hola, Sr. García. ¿Cómo está? Bien.", ["Hola, Sr. García.", "¿Cómo está?", "Bien."]),
+        ("es", "Hola, Sr. García. ¿Cómo está? Bien.",
+         ["Hola, Sr. García.", "¿Cómo está?", "Bien."]),
         ("ja", "今日は晴れです。明日は雨！", ["今日は晴れです。", "明日は雨！"]),
         ("hi", "नमस्ते। आप कैसे हैं?", ["नमस्ते।", "आप कैसे हैं?"]),
         ("ru", "Привет. Как дела?", ["Привет.", "Как дела?"]),

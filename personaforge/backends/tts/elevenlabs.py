@@ -460,6 +460,14 @@ class ElevenLabsTTS:
         out = []
         for v in found.voices:
             labels = v.labels or {}
+            # The languages ElevenLabs verified the voice in (newer accounts list them);
+            # none listed: a premade multilingual voice, which speaks its model's languages.
+            verified = sorted(
+                {
+                    str(x.language).split("-")[0].lower()
+                    for x in (getattr(v, "verified_languages", None) or [])
+                }
+            )
             out.append(
                 {
                     "id": v.voice_id,
@@ -467,6 +475,7 @@ class ElevenLabsTTS:
                     "category": str(v.category or ""),
                     "gender": labels.get("gender", ""),
                     "accent": labels.get("accent", ""),
+                    "languages": ",".join(verified),
                 }
             )
         return out
@@ -530,7 +539,7 @@ class ElevenLabsTTS:
         code = self.lang.code
         tokens = list(request.tokens) if request.tokens is not None else tokenize(text, code)
         spoken = [w for tok in tokens for w in tok.spoken]
-        say = spoken_text(tokens)
+        say = spoken_text(tokens, code)
         if not say.strip():
             # Nothing to say (a line of emoji): no request, no cost, a breath of silence.
             pause = int(0.3 * SAMPLE_RATE)
@@ -564,9 +573,9 @@ class ElevenLabsTTS:
         if o.seed is not None:
             extra["seed"] = o.seed
         if request.previous_text.strip():
-            extra["previous_text"] = spoken_text(tokenize(request.previous_text, code))
+            extra["previous_text"] = spoken_text(tokenize(request.previous_text, code), code)
         if request.next_text.strip():
-            extra["next_text"] = spoken_text(tokenize(request.next_text, code))
+            extra["next_text"] = spoken_text(tokenize(request.next_text, code), code)
         if self.model in _TAKES_LANGUAGE:
             extra["language_code"] = code
         timeout = self._timeout()

@@ -61,7 +61,7 @@ class EspeakTTS:
             list(request.tokens) if request.tokens is not None else tokenize(text, self.lang.code)
         )
         unsayable(tokens, self.lang, self.name, request.label)
-        say = spoken_text(tokens)
+        say = spoken_text(tokens, self.lang.code)
         length = float(request.delivery.get("length_scale", 1.0 / self.speed))
         rate = 22050
         samples = b""
