@@ -63,7 +63,7 @@ def make_aligner(name: str, ctx: Context) -> Aligner:
     language = spoken_language(ctx.video, ctx.persona)
     if name == "offline":
         return cls(language=language)
-    env = ctx.env if ctx.env is not None else ctx.project.environment()
+    env = ctx.environment()
     return cls(env=env, state_dir=ctx.project.build / NARRATION_DIR, language=language)
 
 
