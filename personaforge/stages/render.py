@@ -42,8 +42,8 @@ from personaforge.stages.graph import current
 from personaforge.stages.segments import card_font, cues_for
 
 RENDER_VERSION = "5"  # 5: the soundtrack is encoded apart and copied in
-EXTRAS_VERSION = "3"  # the thumbnail and chapters (2: only where YouTube takes them; 3: thumbnails
-# at their own size, the VTT language)
+EXTRAS_VERSION = "4"  # the thumbnail and chapters (2: only where YouTube takes them; 3: thumbnails
+# at their own size, the VTT language; 4: a bold-pop video's sidecar in line cues)
 PHOTO_MAX_ENLARGE = 1.5  # a photo look's portrait, fitted to the thumbnail's persona box
 WORK_DIR = soundtrack.WORK_DIR
 music_hash = soundtrack.music_hash
@@ -147,11 +147,12 @@ def run(ctx: Context) -> StageResult:
 def _cues(
     ctx: Context, speech: SpeechManifest, width: int, height: int, intro_frames: int = 0
 ) -> list[Cue]:
-    """Every shot's cues (the very ones burned into its segment), placed where it starts."""
+    """Every shot's sidecar cues (those burned into its segment, but line cues for a
+    bold-pop shot), placed where it starts."""
     cues: list[Cue] = []
     frame_offset = intro_frames
     for shot in speech.shots:
-        own = cues_for(shot, speech.fps, ctx.video.captions, width, height)
+        own = cues_for(shot, speech.fps, ctx.video.captions, width, height, sidecar=True)
         cues += shift(own, frame_offset / speech.fps)
         frame_offset += shot.frames
     return cues

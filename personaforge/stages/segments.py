@@ -54,16 +54,28 @@ def caption_margin(width: int, height: int) -> int | None:
 
 
 def cues_for(
-    spoken: SpokenShot, fps: int, captions: Captions, width: int, height: int
+    spoken: SpokenShot,
+    fps: int,
+    captions: Captions,
+    width: int,
+    height: int,
+    *,
+    sidecar: bool = False,
 ) -> list[Cue]:
     """The shot's cues, timed from its first frame by the caption rules of its frame and
     language: burned into its segment and, shifted to where the shot starts, written to the
-    .vtt/.srt (one list, so they always agree)."""
+    .vtt/.srt (one list, so they agree). With ``sidecar``, the cues of the .vtt/.srt: the
+    same, except that bold-pop's one-to-three-word flashes are a burned effect, not
+    subtitles, so its sidecar gets the line cues a subtitle track must have (minimum
+    duration, reading speed)."""
     words = [CaptionWord(w.text, w.start, w.end) for w in spoken.words]
+    style = spoken.captions or captions.style
+    if sidecar and style == "bold-pop":
+        style = "clean"
     return shot_cues(
         words,
         spoken.frames / fps,
-        style=spoken.captions or captions.style,
+        style=style,
         rules=rules_for(width, height, language_of(spoken), fps),
         max_chars_per_line=captions.max_chars_per_line,
         max_lines=captions.max_lines,
