@@ -1,12 +1,12 @@
 """Benchmark: milliseconds per frame of the offline animators at 1080p, the drawn avatar and the
-photo animator, on the same viseme timeline and in the same run (frame generation only: no
-encoding). Usage: python bench/photo_bench.py [--frames N] [--size WxH]"""
+photo animator (examples/photo's NASA portrait), on the same viseme timeline and loudness, in
+the same run (frame generation only: no encoding). render_bench.py prints these too.
+Usage: python bench/photo_bench.py [--frames N] [--size WxH]"""
 
 from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,7 +17,6 @@ sys.path.insert(0, str(REPO))
 from personaforge.core.models import Look  # noqa: E402
 from personaforge.media.avatar import AvatarAnimator  # noqa: E402
 from personaforge.media.photo import PhotoAnimator, load_portrait  # noqa: E402
-from personaforge.media.synthface import draw_portrait  # noqa: E402
 
 FPS = 30
 VISEMES = [(i * 0.09, ("aa", "sil", "O", "E", "PP", "SS", "U")[i % 7]) for i in range(400)]
@@ -37,26 +36,27 @@ def _time(make: Callable[[], Iterator[bytes]], frames: int) -> tuple[float, floa
     return (t1 - t0) * 1000, (t2 - t1) * 1000 / max(1, n - 1)
 
 
+def per_frame_ms(w: int, h: int, frames: int) -> dict[str, tuple[float, float]]:
+    """(set-up ms, ms per frame) of each animator at ``w``x``h``."""
+    import numpy as np
+
+    portrait = load_portrait(REPO / "examples" / "photo" / "portrait.jpg")
+    loud = (0.5 + 0.5 * np.sin(np.arange(frames) * 0.7)).astype(np.float32)
+    runs = {
+        "avatar": lambda: AvatarAnimator(Look(), w, h, FPS, seed=1).frames(VISEMES, frames, loud),
+        "photo": lambda: PhotoAnimator(portrait, w, h, FPS, seed=1).frames(VISEMES, frames, loud),
+    }
+    return {name: _time(make, frames) for name, make in runs.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--frames", type=int, default=300)
     parser.add_argument("--size", default="1920x1080")
     args = parser.parse_args()
     w, h = (int(v) for v in args.size.split("x"))
-    with tempfile.TemporaryDirectory() as tmp:
-        photo = Path(tmp) / "portrait.jpg"
-        draw_portrait(1600, 900, face_width=230, center=(800, 390)).save(photo, quality=90)
-        portrait = load_portrait(photo)
-        runs = {
-            "avatar": lambda: AvatarAnimator(Look(), w, h, FPS, seed=1).frames(
-                VISEMES, args.frames
-            ),
-            "photo": lambda: PhotoAnimator(portrait, w, h, FPS, seed=1).frames(
-                VISEMES, args.frames
-            ),
-        }
-        print(f"{args.frames} frames at {w}x{h}, {FPS} fps")
-        results = {name: _time(make, args.frames) for name, make in runs.items()}
+    print(f"{args.frames} frames at {w}x{h}, {FPS} fps")
+    results = per_frame_ms(w, h, args.frames)
     for name, (setup_ms, per_frame) in results.items():
         print(f"{name:<7} {per_frame:6.2f} ms/frame   (set-up {setup_ms:6.0f} ms)")
     ratio = results["photo"][1] / results["avatar"][1]

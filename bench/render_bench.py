@@ -1,8 +1,10 @@
 """Benchmark the render, side by side with a bare ffmpeg encode on the same machine.
 
 For a video of ``--seconds`` (default 60) at ``--size`` (default 1920x1080) it prints:
-- a full run (`make-video`, every stage, from scratch) against a bare encode of one still
-  frame with the same narration, duration and burned captions: both times and their ratio;
+- per quality (``--qualities``, default draft and master: video.yaml's ``quality:``), a full
+  run (`make-video`, every stage, from scratch) against a bare encode of one still frame with
+  the same narration, duration, burned captions and encoder settings: both times, their
+  ratio and the sizes of both files;
 - a one-sentence edit and re-run, as a percentage of the full run, and the share of the
   video's frames that edit had to encode again;
 - with ``--repeat N`` (default 3) the full run, the bare encode and the edit are each run N
@@ -153,25 +155,32 @@ def script_for(seconds: float) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _project(folder: Path, seconds: float, size: str) -> Path:
+def _project(
+    folder: Path, seconds: float, size: str, quality: str = "draft", *, photo: bool = False
+) -> Path:
     folder.mkdir(parents=True)
     (folder / "script.md").write_text(script_for(seconds), encoding="utf-8")
-    shutil.copy(REPO / "examples" / "hello" / "persona.yaml", folder / "persona.yaml")
+    example = REPO / "examples" / ("photo" if photo else "hello")
+    shutil.copy(example / "persona.yaml", folder / "persona.yaml")
+    if photo:  # the photo persona: init's defaults pick the photo animator for its look
+        shutil.copy(example / "portrait.jpg", folder / "portrait.jpg")
     (folder / "video.yaml").write_text(
         "schema_version: 1\ntitle: Benchmark\nscript: script.md\nformat: youtube\n"
-        f"resolution: '{size}'\npublish: {{target: local}}\n",
+        f"resolution: '{size}'\nquality: {quality}\npublish: {{target: local}}\n",
         encoding="utf-8",
     )
     return folder
 
 
-def _bare_encode(project: Path) -> tuple[dict[str, float], float]:
-    """A bare encode of one still frame with the project's narration, duration and captions."""
+def _bare_encode(project: Path, quality: str = "draft") -> tuple[dict[str, float], float]:
+    """A bare encode of one still frame with the project's narration, duration, captions and
+    encoder settings (``quality``'s, as the segments use them)."""
     import yaml
     from PIL import Image
 
     from personaforge.assets import fonts_dir
     from personaforge.captions import Cue, to_ass
+    from personaforge.media.encoding import final_audio, final_video_args
     from personaforge.media.ffmpeg import ffmpeg_exe
 
     render = yaml.safe_load((project / "build/render.yaml").read_text())
@@ -187,14 +196,21 @@ def _bare_encode(project: Path) -> tuple[dict[str, float], float]:
     ass = work / "captions.ass"
     ass.write_text(to_ass(cues, width=width, height=height), encoding="utf-8")
     narration = project / "build" / "render" / "narration.wav"
+    video_args = final_video_args(quality, width, height, 30)  # type: ignore[arg-type]
+    audio_rate = str(final_audio(quality)["b:a"])  # type: ignore[arg-type]
     figures = _measure([
         ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-loglevel", "error",
         "-loop", "1", "-framerate", "30", "-i", str(work / "still.png"), "-i", str(narration),
         "-vf", f"subtitles=filename={ass}:fontsdir={fonts_dir()},format=yuv420p",
-        "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-c:a", "aac", "-ar", "48000",
+        *video_args, "-c:a", "aac", "-b:a", audio_rate, "-ar", "48000", "-ac", "2",
         "-t", f"{duration:.3f}", "-movflags", "+faststart", str(work / "baseline.mp4"),
     ])  # fmt: skip
+    figures["mb"] = (work / "baseline.mp4").stat().st_size / 1e6
     return figures, duration
+
+
+def _video_mb(project: Path) -> float:
+    return sum(p.stat().st_size for p in (project / "build").glob("*.mp4")) / 1e6
 
 
 def _seconds(stamp: str) -> float:
@@ -229,26 +245,48 @@ def _mem(figures: dict[str, float]) -> str:
     return f"peak python {figures['python_mb']:.0f} MB, peak ffmpeg {figures['children_mb']:.0f} MB"
 
 
+def _print_quality(
+    quality: str, fulls: list[dict[str, float]], bares: list[dict[str, float]]
+) -> None:
+    full = min(fulls, key=lambda r: r["seconds"])
+    bare = min(bares, key=lambda r: r["seconds"])
+    print(f"quality: {quality}")
+    print(f"  full run (make-video, all stages): {full['seconds']:7.2f} s  {full['mb']:7.1f} MB  "
+          f"{_mem(full)}{_all(fulls)}")  # fmt: skip
+    print(f"  bare encode (still + captions):    {bare['seconds']:7.2f} s  {bare['mb']:7.1f} MB  "
+          f"{_mem(bare)}{_all(bares)}")  # fmt: skip
+    print(f"  ratio full / bare:                 {full['seconds'] / bare['seconds']:7.2f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--size", default="1920x1080")
     parser.add_argument("--long", type=float, default=600.0, help="0 skips the long run")
     parser.add_argument(
+        "--qualities", default="draft,master",
+        help="video.yaml qualities to time (the edit and the long run use the first)",
+    )  # fmt: skip
+    parser.add_argument(
         "--repeat", type=int, default=3,
         help="runs of the full run, the bare encode and the edit, taken in turn; the best of "
         "each is compared (a shared machine's speed drifts by 10-20%% within minutes)",
     )  # fmt: skip
+    parser.add_argument(
+        "--photo", action=argparse.BooleanOptionalAction, default=True,
+        help="also a photo persona (examples/photo's portrait) from scratch",
+    )  # fmt: skip
     opts = parser.parse_args()
     cores = len(os.sched_getaffinity(0))
     repeat = max(1, opts.repeat)
+    qualities = opts.qualities.split(",")
     with tempfile.TemporaryDirectory() as tmp:
         fulls, bares, edits = [], [], []
         for k in range(repeat):
             # Each full run starts from scratch, in a project of its own.
-            project = _project(Path(tmp) / f"short{k}", opts.seconds, opts.size)
-            fulls.append(_measure(["make-video", str(project)]))
-            bare, duration = _bare_encode(project)
+            project = _project(Path(tmp) / f"short{k}", opts.seconds, opts.size, qualities[0])
+            fulls.append({**_measure(["make-video", str(project)]), "mb": _video_mb(project)})
+            bare, duration = _bare_encode(project, qualities[0])
             bares.append(bare)
             before = _segments(project)
             _edit_one_sentence(project)
@@ -261,19 +299,45 @@ def main() -> None:
         full, bare, edit = (min(runs, key=lambda r: r["seconds"]) for runs in (fulls, bares, edits))
         best = f"best of {repeat}" if repeat > 1 else "one run"
         print(f"machine: {cores} cores; video: {opts.size}, {duration:.1f} s; {best}")
-        print(f"full run (make-video, all stages): {full['seconds']:7.2f} s  {_mem(full)}"
-              f"{_all(fulls)}")  # fmt: skip
-        print(f"bare encode (still + captions):    {bare['seconds']:7.2f} s  {_mem(bare)}"
-              f"{_all(bares)}")  # fmt: skip
-        print(f"ratio full / bare:                 {full['seconds'] / bare['seconds']:7.2f}x")
+        _print_quality(qualities[0], fulls, bares)
+        for quality in qualities[1:]:
+            q_fulls, q_bares = [], []
+            for k in range(repeat):
+                q_project = _project(Path(tmp) / f"{quality}{k}", opts.seconds, opts.size, quality)
+                run = _measure(["make-video", str(q_project)])
+                q_fulls.append({**run, "mb": _video_mb(q_project)})
+                q_bares.append(_bare_encode(q_project, quality)[0])
+            _print_quality(quality, q_fulls, q_bares)
         print(
             f"one-sentence edit:                 {edit['seconds']:7.2f} s  "
             f"= {100 * edit['seconds'] / full['seconds']:.1f}% of the full run{_all(edits)}"
         )
         print(f"frames the edit encoded again:     {redone:7d} of {total} "
               f"= {100 * redone / total:.1f}% of the video's frames")  # fmt: skip
+        if opts.photo:
+            # The photo persona from scratch, against the same bare encode (same narration).
+            folders = [Path(tmp) / f"photo{k}" for k in range(repeat)]
+            photos = [
+                _measure(
+                    [
+                        "make-video",
+                        str(_project(f, opts.seconds, opts.size, qualities[0], photo=True)),
+                    ]
+                )
+                for f in folders
+            ]
+            photo = min(photos, key=lambda r: r["seconds"])
+            print(f"photo persona full run:            {photo['seconds']:7.2f} s  {_mem(photo)}"
+                  f"{_all(photos)}")  # fmt: skip
+            print(f"ratio photo / bare:                {photo['seconds'] / bare['seconds']:7.2f}x")
+            from photo_bench import per_frame_ms
+
+            w, h = (int(v) for v in opts.size.split("x"))
+            ms = {name: per_frame for name, (_, per_frame) in per_frame_ms(w, h, 150).items()}
+            print(f"animators at {opts.size}:           photo {ms['photo']:.2f} ms/frame, "
+                  f"avatar {ms['avatar']:.2f} ms/frame (frames only, no encoding)")  # fmt: skip
         if opts.long > 0:
-            long_project = _project(Path(tmp) / "long", opts.long, opts.size)
+            long_project = _project(Path(tmp) / "long", opts.long, opts.size, qualities[0])
             long = _measure(["make-video", str(long_project)])
             print(
                 f"long run ({opts.long:.0f} s of script):      {long['seconds']:7.2f} s  "

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -17,6 +18,7 @@ from typing import Literal
 from personaforge.core.models import LipsyncManifest, SpeechManifest
 from personaforge.core.project import Project
 from personaforge.costs import Billing, summarize
+from personaforge.errors import OUTCOME_VAR
 from personaforge.stages.common import load_recorded
 
 Outcome = Literal["ok", "failed", "skipped"]
@@ -57,16 +59,20 @@ def recorded_cost(project: Project) -> dict[str, object]:
     return summarize(bills)
 
 
-def _reason(stderr: str, returncode: int) -> str:
-    """The one-line reason a make-video run gave (its `error:` line), or how it died."""
-    lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
-    for line in reversed(lines):
-        for prefix in ("error: ", "unexpected error: "):
-            if line.startswith(prefix):
-                return line[len(prefix) :] if prefix == "error: " else line
+def _reason(outcome: Path, returncode: int, stderr: str) -> str:
+    """The one-line reason a make-video run gave (its error's text, from the outcome file it
+    wrote), or how it died where it wrote none (killed, or broken before the CLI started)."""
+    try:
+        data = json.loads(outcome.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        data = None
+    error = data.get("error") if isinstance(data, dict) else None
+    if isinstance(error, dict) and error.get("text"):
+        return str(error["text"])
     if returncode < 0:
         return f"killed by signal {-returncode}"
-    return lines[-1] if lines else f"exit code {returncode}"
+    last = [ln.strip() for ln in stderr.splitlines() if ln.strip()][-1:]
+    return f"exit code {returncode}" + (f": {last[0]}" if last else "")
 
 
 def make_one(folder: Path, *, publish: bool, env: dict[str, str] | None = None) -> BatchItem:
@@ -76,16 +82,19 @@ def make_one(folder: Path, *, publish: bool, env: dict[str, str] | None = None) 
     argv = [sys.executable, "-m", "personaforge", "-q", "make-video", str(folder), "--json"]
     if not publish:
         argv.append("--no-publish")
-    proc = subprocess.run(
-        argv,
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
+    with tempfile.TemporaryDirectory(prefix="pf-batch-") as tmp:
+        outcome = Path(tmp) / "outcome.json"
+        proc = subprocess.run(
+            argv,
+            capture_output=True,
+            text=True,
+            env={**os.environ, **(env or {}), OUTCOME_VAR: str(outcome)},
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+        failure = None if proc.returncode == 0 else _reason(outcome, proc.returncode, proc.stderr)
     item.duration_s = time.monotonic() - started
-    if proc.returncode == 0:
+    if failure is None:
         try:
             result = json.loads(proc.stdout)
         except ValueError:
@@ -98,7 +107,7 @@ def make_one(folder: Path, *, publish: bool, env: dict[str, str] | None = None) 
         item.ran = [s for s, r in stages.items() if r.get("status") == "ran"]
         item.reason = "up to date" if not item.ran else "made " + ", ".join(item.ran)
     else:
-        item.outcome, item.reason = "failed", _reason(proc.stderr, proc.returncode)
+        item.outcome, item.reason = "failed", failure
     if folder.is_dir():
         usd = recorded_cost(Project(folder))["usd"]
         item.cost_usd = float(usd) if isinstance(usd, (int, float)) else 0.0

@@ -14,6 +14,7 @@ from typing import Literal, get_args
 from PIL import ImageFont
 
 from personaforge.assets import FONT_NAME, font_path
+from personaforge.core.colour import rgb_channels
 from personaforge.text import fonts, languages, linebreak
 from personaforge.text.caption_rules import (
     MIN_FONT_SCALE,
@@ -560,7 +561,7 @@ def to_srt(cues: Sequence[Cue]) -> str:
 
 
 def _ass_color(rgb: int, alpha: int = 0) -> str:
-    r, g, b = (rgb >> 16) & 0xFF, (rgb >> 8) & 0xFF, rgb & 0xFF
+    r, g, b = rgb_channels(rgb)
     return f"&H{alpha:02X}{b:02X}{g:02X}{r:02X}"
 
 

@@ -6,6 +6,9 @@ import enum
 import re
 from pathlib import Path
 
+# A parent process (batch) names a file here to get a CLI run's outcome as JSON (its exit
+# code and its error's fields) instead of reading them back out of the words on stderr.
+OUTCOME_VAR = "PERSONAFORGE_OUTCOME_FILE"
 # The password of a URL's userinfo (scheme://user:PASSWORD@host): a base URL from the
 # environment (ANTHROPIC_BASE_URL, R2_ENDPOINT) may carry one, and errors print URLs.
 _URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^/\s:@]*):[^/\s]*@")

@@ -89,6 +89,7 @@ class StageEstimate:
 class Estimate:
     stages: list[StageEstimate]
     duration_s: float
+    overhead_s: float = 0.0  # what every run costs, even one that makes nothing
 
     @property
     def usd(self) -> float:
@@ -96,7 +97,7 @@ class Estimate:
 
     @property
     def seconds(self) -> float:
-        return sum(s.seconds for s in self.stages)
+        return self.overhead_s + sum(s.seconds for s in self.stages)
 
     def calls(self, stage: str) -> bool:
         """Whether a run would call ``stage``'s backend, erring on the side of yes: not when
@@ -207,22 +208,38 @@ ESTIMATORS: Final[dict[str, Estimator]] = {
     "latentsync": _gpu("runpod", 10.0, 4.0),  # 24 GB GPU on RunPod serverless
 }
 
-# Rough wall-clock seconds: (per shot made, per second of speech made), by backend name.
+# Wall-clock rates from bench/render_bench.py on the 2-core development machine, unloaded
+# (README: a 59 s video at 1080p in 26-37 s, its one-sentence edit in 6-9 s), and 320x180
+# test renders: what a run costs per thing it really makes, not per shot listed.
+# A speaking backend: (seconds per take made, per second of speech made).
 TIMES: Final[dict[str, tuple[float, float]]] = {
     "offline": (0.0, 0.0),
     "claude": (0.0, 0.0),  # one request, counted below
-    "piper": (0.3, 0.25),
+    "piper": (0.05, 0.08),
+    "espeak": (0.05, 0.08),  # not measured apart: taken as piper's, which it does not exceed
     "elevenlabs": (1.0, 0.1),
     "narration:offline": (0.1, 0.1),  # the offline voice says the text, then one time warp
     "narration:elevenlabs": (0.5, 0.05),
-    "avatar": (0.3, 0.8),
-    "photo": (0.3, 0.8),
+    # A hosted lip-sync model: its wait per clip made (the local encode is counted apart).
     "sadtalker": (25.0, 3.0),
     "latentsync": (20.0, 4.0),
 }
+VOICE_LOAD_S: Final = 0.5  # the packaged voice, loaded once per run that speaks
+# Encoding a segment (drawing the frames and x264): per frame, plus per frame per megapixel.
+SEGMENT_S_PER_FRAME: Final = 0.0017
+SEGMENT_S_PER_FRAME_MPX: Final = 0.005
+# Around the segments: the soundtrack (loudness passes and AAC, per second of video) and the
+# join, made once a lipsync run has any segment to make.
+LIPSYNC_S: Final = 0.3
+LIPSYNC_S_PER_S: Final = 0.03
+RENDER_S: Final = 0.3  # the segments are joined without encoding them again
+RENDER_S_PER_S: Final = 0.01  # and the soundtrack muxed under the video
+PUBLISH_S: Final = 1.0
 CLAUDE_REQUEST_S: Final = 20.0
-RENDER_S_PER_S: Final = 1.5
-PUBLISH_S: Final = 3.0
+# Starting Python, reading the project and checking what every stage recorded (hashing its
+# files, which grow with the video's length and frame size).
+RUN_S: Final = 0.6
+RUN_S_PER_S_MPX: Final = 0.005
 
 
 # ---------------------------------------------------------------- the estimate
@@ -290,6 +307,43 @@ def _speech(ctx: Context, shots: list[PlannedShot]) -> tuple[dict[int, str], dic
         if done is not None
     }
     return {job.index: job.key for job in jobs}, made
+
+
+def _segments_to_make(
+    ctx: Context, shots: list[PlannedShot], spoken: dict[int, SpokenShot], every: list[ShotWork]
+) -> set[int]:
+    """The shots (by index) whose segment the lipsync stage would make, each key once: its
+    own plan of the segments (lipsync.segment_work) over the speech as it would be, the shots
+    still to speak standing in with their estimated length (new audio: a new segment)."""
+    from personaforge.core.models import FPS
+    from personaforge.stages import lipsync
+
+    draft = [
+        spoken[i]
+        if i in spoken
+        else SpokenShot.model_construct(
+            **shot.model_dump(),
+            key="",
+            spoken=shot.text,
+            audio="",
+            audio_sha256=f"not made yet: {i}",
+            duration_s=every[i].seconds,
+            frames=max(1, round(every[i].seconds * FPS)),
+            words=[],
+            visemes=[],
+        )
+        for i, shot in enumerate(shots)
+    ]
+    try:
+        plans, made = lipsync.segment_work(ctx, lipsync.shot_inputs(ctx), draft, fetch=False)
+    except PersonaForgeError:
+        return set(range(len(shots)))  # on the high side: the run will say what is wrong
+    first: dict[str, int] = {}
+    return {
+        i
+        for i, (plan, segment) in enumerate(zip(plans, made, strict=True))
+        if segment is None and first.setdefault(plan.key, i) == i
+    }
 
 
 def _repeats(identity: dict[int, str]) -> set[int]:
@@ -372,6 +426,8 @@ def estimate_for(ctx: Context, *, do_publish: bool = True) -> Estimate:
 
     every = [ShotWork(s.text, s.kind, seconds(i, s)) for i, s in enumerate(shots)]
     duration = sum(w.seconds for w in every)
+    width, height = ctx.project.frame_size(ctx.video)
+    mpx = width * height / 1e6
     names = {
         "plan": ctx.video.backends.plan,
         "speak": _speak_name(ctx),
@@ -389,6 +445,7 @@ def estimate_for(ctx: Context, *, do_publish: bool = True) -> Estimate:
         runs = reason is not None
         backend = names[stage]
         todo: list[ShotWork] = []
+        billed: list[ShotWork] = []
         extra: dict[str, float] = {}
         if runs and stage == "plan":
             todo = every
@@ -397,14 +454,17 @@ def estimate_for(ctx: Context, *, do_publish: bool = True) -> Estimate:
             said = set(spoken) | _repeats(takes)
             todo = [w for i, w in enumerate(every) if i not in said]
         elif runs and stage == "lipsync":
+            segments = _segments_to_make(ctx, shots, spoken, every)
+            todo = [w for i, w in enumerate(every) if i in segments]
+            # A segment made again (new captions, say) reuses the paid clip it was made from.
             clipped = _clips_not_to_pay(ctx, shots, spoken, takes)
-            todo = [w for i, w in enumerate(every) if i not in clipped]
-        work = StageWork(stage, backend, todo, ctx, extra)
+            billed = [w for i, w in enumerate(every) if i in segments and i not in clipped]
+        work = StageWork(stage, backend, billed if stage == "lipsync" else todo, ctx, extra)
         estimator = ESTIMATORS.get(backend)
         bills = estimator(work) if (runs and estimator) else []
         requests = 0
         if bills:  # a paid backend: one request to plan, one per shot to speak or lip-sync
-            paid = [w for w in todo if stage != "lipsync" or w.kind in PERSONA_KINDS]
+            paid = [w for w in work.shots if stage != "lipsync" or w.kind in PERSONA_KINDS]
             requests = 1 if stage == "plan" else len(paid)
             if backend.startswith("narration:"):
                 requests = len(_takes(ctx))
@@ -417,11 +477,11 @@ def estimate_for(ctx: Context, *, do_publish: bool = True) -> Estimate:
                 shots=len(every),
                 shots_to_make=len(todo),
                 bills=bills,
-                seconds=_time(stage, backend, runs, todo, duration),
+                seconds=_time(stage, backend, runs, todo, duration, mpx),
                 requests=requests,
             )
         )
-    return Estimate(out, duration)
+    return Estimate(out, duration, RUN_S + RUN_S_PER_S_MPX * duration * mpx)
 
 
 def _check_names(ctx: Context) -> None:
@@ -474,22 +534,35 @@ def _plan_extra(ctx: Context) -> dict[str, float]:
     }
 
 
-def _time(stage: str, backend: str, runs: bool, todo: list[ShotWork], duration: float) -> float:
+def _time(
+    stage: str, backend: str, runs: bool, todo: list[ShotWork], duration: float, mpx: float
+) -> float:
+    """Seconds a stage would take for what it would make (``todo``) at ``mpx`` megapixels a
+    frame, from the measured rates above."""
+    from personaforge.core.models import FPS
+
     if not runs:
         return 0.0
     if stage == "plan":
-        return CLAUDE_REQUEST_S if backend == "claude" else 0.5
+        return CLAUDE_REQUEST_S if backend == "claude" else 0.1
     if stage == "render":
-        return RENDER_S_PER_S * duration
+        return RENDER_S + RENDER_S_PER_S * duration
     if stage == "publish":
         return PUBLISH_S
     per_shot, per_second = TIMES.get(backend, (5.0, 1.0))
-    if stage == "lipsync":
-        talking = [w for w in todo if w.kind in PERSONA_KINDS]
-        titles = [w for w in todo if w.kind not in PERSONA_KINDS]
-        drawn = sum(0.3 * w.seconds for w in titles)
-        return drawn + sum(per_shot + per_second * w.seconds for w in talking)
-    return sum(per_shot + per_second * w.seconds for w in todo)
+    if stage == "speak":
+        load = VOICE_LOAD_S if todo and backend == "piper" else 0.0
+        return load + sum(per_shot + per_second * w.seconds for w in todo)
+    # lipsync: every segment made is drawn (or conformed) and encoded here; a hosted model
+    # is waited for besides, for each persona shot.
+    frames = sum(w.seconds for w in todo) * FPS
+    encode = frames * (SEGMENT_S_PER_FRAME + SEGMENT_S_PER_FRAME_MPX * mpx)
+    if todo:
+        encode += LIPSYNC_S + LIPSYNC_S_PER_S * duration
+    if backend in ("avatar", "photo"):
+        return encode
+    talking = [w for w in todo if w.kind in PERSONA_KINDS]
+    return encode + sum(per_shot + per_second * w.seconds for w in talking)
 
 
 def over_budget(result: Estimate, limit: float, *, source: str) -> PersonaForgeError | None:
@@ -501,3 +574,84 @@ def over_budget(result: Estimate, limit: float, *, source: str) -> PersonaForgeE
         f"estimated cost ${result.usd:.2f} ({paid}) exceeds the budget of ${limit:.2f} ({source})",
         hint="see `personaforge estimate`; raise the budget or use offline backends",
     )
+
+
+# ---------------------------------------------------------------- translations
+# Kept apart from estimate_for (one project's stages): the translations are more projects, and
+# translating is work on the source done before any of their stages.
+
+
+@dataclass
+class LanguageEstimate:
+    """One translation `translate` made: what make-video --with-translations would do in it."""
+
+    language: str
+    folder: Path
+    voice: str  # the speak backend that would say it
+    draft: bool  # espeak-ng's draft offline voice
+    no_voice: str  # why no voice chosen says this language ('' when one does)
+    characters: int  # what its voice says, the whole script (what ElevenLabs bills on a run)
+    retranslate: bool  # the source script changed since this translation was made
+    translate: list[Billing]  # what translating it again would bill (nothing if current)
+    estimate: Estimate
+
+    @property
+    def usd(self) -> float:
+        return round(sum(b.usd for b in self.translate) + self.estimate.usd, 6)
+
+    def as_json(self) -> dict[str, object]:
+        return {  # its stages, as a project's estimate; usd with translating again
+            **{k: v for k, v in self.estimate.as_json().items() if k != "prices_as_of"},
+            "language": self.language,
+            "project": str(self.folder),
+            "voice": self.voice,
+            "draft_voice": self.draft,
+            **({"no_voice": self.no_voice} if self.no_voice else {}),
+            "characters": self.characters,
+            "retranslate": self.retranslate,
+            "translate": summarize(self.translate),
+            "usd": self.usd,
+        }
+
+
+def estimate_translations(
+    project: Project,
+    *,
+    fmt: str | None = None,
+    do_publish: bool = True,
+    force: bool = False,
+    env: Mapping[str, str] | None = None,
+    cache: str | None = None,
+) -> list[LanguageEstimate]:
+    """The translations of ``project`` that `translate` recorded: per language, translating
+    again where the script changed (priced by translate's own estimate, the one price table),
+    its voice and the characters it says, and make-video's estimate in it. Sends nothing."""
+    from personaforge import translate
+    from personaforge.core.models import spoken_language
+    from personaforge.text.normalize import spoken_text, tokenize
+
+    made = translate.recorded(project.root)
+    source = translate.source_sha256(project.root)
+    out: list[LanguageEstimate] = []
+    for folder in translate.siblings(project.root):
+        code = next(c for c, m in made.items() if (project.root / m.folder).resolve() == folder)
+        stale = made[code].source_sha256 != source
+        bills = translate.estimate(project.root, [code], model=made[code].model) if stale else []
+        ctx = Context.load(Project.open(str(folder)), force=force, env=env)
+        ctx.cache_url = cache
+        if fmt is not None:
+            ctx.video = ctx.video.for_format(fmt)
+        language = spoken_language(ctx.video, ctx.persona)
+        shots = _planned(ctx, False)
+        chars = sum(len(spoken_text(tokenize(s.text, language), language)) for s in shots)
+        voice, no_voice = _speak_name(ctx), ""
+        try:
+            from personaforge.stages.speak import backend_name
+
+            backend_name(ctx.video.backends.speak or ctx.persona.voice.backend, language)
+        except PersonaForgeError as exc:
+            no_voice = exc.message  # make-video would refuse this language in one line
+        result = estimate_for(ctx, do_publish=do_publish)
+        out.append(LanguageEstimate(code, folder, voice, voice == "espeak", no_voice, chars,
+                                    stale, bills, result))  # fmt: skip
+    return out

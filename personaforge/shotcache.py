@@ -6,13 +6,16 @@ from __future__ import annotations
 import json
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from pathlib import Path, PurePosixPath
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from personaforge.errors import DamagedObject, PersonaForgeError
 from personaforge.fsutil import atomic_write_bytes, sha256_file
+
+if TYPE_CHECKING:  # the stages import this module: the context is named for typing only
+    from personaforge.stages.common import Context
 
 T = TypeVar("T")
 
@@ -205,7 +208,7 @@ class _Uploader:
                 done.set_exception(exc)
 
 
-def open_cache(url: str, root: Path, env: Any) -> RemoteShotCache:
+def open_cache(url: str, root: Path, env: Mapping[str, str]) -> RemoteShotCache:
     from personaforge.backends.storage.s3 import S3Storage
 
     try:
@@ -216,18 +219,18 @@ def open_cache(url: str, root: Path, env: Any) -> RemoteShotCache:
     return RemoteShotCache(storage, root, url)
 
 
-def for_context(ctx: Any) -> RemoteShotCache | None:
+def for_context(ctx: Context) -> RemoteShotCache | None:
     """The run's shared cache (--cache, else video.yaml's ``cache``), opened once; None if
     there is none. Missing keys fail here, so make-video asks before any work."""
     opened: dict[str, RemoteShotCache | None] = ctx.shot_cache  # shared by the ctx's copies
     if "cache" not in opened:
         url = ctx.cache_url or ctx.video.cache
-        env = ctx.env if ctx.env is not None else ctx.project.environment()
+        env = ctx.environment()
         opened["cache"] = open_cache(url, ctx.project.root, env) if url else None
     return opened["cache"]
 
 
-def _lookup(ctx: Any, miss: T, ask: Callable[[RemoteShotCache], T], then: str = "") -> T:
+def _lookup(ctx: Context, miss: T, ask: Callable[[RemoteShotCache], T], then: str = "") -> T:
     """``ask`` the run's shared cache, if there is one; a failing cache is a ``miss``."""
     cache = for_context(ctx)
     if cache is None or cache.down is not None:
@@ -242,26 +245,26 @@ def _lookup(ctx: Any, miss: T, ask: Callable[[RemoteShotCache], T], then: str = 
     return miss
 
 
-def fetch(ctx: Any, record_path: Path, key: str, validate: Any) -> bool:
+def fetch(ctx: Context, record_path: Path, key: str, validate: Any) -> bool:
     """Look a shot up in the shared cache and bring it here; False: a miss."""
     return _lookup(
         ctx, False, lambda c: c.fetch(record_path, key, validate), "; making the shot here"
     )
 
 
-def peek(ctx: Any, record_path: Path, key: str, validate: Any) -> Any:
+def peek(ctx: Context, record_path: Path, key: str, validate: Any) -> Any:
     """``fetch`` without downloading: the cached shot, if the shared cache holds it whole."""
     return _lookup(ctx, None, lambda c: c.peek(record_path, key, validate))
 
 
-def push(ctx: Any, record: _Shot, record_path: Path) -> None:
+def push(ctx: Context, record: _Shot, record_path: Path) -> None:
     """Share a shot just made, in the background (``settle`` waits for it)."""
     cache = for_context(ctx)
     if cache is not None:
         cache.push_soon(record, record_path)
 
 
-def settle(ctx: Any, *, interrupted: bool = False) -> None:
+def settle(ctx: Context, *, interrupted: bool = False) -> None:
     """Wait for the run's shots to be shared (a stage ends with its shots shared); an upload
     that failed costs the other machines, not this run, and is said in a line. Interrupted,
     the uploads not yet started are dropped."""

@@ -10,6 +10,8 @@ hash of the source text, the target language and the model. A hand translation c
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import shutil
 from collections import Counter
@@ -26,6 +28,7 @@ from personaforge.fsutil import atomic_write_text, sha256_bytes
 from personaforge.text import languages
 
 CACHE_DIR = "translations"
+RECORD = "siblings.json"  # which languages translate made, and where: make-video reads it
 _SKIP = {"build", ".env.example", "__pycache__"}
 _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s")
 _MARKUP = re.compile(r"^\s*(!\[[^\]]*\]\([^)]*\)|<!--\s*[\w -]+)", re.I)
@@ -121,11 +124,16 @@ def estimate(folder: Path, targets: list[str], *, model: str | None = None) -> l
 
 
 def siblings(folder: Path) -> list[Path]:
-    """The translations `translate` made of the project in ``folder`` (DIR-es/, ...), in the
-    table's order: folders beside it named for a language, with a video.yaml saying so."""
+    """The translations `translate` made of the project in ``folder``, in the table's order:
+    the ones it recorded in build/translations/siblings.json whose video.yaml still says their
+    language (a sibling deleted or re-purposed by hand drops out; folder names are not read)."""
     found = []
+    root = folder.resolve()
+    recorded = _recorded(root)
     for code in languages.LANGUAGES:
-        candidate = sibling(folder.resolve(), code)
+        if code not in recorded:
+            continue
+        candidate = (root / recorded[code].folder).resolve()
         video = candidate / "video.yaml"
         if video.is_file():
             try:
@@ -135,6 +143,57 @@ def siblings(folder: Path) -> list[Path]:
             if isinstance(data, dict) and languages.primary(str(data.get("language", ""))) == code:
                 found.append(candidate)
     return found
+
+
+@dataclass(frozen=True)
+class Made:
+    """What the record keeps of one translation: where it is, the source text's hash it was
+    made from, and the model (None: written by hand)."""
+
+    folder: str  # relative to the source project, so the pair can move together
+    source_sha256: str
+    model: str | None
+
+
+def recorded(folder: Path) -> dict[str, Made]:
+    """The translations `translate` made of the project in ``folder``, by language."""
+    return _recorded(folder.resolve())
+
+
+def source_sha256(folder: Path) -> str:
+    """The hash of the project's script as the record compares it."""
+    from personaforge.core.project import Project
+
+    project = Project.open(str(folder))
+    return sha256_bytes(project.script_text(project.load_video()).encode())
+
+
+def _record_path(root: Path) -> Path:
+    return root / "build" / CACHE_DIR / RECORD
+
+
+def _recorded(root: Path) -> dict[str, Made]:
+    try:
+        data = json.loads(_record_path(root).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    made = data.get("siblings") if isinstance(data, dict) else None
+    if not isinstance(made, dict):
+        return {}
+    out: dict[str, Made] = {}
+    for code, entry in made.items():
+        if isinstance(entry, dict) and isinstance(entry.get("folder"), str):
+            model = entry.get("model")
+            out[str(code)] = Made(entry["folder"], str(entry.get("source_sha256", "")),
+                                  model if isinstance(model, str) else None)  # fmt: skip
+    return out
+
+
+def _record(root: Path, code: str, target: Path, source: str, model: str | None) -> None:
+    made = {k: vars(v) for k, v in _recorded(root).items()}
+    made[code] = vars(Made(os.path.relpath(target, root), sha256_bytes(source.encode()), model))
+    body = {"schema_version": 1, "siblings": dict(sorted(made.items()))}
+    atomic_write_text(_record_path(root), json.dumps(body, indent=2) + "\n")
 
 
 def translate(
@@ -181,8 +240,10 @@ def translate(
                 client = _client(env, model)
             text, billing = _ask(client, source, source_lang, lang)
             atomic_write_text(cache, text)
-        out.append(Translated(lang.code, _write_sibling(project, video, lang, text), cached,
-                              billing))  # fmt: skip
+        made = _write_sibling(project, video, lang, text)
+        by = None if from_file is not None else model
+        _record(project.root.resolve(), lang.code, made, source, by)
+        out.append(Translated(lang.code, made, cached, billing))
     return out
 
 

@@ -8,8 +8,9 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from cloudfakes import Request, Response, serve
 
 Reply = tuple[int, dict[str, Any], dict[str, str]]
 
@@ -87,52 +88,27 @@ def sent_key(headers: dict[str, str]) -> str:
     return headers.get("x-api-key") or auth.removeprefix("Bearer ").strip()
 
 
-def _handler(server: FakeAnthropic) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:  # quiet test output
-            pass
-
-        def do_POST(self) -> None:
-            length = int(self.headers.get("content-length") or 0)
-            raw = self.rfile.read(length)
-            if self.path.split("?")[0] != "/v1/messages":
-                self._send(*error(404, "not_found_error", f"no route {self.path}"))
-                return
-            if not sent_key({k.lower(): v for k, v in self.headers.items()}):
-                self._send(*error(401, "authentication_error", "x-api-key header is required"))
-                return
-            try:
-                request = json.loads(raw)
-            except ValueError:
-                self._send(*error(400, "invalid_request_error", "body is not JSON"))
-                return
-            self._send(*server.next_reply(request, {k.lower(): v for k, v in self.headers.items()}))
-
-        def _send(self, status: int, body: dict[str, Any], headers: dict[str, str]) -> None:
-            data = json.dumps(body).encode("utf-8")
-            self.send_response(status)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(data)))
-            for key, value in headers.items():
-                self.send_header(key, value)
-            self.end_headers()
-            self.wfile.write(data)
-
-    return Handler
+def _handle(server: FakeAnthropic, req: Request) -> Response:
+    headers = {k.lower(): v for k, v in req.headers.items()}
+    if req.method != "POST" or req.path != "/v1/messages":
+        reply = error(404, "not_found_error", f"no route {req.method} {req.path}")
+    elif not sent_key(headers):
+        reply = error(401, "authentication_error", "x-api-key header is required")
+    else:
+        try:
+            request = json.loads(req.body)
+        except ValueError:
+            reply = error(400, "invalid_request_error", "body is not JSON")
+        else:
+            reply = server.next_reply(request, headers)
+    status, body, extra = reply
+    return Response(status, json=body, headers=extra)
 
 
 @contextmanager
 def running() -> Iterator[FakeAnthropic]:
-    """Serve on a free port of 127.0.0.1 until the block ends."""
+    """Serve on a free port of 127.0.0.1 until the block ends (on tests/cloudfakes.py)."""
     fake = FakeAnthropic(url="")
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
-    fake.url = f"http://127.0.0.1:{httpd.server_address[1]}"
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.daemon = True
-    thread.start()
-    try:
+    with serve(lambda req: _handle(fake, req)) as server:
+        fake.url = server.url
         yield fake
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -124,6 +125,24 @@ def _exit_code(code: object) -> int:
         return code
     print(code, file=sys.stderr)  # sys.exit("message") prints it and exits 1
     return 1
+
+
+def one_error_line(stderr: str) -> str:
+    """The one and only non-empty stderr line, which must be an `error:` line (bad input is
+    one line, never a traceback)."""
+    lines = [ln for ln in stderr.splitlines() if ln.strip()]
+    assert "Traceback" not in stderr
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("error: "), stderr
+    return lines[0]
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now, for a server a test starts."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def write_project(

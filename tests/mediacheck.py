@@ -12,6 +12,12 @@ import numpy as np
 from personaforge.media.ffmpeg import ffmpeg_exe
 
 
+def count_frames(path: Path) -> int:
+    """The number of video frames in ``path``, decoded (not the header's claim)."""
+    with av.open(str(path)) as container:
+        return sum(1 for _ in container.decode(video=0))
+
+
 def frame_at(path: Path, t: float) -> np.ndarray:
     """The decoded RGB frame shown at time ``t`` seconds."""
     with av.open(str(path)) as container:

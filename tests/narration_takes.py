@@ -78,6 +78,7 @@ def make_take(
     filler_after: int | None = 0,
     noise_after: int | None = 1,
     seed: int = 1,
+    gaps: tuple[float, float] = (0.03, 0.09),
 ) -> Take:
     """Say ``sentences`` word by word with ``engine``; an "um" in the pause after sentence
     ``filler_after``, a burst of noise in the pause after ``noise_after``."""
@@ -98,7 +99,7 @@ def make_take(
             onsets.append(round(t, 3))
             add(x)
             ends.append(round(t, 3))
-            add(np.zeros(int(rng.uniform(0.03, 0.09) * RATE), np.float32))
+            add(np.zeros(int(rng.uniform(*gaps) * RATE), np.float32))
         take.onsets.append(onsets)
         take.ends.append(ends)
         pause = PAUSES[k % len(PAUSES)]

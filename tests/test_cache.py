@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers import run_cli
+from helpers import one_error_line, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -25,12 +25,6 @@ def _stages(folder: Path) -> dict[str, dict]:
     assert proc.returncode == 0, proc.stderr
     stages: dict[str, dict] = json.loads(proc.stdout)["stages"]
     return stages
-
-
-def _one_error(proc) -> str:  # type: ignore[no-untyped-def]
-    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
-    assert proc.returncode == 1 and len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
-    return lines[0]
 
 
 def test_resynthesised_identical_audio_does_not_cascade(copy: Path) -> None:
@@ -67,7 +61,9 @@ def test_stage_run_on_a_stale_upstream_is_refused(copy: Path) -> None:
     script = copy / "script.md"
     script.write_text(script.read_text().replace("short test video", "brand new video"))
     assert run_cli("plan", str(copy), "--quiet").returncode == 0
-    line = _one_error(run_cli("render", str(copy)))
+    proc = run_cli("render", str(copy))
+    assert proc.returncode == 1
+    line = one_error_line(proc.stderr)
     assert line.startswith("error: [render]") and "speech.yaml" in line
     assert "out of date (changed: plan)" in line and "personaforge speak" in line
     status = json.loads(run_cli("status", str(copy), "--json").stdout)
@@ -79,7 +75,9 @@ def test_stage_run_on_a_stale_upstream_is_refused(copy: Path) -> None:
 def test_missing_upstream_media_is_named(copy: Path) -> None:
     wav = sorted((copy / "build" / "speech").glob("*.wav"))[0]
     wav.unlink()
-    line = _one_error(run_cli("render", str(copy), "--force"))
+    proc = run_cli("render", str(copy), "--force")
+    assert proc.returncode == 1
+    line = one_error_line(proc.stderr)
     assert line.startswith("error: [render]") and wav.name in line and "missing" in line
 
 

@@ -7,24 +7,16 @@ import os
 from pathlib import Path
 
 import pytest
-from helpers import run_cli
+from helpers import one_error_line, run_cli
 
 from personaforge.core.yamlio import SEAL_PREFIX, seal_text
-
-
-def _one_error_line(stderr: str) -> str:
-    lines = [ln for ln in stderr.splitlines() if ln.strip()]
-    assert "Traceback" not in stderr
-    assert len(lines) == 1, stderr
-    assert lines[0].startswith("error: ")
-    return lines[0]
 
 
 def test_malformed_yaml_names_file_and_line(project: Path) -> None:
     (project / "video.yaml").write_text("schema_version: 1\ntitle: [unclosed\nscript: script.md\n")
     proc = run_cli("plan", str(project))
     assert proc.returncode == 1
-    line = _one_error_line(proc.stderr)
+    line = one_error_line(proc.stderr)
     assert f"{project / 'video.yaml'}:" in line and "invalid YAML" in line
     assert not (project / "build" / "plan.yaml").exists()
 
@@ -35,7 +27,7 @@ def test_unknown_key_suggests_the_right_one(project: Path) -> None:
     )
     proc = run_cli("make-video", str(project))
     assert proc.returncode == 1
-    line = _one_error_line(proc.stderr)
+    line = one_error_line(proc.stderr)
     assert "video.yaml:4: fromat: unknown key; did you mean 'format'?" in line
     assert "[plan]" not in line or "video.yaml" in line
 
@@ -43,7 +35,7 @@ def test_unknown_key_suggests_the_right_one(project: Path) -> None:
 def test_bad_nested_value_names_field_and_line(project: Path) -> None:
     (project / "persona.yaml").write_text("name: Tess\nlook:\n  shirt: red\n")
     proc = run_cli("speak", str(project))
-    line = _one_error_line(proc.stderr)
+    line = one_error_line(proc.stderr)
     assert proc.returncode == 1
     assert "persona.yaml:3: look.shirt:" in line and "colour" in line
 
@@ -52,20 +44,20 @@ def test_missing_script_file(project: Path) -> None:
     (project / "script.md").unlink()
     proc = run_cli("make-video", str(project))
     assert proc.returncode == 1
-    line = _one_error_line(proc.stderr)
+    line = one_error_line(proc.stderr)
     assert "[plan]" in line and "video.yaml" in line and "script" in line and "not found" in line
 
 
 def test_missing_project_folder(tmp_path: Path) -> None:
     proc = run_cli("make-video", str(tmp_path / "nope"))
     assert proc.returncode == 1
-    assert "does not exist" in _one_error_line(proc.stderr)
+    assert "does not exist" in one_error_line(proc.stderr)
 
 
 def test_downstream_stage_before_upstream_says_what_to_run(project: Path) -> None:
     proc = run_cli("render", str(project))
     assert proc.returncode == 1
-    line = _one_error_line(proc.stderr)
+    line = one_error_line(proc.stderr)
     assert "[render]" in line and "personaforge lipsync" in line
 
 
@@ -77,7 +69,7 @@ def test_unwritable_folder(project: Path) -> None:  # pragma: no cover - CI runs
     finally:
         os.chmod(project, 0o755)
     assert proc.returncode == 1
-    assert "not writable" in _one_error_line(proc.stderr) or "cannot create" in proc.stderr
+    assert "not writable" in one_error_line(proc.stderr) or "cannot create" in proc.stderr
 
 
 def test_unwritable_build_folder_even_as_root(project: Path) -> None:
@@ -85,7 +77,7 @@ def test_unwritable_build_folder_even_as_root(project: Path) -> None:
     (project / "build").write_text("not a folder")
     proc = run_cli("plan", str(project))
     assert proc.returncode == 1
-    line = _one_error_line(proc.stderr)
+    line = one_error_line(proc.stderr)
     assert "build" in line
     assert (project / "build").read_text() == "not a folder"
 
@@ -99,7 +91,7 @@ def test_usage_error_exit_code_2(project: Path) -> None:
 def test_stdin_dash_needs_the_upstream_manifest(project: Path) -> None:
     proc = run_cli("speak", "-", stdin="\n")
     assert proc.returncode == 1
-    assert "stdin" in _one_error_line(proc.stderr)
+    assert "stdin" in one_error_line(proc.stderr)
 
 
 def test_every_command_has_help() -> None:
@@ -160,7 +152,7 @@ def test_tampered_manifest_path_cannot_escape_the_project(project: Path) -> None
     line_no = speech.read_text().splitlines().index("  audio: ../../etc/passwd") + 1
     proc = run_cli("lipsync", str(project))
     assert proc.returncode == 1
-    line = _one_error_line(proc.stderr)
+    line = one_error_line(proc.stderr)
     assert f"speech.yaml:{line_no}: shots[0].audio:" in line and "[lipsync]" in line
     assert not (project / "build" / "lipsync.yaml").exists()
 
@@ -173,7 +165,7 @@ def test_unknown_key_in_a_recorded_manifest(project: Path) -> None:
     plan.write_text(_resealed("\n".join(lines) + "\n"))
     proc = run_cli("speak", str(project))
     assert proc.returncode == 1
-    line = _one_error_line(proc.stderr)
+    line = one_error_line(proc.stderr)
     assert "plan.yaml:2: extra_key: unknown key" in line and "[speak]" in line
 
 
@@ -183,7 +175,7 @@ def test_unknown_key_in_a_recorded_manifest(project: Path) -> None:
 )
 def test_script_with_nothing_to_say(project: Path, script: str, fragment: str) -> None:
     (project / "script.md").write_text(script)
-    line = _one_error_line(run_cli("make-video", str(project)).stderr)
+    line = one_error_line(run_cli("make-video", str(project)).stderr)
     assert "[plan]" in line and "video.yaml" in line and fragment in line
     assert not (project / "build" / "speech.yaml").exists()
 
@@ -193,7 +185,7 @@ def test_unknown_backend_fails_before_any_work_with_file_and_line(project: Path)
     video.write_text(video.read_text() + "backends:\n  lipsync: wav2lip\n")
     proc = run_cli("make-video", str(project))
     assert proc.returncode == 1
-    line = _one_error_line(proc.stderr)
+    line = one_error_line(proc.stderr)
     assert "[lipsync]" in line and "video.yaml:7: backends.lipsync:" in line
     assert "wav2lip" in line and "avatar" in line
     assert not (project / "build").exists()
@@ -202,7 +194,7 @@ def test_unknown_backend_fails_before_any_work_with_file_and_line(project: Path)
 def test_unknown_voice_names_the_persona_file(project: Path) -> None:
     persona = project / "persona.yaml"
     persona.write_text(persona.read_text() + "voice:\n  voice: amy\n")
-    line = _one_error_line(run_cli("make-video", str(project)).stderr)
+    line = one_error_line(run_cli("make-video", str(project)).stderr)
     assert "[speak]" in line and "persona.yaml:5: voice.voice:" in line and "amy" in line
 
 
@@ -224,20 +216,20 @@ def test_bom_and_crlf_script(project: Path) -> None:
 def test_unusable_resolution(project: Path, res: str) -> None:
     video = project / "video.yaml"
     video.write_text(video.read_text().replace("'320x180'", f"'{res}'"))
-    line = _one_error_line(run_cli("make-video", str(project)).stderr)
+    line = one_error_line(run_cli("make-video", str(project)).stderr)
     assert "video.yaml:5: resolution:" in line
 
 
 def test_init_with_a_file_in_the_way_and_a_long_heading(tmp_path: Path) -> None:
     (tmp_path / "afile").write_text("x")
-    line = _one_error_line(run_cli("init", str(tmp_path / "afile")).stderr)
+    line = one_error_line(run_cli("init", str(tmp_path / "afile")).stderr)
     assert "expected a folder" in line
     long = tmp_path / "long.md"
     long.write_text("# " + "word " * 80 + "\n\nSome text here to say.\n")
     proc = run_cli("init", str(tmp_path / "p"), "--script", str(long))
     assert proc.returncode == 0, proc.stderr
     too_long = run_cli("init", str(tmp_path / "q"), "--title", "x" * 250)
-    assert "title:" in _one_error_line(too_long.stderr)
+    assert "title:" in one_error_line(too_long.stderr)
     assert not (tmp_path / "q").exists()
 
 
@@ -253,8 +245,26 @@ def test_symlinked_build_folder(project: Path, tmp_path: Path) -> None:
 def test_stdin_dash_refuses_the_wrong_stage_manifest(project: Path) -> None:
     assert run_cli("plan", str(project)).returncode == 0
     plan = str(project / "build" / "plan.yaml")
-    line = _one_error_line(run_cli("lipsync", "-", stdin=plan + "\n").stderr)
+    line = one_error_line(run_cli("lipsync", "-", stdin=plan + "\n").stderr)
     assert line.startswith("error: [lipsync]") and "expected the speak manifest" in line
     proc = run_cli("speak", "-", stdin=plan + "\n")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == str(project / "build" / "speech.yaml")
+
+
+def test_the_outcome_file_holds_the_error_as_fields(project: Path, tmp_path: Path) -> None:
+    """What batch reads of a child run: the exit code and the error's parts, not stderr."""
+    (project / "video.yaml").write_text(
+        "schema_version: 1\ntitle: T\nscript: script.md\nfromat: shorts\n"
+    )
+    outcome = tmp_path / "outcome.json"
+    proc = run_cli("make-video", str(project), env={"PERSONAFORGE_OUTCOME_FILE": str(outcome)})
+    data = json.loads(outcome.read_text())
+    assert data["exit_code"] == proc.returncode == 1
+    error = data["error"]
+    assert error["file"] == str(project / "video.yaml") and error["line"] == 4
+    assert error["field"] == "fromat" and "did you mean 'format'" in error["message"]
+    assert one_error_line(proc.stderr) == f"error: {error['text']}"
+    ok = run_cli("--version", env={"PERSONAFORGE_OUTCOME_FILE": str(outcome)})
+    assert ok.returncode == 0
+    assert json.loads(outcome.read_text()) == {"exit_code": 0, "error": None}

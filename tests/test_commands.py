@@ -12,22 +12,13 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers import CLI, run_cli, run_cli_process
+from helpers import CLI, one_error_line, run_cli, run_cli_process
 
 from personaforge import __version__
 from personaforge.core.archetypes import ARCHETYPES
 
 STAGE_NAMES = ["plan", "speak", "lipsync", "render", "publish"]
 SECRET = "supersecret"
-
-
-def _error_line(stderr: str) -> str:
-    """The one and only non-empty stderr line, which must be an `error:` line."""
-    lines = [ln for ln in stderr.splitlines() if ln.strip()]
-    assert "Traceback" not in stderr
-    assert len(lines) == 1, stderr
-    assert lines[0].startswith("error: "), stderr
-    return lines[0]
 
 
 def _load(path: Path) -> dict:
@@ -86,7 +77,7 @@ def test_init_twice_without_force_fails_naming_video_yaml(tmp_path: Path) -> Non
     before = (folder / "video.yaml").read_bytes()
     proc = run_cli("init", str(folder), "--format", "shorts")
     assert proc.returncode == 1
-    line = _error_line(proc.stderr)
+    line = one_error_line(proc.stderr)
     assert "video.yaml" in line and "--force" in line
     assert (folder / "video.yaml").read_bytes() == before
     assert proc.stdout == ""
@@ -105,7 +96,7 @@ def test_init_missing_script_file_names_it(tmp_path: Path) -> None:
     missing = tmp_path / "no-such-script.md"
     proc = run_cli("init", str(folder), "--script", str(missing))
     assert proc.returncode == 1
-    line = _error_line(proc.stderr)
+    line = one_error_line(proc.stderr)
     assert str(missing) in line and "no such script file" in line
     assert not (folder / "video.yaml").exists()
     assert not (folder / "persona.yaml").exists()
@@ -177,7 +168,7 @@ def test_wizard_yes_writes_persona_with_archetype_preset(tmp_path: Path) -> None
 def test_wizard_bad_colour_names_the_field(tmp_path: Path) -> None:
     proc = run_cli("wizard", str(tmp_path), "--name", "Ada", "--look", "shirt=red", "--yes")
     assert proc.returncode == 1
-    line = _error_line(proc.stderr)
+    line = one_error_line(proc.stderr)
     assert "look.shirt" in line and "red" in line
     assert not (tmp_path / "persona.yaml").exists()
 
@@ -185,7 +176,7 @@ def test_wizard_bad_colour_names_the_field(tmp_path: Path) -> None:
 def test_wizard_unknown_look_key_is_refused(tmp_path: Path) -> None:
     proc = run_cli("wizard", str(tmp_path), "--name", "Ada", "--look", "hat=#ffffff", "--yes")
     assert proc.returncode == 1
-    line = _error_line(proc.stderr)
+    line = one_error_line(proc.stderr)
     assert "look.hat" in line
     assert not (tmp_path / "persona.yaml").exists()
 
@@ -193,7 +184,7 @@ def test_wizard_unknown_look_key_is_refused(tmp_path: Path) -> None:
 def test_wizard_unknown_archetype_names_it(tmp_path: Path) -> None:
     proc = run_cli("wizard", str(tmp_path), "--name", "Ada", "--archetype", "pirate", "--yes")
     assert proc.returncode == 1
-    line = _error_line(proc.stderr)
+    line = one_error_line(proc.stderr)
     assert "'pirate'" in line and "teacher" in line
     assert not (tmp_path / "persona.yaml").exists()
 
@@ -218,7 +209,7 @@ def test_wizard_without_yes_and_no_terminal_fails_clearly(tmp_path: Path) -> Non
     proc = run_cli("wizard", str(tmp_path), "--name", "Ada", stdin="")
     assert time.monotonic() - start < 60  # it must not sit waiting for answers
     assert proc.returncode == 1
-    line = _error_line(proc.stderr)
+    line = one_error_line(proc.stderr)
     assert "terminal" in line and "--yes" in line
     assert not (tmp_path / "persona.yaml").exists()
 
@@ -229,7 +220,7 @@ def test_wizard_refuses_to_replace_persona_without_force(tmp_path: Path) -> None
     before = (tmp_path / "persona.yaml").read_bytes()
     proc = run_cli("wizard", str(tmp_path), "--name", "Bob", "--yes")
     assert proc.returncode == 1
-    line = _error_line(proc.stderr)
+    line = one_error_line(proc.stderr)
     assert "persona.yaml" in line and "--force" in line
     assert (tmp_path / "persona.yaml").read_bytes() == before
     forced = run_cli("wizard", str(tmp_path), "--name", "Bob", "--yes", "--force")

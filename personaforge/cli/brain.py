@@ -100,9 +100,23 @@ def estimate(
         Optional[str],  # noqa: UP045
         typer.Option("--cache", help="As make-video --cache: shots it holds count as made."),
     ] = None,
+    with_translations: Annotated[
+        bool,
+        typer.Option(
+            "--with-translations",
+            help="Also each translation: its voice, characters, and translating again.",
+        ),
+    ] = False,
 ) -> None:
     """What make-video would run, what is cached, the units and money per paid backend, and a
     rough time. Sends nothing, and downloads nothing from the shared shot cache."""
+    if with_translations:
+        from personaforge.cli.translate import print_with_translations
+
+        print_with_translations(
+            project, fmt=fmt, do_publish=not no_publish, force=False, as_json=as_json, cache=cache
+        )
+        return
     print_estimate(
         project, fmt=fmt, do_publish=not no_publish, force=False, as_json=as_json, cache=cache
     )

@@ -77,10 +77,15 @@ def delivery_check(folder: Path, fmt: str | None) -> tuple[dict[str, object], bo
     from personaforge.core.project import Project
     from personaforge.delivery.check import check as run_check
     from personaforge.delivery.check import platform_for_format, target_of
+    from personaforge.errors import PersonaForgeError
 
-    what = target_of(folder)
-    platform = platform_for_format(fmt or Project.open(folder).load_video().format)
-    report = run_check(what, platform)
+    try:
+        what = target_of(folder)
+        platform = platform_for_format(fmt or Project.open(folder).load_video().format)
+        report = run_check(what, platform)
+    except PersonaForgeError as exc:  # the video is made; a check that cannot run says so
+        info(f"warning: the delivery check could not run: {exc}")
+        return {"check": None}, False
     for row in report.failures:
         info(f"warning: {platform}: {row.rule}: {row.measured} (wanted {row.wanted})")
     if what.chapters_note:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -25,7 +26,7 @@ from personaforge.cli import (  # noqa: F401
 )
 from personaforge.cli.app import GLOBAL_FLAGS, STATE, app, err
 from personaforge.cli.helptext import plain_help
-from personaforge.errors import ExitCode, PersonaForgeError, mask_secrets
+from personaforge.errors import OUTCOME_VAR, ExitCode, PersonaForgeError, mask_secrets
 from personaforge.fsutil import USER_FIXABLE, os_problem
 from personaforge.interrupts import Terminated, stop_signals_interrupt
 
@@ -103,12 +104,41 @@ def _hoist_global_flags(argv: list[str]) -> list[str]:
     return head + rest
 
 
+def _error_fields(exc: PersonaForgeError) -> dict[str, object]:
+    return {
+        "message": exc.message,
+        "file": exc.file,
+        "line": exc.line,
+        "field": exc.field,
+        "stage": exc.stage,
+        "hint": exc.hint,
+        "text": str(exc),
+    }
+
+
+def _said(text: str) -> dict[str, object]:
+    return {"message": text, "text": text}
+
+
+def _write_outcome(code: int, error: dict[str, object] | None) -> None:
+    path = os.environ.get(OUTCOME_VAR)
+    if not path:
+        return
+    from personaforge.fsutil import atomic_write_text
+
+    try:
+        atomic_write_text(Path(path), json.dumps({"exit_code": code, "error": error}) + "\n")
+    except PersonaForgeError as exc:
+        err.print(f"error: {exc}", markup=False)
+
+
 def main(argv: list[str] | None = None) -> None:
     command = typer.main.get_command(app)
     plain_help(command)
     args = _hoist_global_flags(list(sys.argv[1:] if argv is None else argv))
     if not args:
         args = ["--help"]  # `personaforge` alone: the help, and exit 0
+    error: dict[str, object] | None = None
     try:
         with stop_signals_interrupt() as received:
             rv = command.main(args=args, prog_name="personaforge", standalone_mode=False)
@@ -121,6 +151,7 @@ def main(argv: list[str] | None = None) -> None:
     except click_exc.ClickException as exc:
         exc.show()
         code = ExitCode.USAGE if isinstance(exc, click_exc.UsageError) else exc.exit_code
+        error = _said(exc.format_message())
     except (typer.Abort, KeyboardInterrupt) as exc:
         # SIGTERM/SIGHUP say so themselves; a plain Ctrl-C is said once, below.
         code = _stopped(exc if isinstance(exc, Terminated) else exc.__cause__)
@@ -130,19 +161,27 @@ def main(argv: list[str] | None = None) -> None:
         if STATE.verbose and hasattr(exc, "details"):
             err.print(exc.details(), markup=False)
         code = ExitCode.ERROR
+        error = _error_fields(exc)
     except BrokenPipeError:
         code = ExitCode.OK
     except OSError as exc:
         if exc.errno not in USER_FIXABLE:
             code = _crash(exc)
+            error = _said(f"unexpected error: {mask_secrets(f'{type(exc).__name__}: {exc}')}")
         else:
-            err.print(f"error: {os_problem(exc)}", markup=False)
+            problem = os_problem(exc)
+            err.print(f"error: {problem}", markup=False)
             code = ExitCode.ERROR
+            error = _error_fields(problem)
     except Exception as exc:
         code = _crash(exc)
+        error = _said(f"unexpected error: {mask_secrets(f'{type(exc).__name__}: {exc}')}")
     if code == ExitCode.INTERRUPTED:  # Typer turns Ctrl-C into exit code 130 itself
         err.print(INTERRUPTED, markup=False)
+    if code != ExitCode.OK and error is None:
+        error = _said("interrupted" if code == ExitCode.INTERRUPTED else f"exit code {int(code)}")
     sys.stdout.flush()
+    _write_outcome(int(code), error)
     sys.exit(int(code))
 
 

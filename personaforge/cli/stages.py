@@ -149,36 +149,78 @@ def make_video(
             "openness, emotion, landmarks.",
         ),
     ] = False,
+    with_translations: Annotated[
+        bool,
+        typer.Option(
+            "--with-translations",
+            help="Also each translation `translate` made (DIR-es/, ...), one after another.",
+        ),
+    ] = False,
 ) -> None:
     """Run every stage that is out of date, check the video (see `check`), print its path."""
     from personaforge.core.models import FORMAT_SIZES
-    from personaforge.stages.pipeline import make_video as run
 
     if fmt is not None and fmt not in FORMAT_SIZES:
         raise typer.BadParameter(f"must be one of {', '.join(FORMAT_SIZES)}", param_hint="--format")
     if dry_run:
         from personaforge.cli.brain import print_estimate
+        from personaforge.cli.translate import print_with_translations
 
-        print_estimate(
-            project, fmt=fmt, do_publish=not no_publish, force=force, as_json=as_json, cache=cache
-        )
+        show = print_with_translations if with_translations else print_estimate
+        show(project, fmt=fmt, do_publish=not no_publish, force=force, as_json=as_json, cache=cache)
         return
     t0 = time.monotonic()
+    folders = [project]
+    if with_translations:
+        from personaforge.cli.translate import preflight_translations
+        from personaforge.translate import siblings
+
+        folders += [str(f) for f in siblings(Path(project))]
+        preflight_translations(folders[1:], do_publish=not no_publish)  # the source's: its run
+    made: list[dict[str, object]] = []
+    failed = False
+    for folder in folders:
+        one, bad = _make_one(
+            folder, fmt=fmt, force=force, do_publish=not no_publish, max_cost=max_cost,
+            wait=not no_wait, cache=cache, expires=expires, debug_overlay=debug_overlay,
+            as_json=as_json,
+        )  # fmt: skip
+        made.append(one)
+        failed = failed or bad
+    info(f"done in {time.monotonic() - t0:.1f}s")
+    if as_json:
+        out = made[0]
+        if with_translations:  # each language's video, its captions and where it went
+            out["translations"] = made[1:]
+        print(json.dumps(out))
+    if strict and failed:
+        raise typer.Exit(ExitCode.ERROR)
+
+
+def _make_one(
+    project: str, *, fmt: str | None, force: bool, do_publish: bool, max_cost: float | None,
+    wait: bool, cache: str | None, expires: str | None, debug_overlay: bool, as_json: bool,
+) -> tuple[dict[str, object], bool]:  # fmt: skip
+    """make-video for one project (the source or a translation): its JSON and whether it
+    failed a rule of `check`; prints its video's path unless --json."""
+    from personaforge.stages.pipeline import make_video as run
+
+    proj = open_project(project)
     if fmt is not None:
-        video = open_project(project).load_video()
+        video = proj.load_video()
         if video.resolution and fmt != video.format:
             size = video.for_format(fmt).resolution
             info(f"--format {fmt}: at {size} (video.yaml's resolution, {video.resolution}, "
                  f"in the {fmt} shape)")  # fmt: skip
     with progress_reporter() as progress:
         result = run(
-            open_project(project),
+            proj,
             fmt=fmt,
             force=force,
-            do_publish=not no_publish,
+            do_publish=do_publish,
             progress=progress,
             max_cost=max_cost,
-            wait=not no_wait,
+            wait=wait,
             cache=cache,
             expires_s=parse_duration(expires, "--expires"),
             debug_overlay=debug_overlay,
@@ -186,18 +228,18 @@ def make_video(
     for s in result.stages:
         extra = f", {s.reused}/{s.shots} shots reused" if s.ran and s.reused else ""
         info(f"{s.stage}: {'ran' if s.ran else 'skipped'} ({s.reason}{extra})")
-    info(f"done in {time.monotonic() - t0:.1f}s")
     from personaforge.cli.check import delivery_check
 
     delivered, failed = delivery_check(Path(project), fmt)
-    if as_json:
-        print(json.dumps({**result.as_json(), **delivered}))
-    else:
+    if not as_json:
         for url in result.published:
             info(f"published: {url}")
         print(result.video)
-    if strict and failed:
-        raise typer.Exit(ExitCode.ERROR)
+    from personaforge.core.models import spoken_language
+
+    language = spoken_language(proj.load_video(), proj.load_persona())
+    return {"project": str(proj.root), "language": language, **result.as_json(),
+            **delivered}, failed  # fmt: skip
 
 
 @app.command()

@@ -56,3 +56,54 @@ def translate(
     else:
         for t in done:
             print(t.folder)
+
+
+def print_with_translations(
+    project: str, *, fmt: str | None, do_publish: bool, force: bool, as_json: bool,
+    cache: str | None = None,
+) -> None:  # fmt: skip
+    """estimate --with-translations: the source's estimate, then each translation's (its
+    voice, the characters it says, translating again where the script changed) and the total."""
+    from personaforge.cli.app import open_project
+    from personaforge.cli.brain import print_estimate
+    from personaforge.costs import summarize
+    from personaforge.estimate import estimate, estimate_translations
+
+    proj = open_project(project)
+    langs = estimate_translations(proj, fmt=fmt, do_publish=do_publish, force=force, cache=cache)
+    if as_json:
+        main = estimate(proj, fmt=fmt, do_publish=do_publish, force=force, cache=cache)
+        total = round(main.usd + sum(t.usd for t in langs), 6)
+        each = [t.as_json() for t in langs]
+        print(json.dumps({**main.as_json(), "translations": each, "total_usd": total}))
+        return
+    print_estimate(project, fmt=fmt, do_publish=do_publish, force=force, as_json=False, cache=cache)
+    if not langs:
+        print("translations: none (make them with `personaforge translate DIR --to es,ja`)")
+    for t in langs:
+        voice = f"no voice: {t.no_voice}" if t.no_voice else t.voice
+        draft = " (draft offline voice)" if t.draft else ""
+        again = ""
+        if t.retranslate:
+            again = f"; the script changed: translating again ${summarize(t.translate)['usd']:.4f}"
+        print(f"{t.language:<8} {voice}{draft}, {t.characters} characters, "
+              f"${t.estimate.usd:.4f}, ~{t.estimate.seconds:.0f} s{again}  {t.folder}")  # fmt: skip
+    drafts = [t.language for t in langs if t.draft]
+    if drafts:
+        print(f"draft offline voice (espeak-ng, robotic): {', '.join(drafts)}")
+    if langs:
+        main = estimate(proj, fmt=fmt, do_publish=do_publish, force=force, cache=cache)
+        total = main.usd + sum(t.usd for t in langs)
+        print(f"all      ${total:.4f} estimated for {1 + len(langs)} languages")
+
+
+def preflight_translations(folders: list[str], *, do_publish: bool) -> None:
+    """make-video --with-translations checks every translation before making the first video:
+    a language no voice speaks (Japanese offline) is one line before anything is spent."""
+    from personaforge.cli.app import open_project
+    from personaforge.stages.common import Context
+    from personaforge.stages.pipeline import preflight
+
+    stages = ["plan", "speak", "lipsync", "render"] + (["publish"] if do_publish else [])
+    for folder in folders:
+        preflight(Context.load(open_project(folder)), stages)

@@ -18,6 +18,7 @@ from pydantic import (
     model_validator,
 )
 
+from personaforge.core.suffixes import IMAGE_SUFFIXES
 from personaforge.costs import Billing
 from personaforge.text import languages
 
@@ -32,7 +33,7 @@ FORMAT_SIZES: dict[str, tuple[int, int]] = {
 FPS = 30
 
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
-PHOTO_SUFFIXES: Final = (".jpg", ".jpeg", ".png", ".webp")
+PHOTO_SUFFIXES: Final = IMAGE_SUFFIXES  # a persona's photo is any picture we read
 
 
 def _inside_project(v: str) -> str:

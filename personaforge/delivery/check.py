@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from personaforge.chapters import parse_chapters
+from personaforge.chapters import MIN_CHAPTER_S, MIN_CHAPTERS, parse_chapters
 from personaforge.delivery import rules, streams
 from personaforge.delivery.rules import RULES, PlatformRules
 from personaforge.errors import PersonaForgeError
@@ -66,6 +66,7 @@ class Target:
     true_peak_db: float = rules.TRUE_PEAK_DBTP
     language: str = "en"
     chapters_note: str | None = None  # why render wrote no chapters file
+    burned: tuple[Path, ...] = ()  # the ASS scripts burned into the video's segments
 
 
 def target_of(path: Path) -> Target:
@@ -81,7 +82,7 @@ def target_of(path: Path) -> Target:
 
 
 def _project_target(folder: Path) -> Target:
-    from personaforge.core.models import RenderManifest
+    from personaforge.core.models import RenderManifest, spoken_language
     from personaforge.core.project import Project
     from personaforge.core.yamlio import load_model
 
@@ -93,6 +94,14 @@ def _project_target(folder: Path) -> Target:
             "nothing rendered yet; run `personaforge make-video` first", file=folder
         )
     render = load_model(RenderManifest, manifest)
+    burned: tuple[Path, ...] = ()
+    lipsync_path = project.manifest_path("lipsync")
+    if lipsync_path.is_file():
+        from personaforge.core.models import LipsyncManifest
+
+        lipsync = load_model(LipsyncManifest, lipsync_path)
+        scripts = [(project.root / s.path).with_suffix(".ass") for s in lipsync.segments]
+        burned = tuple(p for p in dict.fromkeys(scripts) if p.is_file())
     return Target(
         project.root / render.video.path,
         project.root / render.captions_vtt.path,
@@ -100,8 +109,9 @@ def _project_target(folder: Path) -> Target:
         quality=video.quality,
         loudness_lufs=video.loudness.target_lufs,
         true_peak_db=video.loudness.true_peak_db,
-        language=getattr(video, "language", None) or "en",
+        language=spoken_language(video, project.load_persona()),
         chapters_note=render.chapters_note,
+        burned=burned,
     )
 
 
@@ -146,7 +156,36 @@ def check(target: Target, platform: str) -> Report:
     rows += _audio(target, a is not None, v_dur, a_dur)
     rows += _captions(target, plat, width, height, fps)
     rows += _chapters(target, plat, v_dur)
+    rows += _safe_area(target, plat, portrait=height > width)
     return report
+
+
+def _safe_area(target: Target, plat: PlatformRules, portrait: bool = True) -> list[Row]:
+    """The burned captions' boxes inside the title-safe area, and (a portrait video) clear of
+    the platform's buttons (the right edge) and text (the bottom)."""
+    from personaforge.delivery.safe_area import caption_boxes
+
+    if not target.burned:
+        return [Row("safe area", None, "no burned-caption layout (check a project folder)")]
+    right_limit = 1 - max(rules.TITLE_SAFE, plat.safe_right if portrait else 0.0)
+    bottom_limit = 1 - max(rules.TITLE_SAFE, plat.safe_bottom if portrait else 0.0)
+    left = top = 1.0
+    right = bottom = 0.0
+    for script in target.burned:
+        boxes, width, height = caption_boxes(script)
+        for box in boxes:
+            left, right = min(left, box.left / width), max(right, box.right / width)
+            top, bottom = min(top, box.top / height), max(bottom, box.bottom / height)
+    if right == 0.0:
+        return [Row("safe area", True, "no burned captions")]
+    ok = (left >= rules.TITLE_SAFE - 0.005 and right <= right_limit + 0.005
+          and top >= rules.TITLE_SAFE - 0.005 and bottom <= bottom_limit + 0.005)  # fmt: skip
+    return [
+        Row("safe area", ok,
+            f"captions from x {left:.0%} to {right:.0%}, y {top:.0%} to {bottom:.0%}",
+            f"x {rules.TITLE_SAFE:.0%} to {right_limit:.0%}, y {rules.TITLE_SAFE:.0%} to "
+            f"{bottom_limit:.0%} of the frame")
+    ]  # fmt: skip
 
 
 def _colour(tags: tuple[str | None, str | None, str | None], height: int) -> Row:
@@ -227,8 +266,10 @@ def _bitrates(
 
 def _shape(plat: PlatformRules, width: int, height: int, duration: float) -> list[Row]:
     rows = []
-    if plat.vertical:
-        rows.append(Row("frame", width * 16 == height * 9, f"{width}x{height}", "9:16"))
+    if plat.aspects:
+        fits = any(width * h == height * w for w, h in plat.aspects)
+        shapes = " or ".join(f"{w}:{h}" for w, h in plat.aspects)
+        rows.append(Row("frame", fits, f"{width}x{height}", shapes))
     if plat.max_duration_s is not None:
         rows.append(Row("duration", duration <= plat.max_duration_s, f"{duration:.1f} s",
                         f"<= {plat.max_duration_s:.0f} s"))  # fmt: skip
@@ -284,24 +325,24 @@ def _captions(
     rows = [Row("captions file", bool(cues), f"{len(cues)} cues, read back", "valid WebVTT")]
     if not cues:
         return rows
-    portrait = height > width
-    max_chars = rules.MAX_CHARS_PORTRAIT if portrait else rules.MAX_CHARS_LANDSCAPE
-    max_cps = rules.MAX_CPS_PORTRAIT if portrait else rules.MAX_CPS_LANDSCAPE
-    try:
-        from personaforge.text import languages
+    from personaforge.text.caption_rules import reading_chars, rules_for
 
-        max_cps = min(max_cps, languages.get(target.language).reading_cps + 3.0)
+    try:
+        caption = rules_for(width, height, target.language, round(fps))
     except PersonaForgeError:
-        pass
+        caption = rules_for(width, height, "en", round(fps))
     shortest, tightest, fastest, longest_line, most_lines = math.inf, math.inf, 0.0, 0, 0
-    at = {"shortest": "", "gap": "", "cps": "", "line": ""}
+    longest = 0.0
+    at = {"shortest": "", "longest": "", "gap": "", "cps": "", "line": ""}
     previous_end: float | None = None
     for cue in cues:
         start, end = _seconds(cue.start_time), _seconds(cue.end_time)
         lines = [_TAG.sub("", line).strip() for line in cue.text.splitlines() if line.strip()]
-        chars = sum(len(line) for line in lines)
+        chars = reading_chars("\n".join(lines))
         if end - start < shortest:
             shortest, at["shortest"] = end - start, cue.start
+        if end - start > longest:
+            longest, at["longest"] = end - start, cue.start
         if previous_end is not None and start - previous_end < tightest:
             tightest, at["gap"] = start - previous_end, cue.start
         if end > start and chars / (end - start) > fastest:
@@ -310,19 +351,23 @@ def _captions(
             longest_line, at["line"] = max(len(x) for x in lines), cue.start
         most_lines = max(most_lines, len(lines))
         previous_end = end
-    gap_s = rules.MIN_GAP_FRAMES / fps
+    gap_s = caption.gap_s
     rows += [
-        Row("cue duration", shortest >= rules.MIN_CUE_S - 0.001,
-            f"shortest {shortest:.2f} s (at {at['shortest']})", f">= {rules.MIN_CUE_S:.3f} s"),
+        Row("cue duration", shortest >= caption.min_duration_s - 0.001
+            and longest <= caption.max_duration_s + 0.001,
+            f"shortest {shortest:.2f} s (at {at['shortest']}), longest {longest:.2f} s "
+            f"(at {at['longest']})",
+            f"{caption.min_duration_s:.3f} s to {caption.max_duration_s:g} s"),
         Row("cue gap", tightest >= gap_s - 0.001 if tightest != math.inf else True,
             f"least {max(tightest, 0) * 1000:.0f} ms (at {at['gap']})" if tightest != math.inf
-            else "one cue", f">= {rules.MIN_GAP_FRAMES} frames ({gap_s * 1000:.0f} ms)"),
-        Row("reading speed", fastest <= max_cps + 0.05, f"{fastest:.1f} cps (at {at['cps']})",
-            f"<= {max_cps:g} characters a second"),
-        Row("line length", longest_line <= max_chars,
-            f"{longest_line} characters (at {at['line']})", f"<= {max_chars}"),
-        Row("lines a cue", most_lines <= rules.MAX_LINES, f"{most_lines}",
-            f"<= {rules.MAX_LINES}"),
+            else "one cue", f">= {caption.gap_frames} frames ({gap_s * 1000:.0f} ms)"),
+        Row("reading speed", fastest <= caption.max_cps + 0.05,
+            f"{fastest:.1f} cps (at {at['cps']})",
+            f"<= {caption.max_cps:g} characters a second ({caption.language}, {caption.shape})"),
+        Row("line length", longest_line <= caption.line_chars,
+            f"{longest_line} characters (at {at['line']})", f"<= {caption.line_chars}"),
+        Row("lines a cue", most_lines <= caption.max_lines, f"{most_lines}",
+            f"<= {caption.max_lines}"),
     ]  # fmt: skip
     return rows
 
@@ -340,10 +385,10 @@ def _chapters(target: Target, plat: PlatformRules, duration: float) -> list[Row]
     starts = [s for s, _ in entries]
     lengths = [b - a for a, b in zip(starts, [*starts[1:], duration], strict=True)]
     shortest = min(lengths, default=0.0)
-    ok = (len(entries) >= rules.MIN_CHAPTERS and starts[0] == 0
-          and shortest >= rules.MIN_CHAPTER_S)  # fmt: skip
+    ok = (len(entries) >= MIN_CHAPTERS and starts[0] == 0
+          and shortest >= MIN_CHAPTER_S)  # fmt: skip
     return [
         Row("chapters", ok,
             f"{len(entries)}, first at {starts[0]:.0f} s, shortest {shortest:.0f} s",
-            f">= {rules.MIN_CHAPTERS}, first at 0:00, each >= {rules.MIN_CHAPTER_S:.0f} s")
+            f">= {MIN_CHAPTERS}, first at 0:00, each >= {MIN_CHAPTER_S:.0f} s")
     ]  # fmt: skip

@@ -1,7 +1,8 @@
 """The published rules a delivered video is checked against, per platform, in one place.
 
-The caption rules (Netflix's and the BBC's timed-text style guides) are the values the cue
-builder is meant to follow; `personaforge check` reads them here.
+The caption rules (timing, reading speed, line length, the portrait players' buttons) are
+the cue builder's own, in text/caption_rules.py; YouTube's chapter rules are chapters.py's;
+what only a delivery check asks (platforms, loudness, A/V, bitrate floors) is here.
 """
 
 from __future__ import annotations
@@ -9,21 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final, Literal
 
+from personaforge.text.caption_rules import PORTRAIT_BOTTOM, PORTRAIT_BUTTONS_RIGHT
+
 Platform = Literal["youtube", "shorts", "tiktok", "instagram"]
 PLATFORMS: Final = ("youtube", "shorts", "tiktok", "instagram")
 
-# ---------------------------------------------------------------- captions (timed-text guides)
-MIN_CUE_S: Final = 5 / 6  # Netflix: a cue stays up at least 5/6 of a second (20 frames at 24)
-MIN_GAP_FRAMES: Final = 2  # Netflix: at least 2 frames between two cues
-MAX_LINES: Final = 2
-# Characters a line (Netflix: 42 for 16:9; the vertical formats' narrow frame takes fewer).
-MAX_CHARS_LANDSCAPE: Final = 42
-MAX_CHARS_PORTRAIT: Final = 26
-# Characters a second, adults (Netflix: 20 for English adult programmes, 17 for children's;
-# the vertical feeds are read at a glance, so the lower figure). A language's own ceiling
-# (text/languages.py) wins where it is lower.
-MAX_CPS_LANDSCAPE: Final = 20.0
-MAX_CPS_PORTRAIT: Final = 17.0
+# Burned text stays inside the title-safe area: 5% in from every edge (EBU R 95's 90%).
+TITLE_SAFE: Final = 0.05
 
 # ---------------------------------------------------------------- loudness, A/V
 LOUDNESS_LUFS: Final = -14.0  # YouTube, Spotify, TikTok normalise to about -14 LUFS
@@ -32,15 +25,11 @@ TRUE_PEAK_DBTP: Final = -1.0
 # The audio may outlast the last frame by the AAC frame it ends in (1024 samples, 21 ms).
 AV_TOLERANCE_S: Final = 0.034
 
-# ---------------------------------------------------------------- chapters (YouTube)
-MIN_CHAPTERS: Final = 3
-MIN_CHAPTER_S: Final = 10.0
-
 
 @dataclass(frozen=True)
 class PlatformRules:
     name: Platform
-    vertical: bool  # 9:16 only
+    aspects: tuple[tuple[int, int], ...]  # the frame shapes it takes (width:height); () any
     chapters: bool  # the platform shows chapters
     max_duration_s: float | None
     # Where the platform's own buttons and text cover the picture (fractions of the frame),
@@ -50,20 +39,21 @@ class PlatformRules:
 
 
 RULES: Final[dict[str, PlatformRules]] = {
-    "youtube": PlatformRules("youtube", vertical=False, chapters=True, max_duration_s=None),
-    # The Shorts player's action buttons take the right ~12%, its title and channel the
-    # bottom ~20%.
+    "youtube": PlatformRules("youtube", aspects=(), chapters=True, max_duration_s=None),
+    # The portrait players' action buttons take the right ~12%, their title and channel
+    # the bottom fifth (caption_rules' figures, which the cue builder keeps clear).
     "shorts": PlatformRules(
-        "shorts", vertical=True, chapters=False, max_duration_s=180.0, safe_right=0.12,
-        safe_bottom=0.20,
+        "shorts", aspects=((9, 16),), chapters=False, max_duration_s=180.0,
+        safe_right=PORTRAIT_BUTTONS_RIGHT, safe_bottom=PORTRAIT_BOTTOM,
     ),
     "tiktok": PlatformRules(
-        "tiktok", vertical=True, chapters=False, max_duration_s=600.0, safe_right=0.12,
-        safe_bottom=0.20,
+        "tiktok", aspects=((9, 16),), chapters=False, max_duration_s=600.0,
+        safe_right=PORTRAIT_BUTTONS_RIGHT, safe_bottom=PORTRAIT_BOTTOM,
     ),
     "instagram": PlatformRules(
-        "instagram", vertical=True, chapters=False, max_duration_s=180.0, safe_right=0.12,
-        safe_bottom=0.20,
+        # Reels are 9:16; the feed takes 4:5 and 1:1 too.
+        "instagram", aspects=((9, 16), (4, 5), (1, 1)), chapters=False, max_duration_s=180.0,
+        safe_right=PORTRAIT_BUTTONS_RIGHT, safe_bottom=PORTRAIT_BOTTOM,
     ),
 }  # fmt: skip
 

@@ -13,6 +13,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image, ImageDraw
 
+from personaforge.core.colour import hex_rgb
 from personaforge.core.models import Look
 from personaforge.media import motion
 
@@ -125,10 +126,6 @@ def _planes(
     u = flat[width * height : width * height + quarter].reshape(height // 2, width // 2)
     v = flat[width * height + quarter :].reshape(height // 2, width // 2)
     return y, u, v
-
-
-def _hex(c: str) -> Color:
-    return (int(c[1:3], 16), int(c[3:5], 16), int(c[5:7], 16))
 
 
 def _mix(a: Color, b: Color, t: float) -> Color:
@@ -284,8 +281,8 @@ class _Palette:
 
     @staticmethod
     def of(look: Look) -> _Palette:
-        skin, hair, eyes = _hex(look.skin), _hex(look.hair), _hex(look.eyes)
-        shirt, bg, accent = _hex(look.shirt), _hex(look.background), _hex(look.accent)
+        skin, hair, eyes = hex_rgb(look.skin), hex_rgb(look.hair), hex_rgb(look.eyes)
+        shirt, bg, accent = hex_rgb(look.shirt), hex_rgb(look.background), hex_rgb(look.accent)
         black, white = (0, 0, 0), (255, 255, 255)
         lip = _mix(skin, (176, 62, 78), 0.42)
         return _Palette(

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
+from personaforge.core.colour import hex_rgb
 from personaforge.errors import PersonaForgeError
 from personaforge.text import languages, linebreak
 
@@ -190,11 +191,6 @@ def draw_block(
     return y - block.line_height + block.ink_bottom + stroke
 
 
-def rgb(colour: str) -> tuple[int, int, int]:
-    value = int(colour.lstrip("#"), 16)
-    return (value >> 16) & 0xFF, (value >> 8) & 0xFF, value & 0xFF
-
-
 def title_card(
     text: str,
     size: tuple[int, int],
@@ -211,7 +207,7 @@ def title_card(
     one line naming the heading when even that does not fit."""
     width, height = size
     require_shaping(text, language)
-    canvas = Image.new("RGB", size, rgb(background))
+    canvas = Image.new("RGB", size, hex_rgb(background))
     draw = ImageDraw.Draw(canvas)
     base = max(8, int(min(width, height) / 11))
     portrait = height > width
@@ -235,17 +231,17 @@ def title_card(
     column = (width - room[0]) // 2
     y = draw_block(
         draw, block, font_file, (column, top), width=room[0], align="center",
-        colour=rgb(text_colour), shadow=True,
+        colour=hex_rgb(text_colour), shadow=True,
     )  # fmt: skip
     if quote_by is None:
         bar_w = round(width * 0.3)
         y += gap
         draw.rectangle(
-            ((width - bar_w) // 2, y, (width + bar_w) // 2, y + bar_h - 1), fill=rgb(accent)
+            ((width - bar_w) // 2, y, (width + bar_w) // 2, y + bar_h - 1), fill=hex_rgb(accent)
         )
     elif credit is not None:
         draw_block(
             draw, credit, font_file, (column, y + gap), width=room[0], align="center",
-            colour=rgb(text_colour),
+            colour=hex_rgb(text_colour),
         )  # fmt: skip
     return canvas

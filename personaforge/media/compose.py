@@ -9,10 +9,9 @@ from pathlib import Path
 
 from PIL import Image, ImageOps
 
+from personaforge.core.suffixes import VIDEO_SUFFIXES
 from personaforge.errors import PersonaForgeError
 
-VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".m4v", ".webm", ".mkv"})
-IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp"})
 # The move: zoom from 100% to 112% (or back), drifting a little, eased at both ends.
 KEN_BURNS_ZOOM = 1.12
 

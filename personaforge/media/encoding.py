@@ -141,20 +141,6 @@ LOSSLESS_VIDEO: Settings = {
 }
 
 
-def final_video_args(quality: Quality, width: int, height: int, fps: int) -> tuple[str, ...]:
-    """segment_video as a command line, for tools that encode a whole video in one go (the
-    bench's bare baseline)."""
-    args: list[str] = []
-    for key, value in segment_video(quality, width, height, fps).items():
-        if key in ("an", "video_track_timescale", "movflags", "use_editlist"):
-            continue
-        args += [f"-{key}", str(value)]
-    return tuple(args)
-
-
-# The streaming platforms' target (YouTube, Spotify, TikTok normalise to about -14 LUFS).
-LOUDNESS_TARGET_LUFS = -14.0
-LOUDNESS_TRUE_PEAK_DB = -1.0
 # AAC's reconstruction overshoots the limiter's ceiling by a few tenths of a dB, so the limiter
 # aims this far below the requested true peak for the encoded file to stay under it.
 AAC_PEAK_MARGIN_DB = 0.5

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import ffmpeg as fp  # ffmpeg-python: builds argument lists only; media/ffmpeg.py runs them
-from ffmpeg._utils import escape_chars
 
 from personaforge.errors import PersonaForgeError
 from personaforge.media.encoding import (
@@ -23,23 +22,20 @@ from personaforge.media.encoding import (
     final_audio,
     segment_video,
 )
+from personaforge.text.escape import filter_value
 
 # ffmpeg-python has no type hints: its streams are opaque values here.
 Stream = Any
 
-# The characters ffmpeg-python escapes in a filter's option value, then in the graph.
-_VALUE_SPECIAL = "\\'=:"
-_GRAPH_SPECIAL = "\\'[],;"
 _AUDIO_FORMAT = {"sample_fmts": "fltp", "sample_rates": 48000, "channel_layouts": "stereo"}
 
 
 def lavfi(name: str, **options: object) -> str:
-    """A lavfi source (``color=c=...:s=...``) as an input "file", escaped at both levels
-    (option value, then filtergraph) as ffmpeg-python escapes filters inside a graph."""
+    """A lavfi source (``color=c=...:s=...``) as an input "file", each value escaped at both
+    of the graph's levels (text/escape.py's filter_value)."""
     if not options:
         return name
-    pairs = ":".join(f"{k}={escape_chars(v, _VALUE_SPECIAL)}" for k, v in options.items())
-    return str(escape_chars(f"{name}={pairs}", _GRAPH_SPECIAL))
+    return f"{name}=" + ":".join(f"{k}={filter_value(str(v))}" for k, v in options.items())
 
 
 def hex_colour(colour: str) -> str:

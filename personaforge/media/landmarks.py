@@ -111,7 +111,7 @@ class _Model:
         except ImportError:
             raise PersonaForgeError(
                 "photo personas need the LiteRT runtime (ai-edge-litert)",
-                hint="pip install 'ai-edge-litert>=1.2'",
+                hint="pip install 'ai-edge-litert>=2.3' (none for Intel Macs: use a drawn look)",
             ) from None
         data = resources.files("personaforge.media").joinpath("models").joinpath(MODEL).read_bytes()
         self.it = Interpreter(model_content=data, num_threads=1)

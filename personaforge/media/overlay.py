@@ -84,3 +84,12 @@ def overlaid(
     for i, raw in enumerate(frames):
         frame = np.frombuffer(raw, np.uint8).reshape(height, width, 3).copy()
         yield draw(frame, i / fps, info, state, points).tobytes()
+
+
+def to_yuv420p(frames: Iterator[bytes], width: int, height: int) -> Iterator[bytes]:
+    """rgb24 frames as yuv420p (BT.601 limited range, as ffmpeg converts them)."""
+    import cv2
+
+    for raw in frames:
+        rgb = np.frombuffer(raw, np.uint8).reshape(height, width, 3)
+        yield np.asarray(cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420)).tobytes()

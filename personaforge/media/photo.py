@@ -30,6 +30,7 @@ MIN_FACE_PX = 80  # the smallest face (cheek to cheek, in the photo's pixels) we
 COMPETING_FACE_SHARE = 0.5
 OPEN_SHARE = 0.13  # the inner lips' gap for a wide-open "aa", as a share of forehead-to-chin
 FACE_SHARE = 0.34  # the face's width as a share of the frame's shorter side
+_MOUTHS_KEPT = 48  # mouths kept for reuse (a 1080p one is about 0.7 MB)
 WIDTH_GAIN = 0.5  # a photo's lips stretch less than a drawing's: this share of the viseme's
 
 
@@ -278,10 +279,28 @@ class _Mouth:
             np.clip(np.round(pts[list(lm.LIPS_LOWER_OUTER)][:, 1]).astype(int), 0, H - 1),
             np.clip(np.round(pts[list(lm.LIPS_LOWER_OUTER)][:, 0]).astype(int), 0, W - 1),
         ].astype(np.float32)
-        base = np.median(lips, axis=0) * 0.3 + np.array([14, 4, 5], np.float32)
+        lip = np.median(lips, axis=0)
+        base = lip * 0.3 + np.array([14, 4, 5], np.float32)
         self.dark = (base[None, None, :] * (0.55 + 0.45 * P[..., None])).astype(np.float32)
+        self.tongue = (lip * 0.62).astype(np.float32)
+        # Does the photo show its teeth? Teeth are light and nearly grey; lips are pink.
+        gap_px = src[y0:y1, x0:x1][(g0 > 1.0) & (D > 0.2) & np.less(D, g0 - 0.2) & (P > 0.3)]
+        gap_px = gap_px.astype(np.int16)
+        light_grey = (gap_px.mean(axis=1) > 150) & (np.ptp(gap_px, axis=1) < 45)
+        self.own_teeth = bool(gap_px.shape[0] >= 8 and float(light_grey.mean()) > 0.2)
         self.map_x = np.empty_like(X)
         self.map_y = np.empty_like(Y)
+        # Where a cavity can be: inside the corners, from the lifted upper lip to the lowest
+        # the lower lip goes.
+        lowest, highest = 1.25 * self.max_gap + self.photo_gap + 2, -0.1 * self.max_gap - 2
+        reach = (P > 0.02) & np.greater(D, highest) & np.less(D, lowest)
+        rows, cols = np.flatnonzero(reach.any(axis=1)), np.flatnonzero(reach.any(axis=0))
+        self.cavity_box = (
+            (int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1)
+            if rows.size and cols.size
+            else (0, 0, 0, 0)
+        )
+        self._made: dict[tuple[float, float], Frame] = {}
 
     def _xy(self, field: F32) -> tuple[F32, F32]:
         v = self.ax.v
@@ -290,18 +309,34 @@ class _Mouth:
     def draw(self, src: Frame, dst: Frame, gap: float, width: float) -> None:
         """The mouth with its inner lips ``gap`` px apart at the middle and ``width`` times its
         width, from ``src`` into ``dst`` (both frame-sized)."""
+        x0, y0, x1, y1 = self.box
+        # Half-pixel steps of the gap and 2% steps of the width look the same as any values,
+        # and a pause, a held vowel or a repeated shape reuses the mouth already made.
+        key = (round(gap * 2) / 2, round((width - 1.0) * WIDTH_GAIN * 50) / 50)
+        patch = self._made.pop(key, None)
+        if patch is None:
+            patch = self._make(src, *key)
+            while len(self._made) >= _MOUTHS_KEPT:
+                del self._made[next(iter(self._made))]
+        self._made[key] = patch  # most recently used last
+        dst[y0:y1, x0:x1] = patch
+
+    def _make(self, src: Frame, gap: float, w: float) -> Frame:
         import cv2
 
-        x0, y0, x1, y1 = self.box
+        x0, y0 = self.box[:2]
         lift = 0.08 * gap
         move = gap - self.gap_mid
-        w = (width - 1.0) * WIDTH_GAIN
         # Content moves by +d where the source is sampled at -d.
-        np.copyto(self.map_x, self.X)
-        np.copyto(self.map_y, self.Y)
         jx, jy = self.f_jaw
-        self.map_x -= move * jx - lift * self.f_red[0] + w * self.f_wide[0]
-        self.map_y -= move * jy - lift * self.f_red[1] + w * self.f_wide[1]
+        cv2.scaleAdd(jx, -move, self.X, self.map_x)
+        cv2.scaleAdd(jy, -move, self.Y, self.map_y)
+        if lift:
+            cv2.scaleAdd(self.f_red[0], lift, self.map_x, self.map_x)
+            cv2.scaleAdd(self.f_red[1], lift, self.map_y, self.map_y)
+        if w:
+            cv2.scaleAdd(self.f_wide[0], -w, self.map_x, self.map_x)
+            cv2.scaleAdd(self.f_wide[1], -w, self.map_y, self.map_y)
         patch = np.asarray(
             cv2.remap(
                 src, self.map_x, self.map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
@@ -309,24 +344,36 @@ class _Mouth:
             np.uint8,
         )
         if gap > 0.4:
-            D, P = self.D, self.P
-            top, bottom = -lift * P, np.maximum(0.0, self.g0 + move * P)
+            # The cavity, worked out only where it can be.
+            r0, r1, c0, c1 = self.cavity_box
+            D, P = self.D[r0:r1, c0:c1], self.P[r0:r1, c0:c1]
+            g0 = self.g0[r0:r1, c0:c1]
+            top, bottom = -lift * P, np.maximum(0.0, g0 + move * P)
             inside = np.clip(np.minimum(D - top, bottom - D), 0, 1) * (P > 0.02)
             if float(inside.max()) > 0:
                 a = inside[..., None]
                 # Where the photo shows its own open mouth (the upper teeth), that stays put:
                 # the upper teeth belong to the skull, only the jaw below them moves.
-                own = self.g0 > D
-                cavity = np.where(own[..., None], src[y0:y1, x0:x1].astype(np.float32), self.dark)
-                if self.photo_gap < 1.5 and gap > 0.3 * self.max_gap:
-                    # A closed-mouth photo shows no teeth: a soft band of upper teeth.
-                    depth = np.clip((D - top) / np.maximum(bottom - top, 1e-3), 0, 1)
-                    t = ((depth < 0.2) * np.clip((gap / self.max_gap - 0.3) * 2, 0, 0.7))[
-                        ..., None
-                    ] * (P[..., None] ** 0.5)
-                    cavity = cavity * (1 - t) + np.array([214, 206, 192], np.float32) * t
-                patch = (patch * (1 - a) + cavity * a).astype(np.uint8)
-        dst[y0:y1, x0:x1] = patch
+                depth = np.clip((D - top) / np.maximum(bottom - top, 1e-3), 0, 1)[..., None]
+                # Darkest in the middle of the mouth; the tongue shows low in a wide one.
+                cavity = self.dark[r0:r1, c0:c1] * (1.15 - 0.35 * np.sin(np.pi * depth))
+                wide = min(1.0, max(0.0, gap / self.max_gap - 0.35) * 2.5)
+                if wide > 0:
+                    t = np.clip((depth - 0.62) / 0.38, 0, 1) * 0.7 * wide
+                    cavity = cavity * (1 - t) + self.tongue * t
+                if self.own_teeth:
+                    still = src[y0 + r0 : y0 + r1, x0 + c0 : x0 + c1].astype(np.float32)
+                    cavity = np.where((g0 > D)[..., None], still, cavity)
+                elif gap > 0.2 * self.max_gap:
+                    # The photo shows none: a band of upper teeth under the upper lip, their
+                    # height the teeth's own (not the gap's), shaded toward the corners.
+                    band = np.clip((0.22 * self.max_gap - (D - top)[..., None]) / 1.5, 0, 1)
+                    shade = (0.55 + 0.45 * P[..., None]) * min(1.0, gap / (0.4 * self.max_gap))
+                    t = band * shade * 0.9
+                    cavity = cavity * (1 - t) + np.array([222, 214, 200], np.float32) * shade * t
+                sub = patch[r0:r1, c0:c1]
+                patch[r0:r1, c0:c1] = (sub * (1 - a) + cavity * a).astype(np.uint8)
+        return patch
 
 
 class _Eye:
@@ -380,6 +427,70 @@ class _Eye:
         edge = np.clip(1.3 - np.abs(V - lid) / 1.2, 0, 1) * (lo - up > 0.5) * c
         patch *= 1 - 0.45 * edge[..., None]
         dst[y0:y1, x0:x1] = patch.astype(np.uint8)
+
+
+def _i420(buf: NDArray[np.uint8], w: int, h: int) -> tuple[NDArray[np.uint8], ...]:
+    """The Y, U and V planes of a yuv420p buffer of a w x h picture (views, not copies)."""
+    q = (h // 2) * (w // 2)
+    flat = buf.reshape(-1)
+    return (
+        flat[: h * w].reshape(h, w),
+        flat[h * w : h * w + q].reshape(h // 2, w // 2),
+        flat[h * w + q : h * w + 2 * q].reshape(h // 2, w // 2),
+    )
+
+
+class _Yuv:
+    """The yuv420p side of the animator: the still frame (with this frame's mouth and eyes
+    pasted in) and the output, as planes; the head box is moved plane by plane."""
+
+    def __init__(self, still: Frame, head: Box) -> None:
+        import cv2
+
+        self.h, self.w = still.shape[:2]
+        self.work: NDArray[np.uint8] = np.asarray(cv2.cvtColor(still, cv2.COLOR_RGB2YUV_I420))
+        self.out: NDArray[np.uint8] = self.work.copy()
+        self.head = head
+        x0, y0, x1, y1 = head
+        gx, gy = np.meshgrid(
+            np.arange((x1 - x0) // 2, dtype=np.float32), np.arange((y1 - y0) // 2, dtype=np.float32)
+        )
+        self.grid_x, self.grid_y = gx, gy
+        self.map_x, self.map_y = np.empty_like(gx), np.empty_like(gy)
+
+    def planes(self, buf: NDArray[np.uint8]) -> tuple[NDArray[np.uint8], ...]:
+        return _i420(buf, self.w, self.h)
+
+    def paste(self, rgb: Frame, box: tuple[int, int, int, int]) -> None:
+        """The rgb frame's pixels in ``box`` (x0, y0, x1, y1; widened to even edges) into the
+        work planes."""
+        import cv2
+
+        x0, y0 = box[0] // 2 * 2, box[1] // 2 * 2
+        x1, y1 = min(self.w, -(-box[2] // 2) * 2), min(self.h, -(-box[3] // 2) * 2)
+        if x1 <= x0 or y1 <= y0:
+            return
+        sub = np.ascontiguousarray(rgb[y0:y1, x0:x1])
+        part = np.asarray(cv2.cvtColor(sub, cv2.COLOR_RGB2YUV_I420), np.uint8)
+        py, pu, pv = _i420(part, x1 - x0, y1 - y0)
+        wy, wu, wv = self.planes(self.work)
+        wy[y0:y1, x0:x1] = py
+        wu[y0 // 2 : y1 // 2, x0 // 2 : x1 // 2] = pu
+        wv[y0 // 2 : y1 // 2, x0 // 2 : x1 // 2] = pv
+
+    def move(self, map_x: F32, map_y: F32) -> None:
+        import cv2
+
+        x0, y0, x1, y1 = self.head
+        src, dst = self.planes(self.work), self.planes(self.out)
+        flags, border = cv2.INTER_LINEAR, cv2.BORDER_REPLICATE
+        dst[0][y0:y1, x0:x1] = cv2.remap(src[0][y0:y1, x0:x1], map_x, map_y, flags,
+                                         borderMode=border)  # fmt: skip
+        for k in (1, 2):
+            plane = src[k][y0 // 2 : y1 // 2, x0 // 2 : x1 // 2]
+            dst[k][y0 // 2 : y1 // 2, x0 // 2 : x1 // 2] = cv2.remap(
+                plane, self.map_x, self.map_y, flags, borderMode=border
+            )
 
 
 class PhotoAnimator:
@@ -463,10 +574,11 @@ class PhotoAnimator:
 
         # The head box: everything the head's motion may move, kept inside the frame.
         cfx, cfy = self.face[0], self.face[1]
-        self._x0 = max(0, math.floor(cfx - 0.7 * cfw))
-        self._x1 = min(width, math.ceil(cfx + 1.7 * cfw))
-        self._y0 = max(0, math.floor(cfy - 0.6 * cfh))
-        self._y1 = min(height, math.ceil(cfy + 1.7 * cfh))
+        # Even edges, so the yuv420p frames can move it by whole chroma samples.
+        self._x0 = max(0, math.floor(cfx - 0.7 * cfw) // 2 * 2)
+        self._x1 = min(width, -(-math.ceil(cfx + 1.7 * cfw) // 2) * 2)
+        self._y0 = max(0, math.floor(cfy - 0.6 * cfh) // 2 * 2)
+        self._y1 = min(height, -(-math.ceil(cfy + 1.7 * cfh) // 2) * 2)
         rw, rh = self._x1 - self._x0, self._y1 - self._y0
         gx, gy = np.meshgrid(np.arange(rw, dtype=np.float32), np.arange(rh, dtype=np.float32))
         self._gx, self._gy = gx, gy
@@ -500,6 +612,7 @@ class PhotoAnimator:
         ).astype(np.float32)
         # What the last frame showed, for the debug overlay and the tests.
         self.last: dict[str, float | str] = {}
+        self._yuv: _Yuv | None = None
 
     # ------------------------------------------------------------------ public
 
@@ -554,6 +667,59 @@ class PhotoAnimator:
         """The frame at ``t`` with the jaw ``jaw`` (0..1) open; the array is reused."""
         import cv2
 
+        low_x, low_y = self._pose(t, jaw, width)
+        rh, rw = self._gx.shape
+        cv2.add(self._gx, cv2.resize(low_x, (rw, rh), interpolation=cv2.INTER_LINEAR), self._map_x)
+        cv2.add(self._gy, cv2.resize(low_y, (rw, rh), interpolation=cv2.INTER_LINEAR), self._map_y)
+        region = self._work[self._y0 : self._y1, self._x0 : self._x1]
+        self._frame[self._y0 : self._y1, self._x0 : self._x1] = cv2.remap(
+            region, self._map_x, self._map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+        )
+        return self._frame
+
+    def frames_yuv420p(
+        self,
+        visemes: Sequence[tuple[float, str]],
+        n_frames: int,
+        loudness: NDArray[np.float32] | None = None,
+    ) -> Iterator[bytes]:
+        """The frames of ``frames`` as yuv420p (BT.601 limited range, as ffmpeg converts
+        rgb24): the head is moved in yuv, half the samples of rgb. Needs an even size."""
+        if self.width % 2 or self.height % 2:
+            raise ValueError(f"yuv420p needs an even frame size, not {self.width}x{self.height}")
+        track = motion.MouthTrack(visemes, self.fps, loudness)
+        for i in range(n_frames):
+            t = i / self.fps
+            shape = track.at(t)
+            self.last.clear()
+            self.last["viseme"] = track.name_at(t)
+            yield self.render_yuv(t, float(shape[0]), float(shape[1])).tobytes()
+
+    def render_yuv(self, t: float, jaw: float, width: float = 1.0) -> NDArray[np.uint8]:
+        """``render`` as a yuv420p frame, (height * 3 / 2, width); the array is reused."""
+        import cv2
+
+        if self._yuv is None:
+            self._yuv = _Yuv(self._still, (self._x0, self._y0, self._x1, self._y1))
+        yuv = self._yuv
+        low_x, low_y = self._pose(t, jaw, width)
+        for box in (self._mouth.box, *(e.box for e in self._eyes)):
+            yuv.paste(self._work, box)
+        rh, rw = self._gx.shape
+        cv2.add(self._gx, cv2.resize(low_x, (rw, rh), interpolation=cv2.INTER_LINEAR), self._map_x)
+        cv2.add(self._gy, cv2.resize(low_y, (rw, rh), interpolation=cv2.INTER_LINEAR), self._map_y)
+        ch, cw = yuv.grid_x.shape
+        # Chroma is half the size: half the displacement, on its own grid.
+        cv2.scaleAdd(cv2.resize(low_x, (cw, ch), interpolation=cv2.INTER_LINEAR), 0.5,
+                     yuv.grid_x, yuv.map_x)  # fmt: skip
+        cv2.scaleAdd(cv2.resize(low_y, (cw, ch), interpolation=cv2.INTER_LINEAR), 0.5,
+                     yuv.grid_y, yuv.map_y)  # fmt: skip
+        yuv.move(self._map_x, self._map_y)
+        return yuv.out
+
+    def _pose(self, t: float, jaw: float, width: float) -> tuple[F32, F32]:
+        """Draw this frame's mouth and eyes into the work frame; the head's motion, brows and
+        smile as coarse (x, y) displacement fields over the head box."""
         mood = self._mood(t)
         openness = max(0.0, min(1.2, jaw * mood.open_gain))
         closed = 1.0 - (1.0 - self._blinks.closed(t)) * min(1.0, mood.eye_open)
@@ -573,21 +739,14 @@ class PhotoAnimator:
                 x0, y0, x1, y1 = eye.box
                 self._work[y0:y1, x0:x1] = self._still[y0:y1, x0:x1]
 
-        low_x = -hx * self._head + ang * self._head_ry
-        low_y = (
+        low_x: F32 = (-hx * self._head + ang * self._head_ry).astype(np.float32)
+        low_y: F32 = (
             -hy * self._head
             - ang * self._head_rx
             + (0.03 * mood.smile * cfh) * self._smile
             + (0.025 * mood.brow * cfh) * self._brow
-        )
-        rh, rw = self._gx.shape
-        cv2.add(self._gx, cv2.resize(low_x, (rw, rh), interpolation=cv2.INTER_LINEAR), self._map_x)
-        cv2.add(self._gy, cv2.resize(low_y, (rw, rh), interpolation=cv2.INTER_LINEAR), self._map_y)
-        region = self._work[self._y0 : self._y1, self._x0 : self._x1]
-        self._frame[self._y0 : self._y1, self._x0 : self._x1] = cv2.remap(
-            region, self._map_x, self._map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
-        )
-        return self._frame
+        ).astype(np.float32)
+        return low_x, low_y
 
     # ------------------------------------------------------------------ emotion
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageOps
 
+from personaforge.core.colour import hex_rgb
 from personaforge.errors import PersonaForgeError
 from personaforge.media import cards
 from personaforge.text import languages
@@ -71,7 +72,7 @@ def make_thumbnail(
     persona box's size; else it is a video frame, whose top (clear of captions) is fitted
     to the box, but never scaled up: a smaller frame is centred on the background."""
     cards.require_shaping(title, language)
-    canvas = Image.new("RGB", size, cards.rgb(background))
+    canvas = Image.new("RGB", size, hex_rgb(background))
     box = persona_box(size)
     box_w, box_h = box[2] - box[0], box[3] - box[1]
     if drawn and persona.size == (box_w, box_h):
@@ -86,7 +87,7 @@ def make_thumbnail(
             y = box[1] + (box_h - top.height) // 2
             canvas.paste(top, (x, y))
     _title(ImageDraw.Draw(canvas), title, _text_box(size), font_file=font_file,
-           colour=cards.rgb(text), accent=cards.rgb(accent), language=language)  # fmt: skip
+           colour=hex_rgb(text), accent=hex_rgb(accent), language=language)  # fmt: skip
     return canvas
 
 

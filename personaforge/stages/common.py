@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, TypedDict, TypeVar
+from typing import Protocol, TypedDict, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -43,12 +43,17 @@ class Context:
     # The shared shot cache: --cache over video.yaml's `cache`; opened on first use, once for
     # the run (the stages' copies of the context share the dict).
     cache_url: str | None = None
-    shot_cache: dict[str, Any] = field(default_factory=dict)
+    shot_cache: dict[str, shotcache.RemoteShotCache | None] = field(default_factory=dict)
     # The shot records this run wrote (save_shot): with --force every shot is made again,
     # and a shot repeated in the video (or asked for twice) is still made, and paid for, once.
     made: set[Path] = field(default_factory=set)
     # make-video --debug-overlay: the talking clips show what drove the face (media.overlay).
     debug_overlay: bool = False
+
+    def environment(self) -> Mapping[str, str]:
+        """Where backends read keys and settings: the environment given (tests, the queue
+        worker), else the process's over the project's .env."""
+        return self.env if self.env is not None else self.project.environment()
 
     @classmethod
     def load(

@@ -132,7 +132,7 @@ def _face_detection() -> Check:
 
         detail += ", LiteRT for the face landmarks"
     except ImportError:
-        ok, detail = False, detail + ", no LiteRT: pip install 'ai-edge-litert>=1.2'"
+        ok, detail = False, detail + ", no LiteRT: pip install 'ai-edge-litert>=2.3'"
     return Check("faces", ok, detail + " (photo personas)", required=False)
 
 

@@ -72,7 +72,7 @@ def setup(ctx: Context) -> LipsyncSetup:
     return LipsyncSetup(
         root=ctx.project.root,
         persona_file=persona,
-        env=ctx.env if ctx.env is not None else ctx.project.environment(),
+        env=ctx.environment(),
         jobs=ctx.project.build / JOBS_DIR,
         storage_target=ctx.video.publish.target,
         photo=photo,

@@ -119,7 +119,7 @@ def init_project(
     if script is not None:
         if not script.is_file():
             raise PersonaForgeError(
-                "no such script file: write your script there first, or leave out --script "
+                "script not found: write your script there first, or leave out --script "
                 "for a starter script.md to edit",
                 file=script,
             )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -16,6 +16,7 @@ from personaforge.backends.base import (
     Yuv420Source,
 )
 from personaforge.backends.cloud import concurrency, run_bounded
+from personaforge.core.colour import hex_rgb
 from personaforge.core.models import (
     CARD_KINDS,
     FPS,
@@ -59,17 +60,27 @@ def backend(ctx: Context, *, keyless: bool = False) -> LipsyncBackend:
 
 def inputs(ctx: Context) -> dict[str, str]:
     speech = current(ctx, SpeechManifest, "speak")
-    w, h = ctx.project.frame_size(ctx.video)
+    shot = shot_inputs(ctx)
     return {
         "speech": speech.content_hash(),
+        **{k: shot[k] for k in ("look", "frame", "lipsync", "title_card")},
+        "broll": _broll_hash(ctx, speech),
+        "brand": joins.brand_key(brandkit.load(ctx), ctx),
+        "captions": canonical_hash(ctx.video.captions.model_dump(mode="json")),
+        "segment": shot["segment"],
+        "ffmpeg": shot["ffmpeg"],
+    }
+
+
+def shot_inputs(ctx: Context) -> dict[str, str]:
+    """The inputs a shot's segment key reads (segment_work), known before the speech is."""
+    w, h = ctx.project.frame_size(ctx.video)
+    return {
         "look": faces.look_hash(ctx),
         "frame": f"{w}x{h}@{FPS}",
         # Named without building the backend, so `status` needs no cloud key.
         "lipsync": faces.backend_id(ctx),
         "title_card": TITLE_CARD_VERSION,
-        "broll": _broll_hash(ctx, speech),
-        "brand": joins.brand_key(brandkit.load(ctx), ctx),
-        "captions": canonical_hash(ctx.video.captions.model_dump(mode="json")),
         "segment": segment_settings_key(ctx.video.quality, w, h, FPS),
         "ffmpeg": ffmpeg.ffmpeg_exe().rsplit("/", 1)[-1],
     }
@@ -85,16 +96,11 @@ def run(ctx: Context) -> StageResult:
     width, height = ctx.project.frame_size(ctx.video)
     clips: list[Clip] = []
     reused = 0
-    cuts = joins.transition_plan(ctx, speech.shots)
     kit = brandkit.load(ctx)
-    plans = [
-        _plan_shot(ctx, ins, kit, cuts, index, spoken, width, height)
-        for index, spoken in enumerate(speech.shots)
-    ]
-    # The segments made already (here, or fetched from the shared cache several at a time),
-    # by key; the loop below adds each one it makes, so a repeated shot is made once.
-    records = [(_segment_path(ctx, p.key).with_suffix(".json"), p.key) for p in plans]
-    made = reusable_shots(ctx, Clip, records)
+    cuts = joins.transition_plan(ctx, speech.shots)
+    plans, made = segment_work(ctx, ins, speech.shots, kit=kit)
+    # The segments made already, by key; the loop below adds each one it makes, so a repeated
+    # shot is made once.
     segments = {p.key: segment for p, segment in zip(plans, made, strict=True) if segment}
     todo = [p for p, segment in zip(plans, made, strict=True) if segment is None]
     paid = [] if isinstance(animator, FrameSource) else _clips_to_make(ctx, todo, width, height)
@@ -158,6 +164,29 @@ def run(ctx: Context) -> StageResult:
     )
     path = record(ctx, "lipsync", manifest)
     return StageResult("lipsync", path, True, reason, shots=len(clips), reused=reused)
+
+
+def segment_work(
+    ctx: Context,
+    ins: dict[str, str],
+    shots: Sequence[SpokenShot],
+    *,
+    kit: brandkit.BrandKit | None = None,
+    fetch: bool = True,
+) -> tuple[list[_ShotPlan], list[Clip | None]]:
+    """What the stage would make: each shot's segment plan (its key says everything that
+    changes its pixels) and the segment already made for it (here, or in the shared cache,
+    several asked at a time; fetched only with ``fetch``), None where it must be made. The
+    stage runs this; ``estimate`` reads it (with fetch=False) to count the shots reused."""
+    width, height = (int(n) for n in ins["frame"].split("@")[0].split("x"))
+    kit = brandkit.load(ctx) if kit is None else kit
+    cuts = joins.transition_plan(ctx, list(shots))
+    plans = [
+        _plan_shot(ctx, ins, kit, cuts, index, spoken, width, height)
+        for index, spoken in enumerate(shots)
+    ]
+    records = [(_segment_path(ctx, p.key).with_suffix(".json"), p.key) for p in plans]
+    return plans, reusable_shots(ctx, Clip, records, fetch=fetch)
 
 
 def animation_key(spoken: SpokenShot, ins: Mapping[str, str]) -> str:
@@ -306,7 +335,7 @@ def _prefetch_sources(
 ) -> None:
     """A remote backend's clips still to make (``todo``), several at a time (each recorded as
     it arrives), so the loop that encodes the segments finds them made."""
-    env = ctx.env if ctx.env is not None else ctx.project.environment()
+    env = ctx.environment()
     limit = concurrency(env)
     if len(todo) < 2 or limit < 2:
         return
@@ -363,7 +392,7 @@ def _encode_segment(
             )
             pixels = compose.picture_in_picture(
                 background, persona, width=width, height=height, inset_w=inset_w,
-                inset_h=inset_h, border=_rgb(size["kit"].accent),
+                inset_h=inset_h, border=hex_rgb(size["kit"].accent),
             )  # fmt: skip
             segments.encode(
                 FramePipe(), **size, ass=ass, out=tmp, progress=ctx.progress, pixels=pixels
@@ -451,11 +480,6 @@ def _broll_hash(ctx: Context, speech: SpeechManifest) -> str:
     """Every b-roll file's content: a changed photo re-renders its shot. Checked before any
     work, so a missing file stops the run at once."""
     return canonical_hash([_broll_sha(ctx, s) for s in speech.shots])
-
-
-def _rgb(colour: str) -> tuple[int, int, int]:
-    value = int(colour.lstrip("#"), 16)
-    return (value >> 16) & 0xFF, (value >> 8) & 0xFF, value & 0xFF
 
 
 def _source_clip(

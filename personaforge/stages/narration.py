@@ -35,6 +35,7 @@ from personaforge.core.models import (
     SpokenShot,
     VisemeKey,
     Word,
+    spoken_language,
 )
 from personaforge.core.yamlio import line_of
 from personaforge.costs import Billing
@@ -59,10 +60,17 @@ FORMATS = ".wav .flac .mp3 .m4a .ogg .opus .aac"
 
 def make_aligner(name: str, ctx: Context) -> Aligner:
     cls = registry.resolve("align", name)
+    language = spoken_language(ctx.video, ctx.persona)
     if name == "offline":
-        return cls()
-    env = ctx.env if ctx.env is not None else ctx.project.environment()
-    return cls(env=env, state_dir=ctx.project.build / NARRATION_DIR)
+        return cls(language=language)
+    env = ctx.environment()
+    return cls(env=env, state_dir=ctx.project.build / NARRATION_DIR, language=language)
+
+
+def aligner_id(ctx: Context, narration: Narration) -> str:
+    """Who aligns, at which version, in which language: what an alignment is keyed by."""
+    version = str(getattr(registry.resolve("align", narration.align), "version", ""))
+    return f"{narration.align}:{version}:{spoken_language(ctx.video, ctx.persona)}"
 
 
 @dataclass
@@ -162,6 +170,8 @@ def run(ctx: Context, ins: dict[str, str], reason: str) -> StageResult:
         prepared = _prepare(take, take_sha, narration.clean, folder)
         sentences = [clean(plan.shots[i].text) for i in part.shots]
         aligned = _cached(ctx, narration, take_sha, sentences, folder)
+        if aligned is None and not ctx.force:
+            _unchanged_script(ctx, folder, take_sha, sentences, part)
         if aligned is None:
             if aligner is None:
                 aligner = make_aligner(narration.align, ctx)
@@ -170,6 +180,7 @@ def run(ctx: Context, ins: dict[str, str], reason: str) -> StageResult:
                     check()
             aligned = _align(ctx, aligner, prepared.align_wav, sentences, part, take)
             _store(ctx, narration, take_sha, sentences, folder, aligned)
+        atomic_write_text(_said_path(folder, take_sha), json.dumps({"text": sentences}))
         shots.update(_cut(ctx, plan, part, prepared, take_sha, aligned))
         ctx.progress.advance()
     ctx.progress.finish()
@@ -236,15 +247,15 @@ def _prepare(take: Path, sha: str, clean_it: bool, folder: Path) -> Prepared:
 # ---------------------------------------------------------------- the alignment, cached
 
 
-def _key(narration: Narration, take_sha: str, sentences: list[str]) -> str:
+def _key(ctx: Context, narration: Narration, take_sha: str, sentences: list[str]) -> str:
     return canonical_hash({"take": take_sha, "clean": narration.clean, "text": sentences,
-                           "aligner": narration.align})  # fmt: skip
+                           "aligner": aligner_id(ctx, narration)})  # fmt: skip
 
 
 def _cached(
     ctx: Context, narration: Narration, take_sha: str, sentences: list[str], folder: Path
 ) -> Alignment | None:
-    path = folder / f"{_key(narration, take_sha, sentences)[:24]}.align.json"
+    path = folder / f"{_key(ctx, narration, take_sha, sentences)[:24]}.align.json"
     found = _read_alignment(path, sentences)
     if found is None:
         # Timings `personaforge transcribe` kept for this take and text: no aligning needed.
@@ -278,7 +289,7 @@ def _store(
     folder: Path,
     aligned: Alignment,
 ) -> None:
-    path = folder / f"{_key(narration, take_sha, sentences)[:24]}.align.json"
+    path = folder / f"{_key(ctx, narration, take_sha, sentences)[:24]}.align.json"
     data = {
         "take": take_sha,
         "aligner": narration.align,
@@ -293,6 +304,47 @@ def _store(
         "billing": [b.model_dump(mode="json") for b in aligned.billing],
     }
     atomic_write_text(path, json.dumps(data, indent=1))
+
+
+def _said_path(folder: Path, take_sha: str) -> Path:
+    return folder / f"{take_sha[:24]}.said.json"
+
+
+def _words(text: str) -> list[str]:
+    return ["".join(c for c in w.lower() if c.isalnum()) for w in text.split()]
+
+
+def _unchanged_script(
+    ctx: Context, folder: Path, take_sha: str, sentences: list[str], part: Part
+) -> None:
+    """A take already aligned to other words: the script was edited and the take was not
+    recorded again. The first sentence whose words changed is named; punctuation and case
+    may change freely, and `--force` aligns the take to the new words all the same."""
+    try:
+        before = json.loads(_said_path(folder, take_sha).read_text(encoding="utf-8"))["text"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return
+    old = [_words(t) for t in before]
+    for k, sentence in enumerate(sentences):
+        if k < len(old) and _words(sentence) == old[k]:
+            continue
+        if k >= len(old) and not _words(sentence):
+            continue
+        file, line = sentence_location(ctx, sentence)
+        raise PersonaForgeError(
+            f"{_excerpt(sentence)!r} changed since {part.take} was aligned, and the take was "
+            "not recorded again: record it, or undo the edit",
+            file=file,
+            line=line,
+            hint="if the take does say it, `personaforge speak --force` aligns it again",
+        )
+    if len(old) > len(sentences):
+        file, _ = sentence_location(ctx, sentences[-1] if sentences else "")
+        raise PersonaForgeError(
+            f"the script lost sentences since {part.take} was aligned: record it again",
+            file=file,
+            hint="`personaforge speak --force` aligns the take to this script all the same",
+        )
 
 
 def _transcribed(ctx: Context, take_sha: str, sentences: list[str]) -> Alignment | None:

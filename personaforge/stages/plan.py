@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from personaforge import recipes
@@ -42,10 +41,6 @@ def backend(ctx: Context) -> Planner:
     return planner
 
 
-def env(ctx: Context) -> Mapping[str, str]:
-    return ctx.env if ctx.env is not None else ctx.project.environment()
-
-
 def director_config(ctx: Context) -> DirectorConfig:
     """The director's prompt, rendered from the video's recipe for this persona."""
     # The director's module needs anthropic: the registry says what to install, cleanly
@@ -70,7 +65,7 @@ def director_config(ctx: Context) -> DirectorConfig:
     except PersonaForgeError as exc:
         raise exc.with_stage("plan") from None
     return DirectorConfig(
-        env=env(ctx),
+        env=ctx.environment(),
         system_prompt=prompt,
         recipe=f"{recipe.name}@{recipe.digest()}",
         model=ctx.video.director.model,

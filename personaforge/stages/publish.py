@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
 
+from personaforge.backends.base import Storage
 from personaforge.core.models import PublishedFile, PublishManifest, RenderManifest
 from personaforge.fsutil import canonical_hash
 from personaforge.stages.common import (
@@ -28,7 +28,7 @@ CONTENT_TYPES = {
 LOCAL_DIR = "published"
 
 
-def storage_for(ctx: Context) -> Any:
+def storage_for(ctx: Context) -> Storage:
     """The publish target's storage; a missing key fails here, before any upload."""
     target = ctx.video.publish.target
     if target == "local":
@@ -37,7 +37,7 @@ def storage_for(ctx: Context) -> Any:
         return LocalStorage(ctx.project.root / LOCAL_DIR)
     from personaforge.backends.storage.s3 import S3Storage
 
-    env = ctx.env if ctx.env is not None else ctx.project.environment()
+    env = ctx.environment()
     return S3Storage.from_target(target, env)
 
 
@@ -51,7 +51,9 @@ def inputs(ctx: Context) -> dict[str, str]:
 RESIGN_MARGIN_S = 3600
 
 
-def storage_problem(storage: Any, render: RenderManifest, manifest: PublishManifest) -> str | None:
+def storage_problem(
+    storage: Storage, render: RenderManifest, manifest: PublishManifest
+) -> str | None:
     """Why recorded uploads can't be trusted: gone from storage, now at another URL, or
     their signed links (about to) expire."""
     gone = [f.name for f in manifest.files if not storage.exists(_key(render, f.name), f.sha256)]

@@ -19,6 +19,7 @@ from personaforge.captions import (
     to_ass,
     undrawable,
 )
+from personaforge.core.colour import hex_value
 from personaforge.core.models import Captions, Look, SpokenShot
 from personaforge.errors import PersonaForgeError
 from personaforge.media import cards, ffmpeg, filtergraph
@@ -111,8 +112,8 @@ def ass_for(
             f"captions: no bundled font draws {shown}; burned in they would be empty boxes"
             " (set captions: {burn: false}, or give brand.font a font that has them)"
         )
-    text_colour = _rgb(kit.text) if kit else 0xFFFFFF
-    accent_colour = _rgb(kit.accent) if kit else 0xFFD400
+    text_colour = hex_value(kit.text) if kit else 0xFFFFFF
+    accent_colour = hex_value(kit.accent) if kit else 0xFFD400
     ass = to_ass(
         cues,
         width=width,
@@ -139,10 +140,6 @@ def ass_for(
             text_colour=text_colour,
         )  # fmt: skip
     return ass
-
-
-def _rgb(colour: str) -> int:
-    return int(colour.lstrip("#"), 16)
 
 
 def encode(

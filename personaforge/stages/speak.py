@@ -104,7 +104,7 @@ def backend_name(name: str, language: str) -> str:
 
 def backend(ctx: Context, *, check: bool = True) -> TTSBackend:
     """The stage's voice; with ``check``, also fail now if it lacks a key (before any work)."""
-    env = ctx.env if ctx.env is not None else ctx.project.environment()
+    env = ctx.environment()
     try:
         tts = make_backend(
             ctx.persona,

@@ -18,13 +18,13 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from personaforge.backends.cloud import download, upload
+from personaforge.core.suffixes import IMAGE_SUFFIXES
 from personaforge.errors import PersonaForgeError
 
 # Where the worker image keeps LatentSync (its repository, with checkpoints/ inside).
 LATENTSYNC_DIR_ENV = "LATENTSYNC_DIR"
 DEFAULT_LATENTSYNC_DIR = "/opt/LatentSync"
 _WEIGHTS = ("checkpoints/latentsync_unet.pt", "checkpoints/whisper/tiny.pt")
-_IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
 
 
 def latentsync_home(env: Mapping[str, str] | None = None) -> Path | None:
@@ -59,7 +59,7 @@ def _need(inp: Mapping[str, Any], name: str, kind: type) -> Any:
 
 def _portrait_from(face: Path, work: Path) -> Path:
     """A still for the photo animator: the image itself, or a video's first frame."""
-    if face.suffix.lower() in _IMAGE_SUFFIXES:
+    if face.suffix.lower() in IMAGE_SUFFIXES:
         return face
     import av
 
@@ -125,7 +125,7 @@ def _latentsync_clip(home: Path, face: Path, audio: Path, out: Path, *, fps: int
     from personaforge.media.probe import probe
 
     video = face
-    if face.suffix.lower() in _IMAGE_SUFFIXES:
+    if face.suffix.lower() in IMAGE_SUFFIXES:
         # LatentSync re-renders the mouth of a video: a still becomes a clip first.
         _photo_clip(face, audio, work / "idle_with_audio.mp4", fps=fps, size=size,
                     frames=frames, work=work, face_box=face_box)  # fmt: skip

@@ -15,18 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import free_port
 
 # Not us-east-1, so bucket creation goes through the LocationConstraint path R2 users hit.
 MOTO_REGION = "eu-west-1"
-STARTUP_TIMEOUT_S = 15.0
+# Bounded, but generous: on a shared 2-core machine at load 20 moto_server took over 15 s to
+# answer, and a session fixture that fails errors every test of its worker.
+STARTUP_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 5.0
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _answers_http(port: int) -> bool:
@@ -78,7 +74,7 @@ def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if not binary.exists():
         pytest.skip(f"moto_server not found next to {sys.executable}; install 'moto[server]'")
     log_path = tmp_path_factory.mktemp("moto") / "moto_server.log"
-    port = _free_port()
+    port = free_port()
     with pytest.MonkeyPatch.context() as mp:
         # boto3 honours proxy variables; local traffic must never be sent through one.
         no_proxy = ",".join(filter(None, [os.environ.get("NO_PROXY"), "127.0.0.1", "localhost"]))
@@ -141,7 +137,7 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if not Path(binary).exists():
         pytest.skip("redis-server not installed (apt-get install redis-server)")
     folder = tmp_path_factory.mktemp("redis")
-    port = _free_port()
+    port = free_port()
     argv = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
             "--appendonly", "no", "--dir", str(folder)]  # fmt: skip
     with _serving(argv, folder / "redis.log", lambda: _answers_redis(port), 0.05):

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 from cloudfakes import ReplicateFake, Server, serve
-from helpers import run_cli, write_project
+from helpers import one_error_line, run_cli, write_project
 from lipsync_helpers import returned_clip, write_portrait
 
 pytest.importorskip("replicate")
@@ -39,12 +39,6 @@ def replicate_server(tmp_path: Path) -> Iterator[tuple[ReplicateFake, Server]]:
 def _env(server: Server) -> dict[str, str]:
     return {"REPLICATE_API_TOKEN": TOKEN, "REPLICATE_BASE_URL": server.url,
             "PERSONAFORGE_RETRY_SCALE": "0.001"}  # fmt: skip
-
-
-def _one_error_line(stderr: str) -> str:
-    lines = [ln for ln in stderr.splitlines() if ln.strip()]
-    assert "Traceback" not in stderr and len(lines) == 1, stderr
-    return lines[0]
 
 
 def test_sadtalker_video_end_to_end_with_cost_and_no_secret(
@@ -109,7 +103,7 @@ def test_sadtalker_video_end_to_end_with_cost_and_no_secret(
     script.write_text(script.read_text().replace("short test", "brief test"))
     edited = run_cli("make-video", str(folder), "--no-publish", "--quiet", env=keyless)
     assert edited.returncode == 1
-    line = _one_error_line(edited.stderr)
+    line = one_error_line(edited.stderr)
     assert "[lipsync]" in line and "needs REPLICATE_API_TOKEN" in line
     assert (folder / "build" / "plan.yaml").read_bytes() == plan
     assert server.count("POST", "/v1/predictions") == talking
@@ -119,7 +113,7 @@ def test_a_missing_replicate_token_is_one_line_before_any_work(tmp_path: Path) -
     folder = _photo_project(tmp_path / "p", "sadtalker")
     proc = run_cli("make-video", str(folder), "--no-publish")
     assert proc.returncode == 1
-    line = _one_error_line(proc.stderr)
+    line = one_error_line(proc.stderr)
     assert "[lipsync]" in line and "needs REPLICATE_API_TOKEN" in line
     assert not (folder / "build").exists()
     # status needs no keys: it only says what would run.
@@ -139,7 +133,7 @@ def test_a_failed_prediction_is_one_line_with_the_service_message(
     env = {"PERSONAFORGE_RETRY_SCALE": "0.001"}
     proc = run_cli("make-video", str(folder), "--no-publish", "--quiet", env=env)
     assert proc.returncode == 1
-    line = _one_error_line(proc.stderr)
+    line = one_error_line(proc.stderr)
     assert "[lipsync]" in line and "failed: CUDA out of memory" in line
     assert TOKEN not in proc.stderr
     assert server.count("POST", "/v1/predictions") == 1
@@ -178,7 +172,7 @@ def test_latentsync_without_storage_is_one_line(tmp_path: Path) -> None:
     env = {"RUNPOD_API_KEY": "rpa_x", "RUNPOD_ENDPOINT_ID": "ep1"}
     proc = run_cli("make-video", str(folder), "--no-publish", "--quiet", env=env)
     assert proc.returncode == 1
-    line = _one_error_line(proc.stderr)
+    line = one_error_line(proc.stderr)
     assert "[lipsync]" in line and "needs S3/R2 storage" in line and "rpa_x" not in line
 
 

@@ -8,10 +8,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import av
 import pytest
 from cloudfakes import RunPodFake, Server, serve
 from lipsync_helpers import FRAMES, make_request, make_setup, write_audio
+from mediacheck import count_frames
 
 from personaforge.backends.cloud import RemoteError
 from personaforge.costs import bill
@@ -63,11 +63,6 @@ def _render(root: Path, env: dict[str, str], out: Path) -> list[Any]:
     return render_clip(backend, make_request(size=SIZE), audio, out, NullProgress())
 
 
-def _frames(path: Path) -> int:
-    with av.open(str(path)) as container:
-        return sum(1 for _ in container.decode(video=0))
-
-
 def test_a_clip_is_made_by_our_worker_conformed_and_billed(
     tmp_path: Path, fake: tuple[RunPodFake, Server], moto_endpoint: str, bucket: str,
     s3_client: Any,
@@ -77,7 +72,7 @@ def test_a_clip_is_made_by_our_worker_conformed_and_billed(
     billing = _render(tmp_path, _env(server, moto_endpoint, bucket), out)
     info = probe(out)
     assert (info.width, info.height, info.fps, info.audio_codec) == (*SIZE, 30.0, None)
-    assert _frames(out) == FRAMES
+    assert count_frames(out) == FRAMES
     [(job_id, job)] = api.jobs.items()
     sent = job["input"]
     assert (sent["fps"], sent["width"], sent["height"], sent["frames"]) == (30, *SIZE, FRAMES)
@@ -107,7 +102,7 @@ def test_an_interrupted_wait_resumes_the_same_job(
     _render(tmp_path, env, out)
     assert server.count("POST", f"/v2/{ENDPOINT}/run") == 1  # created once, paid once
     assert server.count("GET", f"/v2/{ENDPOINT}/status/") > first
-    assert _frames(out) == FRAMES
+    assert count_frames(out) == FRAMES
 
 
 @pytest.mark.parametrize(
@@ -137,7 +132,7 @@ def test_busy_and_server_errors_are_retried(
     api.faults = [("POST", f"/v2/{ENDPOINT}/run", 429), ("GET", f"/v2/{ENDPOINT}/status/", 503)]
     out = tmp_path / "clip.mp4"
     _render(tmp_path, _env(server, moto_endpoint, bucket), out)
-    assert _frames(out) == FRAMES and len(api.jobs) == 1
+    assert count_frames(out) == FRAMES and len(api.jobs) == 1
     assert server.count("POST", f"/v2/{ENDPOINT}/run") == 2
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import free_port
 from lipsync_helpers import write_audio, write_portrait
 
 from personaforge.backends.storage.s3 import S3Storage
@@ -26,13 +27,6 @@ pytest.importorskip("runpod")
 
 REPO = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 60.0
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _post(port: int, path: str, body: dict[str, Any], timeout: float = 120) -> dict[str, Any]:
@@ -51,7 +45,7 @@ def _post(port: int, path: str, body: dict[str, Any], timeout: float = 120) -> d
 @pytest.fixture(scope="module")
 def worker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     """``python -m personaforge.worker.runpod_handler --rp_serve_api`` on a free port."""
-    port = _free_port()
+    port = free_port()
     log = tmp_path_factory.mktemp("worker") / "worker.log"
     env = {
         **os.environ,

@@ -7,10 +7,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import av
 import pytest
 from cloudfakes import ReplicateFake, Server, serve
 from lipsync_helpers import FRAMES, SIZE, make_request, make_setup, returned_clip, write_audio
+from mediacheck import count_frames
 
 from personaforge.backends.cloud import RemoteError
 from personaforge.backends.lipsync.sadtalker import MODEL_VERSION, SadTalkerLipsync
@@ -55,11 +55,6 @@ def _render(root: Path, env: dict[str, str], out: Path) -> list:  # type: ignore
     return render_clip(backend, make_request(), audio, out, NullProgress())
 
 
-def _frames(path: Path) -> int:
-    with av.open(str(path)) as container:
-        return sum(1 for _ in container.decode(video=0))
-
-
 def test_a_clip_is_made_conformed_and_billed(
     tmp_path: Path, fake: tuple[ReplicateFake, Server]
 ) -> None:
@@ -68,7 +63,7 @@ def test_a_clip_is_made_conformed_and_billed(
     billing = _render(tmp_path, _env(server), out)
     info = probe(out)
     assert (info.width, info.height, info.fps, info.audio_codec) == (*SIZE, 30.0, None)
-    assert _frames(out) == FRAMES
+    assert count_frames(out) == FRAMES
     [prediction] = api.predictions.values()
     assert prediction["version"] == MODEL_VERSION
     # Both inputs were uploaded as files and passed by URL.
@@ -97,7 +92,7 @@ def test_an_interrupted_wait_resumes_the_same_prediction(
     _render(tmp_path, _env(server), out)
     assert server.count("POST", "/v1/predictions") == 1  # created once, paid once
     assert server.count("GET", "/v1/predictions/") > first_polls  # polled across both runs
-    assert _frames(out) == FRAMES
+    assert count_frames(out) == FRAMES
 
 
 def test_a_failed_prediction_reports_the_service_message(
@@ -124,7 +119,7 @@ def test_busy_and_server_errors_are_retried(
                   ("POST", "/v1/files", 502)]  # fmt: skip
     out = tmp_path / "clip.mp4"
     _render(tmp_path, _env(server), out)
-    assert _frames(out) == FRAMES
+    assert count_frames(out) == FRAMES
     assert server.count("POST", "/v1/predictions") == 2  # the 429, then the real one
     assert len(api.predictions) == 1
 
@@ -156,4 +151,4 @@ def test_whatever_comes_back_is_conformed_to_the_shot(
         _render(tmp_path, _env(server), out)
     info = probe(out)
     assert (info.width, info.height, info.fps, info.audio_codec) == (*SIZE, 30.0, None)
-    assert _frames(out) == FRAMES
+    assert count_frames(out) == FRAMES

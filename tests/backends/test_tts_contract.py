@@ -3,13 +3,14 @@ the offline voice directly, ElevenLabs through its real SDK against the local AP
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import pytest
 from elevenlabs_server import serving
 
 from personaforge.backends.base import SpeechRequest, TTSBackend
+from personaforge.fsutil import canonical_hash
 from personaforge.text.markup import pieces
 from personaforge.text.visemes import VISEMES
 
@@ -52,8 +53,14 @@ class TTSContract:
         assert [w.text for w in speech.words] == ["I", "love", "SQL."]
         assert speech.spoken.lower() == "i love sequel."
 
-    def test_settings_key_is_stable(self, tts: TTSBackend) -> None:
-        assert tts.settings_key() == tts.settings_key()
+    def test_settings_key_is_stable(
+        self, tts: TTSBackend, make_tts: Callable[[float], TTSBackend]
+    ) -> None:
+        """The key is what a take is cached by: the same for a fresh backend with the same
+        settings (nothing per instance or per run in it), different where the sound differs."""
+        key = tts.settings_key()
+        assert canonical_hash(make_tts(1.0).settings_key()) == canonical_hash(key)
+        assert make_tts(1.15).settings_key() != key
         assert tts.max_concurrency >= 1
 
 
@@ -75,13 +82,30 @@ def elevenlabs_tts() -> Iterator[TTSBackend]:
         yield ElevenLabsTTS(voice="George", env=env)
 
 
+@pytest.fixture(scope="module")
+def elevenlabs_env() -> dict[str, str]:
+    return {"ELEVENLABS_API_KEY": KEY, "ELEVENLABS_BASE_URL": "http://127.0.0.1:9"}
+
+
 class TestPiper(TTSContract):
     @pytest.fixture
     def tts(self, piper_tts: TTSBackend) -> TTSBackend:
         return piper_tts
+
+    @pytest.fixture
+    def make_tts(self) -> Callable[[float], TTSBackend]:
+        from personaforge.backends.tts.piper import PiperTTS
+
+        return lambda speed: PiperTTS(speed=speed)
 
 
 class TestElevenLabs(TTSContract):
     @pytest.fixture
     def tts(self, elevenlabs_tts: TTSBackend) -> TTSBackend:
         return elevenlabs_tts
+
+    @pytest.fixture
+    def make_tts(self, elevenlabs_env: dict[str, str]) -> Callable[[float], TTSBackend]:
+        from personaforge.backends.tts.elevenlabs import ElevenLabsTTS
+
+        return lambda speed: ElevenLabsTTS(voice="George", speed=speed, env=elevenlabs_env)

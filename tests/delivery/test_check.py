@@ -5,6 +5,7 @@ no edit lists, faststart, loudness), and a file breaking each rule fails that ru
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -45,7 +46,8 @@ def test_rendered_video_meets_the_stream_rules(rendered: tuple[Path, dict]) -> N
     rows = _rows(check(target_of(folder), "youtube"))
     for rule in ("colour tags", "faststart", "edit lists", "GOP length", "closed GOPs",
                  "B-frames", "audio format", "loudness", "true peak", "A/V duration",
-                 "captions file", "chapters"):  # fmt: skip
+                 "captions file", "cue duration", "cue gap", "reading speed", "line length",
+                 "lines a cue", "chapters", "safe area"):  # fmt: skip
         assert rows[rule].ok, rows[rule]  # type: ignore[attr-defined]
     assert rows["colour tags"].measured.startswith("matrix smpte170m")  # type: ignore[attr-defined]
     assert rows["GOP length"].measured == "15 frames at most"  # type: ignore[attr-defined]
@@ -150,6 +152,54 @@ def test_make_video_warns_of_failures_and_strict_exits_1(tmp_path: Path) -> None
     assert "frame" in result["check"]["failed"]
     assert result["chapters"] is None and result["chapters_note"] == "no chapters: Shorts show none"
     assert not list((folder / "build").glob("*.chapters.txt"))
+
+
+def _ass(folder: Path, text: str, margin_v: int) -> Path:
+    path = folder / f"captions-{margin_v}.ass"
+    path.write_text(
+        "[Script Info]\nScriptType: v4.00+\nPlayResX: 1080\nPlayResY: 1920\n\n[V4+ Styles]\n"
+        "Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, "
+        "BackColour, Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, "
+        "BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, MarginV, Encoding\n"
+        "Style: Default,DejaVu Sans,80,&H00FFFFFF,&H00FFFFFF,&H00000000,&H00000000,-1,0,0,0,"
+        f"100,100,0,0,1,4,0,2,40,40,{margin_v},1\n\n[Events]\n"
+        "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n"
+        f"Dialogue: 0,0:00:00.00,0:00:02.00,Default,,0,0,0,,{{\\kf10}}{text}\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_safe_area_keeps_captions_off_the_shorts_buttons(tmp_path: Path) -> None:
+    from personaforge.delivery.check import Target, _safe_area
+    from personaforge.delivery.rules import RULES
+
+    video = tmp_path / "v.mp4"
+    wide = _ass(tmp_path, "A caption line far too wide for it", 100)
+    rows = _safe_area(Target(video, burned=(wide,)), RULES["shorts"])
+    assert rows[0].ok is False and "x 5% to 88%, y 5% to 78%" in rows[0].wanted
+    narrow = _ass(tmp_path, "Short line", 500)
+    (row,) = _safe_area(Target(video, burned=(narrow,)), RULES["shorts"])
+    assert row.ok is True, row
+    # Measured in the bundled font: "Short line" at 80 px is about a third of the width.
+    left, right = (float(x) for x in re.findall(r"x (\d+)% to (\d+)%", row.measured)[0])
+    assert 25 <= right - left <= 45, row.measured
+
+
+def test_each_platform_takes_its_own_frame_shapes() -> None:
+    from personaforge.delivery.check import _shape
+    from personaforge.delivery.rules import RULES
+
+    def frame_ok(platform: str, width: int, height: int) -> bool | None:
+        rows = _shape(RULES[platform], width, height, 30.0)
+        return next(r.ok for r in rows if r.rule == "frame")
+
+    assert frame_ok("shorts", 1080, 1920) and not frame_ok("shorts", 1080, 1080)
+    assert frame_ok("instagram", 1080, 1080) and frame_ok("instagram", 1080, 1350)
+    assert not frame_ok("tiktok", 1920, 1080)
+    assert not any(r.rule == "frame" for r in _shape(RULES["youtube"], 1080, 1920, 30.0))
+    long_short = _shape(RULES["shorts"], 1080, 1920, 200.0)
+    assert next(r.ok for r in long_short if r.rule == "duration") is False
 
 
 def test_cue_timings_are_read_to_the_millisecond(tmp_path: Path) -> None:

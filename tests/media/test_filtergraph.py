@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import subprocess
 import wave
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from personaforge.media.filtergraph import (
     SegmentSpec,
     TitleCard,
 )
+from personaforge.text.escape import filter_value
 
 W, H, FPS = 64, 48, 30
 
@@ -99,9 +101,19 @@ def test_a_clip_and_a_title_card_become_segments_of_exact_length(tmp_path: Path)
 
 
 def test_lavfi_sources_escape_their_options() -> None:
-    assert filtergraph.lavfi("color", c="0x112233", s="64x48") == "color=c=0x112233:s=64x48"
-    # A value with the graph's own characters stays one value.
-    assert filtergraph.lavfi("x", v="a:b,c") == "x=v=a\\\\:b\\,c"
+    # Each value is escaped by the one filtergraph escaper (checked against ffmpeg with
+    # quotes, colons, brackets and the rest in tests/text/test_escape.py) ...
+    assert filtergraph.lavfi("x", v="a:b,c") == "x=v=" + filter_value("a:b,c")
+    # ... and ffmpeg reads the source as asked: its colour, size and length.
+    source = filtergraph.lavfi("color", c="0x112233", s="64x48", r=10, d=0.3)
+    run = subprocess.run(
+        [ffmpeg.ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", source,
+         "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
+        capture_output=True, check=True,
+    )  # fmt: skip
+    frames = np.frombuffer(run.stdout, np.uint8).reshape(-1, 48, 64, 3)
+    assert len(frames) == 3
+    assert np.abs(frames.astype(int) - [0x11, 0x22, 0x33]).max() <= 2
 
 
 def test_loudness_target_limits_peaks_only_when_the_gain_needs_it() -> None:

@@ -302,6 +302,9 @@ def test_the_debug_overlay_shows_what_drives_the_face(tmp_path: Path) -> None:
     photo = _save(astronaut(), tmp_path / "me.jpg")
     setup = LipsyncSetup(root=tmp_path, persona_file=tmp_path / "persona.yaml", env={},
                          jobs=tmp_path / "build" / "jobs", photo=photo)  # fmt: skip
+    from personaforge.media import photo as photo_module
+
+    photo_module._CACHE.clear()  # found afresh, so its landmarks go to build/faces
     backend = PhotoLipsync.from_setup(setup)
     info = DebugInfo(shot="shot-001", words=[(0.1, 0.4, "Hello")])
 
@@ -319,3 +322,18 @@ def test_the_debug_overlay_shows_what_drives_the_face(tmp_path: Path) -> None:
     assert (debug[5] == (60, 255, 90)).all(axis=2).sum() > 100  # the landmarks
     assert info.word_at(0.2) == "Hello" and info.word_at(0.9) == "-"
     assert list((tmp_path / "build" / "faces").glob("*.json"))  # found once, kept in build/
+
+
+def test_a_closed_mouth_opens_onto_a_mouth(tmp_path: Path, portrait: Portrait) -> None:
+    # A real photo with its mouth shut: the animator's own closed frame of the astronaut.
+    shut = PhotoAnimator(portrait, 720, 720, FPS).render(0.0, 0.0).copy()
+    anim = PhotoAnimator(load_portrait(_save(shut, tmp_path / "shut.jpg")), 480, 270, FPS)
+    assert not anim._mouth.own_teeth
+    x0, y0, x1, y1 = anim.mouth_box
+    closed = anim.render(0.0, 0.0)[y0:y1, x0:x1].astype(int)
+    opened = anim.render(0.0, 1.0)[y0:y1, x0:x1].astype(int)
+    lum_closed, lum_open = closed.mean(axis=2), opened.mean(axis=2)
+    assert (lum_open < 90).sum() > 3 * max(1, (lum_closed < 90).sum())  # a dark cavity
+    grey = (lum_open > 150) & (np.ptp(opened, axis=2) < 40)
+    grey_closed = (lum_closed > 150) & (np.ptp(closed, axis=2) < 40)
+    assert grey.sum() > max(grey.size * 0.01, 3 * grey_closed.sum())  # and upper teeth

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import yaml
 from helpers import run_cli, write_project
-from mediacheck import loudness_and_true_peak
+from mediacheck import frame_at, loudness_and_true_peak
 from narration_takes import engines, make_take
 
 pytestmark = pytest.mark.skipif(
@@ -100,9 +100,12 @@ def test_rerun_does_nothing_new_take_reruns_speak(narrated: tuple[Path, object, 
     shutil.copytree(folder, copy)
     make_take(SENTENCES, engine=engines()[0], seed=7, lead_s=0.5).write(copy / "take.wav")
     proc = run_cli("status", str(copy), "--json")
-    status = json.loads(proc.stdout)
-    text = json.dumps(status)
-    assert "narration" in text, text
+    assert "narration" in proc.stdout, proc.stdout  # status says why speak would re-run
+    proc = run_cli("make-video", str(copy), "--no-publish", "--json", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    stages = json.loads(proc.stdout)["stages"]
+    assert stages["plan"]["status"] == "skipped"
+    assert stages["speak"]["status"] == "ran" and stages["lipsync"]["status"] == "ran"
 
 
 def _project(tmp_path: Path, script: str, take_sentences: list[str], **kw: object) -> Path:
@@ -164,3 +167,94 @@ def test_one_take_per_heading_in_flac_and_mp3(tmp_path: Path) -> None:
     shots = _spoken(folder)
     assert [s["kind"] for s in shots] == ["title", "talking", "title", "talking"]
     assert [w["text"] for w in shots[3]["words"]] == SENTENCES[1].split()  # type: ignore[index]
+
+
+def test_the_shipped_example_renders_offline(tmp_path: Path) -> None:
+    """examples/narrated: its take is the sound, every word captioned in order when it is said,
+    and the mouth open while a word is said."""
+    example = Path(__file__).resolve().parents[2] / "examples" / "narrated"
+    folder = tmp_path / "narrated"
+    shutil.copytree(example, folder)
+    video = yaml.safe_load((folder / "video.yaml").read_text())
+    video["resolution"] = "320x180"
+    (folder / "video.yaml").write_text(yaml.safe_dump(video))
+    proc = run_cli("make-video", str(folder), "--no-publish", "--json", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    onsets = json.loads((folder / "take.onsets.json").read_text())["onsets"]
+    lead = onsets[0][0] - 0.25
+    script = (folder / "script.md").read_text().split()
+    words = [w["text"] for s in _spoken(folder) for w in s["words"]]  # type: ignore[union-attr]
+    assert words == script
+    times = _video_times(folder)
+    for k, starts in enumerate(times):
+        assert abs(starts[0] - (onsets[k][0] - lead)) <= 0.1
+    result = json.loads(proc.stdout)
+    vtt = Path(result["captions"]).read_text()
+    assert "Hi, I recorded this myself." in vtt and "um" not in vtt.lower().split()
+    # The mouth: open on an open vowel of a word, shut in the pause after the first sentence.
+    shot = _spoken(folder)[0]
+    keys = shot["visemes"]
+    opened = next(k["t"] + 0.03 for k in keys if k["v"] in ("aa", "O"))  # type: ignore[index]
+    shut = shot["duration_s"] - 0.1  # type: ignore[operator]
+    mouth = (slice(96, 116), slice(145, 175))  # rows, columns of the mouth at 320x180
+    a = frame_at(Path(result["video"]), opened)[mouth].astype(float)
+    b = frame_at(Path(result["video"]), shut)[mouth].astype(float)
+    assert np.abs(a - b).mean() > 4, np.abs(a - b).mean()
+
+
+def test_editing_the_script_without_a_new_take(narrated: tuple[Path, object, dict]) -> None:
+    folder, _, _ = narrated
+    edited = folder.parent / "edited"
+    shutil.copytree(folder, edited)
+    # Punctuation and case are not words: the take still says this script.
+    lines = [*SENTENCES[:2], SENTENCES[2].replace("far", "FAR,")]
+    (edited / "script.md").write_text("\n".join(lines) + "\n")
+    proc = run_cli("make-video", str(edited), "--no-publish", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    lines = [SENTENCES[0], SENTENCES[1].replace("whales", "dolphins"), SENTENCES[2]]
+    (edited / "script.md").write_text("\n".join(lines) + "\n")
+    proc = run_cli("make-video", str(edited), "--no-publish", "--quiet")
+    assert proc.returncode == 1
+    err = proc.stderr.strip().splitlines()
+    assert len(err) == 1 and "script.md:2:" in err[0] and "changed since take.wav" in err[0], err
+
+
+@pytest.mark.parametrize("engine", engines())
+def test_offline_aligner_on_speech_without_gaps(tmp_path: Path, engine: str) -> None:
+    """The aligner alone, on a take whose words follow each other with no silence between."""
+    import subprocess
+
+    from personaforge.backends.align.offline import OfflineAligner
+    from personaforge.media.ffmpeg import ffmpeg_exe
+
+    take = make_take(SENTENCES, engine=engine, gaps=(0.0, 0.01), seed=3)
+    wav = take.write(tmp_path / "t.wav")
+    subprocess.run([ffmpeg_exe(), "-loglevel", "error", "-i", str(wav), "-ar", "16000",
+                    str(tmp_path / "t16.wav")], check=True)  # fmt: skip
+    aligned = OfflineAligner().align(tmp_path / "t16.wav", SENTENCES)
+    errors, firsts = [], []
+    for k, sentence in enumerate(aligned.sentences):
+        starts = [w.start for w in sentence.words]
+        firsts.append(abs(starts[0] - take.onsets[k][0]))
+        errors += [abs(a - b) for a, b in zip(starts, take.onsets[k], strict=True)]
+    assert max(firsts) <= 0.100, firsts
+    assert statistics.median(errors) <= 0.060, errors
+
+
+@pytest.mark.skipif("espeak-ng" not in engines(), reason="needs espeak-ng")
+def test_offline_aligner_in_another_language(tmp_path: Path) -> None:
+    """A Spanish script: the reference is that language's offline voice (espeak-ng's draft)."""
+    import subprocess
+
+    from personaforge.backends.align.offline import OfflineAligner
+    from personaforge.media.ffmpeg import ffmpeg_exe
+
+    said = ["Hola, bienvenidos al programa sobre el océano.", "Hoy vemos cómo hablan las ballenas."]
+    take = make_take(said, engine="espeak-ng", voice="es+f3", noise_after=None)
+    wav = take.write(tmp_path / "t.wav")
+    subprocess.run([ffmpeg_exe(), "-loglevel", "error", "-i", str(wav), "-ar", "16000",
+                    str(tmp_path / "t16.wav")], check=True)  # fmt: skip
+    aligned = OfflineAligner(language="es").align(tmp_path / "t16.wav", said)
+    assert [w.text for w in aligned.sentences[0].words] == said[0].split()
+    for k, sentence in enumerate(aligned.sentences):
+        assert abs(sentence.words[0].start - take.onsets[k][0]) <= 0.1

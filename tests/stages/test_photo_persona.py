@@ -11,7 +11,7 @@ import av
 import numpy as np
 import pytest
 import yaml
-from helpers import run_cli
+from helpers import one_error_line, run_cli
 from PIL import Image
 
 from personaforge.media.photo import PhotoAnimator, load_portrait
@@ -27,12 +27,6 @@ def photo_project(tmp_path: Path) -> Path:
     video = folder / "video.yaml"
     video.write_text(video.read_text().replace("640x360", "320x180"))
     return folder
-
-
-def _one_error_line(stderr: str) -> str:
-    lines = [ln for ln in stderr.splitlines() if ln.strip()]
-    assert "Traceback" not in stderr and len(lines) == 1, stderr
-    return lines[0]
 
 
 def _lips_follow_the_voice(project: Path, size: tuple[int, int]) -> None:
@@ -131,7 +125,7 @@ def test_a_backend_that_contradicts_the_look_is_one_line_naming_both_files(
         persona.write_text(persona.read_text().replace("  photo: portrait.jpg\n", ""))
     proc = run_cli("make-video", str(photo_project), "--no-publish")
     assert proc.returncode == 1
-    line = _one_error_line(proc.stderr)
+    line = one_error_line(proc.stderr)
     assert "video.yaml:" in line and "backends.lipsync:" in line and expected in line, line
     assert "persona.yaml" in line
 
@@ -140,7 +134,7 @@ def test_a_portrait_without_a_face_is_one_line_naming_look_photo(photo_project: 
     Image.new("RGB", (640, 360), (90, 100, 120)).save(photo_project / "portrait.jpg")
     proc = run_cli("make-video", str(photo_project), "--no-publish")
     assert proc.returncode == 1
-    line = _one_error_line(proc.stderr)
+    line = one_error_line(proc.stderr)
     assert "persona.yaml:" in line and "look.photo: no face found in 'portrait.jpg'" in line
     assert not (photo_project / "build" / "plan.yaml").exists()  # refused before any work
 
@@ -150,7 +144,7 @@ def test_an_unsupported_portrait_format_is_a_schema_error(photo_project: Path) -
     persona.write_text(persona.read_text().replace("portrait.jpg", "portrait.gif"))
     proc = run_cli("plan", str(photo_project))
     assert proc.returncode == 1
-    line = _one_error_line(proc.stderr)
+    line = one_error_line(proc.stderr)
     assert "persona.yaml:" in line and "not a JPEG, PNG or WebP file" in line
 
 

@@ -44,11 +44,17 @@ class ElevenLabsAligner:
     version = "1"
 
     def __init__(
-        self, *, env: Mapping[str, str] | None = None, state_dir: Path | None = None, **_: object
+        self,
+        *,
+        env: Mapping[str, str] | None = None,
+        state_dir: Path | None = None,
+        language: str = "en",
+        **_: object,
     ) -> None:
         import elevenlabs  # noqa: F401  (the registry turns a missing SDK into an install hint)
 
         self.env = os.environ if env is None else env
+        self.language = language
         self._client: Any = None
         self._lock = threading.Lock()
 
@@ -65,7 +71,7 @@ class ElevenLabsAligner:
         return {"aligner": self.name, "version": self.version}
 
     def align(self, audio: Path, sentences: Sequence[str]) -> Alignment:
-        tokens = [tokenize(s) for s in sentences]
+        tokens = [tokenize(s, self.language) for s in sentences]
         spoken = [spoken_text(t) for t in tokens]
         counts = [len(s.split()) for s in spoken]
         text = "\n".join(spoken)

@@ -34,21 +34,13 @@ class AvatarLipsync:
 
     def frames_yuv420p(self, request: AnimationRequest, audio: Path) -> Iterator[bytes]:
         if overlay.DebugInfo.of(request.extra) is not None:
-            return _to_yuv420p(self.frames(request, audio), request.width, request.height)
+            return overlay.to_yuv420p(self.frames(request, audio), request.width, request.height)
         return _animator(request).frames_yuv420p(
             request.visemes, request.frames, _loudness(request, audio)
         )
 
     def render(self, request: AnimationRequest, audio: Path, out: Path, progress: Progress) -> None:
         encode_clip(self, request, audio, out, progress)
-
-
-def _to_yuv420p(frames: Iterator[bytes], width: int, height: int) -> Iterator[bytes]:
-    import cv2
-
-    for raw in frames:
-        rgb = np.frombuffer(raw, np.uint8).reshape(height, width, 3)
-        yield np.asarray(cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420)).tobytes()
 
 
 def _loudness(request: AnimationRequest, audio: Path) -> NDArray[np.float32] | None:

@@ -69,5 +69,11 @@ class PhotoLipsync:
         w, h, fps = request.width, request.height, request.fps
         return overlay.overlaid(frames, w, h, fps, debug, anim.last, anim.points)
 
+    def frames_yuv420p(self, request: AnimationRequest, audio: Path) -> Iterator[bytes]:
+        if overlay.DebugInfo.of(request.extra) is not None:
+            return overlay.to_yuv420p(self.frames(request, audio), request.width, request.height)
+        level = motion.loudness(audio, request.fps, request.frames) if audio.is_file() else None
+        return self.animator(request).frames_yuv420p(request.visemes, request.frames, level)
+
     def render(self, request: AnimationRequest, audio: Path, out: Path, progress: Progress) -> None:
         encode_clip(self, request, audio, out, progress)
