@@ -97,7 +97,7 @@ def test_init_missing_script_file_names_it(tmp_path: Path) -> None:
     proc = run_cli("init", str(folder), "--script", str(missing))
     assert proc.returncode == 1
     line = one_error_line(proc.stderr)
-    assert str(missing) in line and "no such script file" in line
+    assert str(missing) in line and "script not found" in line
     assert not (folder / "video.yaml").exists()
     assert not (folder / "persona.yaml").exists()
 
