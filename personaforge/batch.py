@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -19,6 +21,7 @@ from personaforge.core.models import LipsyncManifest, SpeechManifest
 from personaforge.core.project import Project
 from personaforge.costs import Billing, summarize
 from personaforge.errors import OUTCOME_VAR
+from personaforge.interrupts import Terminated
 from personaforge.stages.common import load_recorded
 
 Outcome = Literal["ok", "failed", "skipped"]
@@ -75,28 +78,104 @@ def _reason(outcome: Path, returncode: int, stderr: str) -> str:
     return f"exit code {returncode}" + (f": {last[0]}" if last else "")
 
 
-def make_one(folder: Path, *, publish: bool, env: dict[str, str] | None = None) -> BatchItem:
+# How long children stopped by Ctrl-C (the terminal sends it to them too) get to clean up
+# before they are sent SIGTERM, and how long after that before they are killed.
+_CTRL_C_GRACE_S = 10.0
+_STOP_GRACE_S = 30.0
+
+
+class Running:
+    """The make-video processes a batch has running, so that a stop of the batch is passed
+    on to them: SIGTERM or SIGHUP reach only the batch's own process (``timeout``, systemd,
+    ``docker stop``), and a child left running would outlive it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._procs: set[subprocess.Popen[str]] = set()
+        self.stopping = threading.Event()
+
+    def start(self, argv: list[str], **popen: object) -> subprocess.Popen[str] | None:
+        """The child, started; None once the batch is stopping (nothing new starts)."""
+        with self._lock:
+            if self.stopping.is_set():
+                return None
+            proc: subprocess.Popen[str] = subprocess.Popen(argv, **popen)  # type: ignore[call-overload]
+            self._procs.add(proc)
+            return proc
+
+    def finished(self, proc: subprocess.Popen[str]) -> None:
+        with self._lock:
+            self._procs.discard(proc)
+
+    def stop(self, stopped_by: BaseException) -> None:
+        """Stop every child the way the batch was stopped, and wait for each to clean up."""
+        self.stopping.set()
+        with self._lock:
+            procs = list(self._procs)
+        if isinstance(stopped_by, Terminated):
+            self._signal(procs, stopped_by.signum)
+        elif isinstance(stopped_by, KeyboardInterrupt):
+            _wait(procs, _CTRL_C_GRACE_S)  # a terminal's Ctrl-C reached them already
+            self._signal([p for p in procs if p.poll() is None], signal.SIGTERM)
+        else:
+            self._signal(procs, signal.SIGTERM)
+        for proc in _wait(procs, _STOP_GRACE_S):
+            proc.kill()
+            proc.wait()
+
+    @staticmethod
+    def _signal(procs: Sequence[subprocess.Popen[str]], signum: int) -> None:
+        for proc in procs:
+            with contextlib.suppress(ProcessLookupError):
+                proc.send_signal(signum)
+                proc.send_signal(signal.SIGCONT)  # a stopped child acts on it at once
+
+
+def _wait(procs: Sequence[subprocess.Popen[str]], timeout_s: float) -> list[subprocess.Popen[str]]:
+    """Wait up to ``timeout_s`` in all for ``procs`` to end; those still running."""
+    deadline = time.monotonic() + timeout_s
+    for proc in procs:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+    return [p for p in procs if p.poll() is None]
+
+
+def make_one(
+    folder: Path,
+    *,
+    publish: bool,
+    env: dict[str, str] | None = None,
+    running: Running | None = None,
+) -> BatchItem:
     """One project in its own process: a crash or a kill there never touches the others."""
     item = BatchItem(folder)
     started = time.monotonic()
     argv = [sys.executable, "-m", "personaforge", "-q", "make-video", str(folder), "--json"]
     if not publish:
         argv.append("--no-publish")
+    running = running or Running()
     with tempfile.TemporaryDirectory(prefix="pf-batch-") as tmp:
         outcome = Path(tmp) / "outcome.json"
-        proc = subprocess.run(
+        proc = running.start(
             argv,
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
             env={**os.environ, **(env or {}), OUTCOME_VAR: str(outcome)},
             stdin=subprocess.DEVNULL,
-            check=False,
         )
-        failure = None if proc.returncode == 0 else _reason(outcome, proc.returncode, proc.stderr)
+        if proc is None:
+            item.reason = "not started: the batch was stopped"
+            return item
+        try:
+            stdout, stderr = proc.communicate()
+        finally:
+            running.finished(proc)
+        failure = None if proc.returncode == 0 else _reason(outcome, proc.returncode, stderr)
     item.duration_s = time.monotonic() - started
     if failure is None:
         try:
-            result = json.loads(proc.stdout)
+            result = json.loads(stdout)
         except ValueError:
             item.outcome, item.reason = "failed", "make-video printed no result"
             return item
@@ -140,23 +219,33 @@ def run_batch(
             todo.append(i)
     failed = threading.Event()
     report = threading.Lock()
+    running = Running()
 
     def one(i: int) -> None:
         folder = items[i].project
+        if running.stopping.is_set():
+            items[i].reason = "not started: the batch was stopped"
+            return
         if failed.is_set() and not keep_going:
             items[i].reason = "not started: an earlier project failed (--fail-fast)"
         elif not (folder / "video.yaml").is_file():
             items[i].outcome = "failed"
             items[i].reason = f"{folder}: not a project folder (no video.yaml)"
         else:
-            items[i] = make_one(folder, publish=publish, env=env)
+            items[i] = make_one(folder, publish=publish, env=env, running=running)
         if items[i].outcome == "failed":
             failed.set()
         if on_done is not None:
             with report:
                 on_done(items[i])
 
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+    try:
         for future in [pool.submit(one, i) for i in todo]:
             future.result()
+    except BaseException as exc:  # Ctrl-C, SIGTERM/SIGHUP: no child outlives the batch
+        running.stop(exc)
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
     return items

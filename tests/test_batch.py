@@ -89,3 +89,54 @@ def test_cache_gc_removes_only_unreferenced_shots(
     stages = json.loads(status.stdout)
     # (publish would run: the copy lives elsewhere, so its local URLs changed)
     assert all(stages[s]["up_to_date"] for s in ("plan", "speak", "lipsync", "render")), stages
+
+
+def _stopped_children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` and that are stopped (SIGSTOP)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid and fields[0] == "T":
+                found.append(int(entry.name))
+    return found
+
+
+def test_a_stopped_batch_stops_its_running_project_and_starts_no_other(tmp_path: Path) -> None:
+    # SIGTERM (timeout, systemd, docker stop) reaches the batch's process only: it passes
+    # the stop on to the make-video it runs, which cleans up, and starts no other project.
+    import os
+    import signal
+    import subprocess
+    import time
+
+    from helpers import CLI
+
+    first, second = (write_project(tmp_path / n, SHORT) for n in ("first", "second"))
+    proc = subprocess.Popen(
+        [*CLI, "batch", str(first), str(second), "--jobs", "1", "--no-publish"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        # The child stops itself once it has written its plan: a moment mid-run, exactly.
+        env={**os.environ, "PERSONAFORGE_STOP_AFTER_WRITING": str(first / "build" / "plan.yaml")},
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not (child := _stopped_children(proc.pid)) and time.monotonic() < deadline:
+            assert proc.poll() is None, proc.communicate()
+            time.sleep(0.05)
+        assert child, "the project's run never reached its plan"
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 128 + signal.SIGTERM, stderr
+    assert "stopped by SIGTERM" in stderr.strip().splitlines()[-1], stderr
+    assert not Path(f"/proc/{child[0]}").exists(), "the project's run outlived the batch"
+    assert not (first / ".personaforge.lock").exists()
+    assert not (second / "build").exists(), "a project was started after the stop"
