@@ -122,6 +122,17 @@ def segment_video(quality: Quality, width: int, height: int, fps: int) -> Settin
     return settings
 
 
+def final_video_args(quality: Quality, width: int, height: int, fps: int) -> tuple[str, ...]:
+    """segment_video as a command line, for a tool that encodes a whole video in one go (the
+    bench's bare baseline, which must encode as the segments do)."""
+    args: list[str] = []
+    for key, value in segment_video(quality, width, height, fps).items():
+        if key in ("an", "video_track_timescale", "movflags", "use_editlist"):
+            continue
+        args += [f"-{key}", str(value)]
+    return tuple(args)
+
+
 def final_audio(quality: Quality) -> Settings:
     """The soundtrack's AAC encode. The AAC encode is the largest fixed cost of re-rendering
     after an edit: ffmpeg's "fast" coder takes about 27% less time than its default

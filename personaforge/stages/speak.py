@@ -15,6 +15,7 @@ from personaforge.backends.base import Speech, SpeechRequest, TTSBackend
 from personaforge.backends.tts import director
 from personaforge.core.archetypes import ARCHETYPES
 from personaforge.core.models import (
+    CARD_KINDS,
     ELEVENLABS_DEFAULT_VOICE,
     ELEVENLABS_SPEED,
     FPS,
@@ -158,6 +159,19 @@ def inputs(ctx: Context) -> dict[str, str]:
     }
 
 
+# A title or quote card stays on screen at least this long, however short its spoken text
+# ("# Hola"): long enough to read, and for its caption to last the 5/6 s the caption rules
+# ask, with the gap before the next cue (a recorded take's silent cards last as long).
+CARD_MIN_S = 1.5
+
+
+def _hold(voiced: Voiced, seconds: float) -> None:
+    """Pad ``voiced`` with silence at its end to last at least ``seconds``."""
+    short = round(seconds * voiced.sample_rate) - len(voiced.samples) // 2
+    if short > 0:
+        voiced.samples += bytes(2 * short)  # 16-bit mono silence
+
+
 def frames_for(duration_s: float, fps: int = FPS) -> int:
     return max(1, math.ceil(duration_s * fps - 1e-6))
 
@@ -193,7 +207,8 @@ def plan_jobs(ctx: Context, plan: PlanManifest, tts: TTSBackend) -> list[ShotJob
         )
         # The neighbours' text is sent for prosody but is not part of the key: an edit to one
         # sentence re-voices that shot only (its neighbours keep the take they paid for).
-        key = canonical_hash({"text": planned.text, "voice": vkey, **direction.key()})
+        hold = {"card_min_s": CARD_MIN_S} if planned.kind in CARD_KINDS else {}
+        key = canonical_hash({"text": planned.text, "voice": vkey, **direction.key(), **hold})
         jobs.append(
             ShotJob(
                 index=i,
@@ -449,6 +464,8 @@ def _synthesize(ctx: Context, tts: TTSBackend, job: ShotJob, total: int) -> Spok
         next_text=job.next_text,
         label=label,
     )
+    if job.planned.kind in CARD_KINDS:
+        _hold(voiced, CARD_MIN_S)
     voiced.write_wav(job.wav)
     context = None
     if getattr(tts, "uses_context", False) and (job.previous_text or job.next_text):
