@@ -59,9 +59,16 @@ def init(
         from personaforge.text import languages
 
         try:
-            languages.get(language)
+            lang = languages.get(language)
         except PersonaForgeError as exc:
             raise typer.BadParameter(exc.message, param_hint="--language") from None
+        if lang.code != languages.DEFAULT and script is None and narration is None:
+            # The starter script (and a recipe's) is English: never voice it as Spanish.
+            raise PersonaForgeError(
+                f"init --language {language}: the starter script is English; pass --script "
+                f"with your {lang.name} script, or init in English and run "
+                f"`personaforge translate {folder} --to {language}`"
+            )
     project = init_project(
         folder, script=script, title=title, fmt=fmt, overwrite=force, recipe=recipe,
         narration=narration,
