@@ -130,6 +130,21 @@ def test_take_much_longer_than_the_script(tmp_path: Path) -> None:
     assert len(proc.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("engine", engines())
+def test_take_of_another_text_is_refused(tmp_path: Path, engine: str) -> None:
+    # About as long as the script, so only the match itself can tell: never captions of the
+    # script over speech that says something else.
+    other = ["The weather today is sunny and warm.", "We will go to the beach and swim."]
+    folder = write_project(tmp_path / "p", "\n".join(SENTENCES[:2]) + "\n",
+                           extra="narration: {file: take.wav}\n")  # fmt: skip
+    make_take(other, engine=engine, filler_after=None).write(folder / "take.wav")
+    proc = run_cli("make-video", str(folder), "--no-publish", "--quiet")
+    assert proc.returncode == 1, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "take.wav" in lines[0] and "does not say" in lines[0], lines
+    assert not list((folder / "build").glob("*.mp4"))
+
+
 @pytest.mark.parametrize("kind", ["silent", "garbage"])
 def test_silent_or_unreadable_take_names_the_file(tmp_path: Path, kind: str) -> None:
     folder = write_project(tmp_path / "p", SENTENCES[0] + "\n",
