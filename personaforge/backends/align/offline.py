@@ -45,6 +45,7 @@ TOO_LONG_RATIO = 2.2
 # human voice. When every sentence is wrong the per-sentence test above has no typical
 # match to compare with, so this is what refuses a take of another text.
 BACKWARDS_RATIO = 0.94
+CHECK_FRAMES = 6000  # the first minute of the script's reference is enough to judge
 SIL_WEIGHT = 1.0  # speech against silence costs about as much as two unlike sounds
 
 NDArray = np.ndarray[Any, np.dtype[Any]]
@@ -306,13 +307,20 @@ def _check_lengths(ref_energy: NDArray, take_energy: NDArray) -> None:
 
 
 def _check_matches(
-    ref: tuple[NDArray, NDArray], take: tuple[NDArray, NDArray], per: NDArray
+    ref: tuple[NDArray, NDArray],
+    take: tuple[NDArray, NDArray],
+    path: NDArray,
+    per: NDArray,
 ) -> None:
     """Refuse a take that says another text: its best warp onto the script must beat the
-    warp of the same take played backwards by a clear margin."""
-    backwards = (take[0][::-1].copy(), take[1][::-1].copy())
-    _, reversed_per, _ = warp(ref, backwards)
-    ratio = float(np.median(per)) / max(1e-9, float(np.median(reversed_per)))
+    warp of the same take played backwards by a clear margin. A long take is judged on its
+    first minute (where the path puts it), so the check costs the same for any length."""
+    n = min(len(path), CHECK_FRAMES)
+    end = len(take[0]) if n == len(path) else max(1, int(path[n - 1]) + 1)
+    ref_part = (ref[0][:n], ref[1][:n])
+    backwards = (take[0][:end][::-1].copy(), take[1][:end][::-1].copy())
+    _, reversed_per, _ = warp(ref_part, backwards)
+    ratio = float(np.median(per[:n])) / max(1e-9, float(np.median(reversed_per)))
     if ratio > BACKWARDS_RATIO:
         raise NotInTake(
             f"the take does not say the script (it matches it no better than the take played "
@@ -382,7 +390,7 @@ class OfflineAligner:
         ref_features, take_features = features(reference.samples), features(take)
         _check_lengths(ref_features[1], take_features[1])
         first, per, take_speech = warp(ref_features, take_features)
-        _check_matches(ref_features, take_features, per)
+        _check_matches(ref_features, take_features, first, per)
         n = len(first)
 
         def at(t: float) -> float:
