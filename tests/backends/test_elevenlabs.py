@@ -13,11 +13,13 @@ import yaml
 from elevenlabs_server import ElevenLabsServer, Fault, serving
 from helpers import run_cli, write_project
 
+from personaforge.core.models import CARD_KINDS
 from personaforge.core.project import Project
 from personaforge.errors import PersonaForgeError
 from personaforge.media.probe import probe
 from personaforge.stages.common import Context
 from personaforge.stages.pipeline import run_stage
+from personaforge.stages.speak import CARD_MIN_S
 
 pytest.importorskip("elevenlabs")
 
@@ -115,8 +117,13 @@ def test_make_video_follows_the_served_alignment_and_pays_once(
     assert result["cost"]["units"]["elevenlabs:character"] == billed
     assert result["cost"]["usd"] > 0
 
-    # The video lasts as long as the audio it was given (each shot padded to whole frames).
-    audio_s = sum(r.audio_s for r in server.requests)
+    # The video lasts as long as the audio it was given (each shot padded to whole frames,
+    # a card held at least CARD_MIN_S).
+    audio_s = sum(
+        max(r.audio_s, CARD_MIN_S) if shot["kind"] in CARD_KINDS else r.audio_s
+        for shot in shots
+        for r in [next(r for t, r in served.items() if t.lower() == shot["spoken"].lower())]
+    )
     info = probe(Path(result["video"]))
     assert abs(info.duration_s - audio_s) <= len(shots) / 30 + 0.05
     # Caption cues start where the served alignment says their first word starts.
@@ -191,8 +198,12 @@ def test_an_mp3_answer_is_decoded_to_the_same_rate(
         with wave.open(str(folder / shot["audio"])) as w:
             assert w.getframerate() == 22050
             seconds = w.getnframes() / w.getframerate()
-        # MP3 adds an encoder delay of a few milliseconds; nothing else changes.
-        assert abs(seconds - served[shot["spoken"].lower()]) < 0.1
+        # MP3 adds an encoder delay of a few milliseconds; nothing else changes (but a card's
+        # hold: it lasts at least CARD_MIN_S).
+        expected = served[shot["spoken"].lower()]
+        if shot["kind"] in CARD_KINDS:
+            expected = max(expected, CARD_MIN_S)
+        assert abs(seconds - expected) < 0.1
 
 
 def test_timeouts_are_retried(tmp_path: Path, server: ElevenLabsServer) -> None:
