@@ -168,3 +168,20 @@ def write_project(
         encoding="utf-8",
     )
     return folder
+
+
+def child_pids(pid: int, *, state: str | None = None, live: bool = False) -> list[int]:
+    """The processes whose parent is ``pid`` (from /proc): only those in ``state`` ("T":
+    stopped) if given, and with ``live`` none that is a zombie ("Z")."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) != pid or (state is not None and fields[0] != state):
+                continue
+            if not (live and fields[0] == "Z"):
+                found.append(int(entry.name))
+    return found

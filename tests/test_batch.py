@@ -91,20 +91,6 @@ def test_cache_gc_removes_only_unreferenced_shots(
     assert all(stages[s]["up_to_date"] for s in ("plan", "speak", "lipsync", "render")), stages
 
 
-def _stopped_children(pid: int) -> list[int]:
-    """The processes whose parent is ``pid`` and that are stopped (SIGSTOP)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid and fields[0] == "T":
-                found.append(int(entry.name))
-    return found
-
-
 def test_a_stopped_batch_stops_its_running_project_and_starts_no_other(tmp_path: Path) -> None:
     # SIGTERM (timeout, systemd, docker stop) reaches the batch's process only: it passes
     # the stop on to the make-video it runs, which cleans up, and starts no other project.
@@ -113,7 +99,7 @@ def test_a_stopped_batch_stops_its_running_project_and_starts_no_other(tmp_path:
     import subprocess
     import time
 
-    from helpers import CLI
+    from helpers import CLI, child_pids
 
     first, second = (write_project(tmp_path / n, SHORT) for n in ("first", "second"))
     proc = subprocess.Popen(
@@ -126,7 +112,7 @@ def test_a_stopped_batch_stops_its_running_project_and_starts_no_other(tmp_path:
     )
     try:
         deadline = time.monotonic() + 120
-        while not (child := _stopped_children(proc.pid)) and time.monotonic() < deadline:
+        while not (child := child_pids(proc.pid, state="T")) and time.monotonic() < deadline:
             assert proc.poll() is None, proc.communicate()
             time.sleep(0.05)
         assert child, "the project's run never reached its plan"

@@ -12,24 +12,11 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import CLI, run_cli, write_project
+from helpers import CLI, child_pids, run_cli, write_project
 
 pytestmark = pytest.mark.slow
 
 SCRIPT = "\n".join(f"Sentence number {n} is spoken, so the run takes a while." for n in range(8))
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                found.append(int(entry.name))
-    return found
 
 
 def _alive(pid: int) -> bool:
@@ -59,7 +46,7 @@ def test_a_stop_signal_is_a_clean_stop_and_the_next_run_resumes(
     ffmpeg: list[int] = []
     while time.monotonic() < deadline and proc.poll() is None:
         if clips.is_dir() and any(clips.glob("*.json")):
-            ffmpeg = _children(proc.pid)
+            ffmpeg = child_pids(proc.pid)
             if ffmpeg:  # mid-encode: the hardest moment to leave nothing behind
                 break
         time.sleep(0.01)

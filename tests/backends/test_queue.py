@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from helpers import CLI, run_cli, write_project
+from helpers import CLI, child_pids, run_cli, write_project
 
 pytestmark = pytest.mark.slow
 
@@ -336,20 +336,6 @@ def test_cancel_a_queued_job_and_enqueue_refuses_a_local_target(
     assert no_redis.returncode == 1 and "REDIS_URL" in no_redis.stderr
 
 
-def _children(pid: int) -> list[int]:
-    """The live processes whose parent is ``pid`` (ffmpeg, under a worker)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid and fields[0] != "Z":
-                found.append(int(entry.name))
-    return found
-
-
 def test_sigterm_stops_a_job_cleanly_and_another_worker_resumes_it(
     tmp_path: Path, moto_endpoint: str, redis_url: str, s3_client: Any
 ) -> None:
@@ -389,7 +375,7 @@ def test_sigterm_stops_a_job_cleanly_and_another_worker_resumes_it(
     assert "Traceback" not in a_err
     assert not (folder / ".personaforge.lock").exists()
     assert [p for p in (folder / "build").rglob("*") if ".tmp" in p.name] == []
-    assert _children(a.pid) == []
+    assert child_pids(a.pid, live=True) == []
     meta = _meta(redis_url, job_id)
     assert meta["stage"] == "stopped" and "SIGTERM" in meta["error"], meta
     assert {j["status"] for j in _jobs(env, queue)} == {"queued"}  # at once, no backoff
