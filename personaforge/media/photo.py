@@ -649,13 +649,24 @@ class PhotoAnimator:
     ) -> Iterator[bytes]:
         """Yield exactly ``n_frames`` rgb24 frames; deterministic for the same inputs. With
         ``loudness`` (per frame, 0..1) the opening follows the voice within each viseme."""
+        for t, jaw, width in self._mouth_track(visemes, n_frames, loudness):
+            yield self.render(t, jaw, width).tobytes()
+
+    def _mouth_track(
+        self,
+        visemes: Sequence[tuple[float, str]],
+        n_frames: int,
+        loudness: NDArray[np.float32] | None,
+    ) -> Iterator[tuple[float, float, float]]:
+        """Per frame: its time and the mouth's opening and width (the viseme noted for the
+        overlay), for both pixel formats."""
         track = motion.MouthTrack(visemes, self.fps, loudness)
         for i in range(n_frames):
             t = i / self.fps
             shape = track.at(t)
             self.last.clear()
             self.last["viseme"] = track.name_at(t)
-            yield self.render(t, float(shape[0]), float(shape[1])).tobytes()
+            yield t, float(shape[0]), float(shape[1])
 
     def openness(self, visemes: Sequence[tuple[float, str]], t: float) -> float:
         """How far the jaw is open at ``t`` (0..1), before loudness and the emotion's gain."""
@@ -687,13 +698,8 @@ class PhotoAnimator:
         rgb24): the head is moved in yuv, half the samples of rgb. Needs an even size."""
         if self.width % 2 or self.height % 2:
             raise ValueError(f"yuv420p needs an even frame size, not {self.width}x{self.height}")
-        track = motion.MouthTrack(visemes, self.fps, loudness)
-        for i in range(n_frames):
-            t = i / self.fps
-            shape = track.at(t)
-            self.last.clear()
-            self.last["viseme"] = track.name_at(t)
-            yield self.render_yuv(t, float(shape[0]), float(shape[1])).tobytes()
+        for t, jaw, width in self._mouth_track(visemes, n_frames, loudness):
+            yield self.render_yuv(t, jaw, width).tobytes()
 
     def render_yuv(self, t: float, jaw: float, width: float = 1.0) -> NDArray[np.uint8]:
         """``render`` as a yuv420p frame, (height * 3 / 2, width); the array is reused."""
