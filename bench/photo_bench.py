@@ -14,7 +14,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from personaforge.core.models import Look  # noqa: E402
+from personaforge.core.specs import Look  # noqa: E402
 from personaforge.media.avatar import AvatarAnimator  # noqa: E402
 from personaforge.media.photo import PhotoAnimator, load_portrait  # noqa: E402
 

@@ -179,7 +179,8 @@ def _bare_encode(project: Path, quality: str = "draft") -> tuple[dict[str, float
     from PIL import Image
 
     from personaforge.assets import fonts_dir
-    from personaforge.captions import Cue, to_ass
+    from personaforge.captions.ass import to_ass
+    from personaforge.captions.cues import Cue
     from personaforge.media.encoding import final_audio, final_video_args
     from personaforge.media.ffmpeg import ffmpeg_exe
 

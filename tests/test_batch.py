@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from helpers import run_cli, write_project
 
-from personaforge.batch import recorded_cost
+from personaforge.commands.batch import recorded_cost
 from personaforge.core.project import Project
 from personaforge.media.probe import probe
 

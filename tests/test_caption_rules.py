@@ -12,17 +12,9 @@ import pytest
 import webvtt
 from test_captions import _NODE_CHECK, _webvtt_parser_dir, timed
 
-from personaforge.captions import (
-    CAPTION_STYLES,
-    CaptionWord,
-    Cue,
-    add_lower_third,
-    build_cues,
-    drawable,
-    shot_cues,
-    to_ass,
-    to_vtt,
-)
+from personaforge.captions.ass import add_lower_third, drawable, to_ass
+from personaforge.captions.cues import CAPTION_STYLES, CaptionWord, Cue, build_cues, shot_cues
+from personaforge.captions.subtitles import to_vtt
 from personaforge.text import caption_rules, linebreak
 from personaforge.text.caption_rules import NO_LINE_START, rules_for
 
@@ -185,9 +177,9 @@ def test_check_cues_names_each_broken_rule_with_its_measure() -> None:
 
 
 def test_burned_text_is_drawn_in_the_language_font_or_refused_in_one_line() -> None:
-    from personaforge.core.models import Captions
+    from personaforge.core.specs import Captions
     from personaforge.errors import PersonaForgeError
-    from personaforge.stages.segments import ass_for
+    from personaforge.stages.parts.segments import ass_for
 
     cues = build_cues(_cjk_words(JAPANESE), rules=rules_for(320, 180, "ja"))
     ass = ass_for(cues, Captions(), 320, 180, language="ja")

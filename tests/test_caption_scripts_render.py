@@ -14,8 +14,9 @@ from PIL import ImageFont
 from text.test_fonts import SAMPLES
 
 from personaforge.assets import fonts_dir
-from personaforge.captions import CaptionWord, Cue, build_cues, caption_font_size, pop_cues, to_ass
-from personaforge.stages.segments import caption_margin, chars_per_line
+from personaforge.captions.ass import caption_font_size, to_ass
+from personaforge.captions.cues import CaptionWord, Cue, build_cues, pop_cues
+from personaforge.stages.parts.segments import caption_margin, chars_per_line
 from personaforge.text import caption_rules, fonts
 from personaforge.text.caption_rules import rules_for
 

@@ -15,10 +15,10 @@ from helpers import run_cli
 from mediacheck import frame_at
 
 from personaforge.assets import fonts_dir
-from personaforge.captions import CAPTION_STYLES, CaptionWord, shot_cues
-from personaforge.core.models import Captions
+from personaforge.captions.cues import CAPTION_STYLES, CaptionWord, shot_cues
+from personaforge.core.specs import Captions
 from personaforge.media.ffmpeg import ffmpeg_exe
-from personaforge.stages.segments import ass_for, chars_per_line
+from personaforge.stages.parts.segments import ass_for, chars_per_line
 
 FORMATS = {"youtube": (480, 270), "shorts": (270, 480), "square": (360, 360)}
 SENTENCE = "Captions must stay readable, inside the safe area, whatever the format may be."

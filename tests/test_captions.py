@@ -19,7 +19,9 @@ import pytest
 import webvtt
 
 from personaforge.assets import FONT_NAME, font_path
-from personaforge.captions import CaptionWord, Cue, build_cues, to_ass, to_srt, to_vtt
+from personaforge.captions.ass import to_ass
+from personaforge.captions.cues import CaptionWord, Cue, build_cues
+from personaforge.captions.subtitles import to_srt, to_vtt
 from personaforge.text.escape import WORD_JOINER
 
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
@@ -499,7 +501,7 @@ def test_portrait_lines_of_42_chars_stay_inside_90_percent(tmp_path: Path) -> No
 
 
 def test_burned_captions_leave_out_what_the_font_cannot_draw() -> None:
-    from personaforge.captions import drawable
+    from personaforge.captions.ass import drawable
 
     words = [CaptionWord("We", 0.0, 0.2), CaptionWord("won", 0.2, 0.5), CaptionWord("🎉", 0.5, 0.5),
              CaptionWord("café!", 0.5, 0.9), CaptionWord("👍👍", 0.9, 0.9)]  # fmt: skip
@@ -512,7 +514,7 @@ def test_burned_captions_leave_out_what_the_font_cannot_draw() -> None:
 
 
 def test_a_headline_sits_top_centre_on_one_line_or_two_escaped() -> None:
-    from personaforge.captions import add_headline, to_ass
+    from personaforge.captions.ass import add_headline, to_ass
 
     base = to_ass([], width=1280, height=720)
     short = add_headline(base, "Three  things", width=1280, height=720, end=4.0)

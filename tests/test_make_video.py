@@ -224,10 +224,10 @@ def test_a_run_reads_each_manifest_once(
     run is added up from the manifests the run already holds, not read again."""
     import shutil
 
-    from personaforge.core.models import Recorded
+    from personaforge.commands.make_video import make_video, recorded_cost, status
+    from personaforge.core.manifests import Recorded
     from personaforge.core.project import Project
-    from personaforge.stages import common
-    from personaforge.stages.pipeline import make_video, recorded_cost, status
+    from personaforge.runtime import common
 
     folder = tmp_path / "copy"
     shutil.copytree(rendered[0], folder)

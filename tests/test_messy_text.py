@@ -14,7 +14,7 @@ import webvtt
 from helpers import run_cli, write_project
 
 from personaforge.backends.planner.offline import OfflinePlanner
-from personaforge.core.models import Persona
+from personaforge.core.specs import Persona
 from personaforge.media.probe import probe
 
 pytestmark = pytest.mark.slow

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from helpers import write_project
 
+from personaforge.commands.make_video import make_video
 from personaforge.core.project import Project
 from personaforge.progress import StageBar
-from personaforge.stages.pipeline import make_video
 
 
 class Recorder:

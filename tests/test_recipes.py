@@ -12,10 +12,10 @@ import tomllib
 import yaml
 from helpers import run_cli
 
-from personaforge import recipes
-from personaforge.core.models import Persona, VideoSpec
+from personaforge.commands.init import init_project
+from personaforge.core import recipes
+from personaforge.core.specs import Persona, VideoSpec
 from personaforge.errors import PersonaForgeError
-from personaforge.stages.init import init_project
 
 SHIPPED = ["explainer", "lesson", "product-demo", "short"]
 ROOT = Path(__file__).resolve().parent.parent

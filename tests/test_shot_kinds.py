@@ -15,7 +15,7 @@ from mediacheck import frame_at
 from PIL import Image, ImageDraw
 
 from personaforge.backends.planner.offline import OfflinePlanner
-from personaforge.core.models import Persona
+from personaforge.core.specs import Persona
 from personaforge.media.ffmpeg import ffmpeg_exe
 
 SCRIPT = """# Shot kinds

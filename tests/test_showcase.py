@@ -14,8 +14,8 @@ import yaml
 from helpers import run_cli
 from mediacheck import loudness_and_true_peak, moov_before_mdat
 
-from personaforge.captions import CAPTION_STYLES
-from personaforge.core.models import ShotKind
+from personaforge.captions.cues import CAPTION_STYLES
+from personaforge.core.manifests import ShotKind
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[1]

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from PIL import Image
 
-from personaforge.chapters import clock, parse_chapters, youtube_chapters
+from personaforge.delivery.chapters import clock, parse_chapters, youtube_chapters
 
 
 def test_chapters_in_youtube_format() -> None:

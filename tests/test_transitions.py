@@ -14,7 +14,7 @@ from helpers import run_cli, write_project
 from mediacheck import frame_at
 
 from personaforge.backends.planner.offline import OfflinePlanner
-from personaforge.core.models import Persona
+from personaforge.core.specs import Persona
 
 pytestmark = pytest.mark.slow
 

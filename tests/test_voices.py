@@ -11,11 +11,11 @@ import numpy as np
 import yaml
 from helpers import run_cli, write_project
 
+from personaforge.commands.make_video import run_stage
 from personaforge.core.archetypes import ARCHETYPES
 from personaforge.core.project import Project
 from personaforge.media.avatar import AvatarAnimator
-from personaforge.stages.common import Context
-from personaforge.stages.pipeline import run_stage
+from personaforge.runtime.common import Context
 
 
 def test_markup_and_pronunciations_reach_speech_and_captions(tmp_path: Path) -> None:

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from personaforge.core.models import Look, Persona, PlannedShot
+from personaforge.core.manifests import PlannedShot
+from personaforge.core.specs import Look, Persona
 from personaforge.costs import Billing
 from personaforge.errors import PersonaForgeError
 from personaforge.progress import Progress

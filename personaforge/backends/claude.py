@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Generic, TypeVar
 
 from personaforge.backends.cloud import RemoteError, base_url, require_key
-from personaforge.core.models import Director
+from personaforge.core.specs import Director
 from personaforge.costs import Billing, bill
 from personaforge.envnum import env_number
 from personaforge.errors import MissingDependencyError, PersonaForgeError, mask_secrets

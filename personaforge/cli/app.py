@@ -142,9 +142,9 @@ def run_stage_command(
     no_wait: bool = False,
     expires: str | None = None,
 ) -> None:
+    from personaforge.commands.make_video import run_stage
     from personaforge.lock import project_lock
-    from personaforge.stages.common import Context
-    from personaforge.stages.pipeline import run_stage
+    from personaforge.runtime.common import Context
 
     project = open_project(project_arg, stage)
     expires_s = parse_duration(expires, "--expires")

@@ -22,7 +22,7 @@ def recipes_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """List the recipes: kinds of video with their prompts and project templates."""
-    from personaforge import recipes
+    from personaforge.core import recipes
 
     root = project if project.is_dir() else None
     found = recipes.all_recipes(root)
@@ -64,7 +64,7 @@ def write(
     force: Annotated[bool, typer.Option("--force", help="Replace an existing script.")] = False,
 ) -> None:
     """Draft script.md in the persona's voice (Claude), or write a recipe's skeleton offline."""
-    from personaforge.stages.write import parse_length, write_script
+    from personaforge.commands.write import parse_length, write_script
 
     seconds = parse_length(length) if length else None
     if topic is not None:
@@ -131,7 +131,7 @@ def print_estimate(
     as_json: bool,
     cache: str | None = None,
 ) -> None:
-    from personaforge.estimate import estimate as run
+    from personaforge.commands.estimate import estimate as run
 
     result = run(open_project(project), fmt=fmt, do_publish=do_publish, force=force, cache=cache)
     if as_json:
@@ -158,9 +158,9 @@ def print_estimate(
 
 def describe_persona(project: Path, description: str, *, yes: bool, force: bool) -> None:
     """wizard --describe: Claude proposes, the user sees it, and says yes before it is written."""
+    from personaforge.commands.init import write_persona
+    from personaforge.commands.write import propose_persona
     from personaforge.core.yamlio import dump_model
-    from personaforge.stages.init import write_persona
-    from personaforge.stages.write import propose_persona
 
     if not yes and not sys.stdin.isatty():
         raise PersonaForgeError("wizard --describe asks before writing; pass --yes in scripts")

@@ -33,13 +33,13 @@ def _metavar(param: Any) -> str:
 
 
 def _formats() -> list[str]:
-    from personaforge.core.models import FORMAT_SIZES
+    from personaforge.core.specs import FORMAT_SIZES
 
     return list(FORMAT_SIZES)
 
 
 def _recipes() -> list[str]:
-    from personaforge import recipes
+    from personaforge.core import recipes
 
     return recipes.names()
 

@@ -50,8 +50,8 @@ def init(
     ] = None,
 ) -> None:
     """Scaffold a project ready for make-video."""
-    from personaforge.core.models import FORMAT_SIZES
-    from personaforge.stages.init import init_project
+    from personaforge.commands.init import init_project
+    from personaforge.core.specs import FORMAT_SIZES
 
     if fmt is not None and fmt not in FORMAT_SIZES:
         raise typer.BadParameter(f"must be one of {', '.join(FORMAT_SIZES)}", param_hint="--format")
@@ -116,8 +116,8 @@ def wizard(
     ] = None,
 ) -> None:
     """Create a persona: name, archetype, voice and look. Asks, unless --yes."""
+    from personaforge.commands.init import make_persona, write_persona
     from personaforge.core.archetypes import ARCHETYPES
-    from personaforge.stages.init import make_persona, write_persona
 
     if describe is not None:
         from personaforge.cli.brain import describe_persona
@@ -168,7 +168,7 @@ def wizard(
 @app.command()
 def doctor(as_json: JsonOpt = False) -> None:
     """Check ffmpeg, the voice, fonts, API keys and versions."""
-    from personaforge.stages.doctor import run_checks
+    from personaforge.commands.doctor import run_checks
 
     checks = run_checks()
     if as_json:

@@ -47,10 +47,10 @@ def batch(
 
     One line per project as it ends; exit 1 if any failed.
     """
-    from personaforge.batch import BatchItem, run_batch
+    from personaforge.commands.batch import BatchItem, run_batch
 
     if with_translations:
-        from personaforge.translate import siblings
+        from personaforge.commands.translate import siblings
 
         projects = [p for folder in projects for p in [folder, *siblings(folder)]]
 
@@ -205,8 +205,8 @@ def cache_gc(
     as_json: JsonOpt = False,
 ) -> None:
     """Remove build files (old shots, old videos, temp leftovers) no manifest refers to."""
+    from personaforge.commands.gc import collect
     from personaforge.core.project import Project
-    from personaforge.stages.gc import collect
 
     report = []
     for folder in projects:

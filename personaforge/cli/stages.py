@@ -158,7 +158,7 @@ def make_video(
     ] = False,
 ) -> None:
     """Run every stage that is out of date, check the video (see `check`), print its path."""
-    from personaforge.core.models import FORMAT_SIZES
+    from personaforge.core.specs import FORMAT_SIZES
 
     if fmt is not None and fmt not in FORMAT_SIZES:
         raise typer.BadParameter(f"must be one of {', '.join(FORMAT_SIZES)}", param_hint="--format")
@@ -173,7 +173,7 @@ def make_video(
     folders = [project]
     if with_translations:
         from personaforge.cli.translate import preflight_translations
-        from personaforge.translate import siblings
+        from personaforge.commands.translate import siblings
 
         folders += [str(f) for f in siblings(Path(project))]
         preflight_translations(folders[1:], do_publish=not no_publish)  # the source's: its run
@@ -203,7 +203,7 @@ def _make_one(
 ) -> tuple[dict[str, object], bool]:  # fmt: skip
     """make-video for one project (the source or a translation): its JSON and whether it
     failed a rule of `check`; prints its video's path unless --json."""
-    from personaforge.stages.pipeline import make_video as run
+    from personaforge.commands.make_video import make_video as run
 
     proj = open_project(project)
     if fmt is not None:
@@ -235,7 +235,7 @@ def _make_one(
         for url in result.published:
             info(f"published: {url}")
         print(result.video)
-    from personaforge.core.models import spoken_language
+    from personaforge.core.specs import spoken_language
 
     language = spoken_language(proj.load_video(), proj.load_persona())
     return {"project": str(proj.root), "language": language, **result.as_json(),
@@ -248,9 +248,9 @@ def status(
     as_json: JsonOpt = False,
 ) -> None:
     """Say, per stage, whether it is up to date or why it would re-run."""
-    from personaforge.core.models import Recorded
-    from personaforge.stages.pipeline import recorded_cost
-    from personaforge.stages.pipeline import status as get_status
+    from personaforge.commands.make_video import recorded_cost
+    from personaforge.commands.make_video import status as get_status
+    from personaforge.core.manifests import Recorded
 
     proj = open_project(project)
     read: dict[str, Recorded] = {}

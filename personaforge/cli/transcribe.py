@@ -23,7 +23,7 @@ def transcribe(
 ) -> None:
     """Write a script of what a take says, one sentence a line, and keep its word timings so
     that `speak` with `narration: {file: TAKE}` needs no alignment (ElevenLabs, scribe_v2)."""
-    from personaforge.stages.transcript import transcribe as run
+    from personaforge.stages.parts.transcript import transcribe as run
 
     path, sentences = run(take, out, language=language)
     info(f"wrote {sentences} sentences to {path}; word timings kept beside it")

@@ -29,16 +29,16 @@ def translate(
     as_json: JsonOpt = False,
 ) -> None:
     """Translate the script into sibling projects (DIR-es/, DIR-ja/) that render as they are."""
+    from personaforge.commands.translate import translate as run
     from personaforge.core.project import Project
-    from personaforge.translate import translate as run
 
     folder = Project.open(project).root
     codes = [c.strip() for c in to.split(",") if c.strip()]
     if not codes:
         raise typer.BadParameter("name at least one language", param_hint="--to")
     if dry_run:
+        from personaforge.commands.translate import estimate
         from personaforge.costs import summarize
-        from personaforge.translate import estimate
 
         cost = summarize(estimate(folder, codes, model=model))
         if as_json:
@@ -66,8 +66,8 @@ def print_with_translations(
     voice, the characters it says, translating again where the script changed) and the total."""
     from personaforge.cli.app import open_project
     from personaforge.cli.brain import print_estimate
+    from personaforge.commands.estimate import estimate, estimate_translations
     from personaforge.costs import summarize
-    from personaforge.estimate import estimate, estimate_translations
 
     proj = open_project(project)
     langs = estimate_translations(proj, fmt=fmt, do_publish=do_publish, force=force, cache=cache)
@@ -101,8 +101,8 @@ def preflight_translations(folders: list[str], *, do_publish: bool) -> None:
     """make-video --with-translations checks every translation before making the first video:
     a language no voice speaks (Japanese offline) is one line before anything is spent."""
     from personaforge.cli.app import open_project
-    from personaforge.stages.common import Context
-    from personaforge.stages.pipeline import preflight
+    from personaforge.commands.make_video import preflight
+    from personaforge.runtime.common import Context
 
     stages = ["plan", "speak", "lipsync", "render"] + (["publish"] if do_publish else [])
     for folder in folders:

@@ -24,7 +24,7 @@ def speak_standalone(
     language: str | None = None,
 ) -> None:
     """`speak --text`: voice text into a WAV and its timings (.json) beside it."""
-    from personaforge.stages.voices import persona_for, speak_text
+    from personaforge.commands.voices import persona_for, speak_text
 
     if (text is None) == (text_file is None):
         raise typer.BadParameter("give exactly one of --text or --text-file", param_hint="--text")
@@ -61,7 +61,7 @@ def voices(
 ) -> None:
     """List the voices a backend offers (offline: the bundled ones; espeak's are drafts)."""
     from personaforge.backends.registry import names
-    from personaforge.stages.voices import list_voices
+    from personaforge.commands.voices import list_voices
 
     if backend not in names("speak"):
         raise typer.BadParameter(
@@ -99,7 +99,7 @@ def _speaks(voice: dict[str, str], code: str) -> bool:
 @app.command()
 def archetypes(as_json: JsonOpt = False) -> None:
     """List the archetypes: look, voices (offline and ElevenLabs) and a one-line brief."""
-    from personaforge.stages.voices import list_archetypes
+    from personaforge.commands.voices import list_archetypes
 
     found = list_archetypes()
     if as_json:

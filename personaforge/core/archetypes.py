@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from personaforge.core.models import Look
+from personaforge.core.specs import Look
 
 
 @dataclass(frozen=True)

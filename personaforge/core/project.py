@@ -8,7 +8,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from personaforge.core.models import FORMAT_SIZES, Persona, VideoSpec
+from personaforge.core.specs import FORMAT_SIZES, Persona, VideoSpec
 from personaforge.core.yamlio import load_model
 from personaforge.errors import PersonaForgeError
 from personaforge.fsutil import read_text, resolve_in_project

@@ -6,16 +6,14 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from personaforge.core.models import (
-    Brand,
+from personaforge.core.manifests import (
     LipsyncManifest,
-    Persona,
     PlanManifest,
     PublishManifest,
     RenderManifest,
     SpeechManifest,
-    VideoSpec,
 )
+from personaforge.core.specs import Brand, Persona, VideoSpec
 
 MODELS: dict[str, type[BaseModel]] = {
     "persona.yaml": Persona,

@@ -11,8 +11,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from personaforge.chapters import MIN_CHAPTER_S, MIN_CHAPTERS, parse_chapters
 from personaforge.delivery import rules, streams
+from personaforge.delivery.chapters import MIN_CHAPTER_S, MIN_CHAPTERS, parse_chapters
 from personaforge.delivery.rules import RULES, PlatformRules
 from personaforge.errors import PersonaForgeError
 from personaforge.media import encoding, ffmpeg, filtergraph
@@ -82,8 +82,9 @@ def target_of(path: Path) -> Target:
 
 
 def _project_target(folder: Path) -> Target:
-    from personaforge.core.models import RenderManifest, spoken_language
+    from personaforge.core.manifests import RenderManifest
     from personaforge.core.project import Project
+    from personaforge.core.specs import spoken_language
     from personaforge.core.yamlio import load_model
 
     project = Project.open(folder)
@@ -97,7 +98,7 @@ def _project_target(folder: Path) -> Target:
     burned: tuple[Path, ...] = ()
     lipsync_path = project.manifest_path("lipsync")
     if lipsync_path.is_file():
-        from personaforge.core.models import LipsyncManifest
+        from personaforge.core.manifests import LipsyncManifest
 
         lipsync = load_model(LipsyncManifest, lipsync_path)
         scripts = [(project.root / s.path).with_suffix(".ass") for s in lipsync.segments]

@@ -14,7 +14,7 @@ from numpy.typing import NDArray
 from PIL import Image, ImageDraw
 
 from personaforge.core.colour import hex_rgb
-from personaforge.core.models import Look
+from personaforge.core.specs import Look
 from personaforge.media import motion
 
 EMOTIONS: tuple[str, ...] = ("neutral", "happy", "serious", "excited", "calm", "curious")

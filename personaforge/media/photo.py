@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from personaforge.core.models import PHOTO_SUFFIXES
+from personaforge.core.specs import PHOTO_SUFFIXES
 from personaforge.errors import PersonaForgeError
 from personaforge.media import landmarks as lm
 from personaforge.media import motion

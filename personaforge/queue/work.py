@@ -82,8 +82,8 @@ def make_video_job(payload: dict[str, Any]) -> dict[str, Any]:
     from rq import get_current_job
 
     from personaforge.backends.storage.s3 import S3Storage
+    from personaforge.commands.make_video import make_video
     from personaforge.queue.bundle import download_bundle
-    from personaforge.stages.pipeline import make_video
 
     job: Any = get_current_job()
     if job is None:  # pragma: no cover - only ever run by a worker

@@ -17,15 +17,15 @@ from personaforge.backends.base import (
 )
 from personaforge.backends.cloud import concurrency, run_bounded
 from personaforge.core.colour import hex_rgb
-from personaforge.core.models import (
+from personaforge.core.manifests import (
     CARD_KINDS,
-    FPS,
     PERSONA_KINDS,
     Clip,
     LipsyncManifest,
     SpeechManifest,
     SpokenShot,
 )
+from personaforge.core.specs import FPS
 from personaforge.costs import Billing
 from personaforge.errors import PersonaForgeError
 from personaforge.fsutil import atomic_path, atomic_write_text, canonical_hash, sha256_file
@@ -33,8 +33,7 @@ from personaforge.media import compose, ffmpeg
 from personaforge.media.encoding import segment_settings_key
 from personaforge.media.filtergraph import ClipFile, FramePipe
 from personaforge.progress import NullProgress, Progress, StageBar
-from personaforge.stages import brandkit, faces, joins, segments
-from personaforge.stages.common import (
+from personaforge.runtime.common import (
     Context,
     StageResult,
     record,
@@ -43,7 +42,8 @@ from personaforge.stages.common import (
     save_shot,
     skip_if_current,
 )
-from personaforge.stages.graph import current
+from personaforge.runtime.graph import current
+from personaforge.stages.parts import brandkit, faces, joins, segments
 
 CLIP_DIR = segments.CLIP_DIR
 # What a clip-returning backend made, before captions: kept apart so a caption change

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from personaforge import recipes
 from personaforge.backends import registry
 from personaforge.backends.base import Planner
 from personaforge.backends.planner.offline import ScriptError
-from personaforge.core.models import PlanManifest, spoken_language
+from personaforge.core import recipes
+from personaforge.core.manifests import PlanManifest
 from personaforge.core.project import slugify
+from personaforge.core.specs import spoken_language
 from personaforge.errors import PersonaForgeError
 from personaforge.fsutil import canonical_hash, sha256_bytes
-from personaforge.stages import preflight
-from personaforge.stages.common import (
+from personaforge.runtime import preflight
+from personaforge.runtime.common import (
     Context,
     StageResult,
     backend_located,

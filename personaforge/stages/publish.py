@@ -6,9 +6,9 @@ import time
 from pathlib import Path
 
 from personaforge.backends.base import Storage
-from personaforge.core.models import PublishedFile, PublishManifest, RenderManifest
+from personaforge.core.manifests import PublishedFile, PublishManifest, RenderManifest
 from personaforge.fsutil import canonical_hash
-from personaforge.stages.common import (
+from personaforge.runtime.common import (
     Context,
     StageResult,
     load_recorded,
@@ -16,7 +16,7 @@ from personaforge.stages.common import (
     recorded_fields,
     why_rerun,
 )
-from personaforge.stages.graph import current
+from personaforge.runtime.graph import current
 
 CONTENT_TYPES = {
     ".mp4": "video/mp4",

@@ -9,17 +9,18 @@ from pathlib import Path
 
 from PIL import Image, ImageOps
 
-from personaforge.captions import Cue, shift, to_srt, to_vtt
-from personaforge.chapters import youtube_chapters
-from personaforge.core.models import (
+from personaforge.captions.cues import Cue, shift
+from personaforge.captions.subtitles import to_srt, to_vtt
+from personaforge.core.manifests import (
     LipsyncManifest,
     Output,
     PlanManifest,
     RenderManifest,
     Segment,
     SpeechManifest,
-    spoken_language,
 )
+from personaforge.core.specs import spoken_language
+from personaforge.delivery.chapters import youtube_chapters
 from personaforge.errors import PersonaForgeError
 from personaforge.fsutil import atomic_path, atomic_write_text, canonical_hash, sha256_file
 from personaforge.media import ffmpeg, filtergraph
@@ -30,16 +31,16 @@ from personaforge.media.thumbnail import (
     persona_frame,
 )
 from personaforge.progress import StageBar
-from personaforge.stages import brandkit, faces, soundtrack
-from personaforge.stages.common import (
+from personaforge.runtime.common import (
     Context,
     StageResult,
     record,
     recorded_fields,
     skip_if_current,
 )
-from personaforge.stages.graph import current
-from personaforge.stages.segments import card_font, cues_for
+from personaforge.runtime.graph import current
+from personaforge.stages.parts import brandkit, faces, soundtrack
+from personaforge.stages.parts.segments import card_font, cues_for
 
 RENDER_VERSION = "5"  # 5: the soundtrack is encoded apart and copied in
 EXTRAS_VERSION = "4"  # the thumbnail and chapters (2: only where YouTube takes them; 3: thumbnails

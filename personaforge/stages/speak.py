@@ -14,26 +14,28 @@ from personaforge.backends import registry
 from personaforge.backends.base import Speech, SpeechRequest, TTSBackend
 from personaforge.backends.tts import director
 from personaforge.core.archetypes import ARCHETYPES
-from personaforge.core.models import (
+from personaforge.core.manifests import (
     CARD_KINDS,
-    ELEVENLABS_DEFAULT_VOICE,
-    ELEVENLABS_SPEED,
-    FPS,
     EmotionPoint,
-    Persona,
     PlanManifest,
     PlannedShot,
     SpeechManifest,
     SpokenShot,
     VisemeKey,
     Word,
+)
+from personaforge.core.specs import (
+    ELEVENLABS_DEFAULT_VOICE,
+    ELEVENLABS_SPEED,
+    FPS,
+    Persona,
     spoken_language,
 )
 from personaforge.core.yamlio import line_of
 from personaforge.costs import Billing
 from personaforge.errors import PersonaForgeError
 from personaforge.fsutil import atomic_path, canonical_hash, sha256_file
-from personaforge.stages.common import (
+from personaforge.runtime.common import (
     Context,
     StageResult,
     backend_located,
@@ -43,7 +45,7 @@ from personaforge.stages.common import (
     save_shot,
     skip_if_current,
 )
-from personaforge.stages.graph import current
+from personaforge.runtime.graph import current
 from personaforge.text import languages
 from personaforge.text.markup import clean
 from personaforge.text.normalize import NORMALIZE_VERSION
@@ -141,7 +143,7 @@ def voice_key(tts: TTSBackend, language: str = languages.DEFAULT) -> str:
 
 def inputs(ctx: Context) -> dict[str, str]:
     if ctx.video.narration is not None:  # a recorded take: aligned, not synthesised
-        from personaforge.stages import narration
+        from personaforge.stages.parts import narration
 
         return narration.inputs(ctx)
     plan = current(ctx, PlanManifest, "plan")
@@ -229,7 +231,7 @@ def run(ctx: Context) -> StageResult:
     if skipped:
         return skipped
     if ctx.video.narration is not None:
-        from personaforge.stages import narration
+        from personaforge.stages.parts import narration
 
         return narration.run(ctx, ins, reason)
     plan = current(ctx, PlanManifest, "plan")

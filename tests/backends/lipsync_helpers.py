@@ -9,7 +9,7 @@ import wave
 from pathlib import Path
 
 from personaforge.backends.base import AnimationRequest, LipsyncSetup
-from personaforge.core.models import Look
+from personaforge.core.specs import Look
 from personaforge.media import ffmpeg
 from personaforge.media.synthface import draw_portrait
 

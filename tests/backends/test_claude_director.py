@@ -24,8 +24,8 @@ from helpers import run_cli, write_project
 
 from personaforge.core.project import Project
 from personaforge.errors import PersonaForgeError
+from personaforge.runtime.common import Context
 from personaforge.stages import plan
-from personaforge.stages.common import Context
 
 KEY = "sk-ant-test-5ecret-never-written"
 SCRIPT = """# Tiny test

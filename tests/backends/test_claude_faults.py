@@ -11,11 +11,11 @@ import pytest
 from fake_anthropic import FakeAnthropic, Reply, as_json, error, message, running
 from helpers import write_project
 
+from personaforge.commands.write import propose_persona, write_script
 from personaforge.core.project import Project
 from personaforge.errors import PersonaForgeError
+from personaforge.runtime.common import Context
 from personaforge.stages import plan
-from personaforge.stages.common import Context
-from personaforge.stages.write import propose_persona, write_script
 
 KEY = "sk-ant-test-faults-5ecret"
 

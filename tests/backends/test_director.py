@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from personaforge.backends.tts.director import DIRECTOR_VERSION, direct, emotion_curve
+from personaforge.commands.init import make_persona
 from personaforge.core.archetypes import ARCHETYPES
-from personaforge.core.models import Persona, Word
-from personaforge.stages.init import make_persona
+from personaforge.core.manifests import Word
+from personaforge.core.specs import Persona
 
 
 def _persona(backend: str = "piper", archetype: str = "narrator") -> Persona:

@@ -14,7 +14,7 @@ from personaforge.backends.planner.shots import (
     numbered,
     validate_answer,
 )
-from personaforge.core.models import ShotKind
+from personaforge.core.manifests import ShotKind
 
 
 def shot(*numbers: int, **kw: str) -> dict[str, object]:

@@ -13,12 +13,12 @@ import yaml
 from elevenlabs_server import ElevenLabsServer, Fault, serving
 from helpers import run_cli, write_project
 
-from personaforge.core.models import CARD_KINDS
+from personaforge.commands.make_video import run_stage
+from personaforge.core.manifests import CARD_KINDS
 from personaforge.core.project import Project
 from personaforge.errors import PersonaForgeError
 from personaforge.media.probe import probe
-from personaforge.stages.common import Context
-from personaforge.stages.pipeline import run_stage
+from personaforge.runtime.common import Context
 from personaforge.stages.speak import CARD_MIN_S
 
 pytest.importorskip("elevenlabs")

@@ -13,10 +13,10 @@ import yaml
 from elevenlabs_server import ElevenLabsServer, serving
 from helpers import run_cli, write_project
 
+from personaforge.commands.make_video import run_stage
 from personaforge.core.project import Project
 from personaforge.errors import PersonaForgeError
-from personaforge.stages.common import Context
-from personaforge.stages.pipeline import run_stage
+from personaforge.runtime.common import Context
 
 pytest.importorskip("elevenlabs")
 

@@ -18,7 +18,7 @@ from personaforge.costs import bill
 from personaforge.errors import MissingDependencyError
 from personaforge.media.probe import probe
 from personaforge.progress import NullProgress
-from personaforge.stages.faces import render_clip
+from personaforge.stages.parts.faces import render_clip
 
 pytest.importorskip("runpod")
 

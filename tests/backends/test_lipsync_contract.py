@@ -18,7 +18,7 @@ from personaforge.backends.base import LipsyncBackend
 from personaforge.costs import Billing
 from personaforge.media.probe import probe
 from personaforge.progress import NullProgress
-from personaforge.stages.faces import render_clip
+from personaforge.stages.parts.faces import render_clip
 
 SIZE = (480, 270)
 FRAMES = 24

@@ -16,7 +16,7 @@ import pytest
 from helpers import CLI, run_cli, write_project
 
 from personaforge.fsutil import sha256_file
-from personaforge.stages.common import CACHE_LOOKUPS
+from personaforge.runtime.common import CACHE_LOOKUPS
 
 pytestmark = pytest.mark.slow
 

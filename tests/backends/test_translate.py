@@ -12,8 +12,8 @@ from elevenlabs_server import serving
 from fake_anthropic import as_json, message, running
 from helpers import run_cli
 
+from personaforge.commands.translate import siblings
 from personaforge.media.probe import probe
-from personaforge.translate import siblings
 
 pytest.importorskip("anthropic")
 

@@ -12,8 +12,8 @@ import pytest
 import yaml
 from helpers import run_cli, write_project
 
+from personaforge.commands.translate import siblings
 from personaforge.media.probe import probe
-from personaforge.translate import siblings
 
 pytestmark = pytest.mark.slow
 

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from helpers import run_cli, write_project
 
-from personaforge.core.models import VideoSpec
+from personaforge.core.specs import VideoSpec
 
 REPO = Path(__file__).resolve().parents[2]
 

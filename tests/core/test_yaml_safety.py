@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from personaforge.core.models import Persona, VideoSpec
+from personaforge.core.specs import Persona, VideoSpec
 from personaforge.core.yamlio import MAX_USER_BYTES, dump_model, line_of, load_model
 from personaforge.errors import PersonaForgeError
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from personaforge.core.models import Persona, VideoSpec
+from personaforge.core.specs import Persona, VideoSpec
 from personaforge.core.yamlio import dump_model, load_model
 from personaforge.errors import PersonaForgeError
 

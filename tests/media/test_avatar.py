@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
-from personaforge.core.models import Look
+from personaforge.core.specs import Look
 from personaforge.media.avatar import CAMERA_MOVES, EMOTIONS, VISEMES, AvatarAnimator
 
 FPS = 30

@@ -68,9 +68,9 @@ def test_a_heading_that_cannot_fit_is_refused_in_one_line_naming_it() -> None:
 
 
 def test_an_encoded_title_card_refuses_before_writing(tmp_path: Path) -> None:
-    from personaforge.core.models import Look
+    from personaforge.core.specs import Look
     from personaforge.progress import NullProgress
-    from personaforge.stages.segments import encode_title
+    from personaforge.stages.parts.segments import encode_title
 
     out = tmp_path / "seg.mp4"
     with pytest.raises(PersonaForgeError, match="heading"):

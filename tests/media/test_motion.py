@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from personaforge.core.models import Look
+from personaforge.core.specs import Look
 from personaforge.media import motion
 from personaforge.media.avatar import AvatarAnimator
 

@@ -352,7 +352,7 @@ def test_emotion_curve_changes_the_face(portrait: Portrait) -> None:
 
 
 def test_doctor_reports_face_landmarks() -> None:
-    from personaforge.stages.doctor import run_checks
+    from personaforge.commands.doctor import run_checks
 
     [faces] = [c for c in run_checks({}) if c.name == "faces"]
     assert faces.ok and "LiteRT" in faces.detail
@@ -361,7 +361,7 @@ def test_doctor_reports_face_landmarks() -> None:
 def test_the_debug_overlay_shows_what_drives_the_face(tmp_path: Path) -> None:
     from personaforge.backends.base import AnimationRequest, LipsyncSetup
     from personaforge.backends.lipsync.photo import PhotoLipsync
-    from personaforge.core.models import Look
+    from personaforge.core.specs import Look
     from personaforge.media.overlay import DebugInfo
 
     photo = _save(astronaut(), tmp_path / "me.jpg")

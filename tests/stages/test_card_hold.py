@@ -8,8 +8,9 @@ from pathlib import Path
 import yaml
 from helpers import run_cli, write_project
 
-from personaforge.core.models import Captions, SpokenShot
-from personaforge.stages.segments import cues_for
+from personaforge.core.manifests import SpokenShot
+from personaforge.core.specs import Captions
+from personaforge.stages.parts.segments import cues_for
 from personaforge.stages.speak import CARD_MIN_S
 from personaforge.text.caption_rules import check_cues, rules_for
 

@@ -15,8 +15,8 @@ from personaforge.backends.base import AnimationRequest
 from personaforge.core.project import Project
 from personaforge.media.ffmpeg import ffmpeg_exe
 from personaforge.progress import Progress
+from personaforge.runtime.common import Context
 from personaforge.stages import lipsync
-from personaforge.stages.common import Context
 
 pytestmark = pytest.mark.slow
 

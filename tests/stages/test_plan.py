@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from personaforge.backends.planner.offline import OfflinePlanner, split_sentences
-from personaforge.core.models import Persona
+from personaforge.core.specs import Persona
 
 P = Persona(name="T")
 

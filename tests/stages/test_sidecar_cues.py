@@ -3,8 +3,9 @@ while the burned captions flash one to three words at a time."""
 
 from __future__ import annotations
 
-from personaforge.core.models import Captions, SpokenShot, Word
-from personaforge.stages.segments import cues_for
+from personaforge.core.manifests import SpokenShot, Word
+from personaforge.core.specs import Captions
+from personaforge.stages.parts.segments import cues_for
 from personaforge.text.caption_rules import check_cues, rules_for
 
 # Quick speech: about four words a second.

@@ -8,7 +8,7 @@ import contextlib
 import pytest
 from fontTools.ttLib import TTFont
 
-from personaforge.captions import bundled_fonts, undrawable
+from personaforge.captions.ass import bundled_fonts, undrawable
 from personaforge.text import fonts, languages
 
 # A sentence per language with its punctuation, digits and the letters that differ from

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from personaforge.core.models import Persona
+from personaforge.core.specs import Persona
 from personaforge.text import espeak, languages
 from personaforge.text.normalize import spoken_text, tokenize
 from personaforge.text.sentences import sentence_ends, split_sentences

@@ -17,7 +17,8 @@ from personaforge.backends.planner.shots import (
     prompt_text,
     validate_answer,
 )
-from personaforge.core.models import Persona, PlannedShot
+from personaforge.core.manifests import PlannedShot
+from personaforge.core.specs import Persona
 from personaforge.costs import Billing
 from personaforge.fsutil import sha256_bytes
 

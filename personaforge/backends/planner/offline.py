@@ -7,14 +7,8 @@ import re
 from dataclasses import dataclass
 from typing import get_args
 
-from personaforge.core.models import (
-    CARD_KINDS,
-    Captions,
-    Persona,
-    PlannedShot,
-    ShotKind,
-    Transitions,
-)
+from personaforge.core.manifests import CARD_KINDS, PlannedShot, ShotKind
+from personaforge.core.specs import Captions, Persona, Transitions
 from personaforge.errors import PersonaForgeError
 from personaforge.text import sentences
 

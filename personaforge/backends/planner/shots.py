@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from personaforge.backends.planner import offline
 from personaforge.backends.planner.offline import split_long, split_sentences
-from personaforge.core.models import PlannedShot, ShotKind
+from personaforge.core.manifests import PlannedShot, ShotKind
 from personaforge.media.avatar import CAMERA_MOVES, EMOTIONS
 
 # Kinds that need a file only the creator can name (script markup: ![broll](file)).

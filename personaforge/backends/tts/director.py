@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from personaforge.core.archetypes import offline_delivery, sentence_pause
-from personaforge.core.models import Persona, Word
+from personaforge.core.manifests import Word
+from personaforge.core.specs import Persona
 from personaforge.text.markup import Piece, pieces
 
 DIRECTOR_VERSION = "1"

@@ -30,7 +30,7 @@ from personaforge.backends.cloud import (
     require_key,
 )
 from personaforge.backends.tts.piper import token_times
-from personaforge.core.models import ELEVENLABS_DEFAULT_VOICE, Voice
+from personaforge.core.specs import ELEVENLABS_DEFAULT_VOICE, Voice
 from personaforge.costs import bill
 from personaforge.envnum import env_number
 from personaforge.errors import PersonaForgeError

@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from personaforge import recipes
-from personaforge.core.models import Look, Persona, VideoSpec
+from personaforge.core import recipes
 from personaforge.core.project import Project
+from personaforge.core.specs import Look, Persona, VideoSpec
 from personaforge.costs import Billing
 from personaforge.errors import PersonaForgeError
 from personaforge.fsutil import atomic_write_text
@@ -59,7 +59,7 @@ def write_script(
     env: Mapping[str, str] | None = None,
 ) -> Written:
     """Draft the project's script (Claude with ``topic``; the recipe's skeleton without)."""
-    from personaforge.stages.init import make_persona
+    from personaforge.commands.init import make_persona
 
     if topic is None and recipe is None:
         raise PersonaForgeError(
@@ -187,7 +187,7 @@ def _persona_schema() -> dict[str, Any]:
 
 
 def _persona_from(data: Any) -> Persona:
-    from personaforge.stages.init import make_persona
+    from personaforge.commands.init import make_persona
 
     if not isinstance(data, dict):
         raise ValueError("expected a JSON object")

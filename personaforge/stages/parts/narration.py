@@ -27,23 +27,22 @@ from personaforge.backends.base import (
     NotInTake,
     TimedWord,
 )
-from personaforge.core.models import (
-    Narration,
+from personaforge.core.manifests import (
     PlanManifest,
     PlannedShot,
     SpeechManifest,
     SpokenShot,
     VisemeKey,
     Word,
-    spoken_language,
 )
+from personaforge.core.specs import Narration, spoken_language
 from personaforge.core.yamlio import line_of
 from personaforge.costs import Billing
 from personaforge.errors import PersonaForgeError
 from personaforge.fsutil import atomic_path, atomic_write_text, canonical_hash, sha256_file
 from personaforge.media import ffmpeg
-from personaforge.stages.common import Context, StageResult, record, recorded_fields
-from personaforge.stages.graph import current
+from personaforge.runtime.common import Context, StageResult, record, recorded_fields
+from personaforge.runtime.graph import current
 from personaforge.text.markup import clean
 
 NARRATION_DIR = "narration"
@@ -348,7 +347,7 @@ def _unchanged_script(
 
 
 def _transcribed(ctx: Context, take_sha: str, sentences: list[str]) -> Alignment | None:
-    from personaforge.stages import transcript
+    from personaforge.stages.parts import transcript
 
     return transcript.alignment_for(ctx.project.root, take_sha, sentences)
 

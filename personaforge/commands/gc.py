@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from personaforge.core.models import (
+from personaforge.core.manifests import (
     PERSONA_KINDS,
     LipsyncManifest,
     RenderManifest,
@@ -14,7 +14,7 @@ from personaforge.core.models import (
 )
 from personaforge.core.project import Project
 from personaforge.lock import project_lock
-from personaforge.stages.common import load_recorded
+from personaforge.runtime.common import load_recorded
 
 # Folders of per-shot media and records; kept while a manifest lists the shot.
 SHOT_DIRS = ("speech", "clips")

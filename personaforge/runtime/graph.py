@@ -5,13 +5,13 @@ from __future__ import annotations
 import importlib
 from typing import Protocol, TypeVar
 
-from personaforge import shotcache
-from personaforge.core.models import MANIFEST_MODELS, Recorded
+from personaforge.core.manifests import MANIFEST_MODELS, Recorded
 from personaforge.core.project import STAGES
 from personaforge.core.yamlio import MAX_MANIFEST_BYTES, load_model
 from personaforge.errors import PersonaForgeError
 from personaforge.fsutil import USER_FIXABLE, os_problem
-from personaforge.stages.common import Context, StageResult, why_rerun
+from personaforge.runtime import shotcache
+from personaforge.runtime.common import Context, StageResult, why_rerun
 
 R = TypeVar("R", bound=Recorded)
 

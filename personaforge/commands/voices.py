@@ -11,12 +11,12 @@ from pathlib import Path
 from personaforge.backends import registry
 from personaforge.backends.planner.offline import emotion_for
 from personaforge.backends.tts import director
+from personaforge.commands.init import make_persona
 from personaforge.core.archetypes import ARCHETYPES
-from personaforge.core.models import Persona
+from personaforge.core.specs import Persona
 from personaforge.core.yamlio import load_model
 from personaforge.errors import PersonaForgeError
 from personaforge.fsutil import atomic_write_text
-from personaforge.stages.init import make_persona
 from personaforge.stages.speak import make_backend, voice_text
 
 

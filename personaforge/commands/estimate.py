@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-from personaforge.core.models import (
+from personaforge.core.manifests import (
     PERSONA_KINDS,
     PlanManifest,
     PlannedShot,
@@ -24,7 +24,7 @@ from personaforge.core.project import STAGES, Project
 from personaforge.costs import PRICES_AS_OF, Billing, bill, summarize
 from personaforge.errors import PersonaForgeError
 from personaforge.fsutil import canonical_hash
-from personaforge.stages.common import (
+from personaforge.runtime.common import (
     Context,
     load_recorded,
     located,
@@ -128,7 +128,7 @@ class Estimate:
 
 def _speak_name(ctx: Context) -> str:
     """The voice that will speak: piper's name stands for the offline voice of the language."""
-    from personaforge.core.models import spoken_language
+    from personaforge.core.specs import spoken_language
     from personaforge.stages.speak import backend_name
 
     name = ctx.video.backends.speak or ctx.persona.voice.backend
@@ -153,7 +153,7 @@ def _claude(work: StageWork) -> list[Billing]:
 
 def _elevenlabs(work: StageWork) -> list[Billing]:
     """ElevenLabs bills the characters of the text sent, after normalisation."""
-    from personaforge.core.models import spoken_language
+    from personaforge.core.specs import spoken_language
     from personaforge.text.normalize import spoken_text, tokenize
 
     language = spoken_language(work.ctx.video, work.ctx.persona)
@@ -251,7 +251,7 @@ def _seconds_for(text: str, speed: float) -> float:
 
 def _reasons(ctx: Context) -> dict[str, str | None]:
     """Per stage None (up to date) or why it would run, with the upstream cascade."""
-    from personaforge.stages.graph import module
+    from personaforge.runtime.graph import module
 
     out: dict[str, str | None] = {}
     stale: str | None = None
@@ -259,7 +259,7 @@ def _reasons(ctx: Context) -> dict[str, str | None]:
         if stale is not None:
             out[stage] = f"upstream {stale} would re-run"
             continue
-        from personaforge.core.models import MANIFEST_MODELS
+        from personaforge.core.manifests import MANIFEST_MODELS
 
         previous = load_recorded(MANIFEST_MODELS[stage], ctx.project.manifest_path(stage))
         try:
@@ -315,7 +315,7 @@ def _segments_to_make(
     """The shots (by index) whose segment the lipsync stage would make, each key once: its
     own plan of the segments (lipsync.segment_work) over the speech as it would be, the shots
     still to speak standing in with their estimated length (new audio: a new segment)."""
-    from personaforge.core.models import FPS
+    from personaforge.core.specs import FPS
     from personaforge.stages import lipsync
 
     draft = [
@@ -358,8 +358,9 @@ def _clips_not_to_pay(
     """Shots (by index) whose paid clip is already made, or made for an earlier shot in the
     run: keyed as the lipsync stage keys them where the speech is known, else by the take and
     what else the clip is asked to show."""
-    from personaforge.core.models import FPS
-    from personaforge.stages import faces, lipsync
+    from personaforge.core.specs import FPS
+    from personaforge.stages import lipsync
+    from personaforge.stages.parts import faces
 
     identity = {
         i: canonical_hash([takes[i], shot.kind, shot.emotion, shot.camera])
@@ -405,7 +406,7 @@ def estimate(
 
 def estimate_for(ctx: Context, *, do_publish: bool = True) -> Estimate:
     """``estimate`` for a loaded context (its manifests found current are noted in it)."""
-    from personaforge.stages import preflight
+    from personaforge.runtime import preflight
 
     _check_names(ctx)
     preflight.check(ctx)  # media a run would refuse are refused here too
@@ -510,7 +511,7 @@ def _check_names(ctx: Context) -> None:
 
 
 def _lipsync_name(ctx: Context) -> str:
-    from personaforge.stages import faces
+    from personaforge.stages.parts import faces
 
     return faces.backend_name(ctx)
 
@@ -539,7 +540,7 @@ def _time(
 ) -> float:
     """Seconds a stage would take for what it would make (``todo``) at ``mpx`` megapixels a
     frame, from the measured rates above."""
-    from personaforge.core.models import FPS
+    from personaforge.core.specs import FPS
 
     if not runs:
         return 0.0
@@ -626,8 +627,8 @@ def estimate_translations(
     """The translations of ``project`` that `translate` recorded: per language, translating
     again where the script changed (priced by translate's own estimate, the one price table),
     its voice and the characters it says, and make-video's estimate in it. Sends nothing."""
-    from personaforge import translate
-    from personaforge.core.models import spoken_language
+    from personaforge.commands import translate
+    from personaforge.core.specs import spoken_language
     from personaforge.text.normalize import spoken_text, tokenize
 
     made = translate.recorded(project.root)

@@ -8,14 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from personaforge.assets import FONT_NAME, font_path, fonts_dir
-from personaforge.core.models import Brand, Bumper, Logo
-from personaforge.core.yamlio import load_model
+from personaforge.core.specs import Bumper, Logo
 from personaforge.errors import PersonaForgeError
 from personaforge.fsutil import canonical_hash, sha256_file
 from personaforge.media.filtergraph import LogoOverlay
-from personaforge.stages.common import Context
-
-BRAND_FILE = "brand.yaml"
+from personaforge.runtime.common import Context, brand_spec
 
 
 @dataclass(frozen=True)
@@ -56,16 +53,6 @@ class BrandKit:
                 "clip": sha256_file(path) if path else None,
             }
         )
-
-
-def brand_spec(ctx: Context) -> tuple[Brand | None, Path]:
-    """The brand: video.yaml's brand: block, else brand.yaml beside it, else none."""
-    if ctx.video.brand is not None:
-        return ctx.video.brand, ctx.project.video_path
-    path = ctx.project.root / BRAND_FILE
-    if path.is_file():
-        return load_model(Brand, path), path
-    return None, ctx.project.video_path
 
 
 def load(ctx: Context) -> BrandKit:

@@ -8,14 +8,15 @@ import itertools
 from pathlib import Path
 from typing import Any
 
-from personaforge.core.models import FPS, Clip, Segment, SpokenShot
+from personaforge.core.manifests import Clip, Segment, SpokenShot
+from personaforge.core.specs import FPS
 from personaforge.errors import PersonaForgeError
 from personaforge.fsutil import atomic_path, canonical_hash, sha256_file
 from personaforge.media import ffmpeg, filtergraph
 from personaforge.media.filtergraph import ClipFile
 from personaforge.media.probe import probe
-from personaforge.stages import brandkit, segments
-from personaforge.stages.common import Context, reusable_shot, write_shot_record
+from personaforge.runtime.common import Context, reusable_shot, write_shot_record
+from personaforge.stages.parts import brandkit, segments
 
 CLIP_DIR = segments.CLIP_DIR
 MAX_BUMPER_S = 10.0

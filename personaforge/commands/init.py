@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import difflib
+import json
 from pathlib import Path
 
 import yaml
 
 from personaforge.backends import registry
 from personaforge.core.archetypes import ARCHETYPES
-from personaforge.core.models import Persona, VideoSpec
 from personaforge.core.project import Project, first_heading
+from personaforge.core.specs import Persona, VideoSpec
 from personaforge.core.yamlio import dump_model, validate_data
 from personaforge.errors import MissingDependencyError, PersonaForgeError
 from personaforge.fsutil import atomic_write_text, read_text
@@ -93,8 +94,6 @@ def init_project(
 ) -> Project:
     """Scaffold a project. Everything is checked before the first file is written."""
     if narration is not None:
-        from personaforge.stages.transcript import scaffold_narrated
-
         return scaffold_narrated(
             folder, narration, script=script, title=title, fmt=fmt, overwrite=overwrite,
             recipe=recipe,
@@ -172,7 +171,7 @@ def _init_from_recipe(
     """Scaffold from a recipe's ``files/*.j2``: video.yaml (replaced only with --force),
     script.md (never replaced: a script given with --script or already there wins), and any
     other file it carries (written only where none exists)."""
-    from personaforge import recipes
+    from personaforge.core import recipes
 
     project = Project(folder)
     if folder.exists() and not folder.is_dir():
@@ -237,3 +236,51 @@ def _init_from_recipe(
 def _humanize(folder: Path) -> str:
     name = folder.resolve().name.replace("-", " ").replace("_", " ").strip()
     return name[:1].upper() + name[1:] if name else "My video"
+
+
+def scaffold_narrated(
+    folder: Path,
+    take: Path,
+    *,
+    script: Path | None,
+    title: str | None,
+    fmt: str | None,
+    overwrite: bool,
+    recipe: str | None,
+) -> Project:
+    """`init --narration TAKE`: the take copied in as the video's narration, and its script
+    (given, or transcribed from the take) with any word timings kept for it."""
+    import shutil
+
+    from personaforge.core.yamlio import dump_model, load_model
+    from personaforge.fsutil import sha256_file
+    from personaforge.stages.parts.narration import FORMATS
+    from personaforge.stages.parts.transcript import keep, timings_path, transcribe
+
+    if not take.is_file():
+        raise PersonaForgeError("no such recording", file=take, field="--narration")
+    if take.suffix.lower() not in FORMATS.split():
+        raise PersonaForgeError(f"not a recording this reads ({FORMATS})", file=take)
+    if script is None:
+        staging = folder / ".transcript"
+        staging.mkdir(parents=True, exist_ok=True)
+        script, _ = transcribe(take, staging / "script.md")
+    project = init_project(
+        folder, script=script, title=title, fmt=fmt, overwrite=overwrite, recipe=recipe
+    )
+    name = "take" + take.suffix.lower()
+    if take.resolve() != (folder / name).resolve():
+        shutil.copyfile(take, folder / name)
+    sha = sha256_file(take)
+    try:
+        kept = json.loads(timings_path(script.parent).read_text(encoding="utf-8"))[sha]
+        keep(folder, sha, [(str(w), float(s), float(e)) for w, s, e in kept])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    shutil.rmtree(folder / ".transcript", ignore_errors=True)
+    from personaforge.core.specs import Narration, VideoSpec
+
+    video = load_model(VideoSpec, project.video_path)
+    video.narration = Narration(file=name)
+    dump_model(video, project.video_path)
+    return project

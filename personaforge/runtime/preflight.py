@@ -16,7 +16,7 @@ from typing import Literal
 
 from personaforge.core.yamlio import line_of
 from personaforge.errors import PersonaForgeError
-from personaforge.stages.common import Context
+from personaforge.runtime.common import Context, brand_spec
 from personaforge.text.normalize import tokenize
 
 Kind = Literal["image", "audio", "video", "image or video"]
@@ -44,8 +44,6 @@ def _yaml_input(rel: str, kind: Kind, source: Path, field: str) -> MediaInput:
 
 
 def _brand(ctx: Context) -> Iterator[MediaInput]:
-    from personaforge.stages.brandkit import brand_spec
-
     brand, source = brand_spec(ctx)
     if brand is None:
         return

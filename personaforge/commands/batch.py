@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from personaforge.core.models import LipsyncManifest, SpeechManifest
+from personaforge.core.manifests import LipsyncManifest, SpeechManifest
 from personaforge.core.project import Project
 from personaforge.costs import Billing, summarize
 from personaforge.errors import OUTCOME_VAR
 from personaforge.interrupts import Terminated
-from personaforge.stages.common import load_recorded
+from personaforge.runtime.common import load_recorded
 
 Outcome = Literal["ok", "failed", "skipped"]
 

@@ -8,25 +8,24 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from personaforge.assets import FONT_NAME, fonts_dir
-from personaforge.captions import (
-    CaptionWord,
-    Cue,
+from personaforge.captions.ass import (
     add_headline,
     add_lower_third,
     bundled_fonts,
     caption_font_size,
-    shot_cues,
     to_ass,
     undrawable,
 )
+from personaforge.captions.cues import CaptionWord, Cue, shot_cues
 from personaforge.core.colour import hex_value
-from personaforge.core.models import Captions, Look, SpokenShot
+from personaforge.core.manifests import SpokenShot
+from personaforge.core.specs import Captions, Look
 from personaforge.errors import PersonaForgeError
 from personaforge.media import cards, ffmpeg, filtergraph
 from personaforge.media.encoding import Quality
 from personaforge.media.filtergraph import FramePipe, SegmentSpec, Source, TitleCard
 from personaforge.progress import Progress
-from personaforge.stages.brandkit import BrandKit
+from personaforge.stages.parts.brandkit import BrandKit
 from personaforge.text import fonts
 from personaforge.text.caption_rules import PORTRAIT_BOTTOM, rules_for
 

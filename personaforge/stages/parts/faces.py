@@ -7,14 +7,14 @@ from pathlib import Path
 
 from personaforge.backends import registry
 from personaforge.backends.base import AnimationRequest, FrameSource, LipsyncBackend, LipsyncSetup
-from personaforge.core.models import SpokenShot
+from personaforge.core.manifests import SpokenShot
 from personaforge.core.yamlio import line_of
 from personaforge.costs import Billing
 from personaforge.errors import MissingKeyError, PersonaForgeError
 from personaforge.fsutil import canonical_hash, sha256_file
 from personaforge.media.conform import conform
 from personaforge.progress import Progress
-from personaforge.stages.common import Context
+from personaforge.runtime.common import Context
 
 JOBS_DIR = "jobs"
 

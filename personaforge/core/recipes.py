@@ -17,7 +17,7 @@ from typing import Any, Final, Literal
 
 from pydantic import Field
 
-from personaforge.core.models import Captions, Format, Persona, Publish, Strict
+from personaforge.core.specs import Captions, Format, Persona, Publish, Strict
 from personaforge.core.yamlio import load_model
 from personaforge.errors import PersonaForgeError
 from personaforge.fsutil import canonical_hash, sha256_file
@@ -94,7 +94,7 @@ class Recipe:
 
 def shipped_folder() -> Path:
     """The recipes installed with the package, or the repository's when run from a clone."""
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parents[1]  # personaforge/
     installed = package / "_recipes"
     return installed if installed.is_dir() else package.parent / "recipes"
 

@@ -11,9 +11,10 @@ from typing import Protocol, TypedDict, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from personaforge import __version__, shotcache
-from personaforge.core.models import Persona, Recorded, VideoSpec
+from personaforge import __version__
+from personaforge.core.manifests import Recorded
 from personaforge.core.project import Project
+from personaforge.core.specs import Brand, Persona, VideoSpec
 from personaforge.core.yamlio import (
     MAX_MANIFEST_BYTES,
     dump_model,
@@ -23,6 +24,7 @@ from personaforge.core.yamlio import (
 from personaforge.errors import PersonaForgeError
 from personaforge.fsutil import atomic_write_text, canonical_hash, sha256_file
 from personaforge.progress import NullProgress, Progress
+from personaforge.runtime import shotcache
 
 R = TypeVar("R", bound=Recorded)
 B = TypeVar("B", bound=BaseModel)
@@ -125,7 +127,7 @@ def load_recorded(model: type[R], path: Path, *, check_seal: bool = True) -> R |
 
 def untrusted_reason(path: Path) -> str:
     """Why the record at ``path`` was not used (it exists, but load_recorded gave None)."""
-    from personaforge.core.models import MANIFEST_MODELS
+    from personaforge.core.manifests import MANIFEST_MODELS
     from personaforge.core.project import MANIFEST_NAMES
 
     stage = next((s for s, name in MANIFEST_NAMES.items() if name == path.name), None)
@@ -309,3 +311,16 @@ def _local_shot(ctx: Context, model: type[B], path: Path, key: str) -> B | None:
     if shot.key != key or output_problem(ctx.project, shot.media()) is not None:
         return None
     return found
+
+
+BRAND_FILE = "brand.yaml"  # a brand kit beside video.yaml, shared by several videos
+
+
+def brand_spec(ctx: Context) -> tuple[Brand | None, Path]:
+    """The brand: video.yaml's brand: block, else brand.yaml beside it, else none."""
+    if ctx.video.brand is not None:
+        return ctx.video.brand, ctx.project.video_path
+    path = ctx.project.root / BRAND_FILE
+    if path.is_file():
+        return load_model(Brand, path), path
+    return None, ctx.project.video_path

@@ -15,7 +15,7 @@ from personaforge.errors import DamagedObject, PersonaForgeError
 from personaforge.fsutil import atomic_write_bytes, sha256_file
 
 if TYPE_CHECKING:  # the stages import this module: the context is named for typing only
-    from personaforge.stages.common import Context
+    from personaforge.runtime.common import Context
 
 T = TypeVar("T")
 

@@ -7,8 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from personaforge import shotcache
-from personaforge.core.models import (
+from personaforge.core.manifests import (
     MANIFEST_MODELS,
     PublishManifest,
     Recorded,
@@ -20,16 +19,18 @@ from personaforge.costs import Billing, summarize
 from personaforge.errors import MissingKeyError, PersonaForgeError
 from personaforge.lock import locked
 from personaforge.progress import Progress
-from personaforge.stages import lipsync, plan, publish, render, soundtrack, speak
-from personaforge.stages import preflight as media
-from personaforge.stages.common import (
+from personaforge.runtime import preflight as media
+from personaforge.runtime import shotcache
+from personaforge.runtime.common import (
     Context,
     StageResult,
     load_recorded,
     located,
     why_rerun,
 )
-from personaforge.stages.graph import current, module, run_stage
+from personaforge.runtime.graph import current, module, run_stage
+from personaforge.stages import lipsync, plan, publish, render, speak
+from personaforge.stages.parts import soundtrack
 
 __all__ = ["VideoResult", "make_video", "run_stage", "status"]
 
@@ -112,7 +113,7 @@ def preflight(ctx: Context, stages: list[str]) -> None:
 def _will_call(ctx: Context) -> Callable[[str], bool]:
     """Whether this run would call a stage's cloud backend (by the cost estimate's count of
     what is made already), asked only when a key is missing; estimated once per run."""
-    from personaforge.estimate import Estimate, estimate_for
+    from personaforge.commands.estimate import Estimate, estimate_for
 
     made: list[Estimate] = []
 
@@ -166,7 +167,7 @@ def make_video(
     shotcache.for_context(ctx)  # the shared cache's keys, too, before any work
     limit = max_cost if max_cost is not None else ctx.video.budget
     if limit is not None:  # nothing is paid for before the estimate is within the budget
-        from personaforge.estimate import estimate, over_budget
+        from personaforge.commands.estimate import estimate, over_budget
 
         guess = estimate(project, fmt=fmt, do_publish=do_publish, force=force, env=env, cache=cache)
         source = "--max-cost" if max_cost is not None else "budget in video.yaml"

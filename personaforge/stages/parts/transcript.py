@@ -12,7 +12,6 @@ from typing import Any
 
 from personaforge.backends.base import AlignedSentence, Alignment, TimedWord
 from personaforge.backends.tts.elevenlabs import visemes_from_alignment
-from personaforge.core.project import Project
 from personaforge.errors import MissingDependencyError, MissingKeyError, PersonaForgeError
 from personaforge.text.normalize import tokenize
 
@@ -93,7 +92,7 @@ def transcribe(
     from personaforge.backends.planner.offline import split_sentences
     from personaforge.backends.tts.elevenlabs import KEY_VAR, Malformed, classify
     from personaforge.fsutil import atomic_write_text, sha256_file
-    from personaforge.stages.narration import FORMATS
+    from personaforge.stages.parts.narration import FORMATS
 
     env = os.environ if env is None else env
     if not take.is_file():
@@ -147,51 +146,3 @@ def transcribe(
     atomic_write_text(out, "\n".join(sentences) + "\n")
     keep(out.parent, sha256_file(take), words)
     return out, len(sentences)
-
-
-def scaffold_narrated(
-    folder: Path,
-    take: Path,
-    *,
-    script: Path | None,
-    title: str | None,
-    fmt: str | None,
-    overwrite: bool,
-    recipe: str | None,
-) -> Project:
-    """`init --narration TAKE`: the take copied in as the video's narration, and its script
-    (given, or transcribed from the take) with any word timings kept for it."""
-    import shutil
-
-    from personaforge.core.yamlio import dump_model, load_model
-    from personaforge.fsutil import sha256_file
-    from personaforge.stages.init import init_project
-    from personaforge.stages.narration import FORMATS
-
-    if not take.is_file():
-        raise PersonaForgeError("no such recording", file=take, field="--narration")
-    if take.suffix.lower() not in FORMATS.split():
-        raise PersonaForgeError(f"not a recording this reads ({FORMATS})", file=take)
-    if script is None:
-        staging = folder / ".transcript"
-        staging.mkdir(parents=True, exist_ok=True)
-        script, _ = transcribe(take, staging / "script.md")
-    project = init_project(
-        folder, script=script, title=title, fmt=fmt, overwrite=overwrite, recipe=recipe
-    )
-    name = "take" + take.suffix.lower()
-    if take.resolve() != (folder / name).resolve():
-        shutil.copyfile(take, folder / name)
-    sha = sha256_file(take)
-    try:
-        kept = json.loads(timings_path(script.parent).read_text(encoding="utf-8"))[sha]
-        keep(folder, sha, [(str(w), float(s), float(e)) for w, s, e in kept])
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
-    shutil.rmtree(folder / ".transcript", ignore_errors=True)
-    from personaforge.core.models import Narration, VideoSpec
-
-    video = load_model(VideoSpec, project.video_path)
-    video.narration = Narration(file=name)
-    dump_model(video, project.video_path)
-    return project

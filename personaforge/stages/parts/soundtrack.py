@@ -14,7 +14,7 @@ import wave
 from dataclasses import dataclass
 from pathlib import Path
 
-from personaforge.core.models import LipsyncManifest, SpeechManifest
+from personaforge.core.manifests import LipsyncManifest, SpeechManifest
 from personaforge.core.project import Project
 from personaforge.errors import PersonaForgeError
 from personaforge.fsutil import atomic_path, canonical_hash, sha256_file
@@ -22,8 +22,8 @@ from personaforge.media import ffmpeg, filtergraph
 from personaforge.media.encoding import final_audio
 from personaforge.media.filtergraph import Loudness, LoudnessTarget, MusicBed
 from personaforge.progress import NullProgress, Progress
-from personaforge.stages import brandkit, joins
-from personaforge.stages.common import Context
+from personaforge.runtime.common import Context
+from personaforge.stages.parts import brandkit, joins
 
 SOUNDTRACK_VERSION = "2"  # 2: started by AAC's priming late, for no edit list
 LIMITER_PASSES = 3

@@ -1,0 +1,1 @@
+"""The helpers the stages share: faces, segments, joins, soundtrack, brand kit, narration."""
