@@ -81,6 +81,19 @@ def write_persona(project_dir: Path, persona: Persona, *, overwrite: bool = Fals
     return path
 
 
+def _new_project(folder: Path, *, overwrite: bool) -> Project:
+    """The project to scaffold in ``folder``, refused where that would replace a video.yaml
+    without --force or where the folder is a file."""
+    project = Project(folder)
+    if folder.exists() and not folder.is_dir():
+        raise PersonaForgeError("expected a folder, found a file", file=folder)
+    if project.video_path.exists() and not overwrite:
+        raise PersonaForgeError(
+            "video.yaml already exists (use --force to replace it)", file=project.video_path
+        )
+    return project
+
+
 def init_project(
     folder: Path,
     *,
@@ -104,13 +117,7 @@ def init_project(
             overwrite=overwrite,
         )  # fmt: skip
     fmt = fmt or "youtube"
-    project = Project(folder)
-    if folder.exists() and not folder.is_dir():
-        raise PersonaForgeError("expected a folder, found a file", file=folder)
-    if project.video_path.exists() and not overwrite:
-        raise PersonaForgeError(
-            "video.yaml already exists (use --force to replace it)", file=project.video_path
-        )
+    project = _new_project(folder, overwrite=overwrite)
     if persona is None and project.persona_path.is_file():
         persona = project.load_persona()  # the persona `wizard` wrote speaks the script
     persona = persona or make_persona(DEFAULT_NAME)
@@ -173,13 +180,7 @@ def _init_from_recipe(
     other file it carries (written only where none exists)."""
     from personaforge.core import recipes
 
-    project = Project(folder)
-    if folder.exists() and not folder.is_dir():
-        raise PersonaForgeError("expected a folder, found a file", file=folder)
-    if project.video_path.exists() and not overwrite:
-        raise PersonaForgeError(
-            "video.yaml already exists (use --force to replace it)", file=project.video_path
-        )
+    project = _new_project(folder, overwrite=overwrite)
     recipe = recipes.load(name, folder if folder.is_dir() else None)
     if project.persona_path.is_file():
         persona = project.load_persona()  # the project's own persona speaks its recipe
