@@ -12,7 +12,9 @@ import numpy as np
 import pytest
 import yaml
 from helpers import one_error_line, run_cli
+from mediacheck import LipMeter
 from PIL import Image
+from portraits import FRAMINGS, astronaut
 
 from personaforge.media.photo import PhotoAnimator, load_portrait
 from personaforge.media.probe import probe
@@ -49,7 +51,7 @@ def _lips_follow_the_voice(project: Path, size: tuple[int, int]) -> None:
         frames = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
     assert len(frames) == spoken["frames"]
     loud = motion.loudness(project / spoken["audio"], 30, len(frames))
-    box = tuple(round(v) for v in anim.face)
+    meter = LipMeter(anim.points, anim.mouth_center)
 
     # The skin from just under the nose to just above the upper lip (where the old lip-line
     # guess opened a dark slit): its darkest and its mean level, per frame.
@@ -59,9 +61,7 @@ def _lips_follow_the_voice(project: Path, size: tuple[int, int]) -> None:
     rest = anim.render(0.0, 0.0)[y0 : max(y1, y0 + 1), x0:x1].astype(np.float32)
     gaps, darkest, level = [], [], []
     for frame in frames[::2]:
-        face = lm.landmarks_in(frame, box)  # type: ignore[arg-type]
-        assert face.score > 0.5
-        gaps.append(float(np.hypot(*(face.points[14] - face.points[13]))))
+        gaps.append(meter.gap(frame))
         skin = frame[y0 : max(y1, y0 + 1), x0:x1].astype(np.float32)
         darkest.append(float(skin.min()) / float(rest.min()))
         level.append(float(skin.mean()) / float(rest.mean()))
@@ -78,6 +78,26 @@ def test_the_photo_example_renders_and_the_lips_follow_the_voice(photo_project: 
     info = probe(photo_project / result["video"])
     assert (info.width, info.height) == (320, 180) and info.audio_codec == "aac"
     _lips_follow_the_voice(photo_project, (320, 180))
+
+
+@pytest.mark.parametrize("framing", ["tilted -15", "tilted +15", "4000 px, small face"])
+def test_the_framings_render_with_init_defaults(tmp_path: Path, framing: str) -> None:
+    """A new project with init's defaults and only look.photo set: the photo animator makes
+    it, and the lips in the video follow the voice, in each framing a creator brings."""
+    folder = tmp_path / "p"
+    script = tmp_path / "script.md"
+    script.write_text("# Hi\n\nHello there, I am a photograph, and I speak with my own lips.\n")
+    proc = run_cli("init", str(folder), "--script", str(script))
+    assert proc.returncode == 0, proc.stderr
+    Image.fromarray(FRAMINGS[framing](astronaut())).save(folder / "portrait.jpg", quality=92)
+    persona = yaml.safe_load((folder / "persona.yaml").read_text())
+    persona["look"] = {"photo": "portrait.jpg"}
+    (folder / "persona.yaml").write_text(yaml.safe_dump(persona))
+    video = folder / "video.yaml"
+    video.write_text(video.read_text() + "resolution: 320x180\n")
+    proc = run_cli("make-video", str(folder), "--no-publish", "--json", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    _lips_follow_the_voice(folder, (320, 180))
 
 
 def test_a_landscape_photo_in_the_shorts_format(photo_project: Path) -> None:
