@@ -137,9 +137,17 @@ def load_portrait(
         raise fail(str(exc), hint="use a JPEG, PNG or WebP portrait") from None
     faces = lm.cached_faces(rgb, digest, cache_dir)
     if not faces:
+        small = lm.find_small_faces(rgb)
+        if small:
+            raise fail(
+                f"the face in {path.name!r} is about {small[0].width:.0f} px wide; at least "
+                f"{min_face} px is needed",
+                hint="use a larger or closer photo",
+            )
         raise fail(
             f"no face found in {path.name!r}",
-            hint="use a well-lit, frontal head-and-shoulders photo",
+            hint=f"use a well-lit, frontal head-and-shoulders photo, the face at least "
+            f"{min_face} px wide",
         )
     biggest = faces[0].width
     rivals = [f for f in faces if f.width >= COMPETING_FACE_SHARE * biggest]

@@ -80,7 +80,9 @@ def _error(path: Path) -> PortraitError:
 def test_no_face_is_refused(tmp_path: Path) -> None:
     # The photo's background alone: flag, shuttle, wall.
     path = save(np.ascontiguousarray(astronaut()[:, 330:]), tmp_path / "wall.png")
-    assert "no face found in 'wall.png'" in _error(path).message
+    err = _error(path)
+    assert "no face found in 'wall.png'" in err.message
+    assert err.hint and f"at least {MIN_FACE_PX} px wide" in err.hint
 
 
 def test_two_faces_of_similar_size_say_where_to_crop(tmp_path: Path) -> None:
@@ -91,10 +93,17 @@ def test_two_faces_of_similar_size_say_where_to_crop(tmp_path: Path) -> None:
     assert err.hint and "crop" in err.hint
 
 
-def test_a_face_too_small_names_the_minimum(tmp_path: Path) -> None:
-    path = save(on_canvas(astronaut(), (700, 500), 0.62, (300, 150)), tmp_path / "far.png")
+@pytest.mark.parametrize(("scale", "width"), [(0.62, 70), (0.16, 16)])
+def test_a_face_too_small_names_its_size_and_the_minimum(
+    tmp_path: Path, scale: float, width: int
+) -> None:
+    """Down to a face of ~16 px (a person far off in a wide shot) the error says how small it
+    is and what is needed, rather than that there is no face."""
+    path = save(on_canvas(astronaut(), (700, 500), scale, (300, 150)), tmp_path / "far.png")
     err = _error(path)
     assert f"at least {MIN_FACE_PX} px is needed" in err.message
+    said = int(err.message.split(" px wide")[0].rsplit(" ", 1)[1])
+    assert abs(said - width) <= 0.25 * width, err.message
 
 
 @pytest.mark.parametrize(
