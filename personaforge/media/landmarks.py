@@ -271,7 +271,9 @@ def find_small_faces(rgb: NDArray[np.uint8]) -> list[Face]:
     gain = min(_SMALL_SEARCH_MAX_GAIN, _SMALL_SEARCH_SIDE / max(h, w))
     if gain <= 1.5:
         return []
-    big = np.asarray(cv2.resize(rgb, None, fx=gain, fy=gain, interpolation=cv2.INTER_CUBIC))
+    big = np.asarray(
+        cv2.resize(rgb, None, fx=gain, fy=gain, interpolation=cv2.INTER_CUBIC), np.uint8
+    )
     return [Face((f.points / gain).astype(np.float32), f.score) for f in find_faces(big)]
 
 
