@@ -35,6 +35,7 @@ lint: $(STAMP)
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/render_bench.py
+	$(BIN)/python bench/estimate_bench.py
 
 clean:
 	rm -rf $(VENV) .tools examples/*/build examples/*/published
