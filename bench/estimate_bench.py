@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import render_bench  # noqa: E402
+import render_bench
 
 
 def _cli(*args: str) -> dict[str, object]:
@@ -47,7 +47,9 @@ def _case(label: str, project: Path) -> tuple[float, bool]:
     est = _cli("estimate", str(project), "--json")
     stages = est["stages"]
     assert isinstance(stages, dict)
-    predicted = {name: int(v["shots_to_make"]) if v["would_run"] else 0 for name, v in stages.items()}
+    predicted = {
+        name: int(v["shots_to_make"]) if v["would_run"] else 0 for name, v in stages.items()
+    }
     t0 = time.perf_counter()
     run = _cli("make-video", str(project), "--json", "--quiet")
     took = time.perf_counter() - t0
