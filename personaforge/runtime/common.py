@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, TypedDict, TypeVar
@@ -178,13 +178,37 @@ def why_rerun(
     return output_problem(project, previous.outputs())
 
 
+@dataclass(frozen=True)
+class Stage:
+    """What a stage module declares (its ``STAGE``): the manifest it records, what its key
+    hashes, and how it makes that manifest when the recorded one is not current.
+
+    ``run_stage`` does the rest the same way for every stage: the key checked against the
+    record (and ``recorded_problem``, a stage's own check of a record whose key matches: the
+    published files still in storage, say), a skip when current, else ``make`` with the
+    inputs it was keyed by and the reason it runs.
+    """
+
+    name: str
+    model: type[Recorded]
+    inputs: Callable[[Context], dict[str, str]]
+    make: Callable[[Context, dict[str, str], str], StageResult]
+    recorded_problem: Callable[[Context, Recorded], str | None] | None = None
+
+
 def skip_if_current(
-    ctx: Context, stage: str, model: type[R], inputs: dict[str, str]
+    ctx: Context,
+    stage: str,
+    model: type[R],
+    inputs: dict[str, str],
+    problem: Callable[[Context, R], str | None] | None = None,
 ) -> tuple[StageResult | None, str]:
     """(the result of skipping, "") when the recorded manifest is current; else (None, why)."""
     path = ctx.project.manifest_path(stage)
     previous = load_recorded(model, path)
     reason = why_rerun(ctx.project, previous, inputs, force=ctx.force, path=path)
+    if reason is None and previous is not None and problem is not None:
+        reason = problem(ctx, previous)
     if reason is None and previous is not None:
         ctx.verified[stage] = previous
         return StageResult(stage, path, False, "up to date", shots=_count(previous)), ""

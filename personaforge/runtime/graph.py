@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import importlib
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
 from personaforge.core.manifests import MANIFEST_MODELS, Recorded
 from personaforge.core.project import STAGES
@@ -11,23 +11,28 @@ from personaforge.core.yamlio import MAX_MANIFEST_BYTES, load_model
 from personaforge.errors import PersonaForgeError
 from personaforge.fsutil import USER_FIXABLE, os_problem
 from personaforge.runtime import shotcache
-from personaforge.runtime.common import Context, StageResult, why_rerun
+from personaforge.runtime.common import Context, Stage, StageResult, skip_if_current, why_rerun
 
 R = TypeVar("R", bound=Recorded)
 
 UPSTREAM: dict[str, str] = dict(zip(STAGES[1:], STAGES[:-1], strict=True))
 
 
-class StageModule(Protocol):
-    def inputs(self, ctx: Context) -> dict[str, str]: ...
-    def run(self, ctx: Context) -> StageResult: ...
-
-
-def module(stage: str) -> StageModule:
+def module(stage: str) -> Stage:
+    """The ``STAGE`` that ``stages/<stage>.py`` declares (imported when first asked for)."""
     if stage not in STAGES:
         raise ValueError(stage)
-    found: StageModule = importlib.import_module(f"personaforge.stages.{stage}")  # type: ignore[assignment]
+    found = importlib.import_module(f"personaforge.stages.{stage}").STAGE
+    if not isinstance(found, Stage) or found.name != stage:
+        raise TypeError(f"personaforge.stages.{stage}.STAGE is not its Stage")
     return found
+
+
+def _make(stage: str, ctx: Context) -> StageResult:
+    st = module(stage)
+    ins = st.inputs(ctx)
+    skipped, reason = skip_if_current(ctx, stage, st.model, ins, st.recorded_problem)
+    return skipped or st.make(ctx, ins, reason)
 
 
 def current(ctx: Context, model: type[R], stage: str) -> R:
@@ -56,9 +61,10 @@ def current(ctx: Context, model: type[R], stage: str) -> R:
 
 
 def run_stage(stage: str, ctx: Context) -> StageResult:
-    """Run one stage; any expected error is tagged with the stage that broke."""
+    """Run one stage: skipped when its record is current, else made; any expected error is
+    tagged with the stage that broke."""
     try:
-        result = module(stage).run(ctx)
+        result = _make(stage, ctx)
     except PersonaForgeError as exc:
         shotcache.settle(ctx)  # the shots made before the failure are shared all the same
         raise exc.with_stage(stage) from None

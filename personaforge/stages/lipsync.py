@@ -35,12 +35,12 @@ from personaforge.media.filtergraph import ClipFile, FramePipe
 from personaforge.progress import NullProgress, Progress, StageBar
 from personaforge.runtime.common import (
     Context,
+    Stage,
     StageResult,
     record,
     recorded_fields,
     reusable_shots,
     save_shot,
-    skip_if_current,
 )
 from personaforge.runtime.graph import current
 from personaforge.stages.parts import brandkit, faces, joins, segments
@@ -86,11 +86,7 @@ def shot_inputs(ctx: Context) -> dict[str, str]:
     }
 
 
-def run(ctx: Context) -> StageResult:
-    ins = inputs(ctx)
-    skipped, reason = skip_if_current(ctx, "lipsync", LipsyncManifest, ins)
-    if skipped:
-        return skipped
+def make(ctx: Context, ins: dict[str, str], reason: str) -> StageResult:
     speech = current(ctx, SpeechManifest, "speak")
     animator = backend(ctx, keyless=True)
     width, height = ctx.project.frame_size(ctx.video)
@@ -538,3 +534,6 @@ def _request(
         emotion_curve=[(p.t, p.emotion, p.intensity) for p in spoken.emotion_curve],
         extra=faces.debug_extra(ctx, spoken),
     )
+
+
+STAGE = Stage("lipsync", LipsyncManifest, inputs, make)

@@ -16,11 +16,11 @@ from personaforge.fsutil import canonical_hash, sha256_bytes
 from personaforge.runtime import preflight
 from personaforge.runtime.common import (
     Context,
+    Stage,
     StageResult,
     backend_located,
     record,
     recorded_fields,
-    skip_if_current,
 )
 from personaforge.text.normalize import tokenize
 
@@ -95,14 +95,11 @@ def inputs(ctx: Context) -> dict[str, str]:
     return _inputs(ctx, ctx.project.script_text(ctx.video), backend(ctx))
 
 
-def run(ctx: Context) -> StageResult:
+def make(ctx: Context, ins: dict[str, str], reason: str) -> StageResult:
     project = ctx.project
     planner = backend(ctx)
     script = project.script_text(ctx.video)  # read once: the key and the shots agree
-    ins = _inputs(ctx, script, planner)
-    skipped, reason = skip_if_current(ctx, "plan", PlanManifest, ins)
-    if skipped:
-        return skipped
+    ins = _inputs(ctx, script, planner)  # (of the text planned, should it change meanwhile)
     try:
         shots = planner.plan(script, ctx.persona)
     except ScriptError as exc:
@@ -123,3 +120,6 @@ def run(ctx: Context) -> StageResult:
     )
     path = record(ctx, "plan", manifest)
     return StageResult("plan", path, True, reason, shots=len(shots))
+
+
+STAGE = Stage("plan", PlanManifest, inputs, make)

@@ -6,15 +6,14 @@ import time
 from pathlib import Path
 
 from personaforge.backends.base import Storage
-from personaforge.core.manifests import PublishedFile, PublishManifest, RenderManifest
+from personaforge.core.manifests import PublishedFile, PublishManifest, Recorded, RenderManifest
 from personaforge.fsutil import canonical_hash
 from personaforge.runtime.common import (
     Context,
+    Stage,
     StageResult,
-    load_recorded,
     record,
     recorded_fields,
-    why_rerun,
 )
 from personaforge.runtime.graph import current
 
@@ -76,20 +75,20 @@ def local_problem(ctx: Context, manifest: PublishManifest) -> str | None:
     return storage_problem(storage_for(ctx), current(ctx, RenderManifest, "render"), manifest)
 
 
-def run(ctx: Context) -> StageResult:
-    ins = inputs(ctx)
+def recorded_problem(ctx: Context, previous: Recorded) -> str | None:
+    """Why a publish whose key matches must still run: its files gone from storage, moved,
+    or their signed links (about to) expire, or new links asked for (--expires)."""
+    assert isinstance(previous, PublishManifest)
+    render = current(ctx, RenderManifest, "render")
+    reason = storage_problem(storage_for(ctx), render, previous)
+    if reason is None and ctx.url_expires_s is not None and _signed(previous):
+        reason = "new links asked for (--expires)"
+    return reason
+
+
+def make(ctx: Context, ins: dict[str, str], reason: str) -> StageResult:
     storage = storage_for(ctx)
     render = current(ctx, RenderManifest, "render")
-    path = ctx.project.manifest_path("publish")
-    previous = load_recorded(PublishManifest, path)
-    reason = why_rerun(ctx.project, previous, ins, force=ctx.force, path=path)
-    if reason is None and previous is not None:
-        reason = storage_problem(storage, render, previous)
-        if reason is None and ctx.url_expires_s is not None and _signed(previous):
-            reason = "new links asked for (--expires)"
-        if reason is None:
-            ctx.verified["publish"] = previous
-            return StageResult("publish", path, False, "up to date", shots=len(previous.files))
 
     files: list[PublishedFile] = []
     for out in render.deliverables():
@@ -127,3 +126,6 @@ def _signed(manifest: PublishManifest) -> bool:
 
 def _key(render: RenderManifest, name: str) -> str:
     return f"{render.slug}/{render.video.sha256[:16]}/{name}"
+
+
+STAGE = Stage("publish", PublishManifest, inputs, make, recorded_problem)

@@ -33,10 +33,10 @@ from personaforge.media.thumbnail import (
 from personaforge.progress import StageBar
 from personaforge.runtime.common import (
     Context,
+    Stage,
     StageResult,
     record,
     recorded_fields,
-    skip_if_current,
 )
 from personaforge.runtime.graph import current
 from personaforge.stages.parts import brandkit, faces, soundtrack
@@ -67,11 +67,7 @@ def inputs(ctx: Context) -> dict[str, str]:
     }
 
 
-def run(ctx: Context) -> StageResult:
-    ins = inputs(ctx)
-    skipped, reason = skip_if_current(ctx, "render", RenderManifest, ins)
-    if skipped:
-        return skipped
+def make(ctx: Context, ins: dict[str, str], reason: str) -> StageResult:
     project = ctx.project
     lipsync = current(ctx, LipsyncManifest, "lipsync")
     speech = current(ctx, SpeechManifest, "speak")
@@ -220,3 +216,6 @@ def _chapters(
         return None, note
     atomic_write_text(out, text)
     return out, None
+
+
+STAGE = Stage("render", RenderManifest, inputs, make)

@@ -37,13 +37,13 @@ from personaforge.errors import PersonaForgeError
 from personaforge.fsutil import atomic_path, canonical_hash, sha256_file
 from personaforge.runtime.common import (
     Context,
+    Stage,
     StageResult,
     backend_located,
     record,
     recorded_fields,
     reusable_shots,
     save_shot,
-    skip_if_current,
 )
 from personaforge.runtime.graph import current
 from personaforge.text import languages
@@ -225,11 +225,7 @@ def plan_jobs(ctx: Context, plan: PlanManifest, tts: TTSBackend) -> list[ShotJob
     return jobs
 
 
-def run(ctx: Context) -> StageResult:
-    ins = inputs(ctx)
-    skipped, reason = skip_if_current(ctx, "speak", SpeechManifest, ins)
-    if skipped:
-        return skipped
+def make(ctx: Context, ins: dict[str, str], reason: str) -> StageResult:
     if ctx.video.narration is not None:
         from personaforge.stages.parts import narration
 
@@ -577,3 +573,6 @@ def _excerpt(text: str, n: int = 40) -> str:
 
 def _article(word: str) -> str:
     return "an" if word[:1].lower() in "aeiou" else "a"
+
+
+STAGE = Stage("speak", SpeechManifest, inputs, make)

@@ -25,7 +25,7 @@ from helpers import run_cli, write_project
 from personaforge.core.project import Project
 from personaforge.errors import PersonaForgeError
 from personaforge.runtime.common import Context
-from personaforge.stages import plan
+from personaforge.runtime.graph import run_stage
 
 KEY = "sk-ant-test-5ecret-never-written"
 SCRIPT = """# Tiny test
@@ -73,7 +73,7 @@ def env_for(fake: FakeAnthropic, **extra: str) -> dict[str, str]:
 
 def run_plan(folder: Path, fake: FakeAnthropic, **extra: str) -> Any:
     ctx = Context.load(Project(folder), env=env_for(fake, **extra))
-    return plan.run(ctx)
+    return run_stage("plan", ctx)
 
 
 def planned(folder: Path) -> list[dict[str, Any]]:
@@ -346,6 +346,6 @@ def test_cli_key_and_base_url_from_the_project_env_file(folder: Path, fake: Fake
 def test_missing_key_is_a_clear_error_before_any_request(folder: Path, fake: FakeAnthropic) -> None:
     ctx = Context.load(Project(folder), env={"ANTHROPIC_BASE_URL": fake.url})
     with pytest.raises(PersonaForgeError) as info:
-        plan.run(ctx)
+        run_stage("plan", ctx)
     assert "needs ANTHROPIC_API_KEY" in str(info.value)
     assert fake.requests == []

@@ -16,6 +16,7 @@ from personaforge.core.project import Project
 from personaforge.media.ffmpeg import ffmpeg_exe
 from personaforge.progress import Progress
 from personaforge.runtime.common import Context
+from personaforge.runtime.graph import run_stage
 from personaforge.stages import lipsync
 
 pytestmark = pytest.mark.slow
@@ -44,7 +45,7 @@ class ClipBackend:
 
 def _lipsync(folder: Path, fake: ClipBackend, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(lipsync, "backend", lambda ctx, **_: fake)
-    lipsync.run(Context.load(Project.open(folder)))
+    run_stage("lipsync", Context.load(Project.open(folder)))
 
 
 def test_a_clip_backend_feeds_the_segment_and_is_paid_once(
