@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from personaforge.core.manifests import PlannedShot
 from personaforge.core.specs import Look, Persona
@@ -14,6 +14,24 @@ from personaforge.errors import PersonaForgeError
 from personaforge.progress import Progress
 from personaforge.text.normalize import Token
 
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+    from personaforge.backends.planner.claude import DirectorConfig
+
+
+def _no_director() -> DirectorConfig:
+    raise PersonaForgeError("this planner was set up without a director prompt")
+
+
+@dataclass(frozen=True)
+class PlanSetup:
+    """What a planner may take from the project: the script's language, and the director's
+    prompt and settings, rendered only when a planner asks (a template to render)."""
+
+    language: str = "en"
+    director: Callable[[], DirectorConfig] = _no_director
+
 
 @runtime_checkable
 class Planner(Protocol):
@@ -21,8 +39,25 @@ class Planner(Protocol):
 
     name: str
     version: str
+    # The language the script is planned in (part of the plan's key unless English).
+    language: str = "en"
+    # What this planner billed for its last plan (a paid director's tokens).
+    billing: list[Billing] = []  # noqa: RUF012  (a default each instance replaces)
+
+    @classmethod
+    def from_setup(cls, setup: PlanSetup) -> Self:
+        """The planner for a project: a planner that needs no director prompt takes only the
+        script's language (its sentences are split by that language's rules)."""
+        planner = cls()
+        planner.language = setup.language
+        return planner
 
     def plan(self, script: str, persona: Persona) -> list[PlannedShot]: ...
+
+    def settings_key(self) -> dict[str, object] | None:
+        """Settings besides the script that change the plan (a director's model and prompt);
+        None for a planner that has none."""
+        return None
 
 
 @dataclass
@@ -63,16 +98,39 @@ class SpeechRequest:
 
 @runtime_checkable
 class TTSBackend(Protocol):
+    """A voice. Backends subclass this explicitly, taking the defaults of the capabilities
+    they do not have (no key to check, every language taken at its word, no context)."""
+
     name: str
     version: str
     # How many requests may run at once (1 for in-process voices).
     max_concurrency: int
+    # Whether the neighbouring text is sent with each shot (it is then part of the take's key).
+    uses_context: bool = False
 
     def settings_key(self) -> dict[str, object]:
         """Everything besides the text that changes the audio (voice, speed, model hash)."""
         ...
 
     def synthesize(self, text: str, request: SpeechRequest | None = None) -> Speech: ...
+
+    def check(self) -> None:
+        """Fail now, before any work, if what the voice needs (a key) is missing."""
+        return None
+
+    def check_voice(self) -> None:
+        """Fail now, before any work, if the voice asked for does not exist (a name a service
+        resolves, say); a voice that cannot tell says nothing."""
+        return None
+
+    def speaks(self, code: str) -> bool:
+        """Whether the voice speaks the language ``code`` (one that cannot tell is taken at
+        its word: it speaks what it is given)."""
+        return True
+
+    def release_memory(self) -> None:
+        """Give back working memory grown while speaking, once a stage has voiced its shots."""
+        return None
 
 
 @dataclass
@@ -117,6 +175,12 @@ class LipsyncBackend(Protocol):
 
     name: str
     version: str
+
+    @classmethod
+    def from_setup(cls, setup: LipsyncSetup) -> Self:
+        """The backend for a project (keys, the portrait, where jobs are journalled); one
+        that needs none of it is made as it is."""
+        return cls()
 
     def render(
         self, request: AnimationRequest, audio: Path, out: Path, progress: Progress
@@ -207,6 +271,10 @@ class Aligner(Protocol):
     def settings_key(self) -> dict[str, object]:
         """Everything besides the take and the text that changes the timings."""
         ...
+
+    def check(self) -> None:
+        """Fail now, before any take is decoded, if what the aligner needs (a key) is missing."""
+        return None
 
     def align(self, audio: Path, sentences: Sequence[str]) -> Alignment:
         """Align ``sentences`` (in order, as written) to ``audio``: a mono 16-bit WAV at

@@ -73,9 +73,7 @@ def speak_text(
     env = dict(os.environ) if env is None else env
     language = language or persona.language or "en"
     tts = make_backend(persona, env=env, state_dir=None, language=language)
-    check = getattr(tts, "check", None)
-    if check is not None:
-        check()
+    tts.check()
     direction = director.direct(
         persona,
         text,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from personaforge.backends import registry
-from personaforge.backends.base import Planner
+from personaforge.backends.base import Planner, PlanSetup
 from personaforge.backends.planner.offline import ScriptError
 from personaforge.core import recipes
 from personaforge.core.manifests import PlanManifest
@@ -33,13 +33,8 @@ def backend(ctx: Context) -> Planner:
         factory = registry.resolve("plan", ctx.video.backends.plan)
     except PersonaForgeError as exc:
         raise backend_located(ctx, "plan", exc) from None
-    if getattr(factory, "takes_config", False):
-        planner = factory(config=director_config(ctx))
-    else:
-        planner = factory()
-    if hasattr(planner, "language"):  # sentences are split by the script's language's rules
-        planner.language = spoken_language(ctx.video, ctx.persona)
-    return planner
+    language = spoken_language(ctx.video, ctx.persona)
+    return factory.from_setup(PlanSetup(language, lambda: director_config(ctx)))
 
 
 def director_config(ctx: Context) -> DirectorConfig:
@@ -81,13 +76,12 @@ def _inputs(ctx: Context, script: str, planner: Planner) -> dict[str, str]:
         "persona": canonical_hash({"name": ctx.persona.name, "archetype": ctx.persona.archetype}),
         "planner": f"{planner.name}@{planner.version}",
     }
-    language = getattr(planner, "language", "en")
-    if language != "en":  # English projects keep the key they had
-        ins["language"] = language
-    settings = getattr(planner, "settings_key", None)
+    if planner.language != "en":  # English projects keep the key they had
+        ins["language"] = planner.language
+    settings = planner.settings_key()
     if settings is not None:
         # The director's model and prompt (its recipe, the persona's brain prompt).
-        ins["director"] = canonical_hash(settings())
+        ins["director"] = canonical_hash(settings)
     return ins
 
 
@@ -116,7 +110,7 @@ def make(ctx: Context, ins: dict[str, str], reason: str) -> StageResult:
         title=ctx.video.title,
         slug=slugify(ctx.video.title),
         shots=shots,
-        billing=list(getattr(planner, "billing", [])),
+        billing=list(planner.billing),
     )
     path = record(ctx, "plan", manifest)
     return StageResult("plan", path, True, reason, shots=len(shots))

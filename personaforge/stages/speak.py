@@ -128,9 +128,7 @@ def backend(ctx: Context, *, check: bool = True) -> TTSBackend:
 
 def _check(tts: TTSBackend) -> None:
     """Fail now, before any work, if the voice lacks its key."""
-    check_fn: Callable[[], None] | None = getattr(tts, "check", None)
-    if check_fn is not None:
-        check_fn()
+    tts.check()
 
 
 def voice_key(tts: TTSBackend, language: str = languages.DEFAULT) -> str:
@@ -262,7 +260,7 @@ def make(ctx: Context, ins: dict[str, str], reason: str) -> StageResult:
     # A sentence said twice is voiced (and paid for) once.
     unique = list({job.key: job for job in reversed(todo)}.values())[::-1]
     made: dict[int, SpokenShot] = {}
-    workers = max(1, min(getattr(tts, "max_concurrency", 1), len(unique)))
+    workers = max(1, min(tts.max_concurrency, len(unique)))
     if workers == 1:
         for job in unique:
             made[job.index] = voice(job)
@@ -278,9 +276,7 @@ def make(ctx: Context, ins: dict[str, str], reason: str) -> StageResult:
     if unique:
         # An in-process voice stays loaded for the next project, but not the working memory
         # its longest sentence needed: lipsync and render would carry it.
-        release = getattr(tts, "release_memory", None)
-        if release is not None:
-            release()
+        tts.release_memory()
     shots = [
         # Kind, emotion and camera come from this plan, whatever shot first made the audio.
         done[job.index].model_copy(update=job.planned.model_dump())
@@ -341,11 +337,8 @@ def _voice_in_parallel(
 def _resolve_voice(ctx: Context, tts: TTSBackend) -> None:
     """Resolve a voice name once, before the first shot, so that an unknown voice is one
     line pointing at persona.yaml rather than one failure per shot."""
-    resolve: Callable[[], str] | None = getattr(tts, "voice_id", None)
-    if resolve is None:
-        return
     try:
-        resolve()
+        tts.check_voice()
     except PersonaForgeError as exc:
         if exc.file is None and exc.field:
             path = ctx.project.persona_path
@@ -466,7 +459,7 @@ def _synthesize(ctx: Context, tts: TTSBackend, job: ShotJob, total: int) -> Spok
         _hold(voiced, CARD_MIN_S)
     voiced.write_wav(job.wav)
     context = None
-    if getattr(tts, "uses_context", False) and (job.previous_text or job.next_text):
+    if tts.uses_context and (job.previous_text or job.next_text):
         context = canonical_hash({"previous": job.previous_text, "next": job.next_text})
     return SpokenShot(
         id="",
@@ -497,8 +490,7 @@ def _persona(ctx: Context) -> Persona:
 def speaks(tts: TTSBackend, language: languages.Language) -> bool:
     """Whether ``tts`` can say text in ``language`` (a backend without the question is
     taken at its word: it speaks what it is given)."""
-    ask: Callable[[str], bool] | None = getattr(tts, "speaks", None)
-    return True if ask is None else ask(language.code)
+    return tts.speaks(language.code)
 
 
 def check_languages(ctx: Context, plan: PlanManifest, tts: TTSBackend) -> None:

@@ -15,7 +15,7 @@ from personaforge.commands.write import propose_persona, write_script
 from personaforge.core.project import Project
 from personaforge.errors import PersonaForgeError
 from personaforge.runtime.common import Context
-from personaforge.stages import plan
+from personaforge.runtime.graph import run_stage
 
 KEY = "sk-ant-test-faults-5ecret"
 
@@ -34,7 +34,7 @@ def _env(fake: FakeAnthropic) -> dict[str, str]:
 def _director(folder: Path, fake: FakeAnthropic) -> Path:
     video = folder / "video.yaml"
     video.write_text(video.read_text() + "backends: {plan: claude}\n", encoding="utf-8")
-    plan.run(Context.load(Project(folder), env=_env(fake)))
+    run_stage("plan", Context.load(Project(folder), env=_env(fake)))
     return folder / "build" / "plan.yaml"
 
 

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from personaforge.backends.base import AlignedSentence, Alignment, NotInTake, TimedWord
+from personaforge.backends.base import AlignedSentence, Aligner, Alignment, NotInTake, TimedWord
 from personaforge.backends.cloud import RetryPolicy, base_url, call_with_retries, require_key
 from personaforge.backends.tts.elevenlabs import (
     KEY_VAR,
@@ -39,7 +39,7 @@ def audio_seconds(path: Path) -> float:
         return w.getnframes() / w.getframerate()
 
 
-class ElevenLabsAligner:
+class ElevenLabsAligner(Aligner):
     name = "elevenlabs"
     version = "1"
 

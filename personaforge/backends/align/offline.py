@@ -24,6 +24,7 @@ import numpy as np
 from personaforge.backends.base import (
     ALIGN_RATE,
     AlignedSentence,
+    Aligner,
     Alignment,
     NotInTake,
     Speech,
@@ -349,7 +350,7 @@ def _shift_first(words: list[TimedWord], start: float) -> list[TimedWord]:
     return [TimedWord(w.text, start, max(w.end, start + 0.05)), *words[1:]]
 
 
-class OfflineAligner:
+class OfflineAligner(Aligner):
     name = "offline"
     version = "3"  # 3: a take of another text is refused (BACKWARDS_RATIO)
 

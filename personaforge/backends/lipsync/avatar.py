@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
-from personaforge.backends.base import AnimationRequest
+from personaforge.backends.base import AnimationRequest, LipsyncBackend
 from personaforge.backends.lipsync.frames import encode_clip
 from personaforge.media import overlay
 from personaforge.progress import Progress
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from personaforge.media.avatar import AvatarAnimator
 
 
-class AvatarLipsync:
+class AvatarLipsync(LipsyncBackend):
     name = "avatar"
     version = "3"  # 2: brows and eyes follow the emotion curve; 3: the opening follows loudness
 

@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Final
 
-from personaforge.backends.base import AnimationRequest, LipsyncSetup
+from personaforge.backends.base import AnimationRequest, LipsyncBackend, LipsyncSetup
 from personaforge.backends.cloud import (
     Fault,
     FaultKind,
@@ -80,7 +80,7 @@ def media_storage(setup: LipsyncSetup) -> Any:
         ) from None
 
 
-class LatentSyncLipsync:
+class LatentSyncLipsync(LipsyncBackend):
     name = "latentsync"
     version = "1"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from personaforge.backends.base import AnimationRequest, LipsyncSetup
+from personaforge.backends.base import AnimationRequest, LipsyncBackend, LipsyncSetup
 from personaforge.backends.lipsync.frames import encode_clip
 from personaforge.errors import PersonaForgeError
 from personaforge.media import motion, overlay
@@ -15,7 +15,7 @@ from personaforge.progress import Progress
 FACES_DIR = "faces"  # build/faces/<portrait sha256>.json: the landmarks found in a portrait
 
 
-class PhotoLipsync:
+class PhotoLipsync(LipsyncBackend):
     name = "photo"
     version = "2"  # 2: face landmarks, a warped mouth whose opening follows the loudness
 

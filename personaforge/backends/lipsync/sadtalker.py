@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Final
 
-from personaforge.backends.base import AnimationRequest, LipsyncSetup
+from personaforge.backends.base import AnimationRequest, LipsyncBackend, LipsyncSetup
 from personaforge.backends.cloud import (
     Fault,
     FaultKind,
@@ -54,7 +54,7 @@ def classify(exc: BaseException) -> Fault | None:
     return None
 
 
-class SadTalkerLipsync:
+class SadTalkerLipsync(LipsyncBackend):
     name = "sadtalker"
     version = f"1+{MODEL_VERSION[:16]}"
 

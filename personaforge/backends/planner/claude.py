@@ -7,6 +7,7 @@ import importlib.util
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from personaforge.backends.base import Planner, PlanSetup
 from personaforge.backends.claude import DEFAULT_MODEL, Claude
 from personaforge.backends.planner.shots import (
     Block,
@@ -40,14 +41,19 @@ class DirectorConfig:
 
 
 @dataclass
-class ClaudePlanner:
+class ClaudePlanner(Planner):
     config: DirectorConfig = field(default_factory=DirectorConfig)
     billing: list[Billing] = field(default_factory=list)
 
     name = "claude"
     version = "1"
-    takes_config = True  # the plan stage builds a DirectorConfig for it
     language = "en"  # the script's language, set by the plan stage
+
+    @classmethod
+    def from_setup(cls, setup: PlanSetup) -> ClaudePlanner:
+        planner = cls(config=setup.director())
+        planner.language = setup.language
+        return planner
 
     def settings_key(self) -> dict[str, object]:
         """Everything besides the script that changes the plan (never the key)."""

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import get_args
 
+from personaforge.backends.base import Planner
 from personaforge.core.manifests import CARD_KINDS, PlannedShot, ShotKind
 from personaforge.core.specs import Captions, Persona, Transitions
 from personaforge.errors import PersonaForgeError
@@ -314,7 +315,7 @@ def camera_for(text: str, emotion: str) -> str:
     return _CAMERAS[digest[0] % len(_CAMERAS)]
 
 
-class OfflinePlanner:
+class OfflinePlanner(Planner):
     name = "offline"
     version = "1"
     language = "en"  # the script's language, set by the plan stage

@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from personaforge.backends.base import Speech, SpeechRequest, TimedWord
+from personaforge.backends.base import Speech, SpeechRequest, TimedWord, TTSBackend
 from personaforge.backends.cloud import (
     Fault,
     FaultKind,
@@ -376,7 +376,7 @@ def _emphasised(say: str, tokens: Sequence[Token], emphasis: frozenset[int]) -> 
     return " ".join(words)
 
 
-class ElevenLabsTTS:
+class ElevenLabsTTS(TTSBackend):
     name = "elevenlabs"
     version = "1"
     uses_context = True  # neighbouring text is sent for prosody across shot boundaries
@@ -479,6 +479,10 @@ class ElevenLabsTTS:
                 }
             )
         return out
+
+    def check_voice(self) -> None:
+        """The voice named in persona.yaml exists (resolved once, recorded in build/)."""
+        self.voice_id()
 
     def voice_id(self) -> str:
         """The voice id: as written, or the name resolved once and recorded in build/."""

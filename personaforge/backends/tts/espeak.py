@@ -7,7 +7,7 @@ voice; this one speaks each language with that language's phonemes, never Englis
 
 from __future__ import annotations
 
-from personaforge.backends.base import Speech, SpeechRequest, TimedWord
+from personaforge.backends.base import Speech, SpeechRequest, TimedWord, TTSBackend
 from personaforge.backends.tts.piper import TAIL_PAUSE_S, token_times, unsayable
 from personaforge.errors import PersonaForgeError
 from personaforge.text import espeak, languages
@@ -31,7 +31,7 @@ def _version() -> str:
         return "espeakng-loader=missing"
 
 
-class EspeakTTS:
+class EspeakTTS(TTSBackend):
     name = "espeak"
     max_concurrency = 1  # one library state: shots are voiced one after another
     draft = True

@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from personaforge.backends.base import Speech, SpeechRequest, TimedWord
+from personaforge.backends.base import Speech, SpeechRequest, TimedWord, TTSBackend
 from personaforge.backends.tts.deterministic import NOISE_VERSION, replace_random_normal
 from personaforge.errors import MissingDependencyError, PersonaForgeError
 from personaforge.fsutil import atomic_path, canonical_hash, user_cache_dir
@@ -281,7 +281,7 @@ def token_times(tokens: Sequence[Token], spans: Sequence[tuple[float, float]]) -
     return out
 
 
-class PiperTTS:
+class PiperTTS(TTSBackend):
     name = "piper"
     max_concurrency = 1  # one in-process model: shots are voiced one after another
 

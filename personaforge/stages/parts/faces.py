@@ -86,16 +86,15 @@ def backend_id(ctx: Context) -> str:
     cls = registry.resolve("lipsync", backend_name(ctx))
     # Clips with the debug overlay burnt in are other clips: never reused as plain ones.
     debug = "+debug-overlay" if ctx.debug_overlay else ""
-    return f"{getattr(cls, 'name', '?')}@{getattr(cls, 'version', '?')}{debug}"
+    return f"{cls.name}@{cls.version}{debug}"
 
 
 def backend(ctx: Context, *, keyless: bool = False) -> LipsyncBackend:
     """The chosen backend, built. With ``keyless``, a cloud backend whose key is not set is
     a ``Keyless`` stand-in instead of an error: the caller checks that it needs no clip."""
     cls = registry.resolve("lipsync", backend_name(ctx))
-    make = getattr(cls, "from_setup", None)
     try:
-        made: LipsyncBackend = make(setup(ctx)) if make is not None else cls()
+        made = cls.from_setup(setup(ctx))
     except MissingKeyError as exc:
         if not keyless:
             raise
@@ -103,14 +102,14 @@ def backend(ctx: Context, *, keyless: bool = False) -> LipsyncBackend:
     return made
 
 
-class Keyless:
+class Keyless(LipsyncBackend):
     """A cloud backend without its key, standing in where every clip it would make is made
     already (a caption, brand or transition change re-encodes segments from paid clips): it
     names the backend, and asked for a clip it raises the missing key."""
 
-    def __init__(self, cls: object, error: MissingKeyError) -> None:
-        self.name: str = getattr(cls, "name", "?")
-        self.version: str = getattr(cls, "version", "?")
+    def __init__(self, cls: type[LipsyncBackend], error: MissingKeyError) -> None:
+        self.name = cls.name
+        self.version = cls.version
         self.error = error
 
     def render(

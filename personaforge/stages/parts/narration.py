@@ -174,9 +174,7 @@ def run(ctx: Context, ins: dict[str, str], reason: str) -> StageResult:
         if aligned is None:
             if aligner is None:
                 aligner = make_aligner(narration.align, ctx)
-                check = getattr(aligner, "check", None)
-                if check is not None:
-                    check()
+                aligner.check()
             aligned = _align(ctx, aligner, prepared.align_wav, sentences, part, take)
             _store(ctx, narration, take_sha, sentences, folder, aligned)
         atomic_write_text(_said_path(folder, take_sha), json.dumps({"text": sentences}))
