@@ -96,6 +96,18 @@ class SpeechRequest:
     label: str = ""  # names the shot in messages ("shot 3")
 
 
+@dataclass(frozen=True)
+class VoiceSetup:
+    """What a voice may take from the project: the persona (its voice: settings), the script's
+    language, the environment (keys), where it keeps state, how many requests at once."""
+
+    persona: Persona
+    language: str = "en"
+    env: Mapping[str, str] | None = None
+    state_dir: Path | None = None
+    max_concurrency: int = 2
+
+
 @runtime_checkable
 class TTSBackend(Protocol):
     """A voice. Backends subclass this explicitly, taking the defaults of the capabilities
@@ -107,6 +119,11 @@ class TTSBackend(Protocol):
     max_concurrency: int
     # Whether the neighbouring text is sent with each shot (it is then part of the take's key).
     uses_context: bool = False
+
+    @classmethod
+    def from_setup(cls, setup: VoiceSetup) -> Self:
+        """The voice for a project, from what it needs of the persona and the video."""
+        ...
 
     def settings_key(self) -> dict[str, object]:
         """Everything besides the text that changes the audio (voice, speed, model hash)."""
@@ -210,11 +227,26 @@ class Yuv420Source(FrameSource, Protocol):
     def frames_yuv420p(self, request: AnimationRequest, audio: Path) -> Iterator[bytes]: ...
 
 
+@dataclass(frozen=True)
+class StorageSetup:
+    """What a store is made from: video.yaml's publish target ("local", "s3://bucket/prefix",
+    "r2"), the project folder (a local target publishes beside it), the environment (keys)."""
+
+    target: str
+    root: Path
+    env: Mapping[str, str]
+
+
 @runtime_checkable
 class Storage(Protocol):
     """Where published files go."""
 
     name: str
+
+    @classmethod
+    def from_setup(cls, setup: StorageSetup) -> Self:
+        """The store for a publish target; a missing key fails here, before any upload."""
+        ...
 
     def url_for(self, key: str) -> str:
         """The object's stable address (which may not be openable: s3://bucket/key)."""

@@ -8,7 +8,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, overload
 
-from personaforge.backends.base import Aligner, LipsyncBackend, Planner, TTSBackend
+from personaforge.backends.base import (
+    Aligner,
+    LipsyncBackend,
+    Planner,
+    Storage,
+    StorageSetup,
+    TTSBackend,
+)
 from personaforge.errors import MissingDependencyError, PersonaForgeError
 
 Kind = Literal["plan", "speak", "lipsync", "align"]
@@ -95,6 +102,32 @@ REGISTRY: dict[Kind, dict[str, Entry]] = {
 }
 
 
+# Where `publish` puts the files, by video.yaml's publish target: "local", or S3-compatible
+# storage ("s3://bucket/prefix", or "r2" with the bucket in R2_BUCKET).
+STORAGE: dict[str, Entry] = {
+    "local": Entry(
+        "personaforge.backends.storage.local:LocalStorage",
+        "a folder in the project (published/), file:// links",
+    ),
+    "s3": Entry(
+        "personaforge.backends.storage.s3:S3Storage",
+        "S3-compatible storage: Cloudflare R2, AWS S3, MinIO (R2_* variables)",
+        extra="r2",
+    ),
+}
+
+
+def storage_name(target: str) -> str:
+    return "local" if target == "local" else "s3"
+
+
+def storage(setup: StorageSetup) -> Storage:
+    """The store for ``setup.target``, built by its own ``from_setup``."""
+    entry = STORAGE[storage_name(setup.target)]
+    found: type[Storage] = _load("storage", storage_name(setup.target), entry)
+    return found.from_setup(setup)
+
+
 def names(kind: Kind) -> list[str]:
     return sorted(REGISTRY[kind])
 
@@ -102,7 +135,7 @@ def names(kind: Kind) -> list[str]:
 @overload
 def resolve(kind: Literal["plan"], name: str) -> type[Planner]: ...
 @overload
-def resolve(kind: Literal["speak"], name: str) -> Callable[..., TTSBackend]: ...
+def resolve(kind: Literal["speak"], name: str) -> type[TTSBackend]: ...
 @overload
 def resolve(kind: Literal["lipsync"], name: str) -> type[LipsyncBackend]: ...
 @overload
@@ -117,6 +150,11 @@ def resolve(kind: Kind, name: str) -> Callable[..., Any]:
             f"unknown {kind} backend {name!r}; available: {', '.join(names(kind))}",
             field=f"backends.{kind}",
         )
+    factory: Callable[..., Any] = _load(kind, name, entry)
+    return factory
+
+
+def _load(kind: str, name: str, entry: Entry) -> Any:
     module_name, _, attr = entry.target.partition(":")
     hint = f"pip install 'personaforge[{entry.extra}]'" if entry.extra else None
     for needed in EXTRA_MODULES.get(entry.extra or "", ()):

@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 
 from personaforge.backends import registry
+from personaforge.backends.base import VoiceSetup
 from personaforge.core.archetypes import ARCHETYPES
 from personaforge.core.project import Project, first_heading
 from personaforge.core.specs import Persona, VideoSpec
@@ -59,9 +60,7 @@ def make_persona(
     # The voice must exist now, not when the first video is spoken (a cloud voice's key
     # is checked when it speaks: a persona can be written on a machine without it).
     try:
-        registry.resolve("speak", persona.voice.backend)(
-            voice=persona.voice.voice, speed=persona.voice.speed
-        )
+        registry.resolve("speak", persona.voice.backend).from_setup(VoiceSetup(persona))
     except MissingDependencyError:
         if persona.voice.backend == "piper":
             raise

@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from personaforge.backends.base import Storage
+from personaforge.backends import registry
+from personaforge.backends.base import Storage, StorageSetup
 from personaforge.core.manifests import PublishedFile, PublishManifest, Recorded, RenderManifest
 from personaforge.fsutil import canonical_hash
 from personaforge.runtime.common import (
@@ -24,20 +25,12 @@ CONTENT_TYPES = {
     ".jpg": "image/jpeg",
     ".txt": "text/plain; charset=utf-8",
 }
-LOCAL_DIR = "published"
 
 
 def storage_for(ctx: Context) -> Storage:
     """The publish target's storage; a missing key fails here, before any upload."""
-    target = ctx.video.publish.target
-    if target == "local":
-        from personaforge.backends.storage.local import LocalStorage
-
-        return LocalStorage(ctx.project.root / LOCAL_DIR)
-    from personaforge.backends.storage.s3 import S3Storage
-
-    env = ctx.environment()
-    return S3Storage.from_target(target, env)
+    setup = StorageSetup(ctx.video.publish.target, ctx.project.root, ctx.environment())
+    return registry.storage(setup)
 
 
 def inputs(ctx: Context) -> dict[str, str]:

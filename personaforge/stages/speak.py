@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from personaforge.backends import registry
-from personaforge.backends.base import Speech, SpeechRequest, TTSBackend
+from personaforge.backends.base import Speech, SpeechRequest, TTSBackend, VoiceSetup
 from personaforge.backends.tts import director
-from personaforge.core.archetypes import ARCHETYPES
 from personaforge.core.manifests import (
     CARD_KINDS,
     EmotionPoint,
@@ -25,8 +24,6 @@ from personaforge.core.manifests import (
     Word,
 )
 from personaforge.core.specs import (
-    ELEVENLABS_DEFAULT_VOICE,
-    ELEVENLABS_SPEED,
     FPS,
     Persona,
     spoken_language,
@@ -67,28 +64,8 @@ def make_backend(
     script in ``language``. The offline voice is piper's in English and espeak-ng's draft
     voice in the other languages it speaks; where none does, one line naming the language."""
     name = backend_name(name or persona.voice.backend, language)
-    cls = registry.resolve("speak", name)
-    v = persona.voice
-    if name == "piper":
-        return cls(voice=v.voice, speed=v.speed)
-    if name == "espeak":
-        return cls(speed=v.speed, language=language)
-    voice, speed = v.voice, v.speed
-    if name == "elevenlabs" and (name != v.backend or "voice" not in v.model_fields_set):
-        # No voice named for this backend ("joe" is the offline one): the archetype's own
-        # (its ElevenLabs premade voice), so voice and look still agree.
-        preset = ARCHETYPES.get(persona.archetype)
-        voice = preset.elevenlabs_voice if preset else ELEVENLABS_DEFAULT_VOICE
-        speed = min(ELEVENLABS_SPEED[1], max(ELEVENLABS_SPEED[0], speed))
-    return cls(
-        voice=voice,
-        speed=speed,
-        options=v,
-        env=env,
-        state_dir=state_dir,
-        max_concurrency=max_concurrency,
-        language=language,
-    )
+    setup = VoiceSetup(persona, language, env, state_dir, max_concurrency)
+    return registry.resolve("speak", name).from_setup(setup)
 
 
 def backend_name(name: str, language: str) -> str:

@@ -363,7 +363,6 @@ class OfflineAligner(Aligner):
         """The offline voice of the script's language: piper's joe in English, espeak-ng's
         draft voice in the others it speaks."""
         if self._voice is None:
-            from personaforge.backends import registry
             from personaforge.errors import PersonaForgeError
             from personaforge.text import languages
 
@@ -379,7 +378,9 @@ class OfflineAligner(Aligner):
                     hint="narration: {align: elevenlabs} in video.yaml",
                 )
             else:
-                self._voice = registry.resolve("speak", "espeak")(language=self.language)
+                from personaforge.backends.tts.espeak import EspeakTTS
+
+                self._voice = EspeakTTS(language=self.language)
         return self._voice
 
     def settings_key(self) -> dict[str, object]:

@@ -8,6 +8,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from personaforge.backends.base import Storage, StorageSetup
 from personaforge.errors import PersonaForgeError
 from personaforge.fsutil import sha256_file
 
@@ -43,8 +44,15 @@ def check_key(key: str) -> str:
     return key
 
 
-class LocalStorage:
+LOCAL_DIR = "published"  # a local target's folder, inside the project
+
+
+class LocalStorage(Storage):
     """Stores files under ``root``; a key ``a/b.mp4`` becomes ``root/a/b.mp4``."""
+
+    @classmethod
+    def from_setup(cls, setup: StorageSetup) -> LocalStorage:
+        return cls(setup.root / LOCAL_DIR)
 
     def __init__(self, root: Path) -> None:
         self.name = "local"

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from personaforge.backends.base import Storage, StorageSetup
 from personaforge.backends.storage.local import check_key
 from personaforge.envnum import env_number
 from personaforge.errors import DamagedObject, MissingDependencyError, PersonaForgeError
@@ -68,7 +69,7 @@ def _missing_env(names: Iterable[str]) -> MissingDependencyError:
     )
 
 
-class S3Storage:
+class S3Storage(Storage):
     """Stores objects under ``s3://bucket/prefix/``; the sha256 rides along as object metadata."""
 
     def __init__(
@@ -97,6 +98,10 @@ class S3Storage:
         self._secrets = tuple(s for s in (access_key, secret_key) if s)
         self._client = self._make_client(access_key, secret_key)
         self._multipart = (multipart_threshold, multipart_chunk)
+
+    @classmethod
+    def from_setup(cls, setup: StorageSetup) -> S3Storage:
+        return cls.from_target(setup.target, setup.env)
 
     @classmethod
     def from_target(cls, target: str, env: Mapping[str, str]) -> S3Storage:

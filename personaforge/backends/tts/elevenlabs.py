@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from personaforge.backends.base import Speech, SpeechRequest, TimedWord, TTSBackend
+from personaforge.backends.base import Speech, SpeechRequest, TimedWord, TTSBackend, VoiceSetup
 from personaforge.backends.cloud import (
     Fault,
     FaultKind,
@@ -30,7 +30,8 @@ from personaforge.backends.cloud import (
     require_key,
 )
 from personaforge.backends.tts.piper import token_times
-from personaforge.core.specs import ELEVENLABS_DEFAULT_VOICE, Voice
+from personaforge.core.archetypes import ARCHETYPES
+from personaforge.core.specs import ELEVENLABS_DEFAULT_VOICE, ELEVENLABS_SPEED, Voice
 from personaforge.costs import bill
 from personaforge.envnum import env_number
 from personaforge.errors import PersonaForgeError
@@ -405,6 +406,26 @@ class ElevenLabsTTS(TTSBackend):
         self._client: Any = None
         self._voice_id: str | None = voice if _VOICE_ID.match(voice) else None
         self._lock = threading.Lock()
+
+    @classmethod
+    def from_setup(cls, setup: VoiceSetup) -> ElevenLabsTTS:
+        v = setup.persona.voice
+        voice, speed = v.voice, v.speed
+        if v.backend != cls.name or "voice" not in v.model_fields_set:
+            # No voice named for this backend ("joe" is the offline one): the archetype's own
+            # (its ElevenLabs premade voice), so voice and look still agree.
+            preset = ARCHETYPES.get(setup.persona.archetype)
+            voice = preset.elevenlabs_voice if preset else ELEVENLABS_DEFAULT_VOICE
+            speed = min(ELEVENLABS_SPEED[1], max(ELEVENLABS_SPEED[0], speed))
+        return cls(
+            voice=voice,
+            speed=speed,
+            options=v,
+            env=setup.env,
+            state_dir=setup.state_dir,
+            max_concurrency=setup.max_concurrency,
+            language=setup.language,
+        )
 
     # ------------------------------------------------------------------ setup
 

@@ -7,7 +7,7 @@ voice; this one speaks each language with that language's phonemes, never Englis
 
 from __future__ import annotations
 
-from personaforge.backends.base import Speech, SpeechRequest, TimedWord, TTSBackend
+from personaforge.backends.base import Speech, SpeechRequest, TimedWord, TTSBackend, VoiceSetup
 from personaforge.backends.tts.piper import TAIL_PAUSE_S, token_times, unsayable
 from personaforge.errors import PersonaForgeError
 from personaforge.text import espeak, languages
@@ -35,6 +35,10 @@ class EspeakTTS(TTSBackend):
     name = "espeak"
     max_concurrency = 1  # one library state: shots are voiced one after another
     draft = True
+
+    @classmethod
+    def from_setup(cls, setup: VoiceSetup) -> EspeakTTS:
+        return cls(speed=setup.persona.voice.speed, language=setup.language)
 
     def __init__(
         self, voice: str = "", speed: float = 1.0, *, language: str = "es", **_: object

@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from personaforge.backends.base import Speech, SpeechRequest, TimedWord, TTSBackend
+from personaforge.backends.base import Speech, SpeechRequest, TimedWord, TTSBackend, VoiceSetup
 from personaforge.backends.tts.deterministic import NOISE_VERSION, replace_random_normal
 from personaforge.errors import MissingDependencyError, PersonaForgeError
 from personaforge.fsutil import atomic_path, canonical_hash, user_cache_dir
@@ -294,6 +294,11 @@ class PiperTTS(TTSBackend):
         self.voice = voice
         self.speed = speed
         self.version = _version()
+
+    @classmethod
+    def from_setup(cls, setup: VoiceSetup) -> PiperTTS:
+        v = setup.persona.voice
+        return cls(voice=v.voice, speed=v.speed)
 
     def voices(self) -> list[dict[str, str]]:
         return list_voices()
