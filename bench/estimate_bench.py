@@ -3,8 +3,8 @@
 Three runs: from scratch, a no-op, and a one-sentence edit. Before each, `estimate --json`
 says how long the run will take and how many shots each stage will make; then `make-video
 --json` runs and says what it did. Printed per run: the predicted and the measured seconds
-(their ratio; the goal is within +-30%), and the shots to make per stage, predicted and
-done (the goal is exact).
+(their ratio; the goal is within +-30%), and the shots to make and to reuse per stage,
+predicted and done (the goal is exact).
 
     python bench/estimate_bench.py [--seconds 60] [--size 1920x1080]
 """
@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -34,12 +35,21 @@ def _cli(*args: str) -> dict[str, object]:
     return result
 
 
-def _made(stages: dict[str, dict[str, object]]) -> dict[str, int]:
+def _made(stages: dict[str, dict[str, Any]]) -> dict[str, int]:
     """Shots each stage made (not reused) in a run, as make-video --json reports it."""
     out = {}
     for name, v in stages.items():
         shots, reused = int(v.get("shots") or 0), int(v.get("reused_shots") or 0)
         out[name] = 0 if v.get("status") == "skipped" else shots - reused
+    return out
+
+
+def _reused(stages: dict[str, dict[str, Any]]) -> dict[str, int]:
+    """Shots each stage reused in a run (all of them when it was skipped as up to date)."""
+    out = {}
+    for name, v in stages.items():
+        shots, reused = int(v.get("shots") or 0), int(v.get("reused_shots") or 0)
+        out[name] = shots if v.get("status") == "skipped" else reused
     return out
 
 
@@ -56,8 +66,16 @@ def _case(label: str, project: Path) -> tuple[float, bool]:
     done = _made(run["stages"])  # type: ignore[arg-type]
     said = float(est["seconds"])  # type: ignore[arg-type]
     ratio = said / took
-    exact = all(predicted[s] == done.get(s, 0) for s in ("plan", "speak", "lipsync"))
-    shots = ", ".join(f"{s} {predicted[s]}/{done.get(s, 0)}" for s in ("plan", "speak", "lipsync"))
+    reused = {name: int(v.get("shots_reused") or 0) for name, v in stages.items()}
+    kept = _reused(run["stages"])  # type: ignore[arg-type]
+    paid = ("plan", "speak", "lipsync")
+    exact = all(predicted[s] == done.get(s, 0) for s in paid) and all(
+        reused[s] == kept.get(s, 0) for s in ("speak", "lipsync")
+    )
+    shots = ", ".join(f"{s} {predicted[s]}/{done.get(s, 0)}" for s in paid)
+    shots += "; reused: " + ", ".join(
+        f"{s} {reused[s]}/{kept.get(s, 0)}" for s in ("speak", "lipsync")
+    )
     print(
         f"{label:<18} estimate {said:6.1f} s, run {took:6.1f} s, ratio {ratio:4.2f}  "
         f"shots to make (estimated/made): {shots}{'' if exact else '  MISMATCH'}"

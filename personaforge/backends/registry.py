@@ -16,6 +16,7 @@ from personaforge.backends.base import (
     StorageSetup,
     TTSBackend,
 )
+from personaforge.backends.rates import FREE, Rates
 from personaforge.errors import MissingDependencyError, PersonaForgeError
 
 Kind = Literal["plan", "speak", "lipsync", "align"]
@@ -170,3 +171,17 @@ def _load(kind: str, name: str, entry: Entry) -> Any:
         ) from None
     factory: Callable[..., Any] = getattr(module, attr)
     return factory
+
+
+def rates(kind: Kind, name: str) -> Rates:
+    """What ``name``'s work costs, from its module's ``RATES`` (beside the backend): free and
+    instant for a backend that declares none, or one not registered (make-video refuses it)."""
+    entry = REGISTRY[kind].get(name)
+    if entry is None:
+        return FREE
+    try:
+        module = importlib.import_module(entry.target.partition(":")[0])
+    except ImportError:
+        return FREE
+    found = getattr(module, "RATES", FREE)
+    return found if isinstance(found, Rates) else FREE

@@ -257,21 +257,16 @@ def status(
     rows = get_status(proj, read)
     cost = recorded_cost(proj, read)
     if as_json:
-        out: dict[str, object] = {
-            r.stage: {
-                "up_to_date": r.up_to_date,
-                "reason": r.reason,
-                **({"cost": r.cost} if r.cost else {}),
-            }
-            for r in rows
-        }
+        out: dict[str, object] = {r.stage: r.as_json() for r in rows}
         if cost["units"]:  # only projects that used a paid backend have a cost
             out["cost"] = cost
         print(json.dumps(out))
         return
     for r in rows:
         spent = f" (billed ${r.cost['usd']})" if r.cost else ""
-        print(f"{r.stage:<8} {'up to date' if r.up_to_date else 'would run: ' + r.reason}{spent}")
+        shots = f"; shots: {r.to_make} to make, {r.reused} reused" if r.to_make or r.reused else ""
+        said = "up to date" if r.up_to_date else "would run: " + r.reason + shots
+        print(f"{r.stage:<8} {said}{spent}")
     units = cost["units"]
     if isinstance(units, dict) and units:
         spent = ", ".join(

@@ -1,5 +1,6 @@
-"""The cost before the spend: per stage, what would run and what is cached, the units each paid
-backend would bill, the money (from the one price table in costs.py) and a rough time.
+"""The cost before the spend: the sum over the stages' own plans of work (each stage's
+``work``, runtime/work.py): what would run and what is reused, the units each paid backend
+would bill (priced from costs.py), and the time, from the rates measured beside each backend.
 
 Nothing is sent anywhere. Estimates are deliberately on the high side where the cache cannot be
 checked cheaply (a lip-sync clip counts as to be made unless its stage is up to date).
@@ -7,51 +8,26 @@ checked cheaply (a lip-sync clip counts as to be made unless its stage is up to 
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-from personaforge.core.manifests import (
-    PERSONA_KINDS,
-    PlanManifest,
-    PlannedShot,
-    SpeechManifest,
-    SpokenShot,
-)
 from personaforge.core.project import STAGES, Project
-from personaforge.costs import PRICES_AS_OF, Billing, bill, summarize
+from personaforge.costs import PRICES_AS_OF, Billing, summarize
 from personaforge.errors import PersonaForgeError
-from personaforge.fsutil import canonical_hash
-from personaforge.runtime.common import (
-    Context,
-    load_recorded,
-    located,
-    reusable_shots,
-    why_rerun,
-)
+from personaforge.runtime import graph
+from personaforge.runtime.common import Context, located
+from personaforge.runtime.work import StageWork, will_call
+from personaforge.stages import plan
+from personaforge.stages.speak import speak_name
 
-WORDS_PER_SECOND: Final = 2.5  # speech at about 150 words a minute
-CHARS_PER_TOKEN: Final = 3.5  # English prose and JSON, on the high side of Claude's tokenizer
-
-
-@dataclass
-class ShotWork:
-    """One shot a stage would make."""
-
-    text: str
-    kind: str
-    seconds: float  # spoken length: recorded where known, else from the word count
-
-
-@dataclass
-class StageWork:
-    stage: str
-    backend: str
-    shots: list[ShotWork]  # what it would make (not cached)
-    ctx: Context
-    extra: dict[str, float] = field(default_factory=dict)  # e.g. prompt characters
+# Starting Python, reading the project and checking what every stage recorded (hashing its
+# files, which grow with the video's length and frame size): measured with
+# bench/estimate_bench.py's no-op run. Each stage's own time is its StageWork's, from the
+# rates beside its backends (backends/rates.py) and the stage's own measured constants.
+RUN_S: Final = 0.6
+RUN_S_PER_S_MPX: Final = 0.005
 
 
 @dataclass
@@ -65,6 +41,7 @@ class StageEstimate:
     bills: list[Billing]
     seconds: float
     requests: int = 0  # paid calls: Claude requests, TTS requests, lip-sync predictions
+    shots_reused: int = 0
 
     @property
     def usd(self) -> float:
@@ -78,6 +55,7 @@ class StageEstimate:
             "reason": self.reason,
             "shots": self.shots,
             "shots_to_make": self.shots_to_make,
+            "shots_reused": self.shots_reused,
             "units": units,
             "requests": self.requests,
             "usd": self.usd,
@@ -90,6 +68,7 @@ class Estimate:
     stages: list[StageEstimate]
     duration_s: float
     overhead_s: float = 0.0  # what every run costs, even one that makes nothing
+    works: dict[str, StageWork] = field(default_factory=dict)  # what it sums
 
     @property
     def usd(self) -> float:
@@ -100,17 +79,8 @@ class Estimate:
         return self.overhead_s + sum(s.seconds for s in self.stages)
 
     def calls(self, stage: str) -> bool:
-        """Whether a run would call ``stage``'s backend, erring on the side of yes: not when
-        the stage is up to date or every shot it needs is made already; always after a
-        director re-plans, as the shots it will choose are not known before it answers."""
-        by = {s.stage: s for s in self.stages}
-        planning = by["plan"]
-        if stage != "plan" and planning.would_run and planning.backend != "offline":
-            return True
-        work = by[stage]
-        if not work.would_run:
-            return False
-        return work.requests > 0 if work.backend in ESTIMATORS else work.shots_to_make > 0
+        """Whether a run would call ``stage``'s backend (runtime.work.will_call)."""
+        return will_call(self.works, stage)
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -123,267 +93,7 @@ class Estimate:
         }
 
 
-# ---------------------------------------------------------------- per-backend units
-
-
-def _speak_name(ctx: Context) -> str:
-    """The voice that will speak: piper's name stands for the offline voice of the language."""
-    from personaforge.core.specs import spoken_language
-    from personaforge.stages.speak import backend_name
-
-    name = ctx.video.backends.speak or ctx.persona.voice.backend
-    try:
-        return backend_name(name, spoken_language(ctx.video, ctx.persona))
-    except PersonaForgeError:
-        return name  # no offline voice: make-video says so, the estimate counts nothing
-
-
-def _claude(work: StageWork) -> list[Billing]:
-    """One request: the prompt and numbered sentences in, a JSON shot list (and any thinking)
-    out."""
-    model = work.ctx.video.director.model
-    sentences = work.extra.get("sentences", 0.0)
-    tokens_in = round(work.extra.get("prompt_chars", 0.0) / CHARS_PER_TOKEN)
-    tokens_out = round(300 + 40 * sentences)
-    return [
-        bill("anthropic", "input_token", tokens_in, model=model, estimated=True),
-        bill("anthropic", "output_token", tokens_out, model=model, estimated=True),
-    ]
-
-
-def _elevenlabs(work: StageWork) -> list[Billing]:
-    """ElevenLabs bills the characters of the text sent, after normalisation."""
-    from personaforge.core.specs import spoken_language
-    from personaforge.text.normalize import spoken_text, tokenize
-
-    language = spoken_language(work.ctx.video, work.ctx.persona)
-    chars = sum(len(spoken_text(tokenize(s.text, language), language)) for s in work.shots)
-    model = getattr(work.ctx.persona.voice, "model", None)
-    return [bill("elevenlabs", "character", chars, model=model, estimated=True)]
-
-
-def _takes(ctx: Context) -> list[Path]:
-    """The recorded takes video.yaml's narration names (those that exist)."""
-    n = ctx.video.narration
-    if n is None:
-        return []
-    names = [n.file] if n.file else []
-    return [p for p in (ctx.project.root / f for f in [*names, *n.files.values()]) if p.is_file()]
-
-
-def _aligned(work: StageWork) -> list[Billing]:
-    """ElevenLabs forced alignment bills the seconds of audio sent: the takes' length."""
-    from personaforge.media.probe import probe
-
-    seconds = 0.0
-    for take in _takes(work.ctx):
-        try:
-            seconds += probe(take).duration_s or 0.0
-        except PersonaForgeError:  # an unreadable take is speak's error to report
-            continue
-    return [bill("elevenlabs", "audio_second", round(seconds, 1), estimated=True)]
-
-
-Estimator = Callable[[StageWork], list[Billing]]
-
-
-def _gpu(provider: str, per_shot_s: float, per_audio_s: float) -> Estimator:
-    """A hosted lip-sync model: GPU seconds per prediction (start-up plus a multiple of the
-    shot's length). Title cards are drawn locally and cost nothing."""
-
-    def estimate(work: StageWork) -> list[Billing]:
-        talking = [s for s in work.shots if s.kind in PERSONA_KINDS]
-        gpu = sum(per_shot_s + per_audio_s * s.seconds for s in talking)
-        return [bill(provider, "gpu_second", round(gpu, 1), estimated=True)] if talking else []
-
-    return estimate
-
-
-# Keyed by backend name; the lip-sync factors are rough, measured on typical 5-10 s shots.
-ESTIMATORS: Final[dict[str, Estimator]] = {
-    "claude": _claude,
-    "elevenlabs": _elevenlabs,
-    "narration:elevenlabs": _aligned,
-    "sadtalker": _gpu("replicate", 8.0, 3.0),  # A100 on Replicate
-    "latentsync": _gpu("runpod", 10.0, 4.0),  # 24 GB GPU on RunPod serverless
-}
-
-# Wall-clock rates from bench/render_bench.py on the 2-core development machine, unloaded
-# (README: a 59 s video at 1080p in 26-37 s, its one-sentence edit in 6-9 s), and 320x180
-# test renders: what a run costs per thing it really makes, not per shot listed.
-# A speaking backend: (seconds per take made, per second of speech made).
-TIMES: Final[dict[str, tuple[float, float]]] = {
-    "offline": (0.0, 0.0),
-    "claude": (0.0, 0.0),  # one request, counted below
-    "piper": (0.05, 0.08),
-    "espeak": (0.05, 0.08),  # not measured apart: taken as piper's, which it does not exceed
-    "elevenlabs": (1.0, 0.1),
-    "narration:offline": (0.1, 0.1),  # the offline voice says the text, then one time warp
-    "narration:elevenlabs": (0.5, 0.05),
-    # A hosted lip-sync model: its wait per clip made (the local encode is counted apart).
-    "sadtalker": (25.0, 3.0),
-    "latentsync": (20.0, 4.0),
-}
-VOICE_LOAD_S: Final = 0.5  # the packaged voice, loaded once per run that speaks
-# Encoding a segment (drawing the frames and x264): per frame, plus per frame per megapixel.
-SEGMENT_S_PER_FRAME: Final = 0.0017
-SEGMENT_S_PER_FRAME_MPX: Final = 0.005
-# Around the segments: the soundtrack (loudness passes and AAC, per second of video) and the
-# join, made once a lipsync run has any segment to make.
-LIPSYNC_S: Final = 0.3
-LIPSYNC_S_PER_S: Final = 0.03
-RENDER_S: Final = 0.3  # the segments are joined without encoding them again
-RENDER_S_PER_S: Final = 0.01  # and the soundtrack muxed under the video
-PUBLISH_S: Final = 1.0
-CLAUDE_REQUEST_S: Final = 20.0
-# Starting Python, reading the project and checking what every stage recorded (hashing its
-# files, which grow with the video's length and frame size).
-RUN_S: Final = 0.6
-RUN_S_PER_S_MPX: Final = 0.005
-
-
 # ---------------------------------------------------------------- the estimate
-
-
-def _seconds_for(text: str, speed: float) -> float:
-    return max(0.5, len(text.split()) / WORDS_PER_SECOND / max(speed, 0.1))
-
-
-def _reasons(ctx: Context) -> dict[str, str | None]:
-    """Per stage None (up to date) or why it would run, with the upstream cascade."""
-    from personaforge.runtime.graph import module
-
-    out: dict[str, str | None] = {}
-    stale: str | None = None
-    for stage in STAGES:
-        if stale is not None:
-            out[stage] = f"upstream {stale} would re-run"
-            continue
-        from personaforge.core.manifests import MANIFEST_MODELS
-
-        previous = load_recorded(MANIFEST_MODELS[stage], ctx.project.manifest_path(stage))
-        try:
-            reason = why_rerun(ctx.project, previous, module(stage).inputs(ctx), force=ctx.force)
-        except PersonaForgeError as exc:
-            reason = f"cannot check ({exc.message})"
-        if reason is None and previous is not None:
-            ctx.verified[stage] = previous
-        else:
-            stale = stage
-        out[stage] = reason
-    return out
-
-
-def _planned(ctx: Context, plan_current: bool) -> list[PlannedShot]:
-    """The shots: the recorded plan if current, else the offline director's split of the
-    script (the Claude director groups the same sentences, so the words are the same)."""
-    if plan_current:
-        manifest = ctx.verified.get("plan")
-        if isinstance(manifest, PlanManifest):
-            return manifest.shots
-    from personaforge.backends.planner.offline import OfflinePlanner
-
-    return OfflinePlanner().plan(ctx.project.script_text(ctx.video), ctx.persona)
-
-
-def _speech(ctx: Context, shots: list[PlannedShot]) -> tuple[dict[int, str], dict[int, SpokenShot]]:
-    """Each shot's take, keyed as the speak stage keys it (a sentence said twice the same way
-    is one take), and the shots whose take is already made (per-shot records), by index, each
-    as the speak stage would record it for this plan."""
-    from personaforge.stages import speak
-
-    try:
-        tts = speak.backend(ctx, check=False)
-        # plan_jobs reads only the shots; the rest of a plan manifest is not known yet.
-        draft = PlanManifest.model_construct(key="", title=ctx.video.title, slug="", shots=shots)
-        jobs = speak.plan_jobs(ctx, draft, tts)
-    except PersonaForgeError:
-        return {}, {}
-    records = [(job.wav.with_suffix(".json"), job.key) for job in jobs]
-    found = reusable_shots(ctx, SpokenShot, records, fetch=False)
-    made = {
-        job.index: done.model_copy(update=job.planned.model_dump())
-        for job, done in zip(jobs, found, strict=True)
-        if done is not None
-    }
-    return {job.index: job.key for job in jobs}, made
-
-
-def _segments_to_make(
-    ctx: Context, shots: list[PlannedShot], spoken: dict[int, SpokenShot], every: list[ShotWork]
-) -> set[int]:
-    """The shots (by index) whose segment the lipsync stage would make, each key once: its
-    own plan of the segments (lipsync.segment_work) over the speech as it would be, the shots
-    still to speak standing in with their estimated length (new audio: a new segment)."""
-    from personaforge.core.specs import FPS
-    from personaforge.stages import lipsync
-
-    draft = [
-        spoken[i]
-        if i in spoken
-        else SpokenShot.model_construct(
-            **shot.model_dump(),
-            key="",
-            spoken=shot.text,
-            audio="",
-            audio_sha256=f"not made yet: {i}",
-            duration_s=every[i].seconds,
-            frames=max(1, round(every[i].seconds * FPS)),
-            words=[],
-            visemes=[],
-        )
-        for i, shot in enumerate(shots)
-    ]
-    try:
-        plans, made = lipsync.segment_work(ctx, lipsync.shot_inputs(ctx), draft, fetch=False)
-    except PersonaForgeError:
-        return set(range(len(shots)))  # on the high side: the run will say what is wrong
-    first: dict[str, int] = {}
-    return {
-        i
-        for i, (plan, segment) in enumerate(zip(plans, made, strict=True))
-        if segment is None and first.setdefault(plan.key, i) == i
-    }
-
-
-def _repeats(identity: dict[int, str]) -> set[int]:
-    """The shots (by index) whose identity an earlier shot has: made (and paid for) once."""
-    first: dict[str, int] = {}
-    return {i for i, key in sorted(identity.items()) if first.setdefault(key, i) != i}
-
-
-def _clips_not_to_pay(
-    ctx: Context, shots: list[PlannedShot], spoken: dict[int, SpokenShot], takes: dict[int, str]
-) -> set[int]:
-    """Shots (by index) whose paid clip is already made, or made for an earlier shot in the
-    run: keyed as the lipsync stage keys them where the speech is known, else by the take and
-    what else the clip is asked to show."""
-    from personaforge.core.specs import FPS
-    from personaforge.stages import lipsync
-    from personaforge.stages.parts import faces
-
-    identity = {
-        i: canonical_hash([takes[i], shot.kind, shot.emotion, shot.camera])
-        for i, shot in enumerate(shots)
-        if i in takes and i not in spoken and shot.kind in PERSONA_KINDS
-    }
-    made: set[int] = set()
-    if spoken:
-        w, h = ctx.project.frame_size(ctx.video)
-        try:
-            ins = {
-                "look": faces.look_hash(ctx),
-                "frame": f"{w}x{h}@{FPS}",
-                "lipsync": faces.backend_id(ctx),
-                "title_card": lipsync.TITLE_CARD_VERSION,
-            }
-        except PersonaForgeError:
-            return _repeats(identity)
-        for i, (key, done) in lipsync.source_clips(ctx, spoken, ins).items():
-            identity[i] = key
-            if done:
-                made.add(i)
-    return made | _repeats(identity)
 
 
 def estimate(
@@ -405,84 +115,35 @@ def estimate(
 
 
 def estimate_for(ctx: Context, *, do_publish: bool = True) -> Estimate:
-    """``estimate`` for a loaded context (its manifests found current are noted in it)."""
+    """``estimate`` for a loaded context (its manifests found current are noted in it): the
+    sum over the stages' own works (runtime.graph.works), each priced and timed by the rates
+    beside its backends."""
     from personaforge.runtime import preflight
 
     _check_names(ctx)
     preflight.check(ctx)  # media a run would refuse are refused here too
-    reasons = _reasons(ctx)
-    speed = ctx.persona.voice.speed
-    shots = _planned(ctx, reasons["plan"] is None)
-    spoken: dict[int, SpokenShot] = {}
-    takes: dict[int, str] = {}
-    if reasons["speak"] is None and isinstance(ctx.verified.get("speak"), SpeechManifest):
-        manifest = ctx.verified["speak"]
-        assert isinstance(manifest, SpeechManifest)
-        spoken = dict(enumerate(manifest.shots))
-    else:
-        takes, spoken = _speech(ctx, shots)
-
-    def seconds(i: int, shot: PlannedShot) -> float:
-        return spoken[i].duration_s if i in spoken else _seconds_for(shot.text, speed)
-
-    every = [ShotWork(s.text, s.kind, seconds(i, s)) for i, s in enumerate(shots)]
-    duration = sum(w.seconds for w in every)
+    stages = [s for s in STAGES if do_publish or s != "publish"]
+    works = graph.works(ctx, stages)
+    every = works["speak"].shots
+    duration = works["speak"].duration_s
     width, height = ctx.project.frame_size(ctx.video)
     mpx = width * height / 1e6
-    names = {
-        "plan": ctx.video.backends.plan,
-        "speak": _speak_name(ctx),
-        "lipsync": _lipsync_name(ctx),
-        "render": "ffmpeg",
-        "publish": ctx.video.publish.target,
-    }
-    if ctx.video.narration is not None:  # a recorded take: aligned, not voiced
-        names["speak"] = f"narration:{ctx.video.narration.align}"
-    out: list[StageEstimate] = []
-    for stage in STAGES:
-        if stage == "publish" and not do_publish:
-            continue
-        reason = reasons[stage]
-        runs = reason is not None
-        backend = names[stage]
-        todo: list[ShotWork] = []
-        billed: list[ShotWork] = []
-        extra: dict[str, float] = {}
-        if runs and stage == "plan":
-            todo = every
-            extra = _plan_extra(ctx)
-        elif runs and stage == "speak":
-            said = set(spoken) | _repeats(takes)
-            todo = [w for i, w in enumerate(every) if i not in said]
-        elif runs and stage == "lipsync":
-            segments = _segments_to_make(ctx, shots, spoken, every)
-            todo = [w for i, w in enumerate(every) if i in segments]
-            # A segment made again (new captions, say) reuses the paid clip it was made from.
-            clipped = _clips_not_to_pay(ctx, shots, spoken, takes)
-            billed = [w for i, w in enumerate(every) if i in segments and i not in clipped]
-        work = StageWork(stage, backend, billed if stage == "lipsync" else todo, ctx, extra)
-        estimator = ESTIMATORS.get(backend)
-        bills = estimator(work) if (runs and estimator) else []
-        requests = 0
-        if bills:  # a paid backend: one request to plan, one per shot to speak or lip-sync
-            paid = [w for w in work.shots if stage != "lipsync" or w.kind in PERSONA_KINDS]
-            requests = 1 if stage == "plan" else len(paid)
-            if backend.startswith("narration:"):
-                requests = len(_takes(ctx))
-        out.append(
-            StageEstimate(
-                stage=stage,
-                backend=backend,
-                would_run=runs,
-                reason=reason or "up to date",
-                shots=len(every),
-                shots_to_make=len(todo),
-                bills=bills,
-                seconds=_time(stage, backend, runs, todo, duration, mpx),
-                requests=requests,
-            )
+    out = [
+        StageEstimate(
+            stage=w.stage,
+            backend=w.backend,
+            would_run=w.runs,
+            reason=w.reason,
+            shots=len(every),
+            shots_to_make=len(w.to_make),
+            shots_reused=len(w.reused) if w.shots else 0,
+            bills=w.bills,
+            seconds=w.seconds,
+            requests=w.calls,
         )
-    return Estimate(out, duration, RUN_S + RUN_S_PER_S_MPX * duration * mpx)
+        for w in works.values()
+    ]
+    return Estimate(out, duration, RUN_S + RUN_S_PER_S_MPX * duration * mpx, works)
 
 
 def _check_names(ctx: Context) -> None:
@@ -514,56 +175,6 @@ def _lipsync_name(ctx: Context) -> str:
     from personaforge.stages.parts import faces
 
     return faces.backend_name(ctx)
-
-
-def _plan_extra(ctx: Context) -> dict[str, float]:
-    """The size of the director's request, from its real prompt (rendered, not sent)."""
-    from personaforge.backends.planner.shots import answer_schema, numbered, prompt_text
-    from personaforge.stages import plan
-
-    if ctx.video.backends.plan not in ESTIMATORS:
-        return {}
-    blocks = numbered(ctx.project.script_text(ctx.video))
-    try:
-        system = plan.director_config(ctx).system_prompt
-    except PersonaForgeError:
-        system = ""
-    chars = len(system) + len(prompt_text(blocks)) + len(json.dumps(answer_schema())) + 200
-    return {
-        "prompt_chars": float(chars),
-        "sentences": float(sum(1 for b in blocks if b.kind == "sentence")),
-    }
-
-
-def _time(
-    stage: str, backend: str, runs: bool, todo: list[ShotWork], duration: float, mpx: float
-) -> float:
-    """Seconds a stage would take for what it would make (``todo``) at ``mpx`` megapixels a
-    frame, from the measured rates above."""
-    from personaforge.core.specs import FPS
-
-    if not runs:
-        return 0.0
-    if stage == "plan":
-        return CLAUDE_REQUEST_S if backend == "claude" else 0.1
-    if stage == "render":
-        return RENDER_S + RENDER_S_PER_S * duration
-    if stage == "publish":
-        return PUBLISH_S
-    per_shot, per_second = TIMES.get(backend, (5.0, 1.0))
-    if stage == "speak":
-        load = VOICE_LOAD_S if todo and backend == "piper" else 0.0
-        return load + sum(per_shot + per_second * w.seconds for w in todo)
-    # lipsync: every segment made is drawn (or conformed) and encoded here; a hosted model
-    # is waited for besides, for each persona shot.
-    frames = sum(w.seconds for w in todo) * FPS
-    encode = frames * (SEGMENT_S_PER_FRAME + SEGMENT_S_PER_FRAME_MPX * mpx)
-    if todo:
-        encode += LIPSYNC_S + LIPSYNC_S_PER_S * duration
-    if backend in ("avatar", "photo"):
-        return encode
-    talking = [w for w in todo if w.kind in PERSONA_KINDS]
-    return encode + sum(per_shot + per_second * w.seconds for w in talking)
 
 
 def over_budget(result: Estimate, limit: float, *, source: str) -> PersonaForgeError | None:
@@ -643,9 +254,9 @@ def estimate_translations(
         if fmt is not None:
             ctx.video = ctx.video.for_format(fmt)
         language = spoken_language(ctx.video, ctx.persona)
-        shots = _planned(ctx, False)
+        shots = plan.planned(ctx, False)
         chars = sum(len(spoken_text(tokenize(s.text, language), language)) for s in shots)
-        voice, no_voice = _speak_name(ctx), ""
+        voice, no_voice = speak_name(ctx), ""
         try:
             from personaforge.stages.speak import backend_name
 

@@ -14,7 +14,7 @@ from personaforge.core.manifests import (
     RenderManifest,
     SpeechManifest,
 )
-from personaforge.core.project import STAGES, Project
+from personaforge.core.project import Project
 from personaforge.costs import Billing, summarize
 from personaforge.errors import MissingKeyError, PersonaForgeError
 from personaforge.lock import locked
@@ -26,9 +26,8 @@ from personaforge.runtime.common import (
     StageResult,
     load_recorded,
     located,
-    why_rerun,
 )
-from personaforge.runtime.graph import current, module, run_stage
+from personaforge.runtime.graph import current, run_stage, works
 from personaforge.stages import lipsync, plan, publish, render, speak
 from personaforge.stages.parts import soundtrack
 
@@ -111,19 +110,22 @@ def preflight(ctx: Context, stages: list[str]) -> None:
 
 
 def _will_call(ctx: Context) -> Callable[[str], bool]:
-    """Whether this run would call a stage's cloud backend (by the cost estimate's count of
-    what is made already), asked only when a key is missing; estimated once per run."""
-    from personaforge.commands.estimate import Estimate, estimate_for
+    """Whether this run would call a stage's cloud backend, by the stages' own works (a key is
+    needed only where a paid call will happen), asked only when a key is missing; worked out
+    once per run."""
+    from personaforge.runtime.graph import works
+    from personaforge.runtime.work import StageWork, will_call
 
-    made: list[Estimate] = []
+    found: list[dict[str, StageWork]] = []
 
     def calls(stage: str) -> bool:
         try:
-            if not made:
-                made.append(estimate_for(dataclasses.replace(ctx, verified={}), do_publish=False))
+            if not found:
+                fresh = dataclasses.replace(ctx, verified={})
+                found.append(works(fresh, ["plan", "speak", "lipsync"]))
         except PersonaForgeError:
             return True  # can't tell: the key is asked for, as before
-        return made[0].calls(stage)
+        return will_call(found[0], stage)
 
     return calls
 
@@ -206,35 +208,34 @@ class StageStatus:
     up_to_date: bool
     reason: str
     cost: dict[str, object] | None = None  # what its recorded shots were billed, if anything
+    to_make: int = 0  # shots a run would make, by the stage's own work
+    reused: int = 0  # and those it would reuse
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "up_to_date": self.up_to_date,
+            "reason": self.reason,
+            **({"cost": self.cost} if self.cost else {}),
+        }
 
 
 def status(project: Project, read: dict[str, Recorded] | None = None) -> list[StageStatus]:
-    """Per stage: up to date, or why it would re-run. Runs nothing, uploads nothing.
-    ``read``, if given, is filled with the manifests it read, by stage (for the cost)."""
+    """Per stage: up to date, or why it would re-run, and the shots it would make or reuse
+    (the stage's own work, runtime.graph.works). Runs nothing, uploads nothing. ``read``, if
+    given, is filled with the manifests found current, by stage (for the cost)."""
     ctx = Context.load(project)
     out: list[StageStatus] = []
-    stale: str | None = None
-    for stage in STAGES:
-        if stale is not None:
-            ran_before = project.manifest_path(stage).is_file()
-            why = f"upstream {stale} would re-run" if ran_before else "no previous run"
-            out.append(StageStatus(stage, False, why))
-            continue
-        model = MANIFEST_MODELS[stage]
-        previous = load_recorded(model, project.manifest_path(stage))
+    for stage, w in works(ctx, status=True).items():
+        reason = w.reason
+        if reason.startswith("upstream ") and not project.manifest_path(stage).is_file():
+            reason = "no previous run"
+        previous = w.previous
         if previous is not None and read is not None:
             read[stage] = previous
-        reason = why_rerun(
-            project, previous, module(stage).inputs(ctx), path=project.manifest_path(stage)
-        )
-        if reason is None and isinstance(previous, PublishManifest):
-            reason = publish.local_problem(ctx, previous)
-        if reason is None and previous is not None:
-            ctx.verified[stage] = previous
-        else:
-            stale = stage
         known = {stage: previous} if previous is not None else None
         bills = recorded_billing(project, stage, known) if stage in ("speak", "lipsync") else []
         cost = summarize(bills) if bills else None
-        out.append(StageStatus(stage, reason is None, reason or "up to date", cost))
+        made = len(w.to_make) if w.runs else 0
+        reused = len(w.reused) if w.shots else 0
+        out.append(StageStatus(stage, not w.runs, reason, cost, made, reused))
     return out

@@ -25,6 +25,7 @@ from personaforge.errors import PersonaForgeError
 from personaforge.fsutil import atomic_write_text, canonical_hash, sha256_file
 from personaforge.progress import NullProgress, Progress
 from personaforge.runtime import shotcache
+from personaforge.runtime.work import StageWork
 
 R = TypeVar("R", bound=Recorded)
 B = TypeVar("B", bound=BaseModel)
@@ -194,6 +195,11 @@ class Stage:
     inputs: Callable[[Context], dict[str, str]]
     make: Callable[[Context, dict[str, str], str], StageResult]
     recorded_problem: Callable[[Context, Recorded], str | None] | None = None
+    # What a run would do, said without doing it (runtime/work.py): (ctx, why it would run or
+    # None when current, the works of the stages before it) -> its StageWork.
+    work: Callable[[Context, str | None, Mapping[str, StageWork]], StageWork] | None = None
+    # recorded_problem's part that needs no keys or network (what status and estimate ask).
+    local_problem: Callable[[Context, Recorded], str | None] | None = None
 
 
 def skip_if_current(

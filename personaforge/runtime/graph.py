@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Sequence
 from typing import TypeVar
 
 from personaforge.core.manifests import MANIFEST_MODELS, Recorded
@@ -11,7 +12,15 @@ from personaforge.core.yamlio import MAX_MANIFEST_BYTES, load_model
 from personaforge.errors import PersonaForgeError
 from personaforge.fsutil import USER_FIXABLE, os_problem
 from personaforge.runtime import shotcache
-from personaforge.runtime.common import Context, Stage, StageResult, skip_if_current, why_rerun
+from personaforge.runtime.common import (
+    Context,
+    Stage,
+    StageResult,
+    load_recorded,
+    skip_if_current,
+    why_rerun,
+)
+from personaforge.runtime.work import StageWork
 
 R = TypeVar("R", bound=Recorded)
 
@@ -78,3 +87,50 @@ def run_stage(stage: str, ctx: Context) -> StageResult:
         raise
     shotcache.settle(ctx)
     return result
+
+
+def works(
+    ctx: Context, stages: Sequence[str] = STAGES, *, local: bool = True, status: bool = False
+) -> dict[str, StageWork]:
+    """Each stage's ``StageWork``, in order: the same skip check ``run_stage`` makes (the key
+    against the record; with ``local``, a stage's check of a matching record that needs no
+    keys or network, as ``status`` and ``estimate`` ask), an upstream stage that would run
+    making every later one run, then the stage's own ``work`` over the works before it.
+    ``status``: a stage whose inputs cannot be read is the error it is (not a reason to run),
+    and a work that cannot be said (an unplannable script, say) leaves only the reason, for
+    that stage and the later ones (status says why stages run; the run says what is wrong)."""
+    out: dict[str, StageWork] = {}
+    stale: str | None = None
+    said = True
+    for stage in stages:
+        st = module(stage)
+        path = ctx.project.manifest_path(stage)
+        reason: str | None
+        previous = None
+        if stale is not None:
+            reason = f"upstream {stale} would re-run"
+        else:
+            previous = load_recorded(st.model, path)
+            try:
+                reason = why_rerun(
+                    ctx.project, previous, st.inputs(ctx), force=ctx.force, path=path
+                )
+                if reason is None and previous is not None and local and st.local_problem:
+                    reason = st.local_problem(ctx, previous)
+            except PersonaForgeError as exc:
+                if status:
+                    raise
+                reason = f"cannot check ({exc.message})"
+            if reason is None and previous is not None:
+                ctx.verified[stage] = previous
+            else:
+                stale = stage
+        bare = StageWork(stage, "", reason is not None, reason or "up to date")
+        try:
+            out[stage] = st.work(ctx, reason, out) if st.work is not None and said else bare
+        except PersonaForgeError:
+            if not status:
+                raise
+            out[stage], said = bare, False
+        out[stage].previous = previous
+    return out

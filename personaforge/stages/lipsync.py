@@ -43,6 +43,7 @@ from personaforge.runtime.common import (
     save_shot,
 )
 from personaforge.runtime.graph import current
+from personaforge.runtime.work import ShotWork, StageWork
 from personaforge.stages.parts import brandkit, faces, joins, segments
 
 CLIP_DIR = segments.CLIP_DIR
@@ -536,4 +537,132 @@ def _request(
     )
 
 
-STAGE = Stage("lipsync", LipsyncManifest, inputs, make)
+# ---------------------------------------------------------------- the plan of work
+
+# Measured (bench/render_bench.py and bench/estimate_bench.py on the 2-core development
+# machine, unloaded): drawing and x264-encoding a segment, per frame plus per frame per
+# megapixel; around the segments, the soundtrack (loudness passes and AAC, per second of video)
+# and the join, made once a run has any segment to make.
+SEGMENT_S_PER_FRAME = 0.0017
+SEGMENT_S_PER_FRAME_MPX = 0.005
+LIPSYNC_S = 0.3
+LIPSYNC_S_PER_S = 0.03
+
+
+def _draft_speech(
+    shots: Sequence[ShotWork], spoken: Mapping[int, SpokenShot], planned: Sequence[Any]
+) -> list[SpokenShot]:
+    """The speech as it would be: the takes made, and those still to speak standing in with
+    their estimated length (new audio: a new segment)."""
+    return [
+        spoken[i]
+        if i in spoken
+        else SpokenShot.model_construct(
+            **shot.model_dump(),
+            key="",
+            spoken=shot.text,
+            audio="",
+            audio_sha256=f"not made yet: {i}",
+            duration_s=shots[i].seconds,
+            frames=max(1, round(shots[i].seconds * FPS)),
+            words=[],
+            visemes=[],
+        )
+        for i, shot in enumerate(planned)
+    ]
+
+
+def _segments_to_make(ctx: Context, draft: list[SpokenShot]) -> dict[int, str]:
+    """The shots (by index) whose segment the stage would make, each key once (segment_work,
+    the call the stage runs), and why; or every shot where it cannot tell (the run will say
+    what is wrong)."""
+    try:
+        plans, made = segment_work(ctx, shot_inputs(ctx), draft, fetch=False)
+    except PersonaForgeError:
+        return {i: "cannot check" for i in range(len(draft))}
+    first: dict[str, int] = {}
+    out: dict[int, str] = {}
+    for i, (plan, segment) in enumerate(zip(plans, made, strict=True)):
+        if segment is None and first.setdefault(plan.key, i) == i:
+            out[i] = "new audio" if draft[i].audio_sha256.startswith("not made") else "new segment"
+    return out
+
+
+def _repeats(identity: Mapping[int, str]) -> set[int]:
+    """The shots (by index) whose identity an earlier shot has: made (and paid for) once."""
+    first: dict[str, int] = {}
+    return {i for i, key in sorted(identity.items()) if first.setdefault(key, i) != i}
+
+
+def _clips_not_to_pay(
+    ctx: Context, planned: Sequence[Any], spoken: Mapping[int, SpokenShot], takes: Mapping[int, str]
+) -> set[int]:
+    """Shots (by index) whose paid clip is already made, or made for an earlier shot in the
+    run: keyed as the stage keys them (source_clips) where the speech is known, else by the
+    take and what else the clip is asked to show."""
+    identity = {
+        i: canonical_hash([takes[i], shot.kind, shot.emotion, shot.camera])
+        for i, shot in enumerate(planned)
+        if i in takes and i not in spoken and shot.kind in PERSONA_KINDS
+    }
+    made: set[int] = set()
+    if spoken:
+        w, h = ctx.project.frame_size(ctx.video)
+        try:
+            ins = {
+                "look": faces.look_hash(ctx),
+                "frame": f"{w}x{h}@{FPS}",
+                "lipsync": faces.backend_id(ctx),
+                "title_card": TITLE_CARD_VERSION,
+            }
+        except PersonaForgeError:
+            return _repeats(identity)
+        for i, (key, done) in source_clips(ctx, spoken, ins).items():
+            identity[i] = key
+            if done:
+                made.add(i)
+    return made | _repeats(identity)
+
+
+def work(ctx: Context, reason: str | None, before: Mapping[str, StageWork]) -> StageWork:
+    """What lip-sync would do: per shot, its segment reused or made (and why), a paid
+    backend's clip paid for only where no clip for it is made; the time to draw and encode
+    what is made, and to wait for a hosted model."""
+    from personaforge.backends import registry
+
+    runs = reason is not None
+    speech = before["speak"]
+    spoken, takes = speech.draft
+    planned = before["plan"].draft
+    name = faces.backend_name(ctx)
+    rates = registry.rates("lipsync", name)
+    out = StageWork("lipsync", name, runs, reason or "up to date", paid=rates.paid)
+    out.shots = [ShotWork(s.text, s.kind, s.seconds) for s in speech.shots]
+    out.duration_s = speech.duration_s
+    if not runs:
+        return out
+    segments = _segments_to_make(ctx, _draft_speech(out.shots, spoken, planned))
+    clipped = _clips_not_to_pay(ctx, planned, spoken, takes) if rates.paid else set()
+    for i, w in enumerate(out.shots):
+        if i in segments:
+            w.make, w.reason = True, segments[i]
+            w.paid = rates.paid and w.kind in PERSONA_KINDS and i not in clipped
+        else:
+            w.reason = "segment made already"
+    todo = out.to_make
+    paid = [w.paid_shot() for w in todo if w.paid]
+    out.bills = rates.bills(paid, {}) if rates.paid else []
+    out.calls = len(paid)
+    width, height = ctx.project.frame_size(ctx.video)
+    mpx = width * height / 1e6
+    frames = sum(w.seconds for w in todo) * FPS
+    out.seconds = frames * (SEGMENT_S_PER_FRAME + SEGMENT_S_PER_FRAME_MPX * mpx)
+    if todo:
+        out.seconds += LIPSYNC_S + LIPSYNC_S_PER_S * out.duration_s
+    # A hosted model is waited for per persona shot made (a clip reused is conformed only).
+    talking = [w.paid_shot() for w in todo if w.kind in PERSONA_KINDS]
+    out.seconds += rates.seconds(talking) if rates.paid else 0.0
+    return out
+
+
+STAGE = Stage("lipsync", LipsyncManifest, inputs, make, work=work)

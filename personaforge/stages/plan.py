@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from personaforge.backends import registry
 from personaforge.backends.base import Planner, PlanSetup
 from personaforge.backends.planner.offline import ScriptError
 from personaforge.core import recipes
-from personaforge.core.manifests import PlanManifest
+from personaforge.core.manifests import PlanManifest, PlannedShot
 from personaforge.core.project import slugify
 from personaforge.core.specs import spoken_language
 from personaforge.errors import PersonaForgeError
@@ -22,6 +23,7 @@ from personaforge.runtime.common import (
     record,
     recorded_fields,
 )
+from personaforge.runtime.work import ShotWork, StageWork, seconds_for
 from personaforge.text.normalize import tokenize
 
 if TYPE_CHECKING:
@@ -116,4 +118,58 @@ def make(ctx: Context, ins: dict[str, str], reason: str) -> StageResult:
     return StageResult("plan", path, True, reason, shots=len(shots))
 
 
-STAGE = Stage("plan", PlanManifest, inputs, make)
+# ---------------------------------------------------------------- the plan of work
+
+
+def planned(ctx: Context, current: bool) -> list[PlannedShot]:
+    """The shots: the recorded plan if current, else the offline director's split of the
+    script (the Claude director groups the same sentences, so the words are the same)."""
+    if current:
+        manifest = ctx.verified.get("plan")
+        if isinstance(manifest, PlanManifest):
+            return manifest.shots
+    from personaforge.backends.planner.offline import OfflinePlanner
+
+    return OfflinePlanner().plan(ctx.project.script_text(ctx.video), ctx.persona)
+
+
+def _request_size(ctx: Context) -> dict[str, float]:
+    """The size of the director's request, from its real prompt (rendered, not sent)."""
+    import json
+
+    from personaforge.backends.planner.shots import answer_schema, numbered, prompt_text
+
+    blocks = numbered(ctx.project.script_text(ctx.video))
+    try:
+        system = director_config(ctx).system_prompt
+    except PersonaForgeError:
+        system = ""
+    chars = len(system) + len(prompt_text(blocks)) + len(json.dumps(answer_schema())) + 200
+    return {
+        "prompt_chars": float(chars),
+        "sentences": float(sum(1 for b in blocks if b.kind == "sentence")),
+    }
+
+
+def work(ctx: Context, reason: str | None, before: Mapping[str, StageWork]) -> StageWork:
+    """What planning would do: every shot planned again when it runs (one request to a paid
+    director), the recorded plan's shots when current."""
+    from personaforge.backends import registry
+
+    runs = reason is not None
+    name = ctx.video.backends.plan
+    rates = registry.rates("plan", name)
+    speed = ctx.persona.voice.speed
+    shots = planned(ctx, not runs)
+    why = "planned again" if runs else "up to date"
+    out = StageWork("plan", name, runs, reason or "up to date", paid=rates.paid, draft=shots)
+    out.shots = [ShotWork(s.text, s.kind, seconds_for(s.text, speed), runs, why) for s in shots]
+    if runs:
+        extra = _request_size(ctx) if rates.paid else {}
+        out.bills = rates.bills([], extra, ctx.video.director.model) if rates.paid else []
+        out.calls = 1 if rates.paid else 0
+        out.seconds = rates.per_call_s
+    return out
+
+
+STAGE = Stage("plan", PlanManifest, inputs, make, work=work)

@@ -5,6 +5,7 @@ the thumbnail and the chapters."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from pathlib import Path
 
 from PIL import Image, ImageOps
@@ -39,6 +40,7 @@ from personaforge.runtime.common import (
     recorded_fields,
 )
 from personaforge.runtime.graph import current
+from personaforge.runtime.work import StageWork
 from personaforge.stages.parts import brandkit, faces, soundtrack
 from personaforge.stages.parts.segments import card_font, cues_for
 
@@ -218,4 +220,21 @@ def _chapters(
     return out, None
 
 
-STAGE = Stage("render", RenderManifest, inputs, make)
+# ---------------------------------------------------------------- the plan of work
+
+# Measured (bench/render_bench.py): the segments are joined without encoding them again, and
+# the soundtrack muxed under the video, per second of video.
+RENDER_S = 0.3
+RENDER_S_PER_S = 0.01
+
+
+def work(ctx: Context, reason: str | None, before: Mapping[str, StageWork]) -> StageWork:
+    """What rendering would do: no shots of its own, a join over the whole video."""
+    runs = reason is not None
+    duration = before["speak"].duration_s if "speak" in before else 0.0
+    out = StageWork("render", "ffmpeg", runs, reason or "up to date", duration_s=duration)
+    out.seconds = RENDER_S + RENDER_S_PER_S * duration if runs else 0.0
+    return out
+
+
+STAGE = Stage("render", RenderManifest, inputs, make, work=work)

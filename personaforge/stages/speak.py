@@ -37,12 +37,14 @@ from personaforge.runtime.common import (
     Stage,
     StageResult,
     backend_located,
+    read_shot_record,
     record,
     recorded_fields,
     reusable_shots,
     save_shot,
 )
 from personaforge.runtime.graph import current
+from personaforge.runtime.work import ShotWork, StageWork, seconds_for
 from personaforge.text import languages
 from personaforge.text.markup import clean
 from personaforge.text.normalize import NORMALIZE_VERSION
@@ -544,4 +546,118 @@ def _article(word: str) -> str:
     return "an" if word[:1].lower() in "aeiou" else "a"
 
 
-STAGE = Stage("speak", SpeechManifest, inputs, make)
+# ---------------------------------------------------------------- the plan of work
+
+
+def speak_name(ctx: Context) -> str:
+    """The voice that will speak: piper's name stands for the offline voice of the language."""
+    name = ctx.video.backends.speak or ctx.persona.voice.backend
+    try:
+        return backend_name(name, spoken_language(ctx.video, ctx.persona))
+    except PersonaForgeError:
+        return name  # no offline voice: make-video says so, the estimate counts nothing
+
+
+def _takes(ctx: Context) -> list[Path]:
+    """The recorded takes video.yaml's narration names (those that exist)."""
+    n = ctx.video.narration
+    if n is None:
+        return []
+    names = [n.file] if n.file else []
+    return [p for p in (ctx.project.root / f for f in [*names, *n.files.values()]) if p.is_file()]
+
+
+def _takes_seconds(ctx: Context) -> float:
+    from personaforge.media.probe import probe
+
+    seconds = 0.0
+    for take in _takes(ctx):
+        try:
+            seconds += probe(take).duration_s or 0.0
+        except PersonaForgeError:  # an unreadable take is speak's error to report
+            continue
+    return seconds
+
+
+def _speech(
+    ctx: Context, shots: list[PlannedShot]
+) -> tuple[dict[int, str], dict[int, SpokenShot], set[int]]:
+    """Each shot's take, keyed as the stage keys it (plan_jobs: a sentence said twice the
+    same way is one take), the shots whose take is made already (per-shot records, here or in
+    the shared cache, not downloaded), by index, each as the stage would record it for this
+    plan; and those of them found only in the shared cache."""
+    try:
+        tts = backend(ctx, check=False)
+        # plan_jobs reads only the shots; the rest of a plan manifest is not known yet.
+        draft = PlanManifest.model_construct(key="", title=ctx.video.title, slug="", shots=shots)
+        jobs = plan_jobs(ctx, draft, tts)
+    except PersonaForgeError:
+        return {}, {}, set()
+    records = [(job.wav.with_suffix(".json"), job.key) for job in jobs]
+    here = {job.index for job in jobs if read_shot_record(SpokenShot, job.wav.with_suffix(".json"))}
+    found = reusable_shots(ctx, SpokenShot, records, fetch=False)
+    made = {
+        job.index: done.model_copy(update=job.planned.model_dump())
+        for job, done in zip(jobs, found, strict=True)
+        if done is not None
+    }
+    return {job.index: job.key for job in jobs}, made, set(made) - here
+
+
+def work(ctx: Context, reason: str | None, before: Mapping[str, StageWork]) -> StageWork:
+    """What speaking would do: per shot, its take reused (recorded, in the shared cache, or
+    the same take as an earlier shot) or voiced, by the voice's own rates and prices."""
+    from personaforge.backends import registry
+    from personaforge.text.normalize import spoken_text, tokenize
+
+    runs = reason is not None
+    shots: list[PlannedShot] = before["plan"].draft
+    takes: dict[int, str] = {}
+    cached: set[int] = set()
+    manifest = ctx.verified.get("speak")
+    if not runs and isinstance(manifest, SpeechManifest):
+        spoken = dict(enumerate(manifest.shots))
+    else:
+        takes, spoken, cached = _speech(ctx, shots)
+    name = speak_name(ctx)
+    rates = registry.rates("speak", name)
+    if ctx.video.narration is not None:  # a recorded take: aligned, not voiced
+        name = f"narration:{ctx.video.narration.align}"
+        rates = registry.rates("align", ctx.video.narration.align)
+    speed = ctx.persona.voice.speed
+    language = spoken_language(ctx.video, ctx.persona)
+    first: dict[str, int] = {}
+    out = StageWork("speak", name, runs, reason or "up to date", paid=rates.paid)
+    for i, shot in enumerate(shots):
+        seconds = spoken[i].duration_s if i in spoken else seconds_for(shot.text, speed)
+        w = ShotWork(shot.text, shot.kind, seconds)
+        earlier = first.setdefault(takes[i], i) if i in takes else i
+        if not runs:
+            w.reason = "up to date"
+        elif i in spoken:
+            w.reason = "in the shared cache" if i in cached else "take made already"
+        elif earlier != i:
+            w.reason = f"the same take as shot {earlier + 1}"
+        else:
+            w.make, w.reason = True, "new take" if not ctx.force else "forced with --force"
+            if rates.paid:
+                w.paid = True
+                w.chars = len(spoken_text(tokenize(shot.text, language), language))
+        out.shots.append(w)
+    out.duration_s = sum(w.seconds for w in out.shots)
+    out.draft = (spoken, takes)
+    if runs:
+        todo = [w.paid_shot() for w in out.to_make]
+        if ctx.video.narration is not None:
+            extra = {"audio_seconds": _takes_seconds(ctx)} if rates.paid else {}
+            out.bills = rates.bills([], extra) if rates.paid else []
+            out.calls = len(_takes(ctx)) if rates.paid else 0
+        else:
+            model = getattr(ctx.persona.voice, "model", None)
+            out.bills = rates.bills(todo, {}, model) if rates.paid else []
+            out.calls = len(todo) if rates.paid else 0
+        out.seconds = rates.seconds(todo)
+    return out
+
+
+STAGE = Stage("speak", SpeechManifest, inputs, make, work=work)

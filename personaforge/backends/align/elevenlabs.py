@@ -12,6 +12,7 @@ from typing import Any
 
 from personaforge.backends.base import AlignedSentence, Aligner, Alignment, NotInTake, TimedWord
 from personaforge.backends.cloud import RetryPolicy, base_url, call_with_retries, require_key
+from personaforge.backends.rates import PaidShot, Rates
 from personaforge.backends.tts.elevenlabs import (
     KEY_VAR,
     URL_VAR,
@@ -20,7 +21,7 @@ from personaforge.backends.tts.elevenlabs import (
     visemes_from_alignment,
 )
 from personaforge.backends.tts.piper import token_times
-from personaforge.costs import bill
+from personaforge.costs import Billing, bill
 from personaforge.text.normalize import spoken_text, tokenize
 
 # A word the service places with a loss above this was not found in the take.
@@ -130,3 +131,14 @@ class ElevenLabsAligner(Aligner):
             sentences=out,
             billing=[bill("elevenlabs", "audio_second", seconds, estimated=True)],
         )
+
+
+def _units(
+    shots: Sequence[PaidShot], extra: Mapping[str, float], model: str | None
+) -> list[Billing]:
+    """Forced alignment bills the seconds of audio sent: the takes' length."""
+    seconds = round(extra.get("audio_seconds", 0.0), 1)
+    return [bill("elevenlabs", "audio_second", seconds, estimated=True)]
+
+
+RATES = Rates(per_call_s=0.5, per_audio_s=0.05, units=_units)

@@ -30,6 +30,7 @@ from personaforge.backends.base import (
     Speech,
     TimedWord,
 )
+from personaforge.backends.rates import Rates
 
 HOP = ALIGN_RATE // 100  # 10 ms frames
 WIN = 400  # 25 ms window
@@ -427,3 +428,6 @@ class OfflineAligner(Aligner):
             if len(scores) > 1 and score > MISMATCH_RATIO * typical:
                 raise NotInTake("the take does not say this sentence", index=k)
         return Alignment(sentences=out)
+
+
+RATES = Rates(per_call_s=0.1, per_audio_s=0.1)  # the offline voice says the text, one warp

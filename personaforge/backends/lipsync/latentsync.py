@@ -28,6 +28,7 @@ from personaforge.backends.cloud import (
     require_key,
 )
 from personaforge.backends.lipsync import remote
+from personaforge.backends.rates import Rates, gpu_seconds
 from personaforge.costs import Billing, bill
 from personaforge.errors import MissingDependencyError
 from personaforge.progress import Progress
@@ -216,3 +217,7 @@ def _one_line(error: object) -> str:
         text = str(report["error_message"])
     lines = text.strip().splitlines()
     return lines[0][:300] if lines else "no message"
+
+
+# Waited for per clip, and GPU seconds billed per job on a 24 GB RunPod serverless worker.
+RATES = Rates(per_call_s=20.0, per_audio_s=4.0, units=gpu_seconds("runpod", 10.0, 4.0))

@@ -22,6 +22,7 @@ from personaforge.backends.cloud import (
     require_key,
 )
 from personaforge.backends.lipsync import remote
+from personaforge.backends.rates import Rates, gpu_seconds
 from personaforge.costs import Billing, bill
 from personaforge.progress import Progress
 
@@ -143,3 +144,8 @@ class SadTalkerLipsync(LipsyncBackend):
             journal.forget(key)
         seconds = state.metrics.get("predict_time", 0.0)
         return [bill(PROVIDER, "gpu_second", seconds, request_id=prediction_id)]
+
+
+# Waited for per clip (the local encode is the lipsync stage's), and GPU seconds billed per
+# prediction: rough, measured on typical 5-10 s shots on an A100.
+RATES = Rates(per_call_s=25.0, per_audio_s=3.0, units=gpu_seconds("replicate", 8.0, 3.0))

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from personaforge.backends.base import Planner, PlanSetup
@@ -18,9 +18,10 @@ from personaforge.backends.planner.shots import (
     prompt_text,
     validate_answer,
 )
+from personaforge.backends.rates import PaidShot, Rates
 from personaforge.core.manifests import PlannedShot
 from personaforge.core.specs import Persona
-from personaforge.costs import Billing
+from personaforge.costs import Billing, bill
 from personaforge.fsutil import sha256_bytes
 
 # The SDK takes seconds to import, and status, estimate and a cached plan never call it: only
@@ -93,3 +94,24 @@ def _user_message(blocks: list[Block]) -> str:
         f"The script, {count} numbered sentences:\n\n{prompt_text(blocks)}\n\n"
         f"Answer with shots covering sentences 1 to {count}, each exactly once, in order."
     )
+
+
+# ---------------------------------------------------------------- what a request costs
+
+CHARS_PER_TOKEN = 3.5  # English prose and JSON, on the high side of Claude's tokenizer
+
+
+def _units(
+    shots: Sequence[PaidShot], extra: Mapping[str, float], model: str | None
+) -> list[Billing]:
+    """One request: the prompt and numbered sentences in, a JSON shot list (and any thinking)
+    out (``extra``: the rendered prompt's characters and the sentences it numbers)."""
+    tokens_in = round(extra.get("prompt_chars", 0.0) / CHARS_PER_TOKEN)
+    tokens_out = round(300 + 40 * extra.get("sentences", 0.0))
+    return [
+        bill("anthropic", "input_token", tokens_in, model=model, estimated=True),
+        bill("anthropic", "output_token", tokens_out, model=model, estimated=True),
+    ]
+
+
+RATES = Rates(per_call_s=20.0, units=_units)  # one request, answered in about 20 s

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import get_args
 
 from personaforge.backends.base import Planner
+from personaforge.backends.rates import Rates
 from personaforge.core.manifests import CARD_KINDS, PlannedShot, ShotKind
 from personaforge.core.specs import Captions, Persona, Transitions
 from personaforge.errors import PersonaForgeError
@@ -366,3 +367,6 @@ class OfflinePlanner(Planner):
         return PlannedShot(
             id="", kind="talking", text=text, emotion=emotion, camera=camera_for(text, emotion)
         )
+
+
+RATES = Rates(per_call_s=0.1)  # splitting the script: measured well under 0.1 s a minute

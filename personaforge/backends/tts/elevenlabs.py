@@ -29,10 +29,11 @@ from personaforge.backends.cloud import (
     call_with_retries,
     require_key,
 )
+from personaforge.backends.rates import PaidShot, Rates
 from personaforge.backends.tts.piper import token_times
 from personaforge.core.archetypes import ARCHETYPES
 from personaforge.core.specs import ELEVENLABS_DEFAULT_VOICE, ELEVENLABS_SPEED, Voice
-from personaforge.costs import bill
+from personaforge.costs import Billing, bill
 from personaforge.envnum import env_number
 from personaforge.errors import PersonaForgeError
 from personaforge.fsutil import atomic_write_text
@@ -680,3 +681,17 @@ def _parse(data: Any, n_words: int) -> tuple[bytes, list[str], list[float], list
 
 def list_voices(env: Mapping[str, str] | None = None) -> list[dict[str, str]]:
     return ElevenLabsTTS(env=env).voices()
+
+
+# ---------------------------------------------------------------- what a take costs
+
+
+def _units(
+    shots: Sequence[PaidShot], extra: Mapping[str, float], model: str | None
+) -> list[Billing]:
+    """ElevenLabs bills the characters of the text sent, after normalisation."""
+    chars = sum(s.chars for s in shots)
+    return [bill("elevenlabs", "character", chars, model=model, estimated=True)]
+
+
+RATES = Rates(per_call_s=1.0, per_audio_s=0.1, units=_units)  # a request's round trip

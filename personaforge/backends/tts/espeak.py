@@ -8,6 +8,7 @@ voice; this one speaks each language with that language's phonemes, never Englis
 from __future__ import annotations
 
 from personaforge.backends.base import Speech, SpeechRequest, TimedWord, TTSBackend, VoiceSetup
+from personaforge.backends.rates import Rates
 from personaforge.backends.tts.piper import TAIL_PAUSE_S, token_times, unsayable
 from personaforge.errors import PersonaForgeError
 from personaforge.text import espeak, languages
@@ -126,3 +127,6 @@ def list_voices() -> list[dict[str, str]]:
         for lang in languages.LANGUAGES.values()
         if lang.espeak is not None and lang.code != "en"
     ]  # fmt: skip
+
+
+RATES = Rates(per_call_s=0.05, per_audio_s=0.08)  # formant synthesis: at most piper's rate

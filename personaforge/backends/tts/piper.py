@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from personaforge.backends.base import Speech, SpeechRequest, TimedWord, TTSBackend, VoiceSetup
+from personaforge.backends.rates import Rates
 from personaforge.backends.tts.deterministic import NOISE_VERSION, replace_random_normal
 from personaforge.errors import MissingDependencyError, PersonaForgeError
 from personaforge.fsutil import atomic_path, canonical_hash, user_cache_dir
@@ -429,3 +430,8 @@ def _group(phones: list[tuple[int, int, str]], rate: int) -> tuple[float, float,
 def list_voices() -> list[dict[str, str]]:
     """The bundled offline voices."""
     return [{"id": "joe", "name": "joe", "gender": "male", "language": "en_US", "bundled": "yes"}]
+
+
+# Measured (bench/estimate_bench.py, 60 s at 1080p): the packaged voice loads once per run in
+# ~0.5 s, then ~0.05 s per take and 0.08 s per second of speech (about 12x real time).
+RATES = Rates(per_call_s=0.05, per_audio_s=0.08, load_s=0.5)
