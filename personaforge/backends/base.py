@@ -265,6 +265,19 @@ class Storage(Protocol):
         ...
 
 
+@runtime_checkable
+class SharedStore(Storage, Protocol):
+    """A store that also reads objects back: what the shared shot cache is kept in."""
+
+    def read_bytes(self, key: str) -> bytes | None:
+        """The object's bytes; None if there is none."""
+        ...
+
+    def download(self, key: str, dest: Path, sha256: str | None = None) -> bool:
+        """Write the object to ``dest`` (checked against ``sha256``); False if it is not there."""
+        ...
+
+
 @dataclass
 class AlignedSentence:
     """One sentence of a recorded take: its words as written (``TimedWord`` per token) and its
@@ -291,6 +304,16 @@ class NotInTake(PersonaForgeError):
         self.index = index
 
 
+@dataclass(frozen=True)
+class AlignSetup:
+    """What an aligner may take from the project: the script's language, the environment
+    (keys), where it keeps state."""
+
+    language: str = "en"
+    env: Mapping[str, str] | None = None
+    state_dir: Path | None = None
+
+
 @runtime_checkable
 class Aligner(Protocol):
     """Finds the script's words in a recorded take: what ``speak`` does instead of
@@ -299,6 +322,12 @@ class Aligner(Protocol):
 
     name: str
     version: str
+
+    @classmethod
+    def from_setup(cls, setup: AlignSetup) -> Self:
+        """The aligner for a project, from what it needs of it (the offline one: only the
+        language)."""
+        ...
 
     def settings_key(self) -> dict[str, object]:
         """Everything besides the take and the text that changes the timings."""

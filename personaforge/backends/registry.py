@@ -103,8 +103,8 @@ REGISTRY: dict[Kind, dict[str, Entry]] = {
 }
 
 
-# Where `publish` puts the files, by video.yaml's publish target: "local", or S3-compatible
-# storage ("s3://bucket/prefix", or "r2" with the bucket in R2_BUCKET).
+# Where `publish` puts the files, by video.yaml's publish target: its URL scheme
+# ("s3://bucket/prefix") or the target itself ("local"; "r2", the bucket in R2_BUCKET).
 STORAGE: dict[str, Entry] = {
     "local": Entry(
         "personaforge.backends.storage.local:LocalStorage",
@@ -115,17 +115,31 @@ STORAGE: dict[str, Entry] = {
         "S3-compatible storage: Cloudflare R2, AWS S3, MinIO (R2_* variables)",
         extra="r2",
     ),
+    "r2": Entry(
+        "personaforge.backends.storage.s3:S3Storage",
+        "Cloudflare R2, the bucket from R2_BUCKET (R2_* variables)",
+        extra="r2",
+    ),
 }
 
 
 def storage_name(target: str) -> str:
-    return "local" if target == "local" else "s3"
+    """The ``STORAGE`` entry a target names: its URL scheme, or the target itself."""
+    scheme, sep, _ = target.partition("://")
+    return scheme if sep else target
 
 
 def storage(setup: StorageSetup) -> Storage:
     """The store for ``setup.target``, built by its own ``from_setup``."""
-    entry = STORAGE[storage_name(setup.target)]
-    found: type[Storage] = _load("storage", storage_name(setup.target), entry)
+    name = storage_name(setup.target)
+    entry = STORAGE.get(name)
+    if entry is None:
+        raise PersonaForgeError(
+            f"storage target {setup.target!r} is not understood",
+            field="target",
+            hint=f"one of: {', '.join(sorted(STORAGE))} (s3://bucket/prefix)",
+        )
+    found: type[Storage] = _load("storage", name, entry)
     return found.from_setup(setup)
 
 
@@ -140,7 +154,7 @@ def resolve(kind: Literal["speak"], name: str) -> type[TTSBackend]: ...
 @overload
 def resolve(kind: Literal["lipsync"], name: str) -> type[LipsyncBackend]: ...
 @overload
-def resolve(kind: Literal["align"], name: str) -> Callable[..., Aligner]: ...
+def resolve(kind: Literal["align"], name: str) -> type[Aligner]: ...
 
 
 def resolve(kind: Kind, name: str) -> Callable[..., Any]:

@@ -328,7 +328,7 @@ def _face_outline(n: int = 96) -> list[Pt]:
 _FACE = _face_outline()
 
 
-class AvatarAnimator:
+class AvatarAnimator(motion.Animator):
     """Draws the persona for one shot; ``frames`` streams it as rgb24 bytes."""
 
     def __init__(
@@ -360,6 +360,7 @@ class AvatarAnimator:
         self._curve_names = [e for _, e, _ in sorted(emotion_curve)]
         # What the last frame showed (viseme, openness, emotion), for the debug overlay.
         self.last: dict[str, float | str] = {}
+        self._yuv: Frame = np.empty((self.height * 3 // 2, self.width), np.uint8)  # yuv420p out
         self._pal = _Palette.of(look)
 
         m = min(width, height)
@@ -393,36 +394,17 @@ class AvatarAnimator:
 
     # ------------------------------------------------------------------ public
 
-    def frames(
-        self,
-        visemes: Sequence[tuple[float, str]],
-        n_frames: int,
-        loudness: NDArray[np.float32] | None = None,
-    ) -> Iterator[bytes]:
-        """Yield exactly ``n_frames`` rgb24 frames for the (time s, viseme) keyframes.
-
-        The mouth at frame i shows the viseme active at t = i/fps, blended over a short
-        co-articulation window, opened as far as ``loudness`` (per frame, 0..1) says; the
-        output is deterministic for the same inputs and seed.
-        """
-        for t, mouth, progress in self._timeline(visemes, n_frames, loudness):
-            yield self._render(t, mouth, progress).tobytes()
-
-    def _timeline(
+    def _steps(
         self,
         visemes: Sequence[tuple[float, str]],
         n_frames: int,
         loudness: NDArray[np.float32] | None = None,
     ) -> Iterator[tuple[float, FloatArray, float]]:
         """Per frame: its time, blended mouth shape and progress through the shot."""
-        track = motion.MouthTrack(visemes, self.fps, loudness)
         last = max(1, n_frames - 1)
-        for i in range(n_frames):
-            t = i / self.fps
-            mouth = track.at(t)
+        for i, t, mouth in self._track(visemes, n_frames, loudness):
             if loudness is not None:
                 mouth[0] = round(mouth[0] * _OPEN_STEPS) / _OPEN_STEPS
-            self.last["viseme"] = track.name_at(t)
             self.last["openness"] = float(mouth[0])
             self.last["emotion"] = self._emotion_name(t)
             yield t, mouth, i / last
@@ -435,19 +417,11 @@ class AvatarAnimator:
         k = max(0, bisect_right([p[0] for p in keys], t) - 1)
         return f"{self._curve_names[k]} {keys[k][1]:.2f}"
 
-    def frames_yuv420p(
-        self,
-        visemes: Sequence[tuple[float, str]],
-        n_frames: int,
-        loudness: NDArray[np.float32] | None = None,
-    ) -> Iterator[bytes]:
-        """The frames of ``frames``, as yuv420p (BT.601, limited range, as ffmpeg converts
-        rgb24): half the bytes, and the camera moves cost half as much. Needs an even size."""
-        if self.width % 2 or self.height % 2:
-            raise ValueError(f"yuv420p needs an even frame size, not {self.width}x{self.height}")
-        self._yuv = np.empty((self.height * 3 // 2, self.width), np.uint8)
-        for t, mouth, progress in self._timeline(visemes, n_frames, loudness):
-            yield self._render_yuv(t, mouth, progress).tobytes()
+    def _rgb_frame(self, t: float, mouth: FloatArray, progress: float) -> Frame:  # type: ignore[override]
+        return self._render(t, mouth, progress)
+
+    def _yuv_frame(self, t: float, mouth: FloatArray, progress: float) -> NDArray[np.uint8]:  # type: ignore[override]
+        return self._render_yuv(t, mouth, progress)
 
     def frame(self, t: float, viseme: str = "sil", *, progress: float = 0.0) -> Frame:
         """One frame at time ``t`` showing ``viseme`` unblended, as an (h, w, 3) uint8 copy."""

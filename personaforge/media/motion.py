@@ -7,9 +7,9 @@ from __future__ import annotations
 import math
 import random
 from bisect import bisect_right
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -199,3 +199,68 @@ def follow(keys: Sequence[tuple[float, T]], t: float, mix: Callable[[T, T, float
     if ramp <= 0:
         return b
     return mix(a, b, smooth((t - (t1 - ramp)) / ramp))
+
+
+class Animator:
+    """What both animators share: a shot's frames streamed as rgb24 or yuv420p bytes, one per
+    step of the animator's own timeline (``_steps``), drawn by ``_rgb_frame`` or ``_yuv_frame``."""
+
+    width: int
+    height: int
+    fps: int
+    last: dict[str, float | str]  # what drove the last frame, for the debug overlay and tests
+
+    def _steps(
+        self,
+        visemes: Sequence[tuple[float, str]],
+        n_frames: int,
+        loudness: NDArray[np.float32] | None,
+    ) -> Iterator[tuple[Any, ...]]:
+        """Per frame, the arguments ``_rgb_frame`` and ``_yuv_frame`` draw it from."""
+        raise NotImplementedError
+
+    def _rgb_frame(self, *step: Any) -> NDArray[np.uint8]:
+        raise NotImplementedError
+
+    def _yuv_frame(self, *step: Any) -> NDArray[np.uint8]:
+        raise NotImplementedError
+
+    def _track(
+        self,
+        visemes: Sequence[tuple[float, str]],
+        n_frames: int,
+        loudness: NDArray[np.float32] | None,
+    ) -> Iterator[tuple[int, float, FloatArray]]:
+        """Per frame: its index, time and the mouth shape (coarticulated, opened as far as
+        ``loudness`` says); the viseme in force is noted in ``last``."""
+        track = MouthTrack(visemes, self.fps, loudness)
+        for i in range(n_frames):
+            t = i / self.fps
+            shape = track.at(t)
+            self.last["viseme"] = track.name_at(t)
+            yield i, t, shape
+
+    def frames(
+        self,
+        visemes: Sequence[tuple[float, str]],
+        n_frames: int,
+        loudness: NDArray[np.float32] | None = None,
+    ) -> Iterator[bytes]:
+        """Exactly ``n_frames`` rgb24 frames for the (time s, viseme) keyframes, the mouth
+        opened as far as ``loudness`` (per frame, 0..1) says; deterministic for the same
+        inputs and seed."""
+        for step in self._steps(visemes, n_frames, loudness):
+            yield self._rgb_frame(*step).tobytes()
+
+    def frames_yuv420p(
+        self,
+        visemes: Sequence[tuple[float, str]],
+        n_frames: int,
+        loudness: NDArray[np.float32] | None = None,
+    ) -> Iterator[bytes]:
+        """The frames of ``frames`` as yuv420p (BT.601 limited range, as ffmpeg converts
+        rgb24): half the bytes, and what moves costs half as much. Needs an even size."""
+        if self.width % 2 or self.height % 2:
+            raise ValueError(f"yuv420p needs an even frame size, not {self.width}x{self.height}")
+        for step in self._steps(visemes, n_frames, loudness):
+            yield self._yuv_frame(*step).tobytes()

@@ -501,7 +501,7 @@ class _Yuv:
             )
 
 
-class PhotoAnimator:
+class PhotoAnimator(motion.Animator):
     """Animates one portrait for one shot; ``frames`` streams rgb24 bytes.
 
     The portrait is placed once (face centred; a blurred copy of the photo where it does not
@@ -649,32 +649,21 @@ class PhotoAnimator:
         """The times blinks start, up to ``until_s``."""
         return self._blinks.starts(until_s)
 
-    def frames(
-        self,
-        visemes: Sequence[tuple[float, str]],
-        n_frames: int,
-        loudness: NDArray[np.float32] | None = None,
-    ) -> Iterator[bytes]:
-        """Yield exactly ``n_frames`` rgb24 frames; deterministic for the same inputs. With
-        ``loudness`` (per frame, 0..1) the opening follows the voice within each viseme."""
-        for t, jaw, width in self._mouth_track(visemes, n_frames, loudness):
-            yield self.render(t, jaw, width).tobytes()
-
-    def _mouth_track(
+    def _steps(
         self,
         visemes: Sequence[tuple[float, str]],
         n_frames: int,
         loudness: NDArray[np.float32] | None,
     ) -> Iterator[tuple[float, float, float]]:
-        """Per frame: its time and the mouth's opening and width (the viseme noted for the
-        overlay), for both pixel formats."""
-        track = motion.MouthTrack(visemes, self.fps, loudness)
-        for i in range(n_frames):
-            t = i / self.fps
-            shape = track.at(t)
-            self.last.clear()
-            self.last["viseme"] = track.name_at(t)
+        """Per frame: its time and the mouth's opening and width."""
+        for _, t, shape in self._track(visemes, n_frames, loudness):
             yield t, float(shape[0]), float(shape[1])
+
+    def _rgb_frame(self, t: float, jaw: float, width: float) -> Frame:  # type: ignore[override]
+        return self.render(t, jaw, width)
+
+    def _yuv_frame(self, t: float, jaw: float, width: float) -> NDArray[np.uint8]:  # type: ignore[override]
+        return self.render_yuv(t, jaw, width)
 
     def openness(self, visemes: Sequence[tuple[float, str]], t: float) -> float:
         """How far the jaw is open at ``t`` (0..1), before loudness and the emotion's gain."""
@@ -695,19 +684,6 @@ class PhotoAnimator:
             region, self._map_x, self._map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
         )
         return self._frame
-
-    def frames_yuv420p(
-        self,
-        visemes: Sequence[tuple[float, str]],
-        n_frames: int,
-        loudness: NDArray[np.float32] | None = None,
-    ) -> Iterator[bytes]:
-        """The frames of ``frames`` as yuv420p (BT.601 limited range, as ffmpeg converts
-        rgb24): the head is moved in yuv, half the samples of rgb. Needs an even size."""
-        if self.width % 2 or self.height % 2:
-            raise ValueError(f"yuv420p needs an even frame size, not {self.width}x{self.height}")
-        for t, jaw, width in self._mouth_track(visemes, n_frames, loudness):
-            yield self.render_yuv(t, jaw, width).tobytes()
 
     def render_yuv(self, t: float, jaw: float, width: float = 1.0) -> NDArray[np.uint8]:
         """``render`` as a yuv420p frame, (height * 3 / 2, width); the array is reused."""

@@ -198,6 +198,9 @@ def hand_on(queue: Any, job: Any) -> None:
         queue.enqueue_job(job, at_front=True)
 
 
+PUBSUB_WAKE_S = 1.0  # how often the worker's command listener wakes (rq: 60 s)
+
+
 def worker_class() -> Any:
     try:
         from rq import SimpleWorker
@@ -242,6 +245,19 @@ def worker_class() -> Any:
             self.set_state(WorkerStatus.IDLE)
             if job.get_meta(refresh=True).get("stage") == "stopped":
                 hand_on(queue, job)
+
+        def subscribe(self) -> None:
+            """rq's, with the listening thread waking every second instead of every 60 s: at
+            the worker's exit (a burst done, a SIGTERM) rq unsubscribes and then joins that
+            thread, which waits out its sleep when it was between two reads, so a worker
+            could take a minute to stop (seen: 60-130 s for a job of 4 s)."""
+            self.pubsub = self.connection.pubsub()
+            self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
+            self.pubsub_thread = self.pubsub.run_in_thread(  # type: ignore[assignment]
+                sleep_time=PUBSUB_WAKE_S,
+                daemon=True,
+                exception_handler=self._pubsub_exception_handler,
+            )
 
         def handle_exception(self, job: Any, *exc_info: Any) -> None:
             if exc_info and isinstance(exc_info[1], Terminated):

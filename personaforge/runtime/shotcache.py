@@ -9,8 +9,9 @@ import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
+from personaforge.backends.base import SharedStore, StorageSetup
 from personaforge.errors import DamagedObject, PersonaForgeError
 from personaforge.fsutil import atomic_write_bytes, sha256_file
 
@@ -18,10 +19,12 @@ if TYPE_CHECKING:  # the stages import this module: the context is named for typ
     from personaforge.runtime.common import Context
 
 T = TypeVar("T")
+S = TypeVar("S")  # the model a shot's record is read as (speech, clip)
 
 CONTENT_TYPES = {".wav": "audio/wav", ".mp4": "video/mp4", ".json": "application/json"}
 
 
+@runtime_checkable
 class _Shot(Protocol):
     key: str
 
@@ -33,7 +36,7 @@ class _Shot(Protocol):
 class RemoteShotCache:
     """Records and media under ``s3://bucket/prefix/<speech|clips>/<name>``, mirroring build/."""
 
-    def __init__(self, storage: Any, root: Path, url: str) -> None:
+    def __init__(self, storage: SharedStore, root: Path, url: str) -> None:
         self.storage = storage
         self.root = root
         self.build = root / "build"
@@ -53,7 +56,9 @@ class RemoteShotCache:
             return None
         return PurePosixPath(*rel.parts).as_posix()
 
-    def _record(self, record_path: Path, key: str, validate: Any) -> tuple[_Shot, bytes] | None:
+    def _record(
+        self, record_path: Path, key: str, validate: Callable[[Any], S]
+    ) -> tuple[S, bytes] | None:
         """The cached record of the shot made from ``key``, and its bytes; None: a miss."""
         remote = self._remote(record_path)
         if remote is None:
@@ -62,31 +67,38 @@ class RemoteShotCache:
         if raw is None:
             return None
         try:
-            shot: _Shot = validate(json.loads(raw))
+            shot = validate(json.loads(raw))
         except ValueError:
             return None  # a foreign or damaged record is a miss; making the shot replaces it
+        if not isinstance(shot, _Shot):
+            return None
         return (shot, raw) if shot.key == key else None
 
-    def peek(self, record_path: Path, key: str, validate: Any) -> Any:
+    def peek(self, record_path: Path, key: str, validate: Callable[[Any], S]) -> S | None:
         """The shot recorded at ``record_path`` as the cache holds it, if its media are there
         too (asked, not downloaded); None: a miss. Nothing is written."""
         found = self._record(record_path, key, validate)
         if found is None:
             return None
-        for rel, sha in found[0].media():
+        shot = found[0]
+        if not isinstance(shot, _Shot):
+            return None
+        for rel, sha in shot.media():
             local = self.root / rel
             media_key = self._remote(local)
             if media_key is None or not self.storage.exists(media_key, sha):
                 return None
-        return found[0]
+        return shot
 
-    def fetch(self, record_path: Path, key: str, validate: Any) -> bool:
+    def fetch(self, record_path: Path, key: str, validate: Callable[[Any], object]) -> bool:
         """Bring the shot recorded at ``record_path`` (made from ``key``) from the cache:
         media first, then the record, so a local record always has its media. False: a miss."""
         found = self._record(record_path, key, validate)
         if found is None:
             return False
         shot, raw = found
+        if not isinstance(shot, _Shot):
+            return False
         for rel, sha in shot.media():
             local = self.root / rel
             media_key = self._remote(local)
@@ -209,13 +221,17 @@ class _Uploader:
 
 
 def open_cache(url: str, root: Path, env: Mapping[str, str]) -> RemoteShotCache:
-    from personaforge.backends.storage.s3 import S3Storage
+    from personaforge.backends import registry
 
     try:
-        storage = S3Storage.from_target(url, env)
+        storage = registry.storage(StorageSetup(url, root, env))
     except PersonaForgeError as exc:
         exc.field = exc.field or "cache"
         raise
+    if not isinstance(storage, SharedStore):  # a store that cannot read back (a folder)
+        raise PersonaForgeError(
+            f"the shot cache cannot be kept in {storage.name} storage", field="cache"
+        )
     return RemoteShotCache(storage, root, url)
 
 
@@ -245,14 +261,14 @@ def _lookup(ctx: Context, miss: T, ask: Callable[[RemoteShotCache], T], then: st
     return miss
 
 
-def fetch(ctx: Context, record_path: Path, key: str, validate: Any) -> bool:
+def fetch(ctx: Context, record_path: Path, key: str, validate: Callable[[Any], object]) -> bool:
     """Look a shot up in the shared cache and bring it here; False: a miss."""
     return _lookup(
         ctx, False, lambda c: c.fetch(record_path, key, validate), "; making the shot here"
     )
 
 
-def peek(ctx: Context, record_path: Path, key: str, validate: Any) -> Any:
+def peek(ctx: Context, record_path: Path, key: str, validate: Callable[[Any], S]) -> S | None:
     """``fetch`` without downloading: the cached shot, if the shared cache holds it whole."""
     return _lookup(ctx, None, lambda c: c.peek(record_path, key, validate))
 

@@ -387,3 +387,22 @@ def test_sigterm_stops_a_job_cleanly_and_another_worker_resumes_it(
     meta = _meta(redis_url, job_id)
     assert meta["attempts"] == 2 and meta["pid"] == b.pid
     assert meta["reused"]["speak"] >= 1 and meta["reused"]["lipsync"] >= 1, meta
+
+
+def test_the_worker_listener_wakes_often_so_the_worker_stops_at_once(redis_url: str) -> None:
+    """rq's command listener sleeps 60 s between reads, and rq joins it when the worker
+    stops: a burst worker done, or one sent SIGTERM, then took up to a minute to exit."""
+    import redis
+    from rq import Queue
+
+    from personaforge.queue.work import PUBSUB_WAKE_S, worker_class
+
+    conn = redis.Redis.from_url(redis_url)
+    worker = worker_class()([Queue(f"q-{uuid.uuid4().hex[:8]}", connection=conn)], connection=conn)
+    worker.subscribe()
+    try:
+        assert worker.pubsub_thread.sleep_time == PUBSUB_WAKE_S <= 1.0
+        assert worker.pubsub_thread.is_alive()
+    finally:
+        worker.unsubscribe()
+    assert not worker.pubsub_thread.is_alive()

@@ -68,4 +68,4 @@ def test_the_publish_target_picks_its_store() -> None:
     local = registry.storage(StorageSetup("local", Path("/tmp/project"), {}))
     assert isinstance(local, LocalStorage) and local.root == Path("/tmp/project/published")
     assert registry.storage_name("s3://bucket/videos") == "s3"
-    assert registry.storage_name("r2") == "s3"
+    assert registry.storage_name("r2") == "r2"

@@ -316,3 +316,20 @@ def test_a_closed_mouth_opens_onto_a_mouth(tmp_path: Path, portrait: Portrait) -
     grey = (lum_open > 150) & (np.ptp(opened, axis=2) < 40)
     grey_closed = (lum_closed > 150) & (np.ptp(closed, axis=2) < 40)
     assert grey.sum() > max(grey.size * 0.01, 3 * grey_closed.sum())  # and upper teeth
+
+
+def test_the_background_beyond_the_head_stays_still(portrait: Portrait) -> None:
+    """The head sways, nods and breathes, excited; the picture around it does not move: past
+    1.5 face sizes from the face's centre every pixel of every frame is the still's. (Between
+    1.0 and 1.5 the head's motion fades out: hair and the background next to it go with it.)"""
+    anim = PhotoAnimator(portrait, 480, 270, FPS, emotion="excited", seed=4)
+    fx, fy, fw, fh = anim.face
+    frames = [anim.render(t, 0.0).copy() for t in np.arange(0.0, 6.0, 0.2)]
+    h, w = frames[0].shape[:2]
+    ys, xs = np.mgrid[0:h, 0:w]
+    reach = np.hypot((xs - fx - fw / 2) / fw, (ys - fy - fh / 2) / fh)
+    moved = np.zeros((h, w), bool)
+    for frame in frames[1:]:
+        moved |= np.any(frame != frames[0], axis=2)
+    assert moved[reach < 1.0].mean() > 0.5  # the head does move
+    assert not moved[reach > 1.5].any()

@@ -10,7 +10,14 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from personaforge.backends.base import AlignedSentence, Aligner, Alignment, NotInTake, TimedWord
+from personaforge.backends.base import (
+    AlignedSentence,
+    Aligner,
+    Alignment,
+    AlignSetup,
+    NotInTake,
+    TimedWord,
+)
 from personaforge.backends.cloud import RetryPolicy, base_url, call_with_retries, require_key
 from personaforge.backends.rates import PaidShot, Rates
 from personaforge.backends.tts.elevenlabs import (
@@ -58,6 +65,10 @@ class ElevenLabsAligner(Aligner):
         self.language = language
         self._client: Any = None
         self._lock = threading.Lock()
+
+    @classmethod
+    def from_setup(cls, setup: AlignSetup) -> ElevenLabsAligner:
+        return cls(env=setup.env, state_dir=setup.state_dir, language=setup.language)
 
     def check(self) -> None:
         require_key(self.env, KEY_VAR, what="ElevenLabs alignment")

@@ -26,6 +26,7 @@ from personaforge.backends.base import (
     AlignedSentence,
     Aligner,
     Alignment,
+    AlignSetup,
     NotInTake,
     Speech,
     TimedWord,
@@ -358,6 +359,10 @@ class OfflineAligner(Aligner):
     def __init__(self, voice: Any | None = None, *, language: str = "en", **_: object) -> None:
         self._voice = voice
         self.language = language
+
+    @classmethod
+    def from_setup(cls, setup: AlignSetup) -> OfflineAligner:
+        return cls(language=setup.language)
 
     @property
     def voice(self) -> Any:

@@ -50,12 +50,13 @@ LOCAL_DIR = "published"  # a local target's folder, inside the project
 class LocalStorage(Storage):
     """Stores files under ``root``; a key ``a/b.mp4`` becomes ``root/a/b.mp4``."""
 
+    name = "local"
+
     @classmethod
     def from_setup(cls, setup: StorageSetup) -> LocalStorage:
         return cls(setup.root / LOCAL_DIR)
 
     def __init__(self, root: Path) -> None:
-        self.name = "local"
         self.root = Path(root).expanduser().resolve()
 
     def _path(self, key: str) -> Path:

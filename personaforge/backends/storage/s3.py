@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from personaforge.backends.base import Storage, StorageSetup
+from personaforge.backends.base import SharedStore, StorageSetup
 from personaforge.backends.storage.local import check_key
 from personaforge.envnum import env_number
 from personaforge.errors import DamagedObject, MissingDependencyError, PersonaForgeError
@@ -69,8 +69,10 @@ def _missing_env(names: Iterable[str]) -> MissingDependencyError:
     )
 
 
-class S3Storage(Storage):
+class S3Storage(SharedStore):
     """Stores objects under ``s3://bucket/prefix/``; the sha256 rides along as object metadata."""
+
+    name = "s3"
 
     def __init__(
         self,
@@ -88,7 +90,6 @@ class S3Storage(Storage):
         if not (bucket and access_key and secret_key):
             given = {"R2_BUCKET": bucket, "R2_ACCESS_KEY": access_key, "R2_SECRET_KEY": secret_key}
             raise _missing_env(name for name, value in given.items() if not value)
-        self.name = "s3"
         self.bucket = bucket
         self.prefix = normalize_prefix(prefix)
         self.endpoint_url = endpoint_url

@@ -24,6 +24,7 @@ from personaforge.backends.base import (
     AlignedSentence,
     Aligner,
     Alignment,
+    AlignSetup,
     NotInTake,
     TimedWord,
 )
@@ -58,17 +59,14 @@ FORMATS = ".wav .flac .mp3 .m4a .ogg .opus .aac"
 
 
 def make_aligner(name: str, ctx: Context) -> Aligner:
-    cls = registry.resolve("align", name)
     language = spoken_language(ctx.video, ctx.persona)
-    if name == "offline":
-        return cls(language=language)
-    env = ctx.environment()
-    return cls(env=env, state_dir=ctx.project.build / NARRATION_DIR, language=language)
+    setup = AlignSetup(language, ctx.environment(), ctx.project.build / NARRATION_DIR)
+    return registry.resolve("align", name).from_setup(setup)
 
 
 def aligner_id(ctx: Context, narration: Narration) -> str:
     """Who aligns, at which version, in which language: what an alignment is keyed by."""
-    version = str(getattr(registry.resolve("align", narration.align), "version", ""))
+    version = registry.resolve("align", narration.align).version
     return f"{narration.align}:{version}:{spoken_language(ctx.video, ctx.persona)}"
 
 
