@@ -1,12 +1,14 @@
 """Local HTTP servers that speak cloud APIs' documented contracts, for testing the real SDKs:
-a small threaded server core, Replicate's predictions and files API, and RunPod's serverless
-endpoint API (``/v2/<endpoint>/run`` and ``/status/<id>``) running a handler in process."""
+a small threaded server core (every HTTP stand-in in tests/ runs on it), Replicate's
+predictions and files API, and RunPod's serverless endpoint API (``/v2/<endpoint>/run`` and
+``/status/<id>``) running a handler in process."""
 
 from __future__ import annotations
 
 import contextlib
 import email.parser
 import json
+import socket
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -27,13 +29,24 @@ class Request:
     def json(self) -> Any:
         return json.loads(self.body or b"null")
 
+    def header(self, name: str, default: str = "") -> str:
+        """A header's value, its name in any case."""
+        return next((v for k, v in self.headers.items() if k.lower() == name.lower()), default)
+
 
 @dataclass
 class Response:
+    """An answer; or, with ``hang_s``, none: the request is held that long (or until the
+    server stops) and its connection closed, as a service that times out; with ``drop``, the
+    connection is cut at once. A ``Content-Length`` in ``headers`` is sent as given (a HEAD
+    passed on)."""
+
     status: int = 200
     json: Any = None
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+    hang_s: float = 0.0
+    drop: bool = False
 
 
 Handler = Callable[[Request], Response]
@@ -50,8 +63,10 @@ class Server:
 
 @contextlib.contextmanager
 def serve(handler: Handler) -> Iterator[Server]:
-    """Run ``handler`` behind a threaded HTTP server on a free 127.0.0.1 port; stop at exit."""
+    """Run ``handler`` behind a threaded HTTP server on a free 127.0.0.1 port; stop at exit.
+    Requests held (``hang_s``) end when the server stops, not after their time."""
     seen: list[Request] = []
+    stopping = threading.Event()
 
     class _Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -66,12 +81,20 @@ def serve(handler: Handler) -> Iterator[Server]:
                 resp = handler(req)
             except Exception as exc:  # a broken fake must fail the test, loudly
                 resp = Response(599, {"detail": f"fake server error: {exc!r}"})
+            if resp.drop or resp.hang_s:
+                if resp.drop:
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                else:
+                    stopping.wait(resp.hang_s)
+                self.close_connection = True
+                return
             payload = json.dumps(resp.json).encode() if resp.json is not None else resp.body
             self.send_response(resp.status)
             headers = {"Content-Type": "application/json"} if resp.json is not None else {}
-            for k, v in {**headers, **resp.headers}.items():
+            headers = {**headers, **resp.headers}
+            headers.setdefault("Content-Length", str(len(payload)))
+            for k, v in headers.items():
                 self.send_header(k, v)
-            self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(payload)
@@ -83,26 +106,30 @@ def serve(handler: Handler) -> Iterator[Server]:
 
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     httpd.daemon_threads = True
+    # A client that timed out or was cut off has gone: writing to it fails, and that is the point.
+    httpd.handle_error = lambda request, client_address: None  # type: ignore[method-assign]
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05})
     thread.start()
     try:
         yield Server(f"http://127.0.0.1:{httpd.server_address[1]}", seen)
     finally:
+        stopping.set()
         httpd.shutdown()
         httpd.server_close()
         thread.join(timeout=5)
 
 
-def multipart_files(req: Request) -> dict[str, bytes]:
-    """The parts of a multipart/form-data body, by field name."""
-    head = f"Content-Type: {req.headers.get('Content-Type', '')}\r\n\r\n".encode()
+def multipart_form(req: Request) -> dict[str, bytes | str]:
+    """A multipart/form-data body by field name: a file's bytes, a field's text."""
+    head = f"Content-Type: {req.header('Content-Type')}\r\n\r\n".encode()
     message = email.parser.BytesParser().parsebytes(head + req.body)
-    out: dict[str, bytes] = {}
+    out: dict[str, bytes | str] = {}
     for part in message.walk():
         name = part.get_param("name", header="content-disposition")
         if isinstance(name, str):
             payload = part.get_payload(decode=True)
-            out[name] = payload if isinstance(payload, bytes) else b""
+            data = payload if isinstance(payload, bytes) else b""
+            out[name] = data if part.get_filename() else data.decode()
     return out
 
 
@@ -165,9 +192,9 @@ class ReplicateFake(FakeApi):
         if req.headers.get("Authorization") != f"Bearer {self.token}":
             return Response(401, {"title": "Unauthenticated", "detail": "Invalid token."})
         if req.method == "POST" and req.path == "/v1/files":
-            parts = multipart_files(req)
+            content = multipart_form(req).get("content", b"")
             fid = uuid.uuid4().hex
-            self.files[fid] = parts.get("content", b"")
+            self.files[fid] = content if isinstance(content, bytes) else content.encode()
             return Response(201, {
                 "id": fid, "name": "upload", "content_type": "application/octet-stream",
                 "size": len(self.files[fid]), "etag": fid, "checksums": {}, "metadata": {},

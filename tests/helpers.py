@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -11,6 +13,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+# The repository root: the examples, recipes, README and .tools/ the tests read.
+REPO = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, "-m", "personaforge"]
 SMALL = "320x180"
 
@@ -185,3 +189,40 @@ def child_pids(pid: int, *, state: str | None = None, live: bool = False) -> lis
             if not (live and fields[0] == "Z"):
                 found.append(int(entry.name))
     return found
+
+
+def webvtt_parser_dir() -> Path | None:
+    """The W3C WebVTT parser (npm webvtt-parser) in .tools/ or $PERSONAFORGE_WEBVTT_PARSER."""
+    env = os.environ.get("PERSONAFORGE_WEBVTT_PARSER")
+    d = Path(env) if env else REPO / ".tools" / "node_modules" / "webvtt-parser"
+    return d if d.is_dir() else None
+
+
+W3C_VTT_CHECK = """
+const dir = process.argv[1];
+const {WebVTTParser} = require(dir);
+// The built-in entity table mishandles "&lt;"; the package ships the full HTML one.
+const entities = require(require('path').join(dir, 'html-entities.json'));
+const text = require('fs').readFileSync(0, 'utf8');
+const meta = new WebVTTParser().parse(text, 'metadata');
+const full = new WebVTTParser(entities).parse(text);
+const flat = (nodes) => nodes.map(n => n.type === 'text' ? n.value : flat(n.children)).join('');
+console.log(JSON.stringify({
+  errors: meta.errors.concat(full.errors),
+  cues: full.cues.map(c => [c.startTime, c.endTime, flat(c.tree.children)]),
+}));
+"""
+
+
+def w3c_vtt(text: str) -> dict[str, Any] | None:
+    """What the W3C parser reads of a WebVTT file: its ``errors`` and its ``cues`` as
+    (start, end, text); None where node or the parser isn't installed."""
+    parser, node = webvtt_parser_dir(), shutil.which("node")
+    if parser is None or node is None:
+        return None
+    run = subprocess.run(
+        [node, "-e", W3C_VTT_CHECK, str(parser.resolve())],
+        input=text, capture_output=True, text=True, encoding="utf-8", check=True,
+    )  # fmt: skip
+    result: dict[str, Any] = json.loads(run.stdout)
+    return result

@@ -14,15 +14,14 @@ import base64
 import contextlib
 import json
 import re
-import socket
 import threading
-import time
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs
+
+from cloudfakes import Request, Response, multipart_form, serve
 
 VOICES = [
     {"voice_id": "21m00Tcm4TlvDq8ikWAM", "name": "Rachel", "category": "premade",
@@ -152,196 +151,125 @@ class ElevenLabsServer:
     def fail_next(self, *faults: Fault) -> None:
         self.faults.extend(faults)
 
+    def __call__(self, req: Request) -> Response:
+        """One request, as the service answers it (the handler behind ``cloudfakes.serve``)."""
+        if req.method == "GET":
+            if req.path != "/v1/voices":
+                return _error(404, "not_found", "Not found")
+            if not self._authorised(req):
+                return _error(401, "invalid_api_key", "Invalid API key")
+            with self._lock:
+                self.voice_lists += 1
+            return Response(200, {"voices": VOICES})
+        if req.method != "POST":
+            return _error(404, "not_found", "Not found")
+        body: dict[str, Any] = {}
+        if req.header("Content-Type").startswith("multipart/"):
+            body.update(multipart_form(req))
+        else:
+            body.update(json.loads(req.body or b"{}"))
+        if req.path in ("/v1/forced-alignment", "/v1/speech-to-text"):
+            return self._audio_endpoint(req, body)
+        m = re.fullmatch(r"/v1/text-to-speech/([^/]+)/with-timestamps", req.path)
+        if not m:
+            return _error(404, "not_found", "Not found")
+        voice_id = m.group(1)
+        headers = {k.lower(): v for k, v in req.headers.items() if k.lower() != "xi-api-key"}
+        served = Served(text=body.get("text", ""), voice_id=voice_id, body=body,
+                        headers=headers)  # fmt: skip
+        with self._lock:
+            self.requests.append(served)
+            fault = self.faults.popleft() if self.faults else None
+        if not self._authorised(req):
+            return _error(401, "invalid_api_key", "Invalid API key")
+        if voice_id not in {v["voice_id"] for v in VOICES}:
+            return _error(404, "voice_not_found", f"A voice with id {voice_id} was not found.")
+        fmt = parse_qs(req.query).get("output_format", ["mp3_44100_128"])[0]
+        if fault is not None:
+            if fault.kind == "error":
+                return _error(fault.status, fault.detail, fault.message)
+            if fault.kind == "timeout":
+                return Response(hang_s=self.delay_s)
+            if fault.kind == "drop":
+                return Response(drop=True)
+            if fault.kind == "garbage":
+                raw = b'{"audio_base64": "AAAA", "alignm'
+                return Response(200, body=raw, headers={"content-type": "application/json"})
+        text = served.text
+        pcm, words = speak_offline(text)
+        alignment = alignment_for(text, words)
+        if fmt != "pcm_22050":
+            message = f"this test server serves pcm_22050, not {fmt}"
+            return _error(400, "invalid_output_format", message)
+        audio = pcm
+        if fault is not None and fault.kind == "truncated":
+            audio = pcm[: len(pcm) // 3]
+        if fault is not None and fault.kind == "mp3":
+            audio = to_mp3(pcm)
+        served.alignment = alignment
+        served.audio_s = len(pcm) / 2 / 22050
+        rid = f"req-{len(self.requests):04d}"
+        return Response(
+            200,
+            {
+                "audio_base64": base64.b64encode(audio).decode(),
+                "alignment": alignment,
+                "normalized_alignment": alignment,
+            },
+            headers={"request-id": rid, "character-cost": str(len(text)), "history-item-id": rid},
+        )
 
-def start(key: str) -> tuple[ElevenLabsServer, ThreadingHTTPServer]:
-    # Load the offline voice before serving: loading it holds the interpreter for a second,
-    # which would delay other answers (an error sent first could arrive after a later one).
-    speak_offline("Ready.")
-    state = ElevenLabsServer(key=key)
+    def _authorised(self, req: Request) -> bool:
+        return req.header("xi-api-key") == self.key
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args: Any) -> None:  # quiet
-            pass
-
-        def _json(self, status: int, data: Any, headers: dict[str, str] | None = None) -> None:
-            raw = json.dumps(data).encode()
-            self.send_response(status)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(raw)))
-            for k, v in (headers or {}).items():
-                self.send_header(k, v)
-            self.end_headers()
-            self.wfile.write(raw)
-
-        def _error(self, status: int, detail: str, message: str) -> None:
-            self._json(status, {"detail": {"status": detail, "message": message}})
-
-        def _authorised(self) -> bool:
-            if self.headers.get("xi-api-key") != state.key:
-                self._error(401, "invalid_api_key", "Invalid API key")
-                return False
-            return True
-
-        def do_GET(self) -> None:
-            path = urlparse(self.path).path
-            if path == "/v1/voices":
-                if not self._authorised():
-                    return
-                with state._lock:
-                    state.voice_lists += 1
-                self._json(200, {"voices": VOICES})
-                return
-            self._error(404, "not_found", "Not found")
-
-        def do_POST(self) -> None:
-            parsed = urlparse(self.path)
-            length = int(self.headers.get("content-length") or 0)
-            raw_body = self.rfile.read(length) or b"{}"
-            ctype = self.headers.get("content-type", "")
-            body = (
-                _multipart(ctype, raw_body)
-                if ctype.startswith("multipart/")
-                else json.loads(raw_body)
-            )
-            if parsed.path in ("/v1/forced-alignment", "/v1/speech-to-text"):
-                self._audio_endpoint(parsed.path, body)
-                return
-            m = re.fullmatch(r"/v1/text-to-speech/([^/]+)/with-timestamps", parsed.path)
-            if not m:
-                self._error(404, "not_found", "Not found")
-                return
-            voice_id = m.group(1)
-            headers = {k.lower(): v for k, v in self.headers.items() if k.lower() != "xi-api-key"}
-            served = Served(text=body.get("text", ""), voice_id=voice_id, body=body,
-                            headers=headers)  # fmt: skip
-            with state._lock:
-                state.requests.append(served)
-                fault = state.faults.popleft() if state.faults else None
-            if not self._authorised():
-                return
-            if voice_id not in {v["voice_id"] for v in VOICES}:
-                self._error(404, "voice_not_found", f"A voice with id {voice_id} was not found.")
-                return
-            fmt = parse_qs(parsed.query).get("output_format", ["mp3_44100_128"])[0]
-            if fault is not None:
-                if fault.kind == "error":
-                    self._error(fault.status, fault.detail, fault.message)
-                    return
-                if fault.kind == "timeout":
-                    time.sleep(state.delay_s)
-                    self.close_connection = True
-                    return
-                if fault.kind == "drop":
-                    self.connection.shutdown(socket.SHUT_RDWR)
-                    self.close_connection = True
-                    return
-                if fault.kind == "garbage":
-                    raw = b'{"audio_base64": "AAAA", "alignm'
-                    self.send_response(200)
-                    self.send_header("content-type", "application/json")
-                    self.send_header("content-length", str(len(raw)))
-                    self.end_headers()
-                    self.wfile.write(raw)
-                    return
-            text = served.text
-            pcm, words = speak_offline(text)
-            alignment = alignment_for(text, words)
-            if fmt != "pcm_22050":
-                message = f"this test server serves pcm_22050, not {fmt}"
-                self._error(400, "invalid_output_format", message)
-                return
-            audio = pcm
-            if fault is not None and fault.kind == "truncated":
-                audio = pcm[: len(pcm) // 3]
-            if fault is not None and fault.kind == "mp3":
-                audio = to_mp3(pcm)
-            served.alignment = alignment
-            served.audio_s = len(pcm) / 2 / 22050
-            rid = f"req-{len(state.requests):04d}"
-            self._json(
-                200,
-                {
-                    "audio_base64": base64.b64encode(audio).decode(),
-                    "alignment": alignment,
-                    "normalized_alignment": alignment,
-                },
-                {"request-id": rid, "character-cost": str(len(text)), "history-item-id": rid},
-            )
-
-        def _audio_endpoint(self, path: str, form: dict[str, Any]) -> None:
-            """POST /v1/forced-alignment (file, text) and /v1/speech-to-text (file, model_id,
-            timestamps_granularity, language_code): multipart forms, JSON answers."""
-            align = path.endswith("forced-alignment")
-            with state._lock:
-                (state.align_requests if align else state.stt_requests).append(form)
-                fault = state.faults.popleft() if state.faults else None
-            if not self._authorised():
-                return
-            if fault is not None and fault.kind == "error":
-                self._error(fault.status, fault.detail, fault.message)
-                return
-            if fault is not None and fault.kind == "garbage":
-                self._json(200, {"words": "not a list", "loss": 0})
-                return
-            if not isinstance(form.get("file"), bytes) or not form["file"]:
-                self._error(422, "invalid_file", "file is required")
-                return
-            if align:
-                said = str(form.get("text", "")).split()
-                words = _timed(said, state.take_words)
-                chars = []
-                for w in words:
-                    step = (w[2] - w[1]) / max(1, len(w[0]))
-                    for i, c in enumerate(w[0]):
-                        chars.append({"text": c, "start": round(w[1] + i * step, 3),
-                                      "end": round(w[1] + (i + 1) * step, 3)})  # fmt: skip
-                    chars.append({"text": " ", "start": w[2], "end": w[2]})
-                self._json(200, {
-                    "characters": chars,
-                    "words": [{"text": t, "start": a, "end": b, "loss": state.word_loss}
-                              for t, a, b in words],
-                    "loss": state.word_loss,
-                })  # fmt: skip
-                return
-            if form.get("model_id") != "scribe_v2":
-                self._error(422, "invalid_model", f"unknown model {form.get('model_id')}")
-                return
-            out: list[dict[str, Any]] = []
-            for i, (t, a, b) in enumerate(state.take_words):
-                if i:
-                    out.append({"text": " ", "start": out[-1]["end"], "end": a,
-                                "type": "spacing", "logprob": 0.0})  # fmt: skip
-                out.append({"text": t, "start": a, "end": b, "type": "word", "logprob": -0.1})
-            text = " ".join(t for t, _, _ in state.take_words)
-            self._json(200, {"language_code": form.get("language_code") or "eng",
-                             "language_probability": 0.98, "text": text, "words": out})  # fmt: skip
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    # A client that timed out has gone: writing to it fails, and that is the point.
-    server.handle_error = lambda request, address: None  # type: ignore[method-assign]
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                     daemon=True).start()  # fmt: skip
-    return state, server
+    def _audio_endpoint(self, req: Request, form: dict[str, Any]) -> Response:
+        """POST /v1/forced-alignment (file, text) and /v1/speech-to-text (file, model_id,
+        timestamps_granularity, language_code): multipart forms, JSON answers."""
+        align = req.path.endswith("forced-alignment")
+        with self._lock:
+            (self.align_requests if align else self.stt_requests).append(form)
+            fault = self.faults.popleft() if self.faults else None
+        if not self._authorised(req):
+            return _error(401, "invalid_api_key", "Invalid API key")
+        if fault is not None and fault.kind == "error":
+            return _error(fault.status, fault.detail, fault.message)
+        if fault is not None and fault.kind == "garbage":
+            return Response(200, {"words": "not a list", "loss": 0})
+        if not isinstance(form.get("file"), bytes) or not form["file"]:
+            return _error(422, "invalid_file", "file is required")
+        if align:
+            said = str(form.get("text", "")).split()
+            words = _timed(said, self.take_words)
+            chars = []
+            for w in words:
+                step = (w[2] - w[1]) / max(1, len(w[0]))
+                for i, c in enumerate(w[0]):
+                    chars.append({"text": c, "start": round(w[1] + i * step, 3),
+                                  "end": round(w[1] + (i + 1) * step, 3)})  # fmt: skip
+                chars.append({"text": " ", "start": w[2], "end": w[2]})
+            return Response(200, {
+                "characters": chars,
+                "words": [{"text": t, "start": a, "end": b, "loss": self.word_loss}
+                          for t, a, b in words],
+                "loss": self.word_loss,
+            })  # fmt: skip
+        if form.get("model_id") != "scribe_v2":
+            return _error(422, "invalid_model", f"unknown model {form.get('model_id')}")
+        out: list[dict[str, Any]] = []
+        for i, (t, a, b) in enumerate(self.take_words):
+            if i:
+                out.append({"text": " ", "start": out[-1]["end"], "end": a,
+                            "type": "spacing", "logprob": 0.0})  # fmt: skip
+            out.append({"text": t, "start": a, "end": b, "type": "word", "logprob": -0.1})
+        text = " ".join(t for t, _, _ in self.take_words)
+        language = form.get("language_code") or "eng"
+        return Response(200, {"language_code": language, "language_probability": 0.98,
+                              "text": text, "words": out})  # fmt: skip
 
 
-def _multipart(ctype: str, raw: bytes) -> dict[str, Any]:
-    """A multipart/form-data body: each field's text, or a file's bytes."""
-    from email.parser import BytesParser
-    from email.policy import HTTP
-
-    msg = BytesParser(policy=HTTP).parsebytes(
-        b"content-type: " + ctype.encode() + b"\r\n\r\n" + raw
-    )
-    form: dict[str, Any] = {}
-    for part in msg.iter_parts():
-        name = part.get_param("name", header="content-disposition")
-        payload = part.get_payload(decode=True) or b""
-        form[str(name)] = payload if part.get_filename() else payload.decode()
-    return form
+def _error(status: int, detail: str, message: str) -> Response:
+    """The service's error body."""
+    return Response(status, {"detail": {"status": detail, "message": message}})
 
 
 def _timed(
@@ -355,10 +283,11 @@ def _timed(
 
 @contextlib.contextmanager
 def serving(key: str) -> Iterator[ElevenLabsServer]:
-    """The server, started for the block and shut down after it."""
-    state, httpd = start(key)
-    try:
+    """The server, started on loopback for the block (``cloudfakes.serve``) and stopped after."""
+    # Load the offline voice before serving: loading it holds the interpreter for a second,
+    # which would delay other answers (an error sent first could arrive after a later one).
+    speak_offline("Ready.")
+    state = ElevenLabsServer(key=key)
+    with serve(state) as server:
+        state.url = server.url
         yield state
-    finally:
-        httpd.shutdown()
-        httpd.server_close()

@@ -3,16 +3,21 @@ speech and no clip; a damaged cached file is made again, not trusted."""
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import json
 import os
 import signal
 import subprocess
+import threading
 import time
 import uuid
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
+from cloudfakes import Request, Response, serve
 from helpers import CLI, run_cli, write_project
 
 from personaforge.fsutil import sha256_file
@@ -139,90 +144,70 @@ def test_a_clone_with_a_warm_cache_needs_no_voice_key(
 
 
 class _FarBucket:
-    """A proxy in front of moto that holds every request ``delay`` seconds, as a bucket on
-    the other side of the world would, and counts the requests (in flight at once: all, and
-    uploads). ``down``: it answers every request with S3's 503 instead. ``slow_puts``: an
-    upload is held that much longer."""
+    """A proxy in front of moto (on ``cloudfakes.serve``) that holds every request ``delay``
+    seconds, as a bucket on the other side of the world would, and counts the requests (in
+    flight at once: all, and uploads). ``down``: it answers every request with S3's 503
+    instead. ``slow_puts``: an upload is held that much longer, or until the proxy closes."""
 
     def __init__(
         self, upstream: str, delay: float, *, down: bool = False, slow_puts: float = 0.0
     ) -> None:
-        import http.client
-        import threading
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-        from urllib.parse import urlsplit
-
-        target = urlsplit(upstream)
+        self.target = urlsplit(upstream)
+        self.delay, self.down, self.slow_puts = delay, down, slow_puts
         self.lock = threading.Lock()
+        self.closing = threading.Event()
         self.in_flight = {"all": 0, "PUT": 0}
         self.most = {"all": 0, "PUT": 0}
         self.requests = 0
         self.asked: list[tuple[str, str]] = []  # (method, path) of every request
-        proxy = self
+        self._stack = contextlib.ExitStack()
+        self.url = self._stack.enter_context(serve(self)).url
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def _forward(self) -> None:
-                kinds = ("all", "PUT") if self.command == "PUT" else ("all",)
-                with proxy.lock:
-                    proxy.requests += 1
-                    proxy.asked.append((self.command, self.path))
-                    for kind in kinds:
-                        proxy.in_flight[kind] += 1
-                        proxy.most[kind] = max(proxy.most[kind], proxy.in_flight[kind])
-                try:
-                    body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                    time.sleep(delay + (slow_puts if self.command == "PUT" else 0.0))
-                    if down:
-                        status, headers = 503, [("Content-Type", "application/xml")]
-                        data = (
-                            b"<?xml version='1.0' encoding='UTF-8'?><Error><Code>"
-                            b"ServiceUnavailable</Code><Message>Please reduce your request "
-                            b"rate.</Message></Error>"
-                        )
-                    else:
-                        conn = http.client.HTTPConnection(target.hostname, target.port, timeout=30)
-                        conn.request(self.command, self.path, body, dict(self.headers.items()))
-                        resp = conn.getresponse()
-                        status, headers, data = resp.status, resp.getheaders(), resp.read()
-                        conn.close()
-                finally:
-                    with proxy.lock:
-                        for kind in kinds:
-                            proxy.in_flight[kind] -= 1
-                self.send_response(status)
-                length = None
-                for name, value in headers:
-                    if name.lower() == "content-length":
-                        length = value
-                    elif name.lower() not in ("transfer-encoding", "connection"):
-                        self.send_header(name, value)
-                length = length if self.command == "HEAD" else None
-                self.send_header("Content-Length", length or str(len(data)))
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(data)
-
-            do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = _forward
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+    def __call__(self, req: Request) -> Response:
+        path = f"{req.path}?{req.query}" if req.query else req.path
+        kinds = ("all", "PUT") if req.method == "PUT" else ("all",)
+        with self.lock:
+            self.requests += 1
+            self.asked.append((req.method, path))
+            for kind in kinds:
+                self.in_flight[kind] += 1
+                self.most[kind] = max(self.most[kind], self.in_flight[kind])
+        try:
+            self.closing.wait(self.delay + (self.slow_puts if req.method == "PUT" else 0.0))
+            if self.down:
+                return Response(503, body=(
+                    b"<?xml version='1.0' encoding='UTF-8'?><Error><Code>"
+                    b"ServiceUnavailable</Code><Message>Please reduce your request "
+                    b"rate.</Message></Error>"
+                ), headers={"Content-Type": "application/xml"})  # fmt: skip
+            conn = http.client.HTTPConnection(
+                str(self.target.hostname), self.target.port, timeout=30
+            )
+            try:
+                conn.request(req.method, path, req.body, req.headers)
+                resp = conn.getresponse()
+                status, headers, data = resp.status, resp.getheaders(), resp.read()
+            finally:
+                conn.close()
+        finally:
+            with self.lock:
+                for kind in kinds:
+                    self.in_flight[kind] -= 1
+        passed = {
+            name: value
+            for name, value in headers
+            if name.lower() not in ("transfer-encoding", "connection")
+            and (name.lower() != "content-length" or req.method == "HEAD")
+        }
+        return Response(status, body=data, headers=passed)
 
     def reset(self) -> None:
         with self.lock:
             self.most = {"all": 0, "PUT": 0}
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=10)
+        self.closing.set()
+        self._stack.close()
 
 
 def test_a_far_cache_is_asked_and_filled_several_shots_at_a_time(

@@ -10,7 +10,7 @@ import av
 import pytest
 import tomllib
 import yaml
-from helpers import run_cli
+from helpers import REPO, run_cli
 
 from personaforge.commands.init import init_project
 from personaforge.core import recipes
@@ -18,7 +18,7 @@ from personaforge.core.specs import Persona, VideoSpec
 from personaforge.errors import PersonaForgeError
 
 SHIPPED = ["explainer", "lesson", "product-demo", "short"]
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = REPO
 
 
 def test_the_shipped_recipes_are_listed_with_their_settings() -> None:

@@ -12,7 +12,7 @@ import av
 import numpy as np
 import pytest
 import yaml
-from helpers import run_cli, write_project
+from helpers import REPO, run_cli, write_project
 from mediacheck import frame_at, loudness_and_true_peak
 from narration_takes import engines, make_take
 
@@ -187,7 +187,7 @@ def test_one_take_per_heading_in_flac_and_mp3(tmp_path: Path) -> None:
 def test_the_shipped_example_renders_offline(tmp_path: Path) -> None:
     """examples/narrated: its take is the sound, every word captioned in order when it is said,
     and the mouth open while a word is said."""
-    example = Path(__file__).resolve().parents[2] / "examples" / "narrated"
+    example = REPO / "examples" / "narrated"
     folder = tmp_path / "narrated"
     shutil.copytree(example, folder)
     video = yaml.safe_load((folder / "video.yaml").read_text())

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers import CLI, one_error_line, run_cli, run_cli_process
+from helpers import CLI, REPO, one_error_line, run_cli, run_cli_process
 
 from personaforge import __version__
 from personaforge.core.archetypes import ARCHETYPES
@@ -449,7 +449,7 @@ def test_readme_documents_every_command() -> None:
 
     from personaforge.cli.main import app
 
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    readme = (REPO / "README.md").read_text()
     names = [c.name for c in typer.main.get_command(app).commands.values()]  # type: ignore[attr-defined]
     assert len(names) >= 11  # other modules add their own commands
     for name in names:

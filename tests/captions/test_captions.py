@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import html
 import io
-import json
-import os
 import random
 import re
 import shutil
@@ -17,6 +15,7 @@ import imageio_ffmpeg
 import numpy as np
 import pytest
 import webvtt
+from helpers import w3c_vtt
 
 from personaforge.assets import FONT_NAME, font_path
 from personaforge.captions.ass import to_ass
@@ -25,8 +24,6 @@ from personaforge.captions.subtitles import to_srt, to_vtt
 from personaforge.text.escape import WORD_JOINER
 
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
-REPO = Path(__file__).resolve().parents[1]
-
 NASTY_SCRIPT = (
     'He said: "it\'s fine", ok; [really] {no} <b>bold</b> & co. 100% sure? '
     "a --> b, c\\N d\\h {\\an8}top & <v Joe>voice</v> &amp; 🙂 emoji… yes! "
@@ -296,46 +293,14 @@ def test_vtt_round_trips_through_webvtt_py() -> None:
     assert parsed.captions[0].start == "01:00:05.500"
 
 
-def _webvtt_parser_dir() -> Path | None:
-    env = os.environ.get("PERSONAFORGE_WEBVTT_PARSER")
-    d = Path(env) if env else REPO / ".tools" / "node_modules" / "webvtt-parser"
-    return d if d.is_dir() else None
-
-
-_NODE_CHECK = """
-const dir = process.argv[1];
-const {WebVTTParser} = require(dir);
-// The built-in entity table mishandles "&lt;"; the package ships the full HTML one.
-const entities = require(require('path').join(dir, 'html-entities.json'));
-const text = require('fs').readFileSync(0, 'utf8');
-const meta = new WebVTTParser().parse(text, 'metadata');
-const full = new WebVTTParser(entities).parse(text);
-const flat = (nodes) => nodes.map(n => n.type === 'text' ? n.value : flat(n.children)).join('');
-console.log(JSON.stringify({
-  errors: meta.errors.concat(full.errors),
-  cues: full.cues.map(c => [c.startTime, c.endTime, flat(c.tree.children)]),
-}));
-"""
-
-
 def test_vtt_passes_the_w3c_validator() -> None:
-    parser = _webvtt_parser_dir()
-    node = shutil.which("node")
-    if node is None or parser is None:
+    cues = build_cues(timed(NASTY_SCRIPT + " " + NASTY_SCRIPT))
+    result = w3c_vtt(to_vtt(cues))
+    if result is None:
         pytest.skip(
             "needs node and the webvtt-parser npm package in .tools/node_modules "
             "(make test installs it) or PERSONAFORGE_WEBVTT_PARSER=<package dir>"
         )
-    cues = build_cues(timed(NASTY_SCRIPT + " " + NASTY_SCRIPT))
-    run = subprocess.run(
-        [node, "-e", _NODE_CHECK, str(parser.resolve())],
-        input=to_vtt(cues),
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        check=True,
-    )
-    result = json.loads(run.stdout)
     assert result["errors"] == []
     assert [c[2] for c in result["cues"]] == ["\n".join(c.lines) for c in cues]
     assert [(round(c[0], 3), round(c[1], 3)) for c in result["cues"]] == [

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 import webvtt
-from helpers import run_cli, write_project
+from helpers import REPO, run_cli, w3c_vtt, write_project
 
 from personaforge.backends.planner.offline import OfflinePlanner
 from personaforge.core.specs import Persona
@@ -35,23 +33,8 @@ Is <b>this</b> safe? Costs -> 1,000 units, #1 rank, e.g. 3.14 and 1990s.
 
 def _w3c_errors(vtt: Path) -> list[str] | None:
     """Errors from the W3C parser (npm webvtt-parser), or None where it isn't installed."""
-    pkg = os.environ.get("PERSONAFORGE_WEBVTT_PARSER") or str(
-        Path(__file__).resolve().parent.parent / ".tools" / "node_modules" / "webvtt-parser"
-    )
-    node = shutil.which("node")
-    if not node or not Path(pkg).is_dir():
-        return None
-    script = (
-        "const {WebVTTParser} = require(process.argv[1]);"
-        "const text = require('fs').readFileSync(process.argv[2], 'utf8');"
-        "const r = new WebVTTParser().parse(text, 'metadata');"
-        "console.log(JSON.stringify(r.errors.map(e => e.line + ': ' + e.message)));"
-    )
-    out = subprocess.run(
-        [node, "-e", script, pkg, str(vtt)], capture_output=True, text=True, check=True
-    )
-    errors: list[str] = json.loads(out.stdout)
-    return errors
+    result = w3c_vtt(vtt.read_text(encoding="utf-8"))
+    return None if result is None else result["errors"]
 
 
 def _expected_words(script: str) -> list[str]:
@@ -96,7 +79,7 @@ def test_one_word_script(tmp_path: Path) -> None:
 
 def test_demo_vtt_passes_the_w3c_parser(tmp_path: Path) -> None:
     """The acceptance check on the example project's captions, when the parser is installed."""
-    repo = Path(__file__).resolve().parent.parent
+    repo = REPO
     folder = tmp_path / "hello"
     shutil.copytree(
         repo / "examples" / "hello", folder, ignore=shutil.ignore_patterns("build", "published")

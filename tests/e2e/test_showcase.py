@@ -11,14 +11,13 @@ from pathlib import Path
 import av
 import pytest
 import yaml
-from helpers import run_cli
+from helpers import REPO, run_cli
 from mediacheck import loudness_and_true_peak, moov_before_mdat
 
 from personaforge.captions.cues import CAPTION_STYLES
 from personaforge.core.manifests import ShotKind
 
 pytestmark = pytest.mark.slow
-REPO = Path(__file__).resolve().parents[1]
 
 
 def test_the_showcase_uses_everything_and_renders(tmp_path: Path) -> None:
