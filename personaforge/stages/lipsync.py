@@ -546,7 +546,7 @@ def _request(
 SEGMENT_S_PER_FRAME = 0.0017
 SEGMENT_S_PER_FRAME_MPX = 0.005
 LIPSYNC_S = 0.3
-LIPSYNC_S_PER_S = 0.03
+LIPSYNC_S_PER_S = 0.02
 
 
 def _draft_speech(

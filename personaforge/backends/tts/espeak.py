@@ -129,4 +129,4 @@ def list_voices() -> list[dict[str, str]]:
     ]  # fmt: skip
 
 
-RATES = Rates(per_call_s=0.05, per_audio_s=0.08)  # formant synthesis: at most piper's rate
+RATES = Rates(per_call_s=0.05, per_audio_s=0.04)  # formant synthesis: at most piper's rate

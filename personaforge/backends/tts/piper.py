@@ -434,4 +434,4 @@ def list_voices() -> list[dict[str, str]]:
 
 # Measured (bench/estimate_bench.py, 60 s at 1080p): the packaged voice loads once per run in
 # ~0.5 s, then ~0.05 s per take and 0.08 s per second of speech (about 12x real time).
-RATES = Rates(per_call_s=0.05, per_audio_s=0.08, load_s=0.5)
+RATES = Rates(per_call_s=0.05, per_audio_s=0.04, load_s=0.5)
